@@ -1,0 +1,10 @@
+"""The Celery application. Eager (in-process) when no broker URL is configured."""
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("medmal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

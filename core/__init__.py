@@ -1,0 +1,1 @@
+"""Shared building blocks: money, periods, the audit trail, errors, period control."""

@@ -1,0 +1,67 @@
+"""Calendar quarters: labels like 2024Q3, their start and end dates, and month arithmetic."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+_QUARTER_RE = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    year: int
+    q: int
+
+    @classmethod
+    def parse(cls, label: str) -> "Quarter":
+        m = _QUARTER_RE.match(label.strip())
+        if not m:
+            raise ValueError(f"not a quarter label (want e.g. 2024Q3): {label!r}")
+        return cls(int(m.group(1)), int(m.group(2)))
+
+    @classmethod
+    def of(cls, day: date) -> "Quarter":
+        return cls(day.year, (day.month - 1) // 3 + 1)
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}Q{self.q}"
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def start(self) -> date:
+        return date(self.year, 3 * self.q - 2, 1)
+
+    @property
+    def end(self) -> date:
+        nxt = self + 1
+        return nxt.start - timedelta(days=1)
+
+    def __add__(self, n: int) -> "Quarter":
+        idx = self.year * 4 + (self.q - 1) + n
+        return Quarter(idx // 4, idx % 4 + 1)
+
+    def __sub__(self, other):
+        if isinstance(other, Quarter):
+            return (self.year * 4 + self.q) - (other.year * 4 + other.q)
+        return self + (-other)
+
+
+def quarter_end(day: date) -> date:
+    return Quarter.of(day).end
+
+
+def is_quarter_end(day: date) -> bool:
+    return quarter_end(day) == day
+
+
+def quarter_ends(first: date, last: date) -> list[date]:
+    """Quarter-end dates from the quarter of `first` to the quarter of `last`, inclusive."""
+    q, stop, out = Quarter.of(first), Quarter.of(last), []
+    while q <= stop:
+        out.append(q.end)
+        q = q + 1
+    return out

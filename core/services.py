@@ -1,0 +1,56 @@
+"""Writes shared by every app: the audit row and the closed-period guard."""
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import PeriodClosed
+from core.models import AuditEvent, ReportingPeriod
+from core.periods import Quarter
+
+
+def audit_record(*, actor, verb: str, target, old: dict | None = None, new: dict | None = None) -> AuditEvent:
+    return AuditEvent.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        verb=verb,
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        target_repr=str(target)[:200],
+        old=old or {},
+        new=new or {},
+    )
+
+
+def period_ensure_open(accounting_date: date) -> None:
+    """Refuse a posting dated in a closed period."""
+    label = Quarter.of(accounting_date).label
+    if ReportingPeriod.objects.filter(label=label, status=ReportingPeriod.Status.CLOSED).exists():
+        raise PeriodClosed(accounting_date, label)
+
+
+def closed_period_labels() -> set[str]:
+    return set(ReportingPeriod.objects.filter(status=ReportingPeriod.Status.CLOSED).values_list("label", flat=True))
+
+
+def period_get_or_create(*, label: str) -> ReportingPeriod:
+    q = Quarter.parse(label)
+    period, _ = ReportingPeriod.objects.get_or_create(label=q.label, defaults={"start_date": q.start, "end_date": q.end})
+    return period
+
+
+@transaction.atomic
+def period_mark_closed(*, label: str, actor) -> ReportingPeriod:
+    """Mark a quarter closed. The runs work adds the precondition (the official run approved)
+    in its own period_close service, which calls this."""
+    period = period_get_or_create(label=label)
+    period = ReportingPeriod.objects.select_for_update().get(pk=period.pk)
+    if period.status == ReportingPeriod.Status.CLOSED:
+        return period
+    period.status = ReportingPeriod.Status.CLOSED
+    period.closed_at = timezone.now()
+    period.closed_by = actor if getattr(actor, "pk", None) else None
+    period.save(update_fields=["status", "closed_at", "closed_by"])
+    audit_record(actor=actor, verb="period.close", target=period, old={"status": "open"}, new={"status": "closed"})
+    return period

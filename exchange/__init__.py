@@ -1,0 +1,1 @@
+"""Book exchange: CSV import/export of the book of record and the synthetic demo book."""

@@ -1,0 +1,1 @@
+"""Insured persons, policies and the premium ledger."""

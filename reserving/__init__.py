@@ -1,0 +1,1 @@
+"""Reserving: the pure engine, runs, reports and dashboards."""

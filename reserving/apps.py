@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ReservingConfig(AppConfig):
+    name = "reserving"
+    verbose_name = "Reserving"

@@ -1,0 +1,1 @@
+"""Tariffs, quotes, indicated rates from experience, and diyeh indexation."""

@@ -1,0 +1,101 @@
+"""Test-wide fixtures.
+
+Integration tests that need real services carry the `services` marker (or use the
+`celery_worker_process` fixture). Without services they are skipped with a reason; under
+REQUIRE_SERVICES=1 (CI) a missing service is a failure, never a skip.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _services_missing() -> str | None:
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return "DATABASE_URL is not a PostgreSQL database"
+    if not settings.CELERY_BROKER_URL:
+        return "CELERY_BROKER_URL is not set"
+    try:
+        import redis
+
+        redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=3).ping()
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "no Redis"
+        return f"Redis at {settings.CELERY_BROKER_URL} unreachable: {exc}"
+    return None
+
+
+def services_or_skip() -> None:
+    reason = _services_missing()
+    if reason is None:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+    pytest.skip(f"needs real services: {reason}")
+
+
+@pytest.fixture(autouse=True)
+def _services_marker(request):
+    if request.node.get_closest_marker("services"):
+        services_or_skip()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    """A real `celery worker` process on the configured Redis broker, pointed at the test
+    database, so tasks run exactly as in production. Yields the Popen; stops it afterwards."""
+    services_or_skip()
+    from django.conf import settings
+    from django.db import connection
+
+    env = dict(os.environ)
+    db = settings.DATABASES["default"]
+    env["DATABASE_URL"] = (
+        f"postgres://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{connection.settings_dict['NAME']}"
+    )
+    env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
+    log_dir = ROOT / "test-output"
+    log_dir.mkdir(exist_ok=True)
+    log = open(log_dir / "celery-worker.log", "ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{os.getpid()}@%h"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    from config.celery import app
+
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail("celery worker exited at start; see test-output/celery-worker.log")
+        try:
+            if app.control.ping(timeout=1.0):
+                break
+        except Exception:  # noqa: BLE001 - broker still starting
+            pass
+        time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("celery worker did not answer a ping within 60 s")
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
