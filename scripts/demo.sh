@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# `make demo`: migrate, demo users, a generated demo book, quarter-end runs, exports, then
+# serve the admin. SQLite + eager Celery unless DATABASE_URL / CELERY_BROKER_URL are set.
+# Safe to run again: steps that are already done are skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+DEMO_DIR=${DEMO_DIR:-var/demo-book}
+DEMO_POLICIES=${DEMO_POLICIES:-6000}
+DEMO_YEARS=${DEMO_YEARS:-6}
+DEMO_SEED=${DEMO_SEED:-2026}
+has_command() { $PY manage.py help "$1" >/dev/null 2>&1; }
+
+echo "== migrate"
+$PY manage.py migrate --noinput
+
+echo "== demo users"
+$PY manage.py demo_users
+
+book_loaded=$($PY manage.py shell -c "from policies.models import Policy; print(int(Policy.objects.exists()))" 2>/dev/null || echo 0)
+if [ "$book_loaded" = "1" ]; then
+  echo "== demo book already loaded; skipping generation and import"
+elif has_command demo_book && has_command import_book; then
+  echo "== demo book: $DEMO_POLICIES policies over $DEMO_YEARS years (seed $DEMO_SEED) -> $DEMO_DIR"
+  rm -rf "$DEMO_DIR"
+  $PY manage.py demo_book "$DEMO_DIR" --policies "$DEMO_POLICIES" --years "$DEMO_YEARS" --seed "$DEMO_SEED" --truth
+  echo "== import"
+  $PY manage.py import_book "$DEMO_DIR"
+else
+  echo "== (demo_book/import_book not available in this build; no book loaded)"
+fi
+
+if has_command demo_runs; then
+  echo "== quarter-end reserve runs for the last 8 quarters"
+  $PY manage.py demo_runs --quarters 8
+fi
+if has_command demo_reports; then
+  echo "== regulator exports -> var/exports/"
+  $PY manage.py demo_reports --out var/exports
+fi
+if has_command install_schedules; then
+  $PY manage.py install_schedules
+fi
+
+echo
+echo "Admin:    http://127.0.0.1:8000/admin/   (users and passwords printed above)"
+echo "API docs: http://127.0.0.1:8000/api/docs/"
+if [ "${DEMO_NO_SERVE:-0}" = "1" ]; then exit 0; fi
+exec $PY manage.py runserver 127.0.0.1:8000 --noreload
