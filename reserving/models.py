@@ -1,0 +1,161 @@
+"""Reserve runs: regimes (versioned parameter sets), quarter-end runs with their data checks,
+results per segment × currency and per origin quarter, and the audit trail of every transition.
+
+Writes go through reserving/services.py; an approved run is immutable (the services refuse)."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Regime(models.Model):
+    """A versioned set of reserving parameters ("ru", "ru-51n", later IFRS 17, bylaw 58).
+    A run uses the latest version whose effective_from is on or before its valuation date."""
+
+    code = models.CharField(max_length=32, db_index=True)
+    version = models.PositiveIntegerField(default=1)
+    effective_from = models.DateField()
+    name = models.CharField(max_length=200, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code", "-version"]
+        constraints = [models.UniqueConstraint(fields=["code", "version"], name="regime_code_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.code} v{self.version} (from {self.effective_from})"
+
+
+class ReserveRun(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "draft"
+        COMPUTING = "computing", "computing"
+        COMPUTED = "computed", "computed"
+        FAILED = "failed", "failed"
+        SUBMITTED = "submitted", "submitted"
+        APPROVED = "approved", "approved"
+        REJECTED = "rejected", "rejected"
+
+    valuation_date = models.DateField(db_index=True, help_text="a quarter end; the run is as at the end of it")
+    regime = models.ForeignKey(Regime, on_delete=models.PROTECT, related_name="runs")
+    regime_code = models.CharField(max_length=32, db_index=True)
+    regime_version = models.PositiveIntegerField()
+    cut_off = models.DateTimeField(help_text="ledger rows recorded after this and later master-data edits are not seen")
+    parameters = models.JSONField(default=dict, blank=True)
+    selections = models.JSONField(default=dict, blank=True, help_text='per "segment|currency": method, ldfs, tail, apriori, pattern_from, note')
+    input_fingerprint = models.CharField(max_length=64, blank=True, db_index=True)
+    engine_version = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    preparer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    rerun_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reruns")
+    identical = models.BooleanField(null=True, blank=True, help_text="for a rerun: fingerprint and amounts equal the original's")
+    segments_total = models.PositiveIntegerField(default=0)
+    segments_done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    reject_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    compute_started_at = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True, help_text="approved or rejected at")
+
+    class Meta:
+        ordering = ["-valuation_date", "-id"]
+        indexes = [models.Index(fields=["regime_code", "valuation_date", "status"])]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} {self.regime_code} {self.valuation_date} ({self.status})"
+
+    @property
+    def progress(self) -> str:
+        return f"{self.segments_done}/{self.segments_total}"
+
+
+def _money(**kw):
+    return models.DecimalField(max_digits=18, decimal_places=2, **kw)
+
+
+class RunSegmentResult(models.Model):
+    """One segment × currency of a run. (run, segment, currency) is the idempotency key of the
+    segment task: a duplicated task overwrites the same row, never adds one."""
+
+    run = models.ForeignKey(ReserveRun, on_delete=models.CASCADE, related_name="segment_results")
+    segment = models.CharField(max_length=64)
+    currency = models.CharField(max_length=3)
+    upr = _money()
+    rbns = _money()
+    ibnr = _money()
+    ulae = _money()
+    premium_deficiency = _money()
+    ibnr_method = models.CharField(max_length=32)
+    earned_premium = _money(default=0)
+    paid = _money(default=0)
+    case = _money(default=0)
+    triangles = models.JSONField(default=dict, blank=True)
+    factors = models.JSONField(default=dict, blank=True)
+    selections = models.JSONField(default=dict, blank=True)
+    bootstrap = models.JSONField(default=dict, blank=True, help_text="ODP bootstrap of the paid reserve: mean, sd, percentiles")
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["segment", "currency"]
+        constraints = [models.UniqueConstraint(fields=["run", "segment", "currency"], name="run_segment_currency_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.segment} {self.currency}"
+
+
+class RunOriginResult(models.Model):
+    segment_result = models.ForeignKey(RunSegmentResult, on_delete=models.CASCADE, related_name="origins")
+    origin = models.CharField(max_length=8, help_text="accident quarter, e.g. 2024Q3")
+    paid = _money()
+    case = _money()
+    ultimate = _money()
+    ibnr = _money()
+    mack_se = _money(null=True, blank=True)
+
+    class Meta:
+        ordering = ["origin"]
+        constraints = [models.UniqueConstraint(fields=["segment_result", "origin"], name="run_origin_unique")]
+
+
+class RunDataCheck(models.Model):
+    class Severity(models.TextChoices):
+        ERROR = "error", "error"
+        WARNING = "warning", "warning"
+
+    run = models.ForeignKey(ReserveRun, on_delete=models.CASCADE, related_name="data_checks")
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    code = models.CharField(max_length=64)
+    message = models.CharField(max_length=500)
+    row_count = models.PositiveIntegerField(default=0)
+    rows = models.JSONField(default=list, blank=True, help_text="the rows concerned (first ones)")
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["severity", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.code} ({self.row_count})"
+
+
+class RunEvent(models.Model):
+    """Every transition of a run: who, when, from which status to which."""
+
+    run = models.ForeignKey(ReserveRun, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    verb = models.CharField(max_length=32)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.verb} {self.from_status}→{self.to_status}"
