@@ -1,0 +1,231 @@
+"""Reads of claims and the claim ledger: outstanding, paid and incurred (design.md §4),
+limit usage and running balances. Totals are aggregated in the database."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db.models import Case, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When, Window
+from django.db.models.functions import Coalesce, Greatest
+
+from claims.models import Claim, ClaimTransaction
+from claims.rules import COST_TYPES, ClaimLedgerState, LedgerRow, PolicyLimitState
+from core.money import ZERO
+from policies.models import Policy
+
+_MONEY = DecimalField(max_digits=18, decimal_places=2)
+_ZERO = Value(ZERO, output_field=_MONEY)
+Kind = ClaimTransaction.EffectKind
+
+
+def ledger_rows(*, claim: Claim | None = None, as_of: date | None = None, cut_off: datetime | None = None) -> QuerySet:
+    """Claim rows booked by accounting date `as_of` and known by `cut_off`."""
+    rows = ClaimTransaction.objects.all()
+    if claim is not None:
+        rows = rows.filter(claim=claim)
+    if as_of is not None:
+        rows = rows.filter(accounting_date__lte=as_of)
+    if cut_off is not None:
+        rows = rows.filter(recorded_at__lte=cut_off)
+    return rows
+
+
+def _sum(effect: str, cost_type: str | None = None, prefix: str = "") -> Coalesce:
+    condition = Q(**{f"{prefix}effect_kind": effect})
+    if cost_type:
+        condition &= Q(**{f"{prefix}cost_type": cost_type})
+    return Coalesce(Sum(f"{prefix}amount", filter=condition), _ZERO, output_field=_MONEY)
+
+
+@dataclass(frozen=True)
+class LedgerTotals:
+    outstanding: dict[str, Decimal]
+    paid: dict[str, Decimal]
+
+    @property
+    def total_outstanding(self) -> Decimal:
+        return sum(self.outstanding.values(), ZERO)
+
+    @property
+    def total_paid(self) -> Decimal:
+        return sum(self.paid.values(), ZERO)
+
+    @property
+    def incurred(self) -> Decimal:
+        return self.total_paid + self.total_outstanding
+
+    def incurred_of(self, cost_type: str) -> Decimal:
+        return self.paid[cost_type] + self.outstanding[cost_type]
+
+
+def claim_ledger_totals(claim: Claim, as_of: date | None = None, cut_off: datetime | None = None) -> LedgerTotals:
+    """Outstanding (never below zero) and paid per cost type; incurred = paid + outstanding."""
+    sums = {}
+    for c in COST_TYPES:
+        sums[f"reserve_{c}"] = _sum(Kind.RESERVE, c)
+        sums[f"payment_{c}"] = _sum(Kind.PAYMENT, c)
+        sums[f"recovery_{c}"] = _sum(Kind.RECOVERY, c)
+    t = ledger_rows(claim=claim, as_of=as_of, cut_off=cut_off).aggregate(**sums)
+    return LedgerTotals(
+        outstanding={c: max(t[f"reserve_{c}"] - t[f"payment_{c}"], ZERO) for c in COST_TYPES},
+        paid={c: t[f"payment_{c}"] - t[f"recovery_{c}"] for c in COST_TYPES},
+    )
+
+
+def claim_transactions_with_balances(queryset: QuerySet | None = None) -> QuerySet:
+    """Ledger rows annotated, per claim in booking order (accounting date, then entry), with
+    running_outstanding, running_paid and running_incurred — window sums in the database, so
+    an admin inline or an API list can show them without a query per row."""
+    queryset = queryset if queryset is not None else ClaimTransaction.objects.all()
+    amount = Coalesce(F("amount"), _ZERO, output_field=_MONEY)
+
+    def signed(**by_effect) -> Case:
+        return Case(
+            *[When(effect_kind=k, then=amount * Value(s)) for k, s in by_effect.items()],
+            default=_ZERO, output_field=_MONEY,
+        )
+
+    def running(expr) -> Window:
+        return Window(Sum(expr), partition_by=[F("claim_id")], order_by=[F("accounting_date").asc(), F("id").asc()],
+                      output_field=_MONEY)
+
+    annotations = {}
+    for c in COST_TYPES:
+        in_type = lambda e, c=c: Case(When(cost_type=c, then=e), default=_ZERO, output_field=_MONEY)  # noqa: E731
+        annotations[f"running_outstanding_{c}"] = running(in_type(signed(reserve=1, payment=-1)))
+    annotations["running_paid"] = running(signed(payment=1, recovery=-1))
+    return (
+        queryset.annotate(**annotations)
+        .annotate(running_outstanding=F("running_outstanding_indemnity") + F("running_outstanding_expense"))
+        .annotate(running_incurred=F("running_paid") + F("running_outstanding"))
+        .order_by("claim_id", "accounting_date", "id")
+    )
+
+
+def claim_ledger_with_balances(claim: Claim) -> list[ClaimTransaction]:
+    return list(claim_transactions_with_balances(ClaimTransaction.objects.filter(claim=claim)))
+
+
+@dataclass(frozen=True)
+class LimitUsage:
+    limit_per_claim: Decimal | None
+    aggregate_limit: Decimal | None
+    expenses_within_limits: bool
+    aggregate_used: Decimal
+    per_claim_used: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def aggregate_remaining(self) -> Decimal | None:
+        return None if self.aggregate_limit is None else max(self.aggregate_limit - self.aggregate_used, ZERO)
+
+    def remaining_for(self, claim_number: str) -> Decimal | None:
+        return self.state().remaining(claim_number)
+
+    def state(self) -> PolicyLimitState:
+        return PolicyLimitState(
+            limit_per_claim=self.limit_per_claim, aggregate_limit=self.aggregate_limit,
+            expenses_within_limits=self.expenses_within_limits, aggregate_used=self.aggregate_used,
+            per_claim_used=dict(self.per_claim_used),
+        )
+
+
+def policy_limit_usage(policy: Policy, exclude_claim: Claim | None = None) -> LimitUsage:
+    """Limit used by payments per claim and in aggregate (reversed payments give it back,
+    recoveries do not). `exclude_claim` leaves one claim out, for replaying it."""
+    counted = list(COST_TYPES) if policy.expenses_within_limits else ["indemnity"]
+    rows = ClaimTransaction.objects.filter(claim__policy=policy, effect_kind=Kind.PAYMENT, cost_type__in=counted)
+    if exclude_claim is not None:
+        rows = rows.exclude(claim=exclude_claim)
+    per_claim = dict(rows.values("claim__claim_number").annotate(used=Sum("amount")).values_list("claim__claim_number", "used"))
+    return LimitUsage(
+        limit_per_claim=policy.limit_per_claim, aggregate_limit=policy.aggregate_limit,
+        expenses_within_limits=policy.expenses_within_limits,
+        aggregate_used=sum(per_claim.values(), ZERO), per_claim_used=per_claim,
+    )
+
+
+def claim_ledger_rows(claim: Claim) -> list[LedgerRow]:
+    """The claim's rows as the rules see them, in booking order (accounting date, then entry)."""
+    rows = (
+        ClaimTransaction.objects.filter(claim=claim)
+        .order_by("accounting_date", "id")
+        .values_list("transaction_id", "kind", "accounting_date", "cost_type", "amount", "reverses__transaction_id",
+                     "derived", "topup")
+    )
+    return [LedgerRow(*values) for values in rows]
+
+
+def claim_ledger_state(claim: Claim, new_rows: tuple[LedgerRow, ...] | list[LedgerRow] = ()) -> ClaimLedgerState:
+    """The claim's ledger replayed through the rules together with `new_rows` (placed after
+    the booked rows of the same accounting date), with the limit the policy's other claims
+    used. Raises the DomainError of the first row that breaks a rule, so a backdated posting
+    is checked against everything booked after it too."""
+    usage = policy_limit_usage(claim.policy, exclude_claim=claim)
+    state = ClaimLedgerState(claim_number=claim.claim_number, report_date=claim.report_date, limits=usage.state())
+    # sorted() is stable: booked rows keep their order and precede new rows of the same date.
+    for row in sorted([*claim_ledger_rows(claim), *new_rows], key=lambda r: r.accounting_date):
+        state.apply(row)
+    return state
+
+
+def claims_with_totals(queryset: QuerySet | None = None, as_of: date | None = None,
+                       cut_off: datetime | None = None) -> QuerySet:
+    """Claims annotated with outstanding, paid and incurred (one subquery per figure)."""
+    queryset = queryset if queryset is not None else Claim.objects.all()
+    rows = ledger_rows(as_of=as_of, cut_off=cut_off).filter(claim=OuterRef("pk")).order_by().values("claim")
+
+    def figure(effect: str, cost_type: str | None = None) -> Coalesce:
+        sub = rows.filter(effect_kind=effect)
+        if cost_type:
+            sub = sub.filter(cost_type=cost_type)
+        return Coalesce(Subquery(sub.annotate(s=Sum("amount")).values("s")[:1], output_field=_MONEY), _ZERO,
+                        output_field=_MONEY)
+
+    annotations = {}
+    for c in COST_TYPES:
+        annotations[f"outstanding_{c}"] = Greatest(figure(Kind.RESERVE, c) - figure(Kind.PAYMENT, c), _ZERO,
+                                                   output_field=_MONEY)
+    annotations["paid"] = figure(Kind.PAYMENT) - figure(Kind.RECOVERY)
+    return (
+        queryset.annotate(**annotations)
+        .annotate(outstanding=F("outstanding_indemnity") + F("outstanding_expense"))
+        .annotate(incurred=F("paid") + F("outstanding"))
+    )
+
+
+def claim_list(*, policy: Policy | None = None, status: str | None = None, search: str | None = None,
+               segment: str | None = None, reported_from: date | None = None,
+               reported_to: date | None = None) -> QuerySet:
+    claims = Claim.objects.select_related("policy", "policy__insured")
+    if policy is not None:
+        claims = claims.filter(policy=policy)
+    if status:
+        claims = claims.filter(status=status)
+    if segment:
+        claims = claims.filter(policy__segment=segment)
+    if reported_from:
+        claims = claims.filter(report_date__gte=reported_from)
+    if reported_to:
+        claims = claims.filter(report_date__lte=reported_to)
+    if search:
+        claims = claims.filter(
+            Q(claim_number__icontains=search) | Q(policy__policy_number__icontains=search)
+            | Q(policy__insured__name__icontains=search) | Q(claimant__icontains=search)
+        )
+    return claims
+
+
+def claim_transaction_next_id(claim: Claim) -> str:
+    """"<claim_number>-T<n>", the next n not yet taken."""
+    n = ClaimTransaction.objects.filter(claim=claim).count() + 1
+    while ClaimTransaction.objects.filter(transaction_id=f"{claim.claim_number}-T{n}").exists():
+        n += 1
+    return f"{claim.claim_number}-T{n}"
+
+
+def claim_number_next(policy: Policy) -> str:
+    n = Claim.objects.filter(policy=policy).count() + 1
+    while Claim.objects.filter(claim_number=f"{policy.policy_number}-C{n}").exists():
+        n += 1
+    return f"{policy.policy_number}-C{n}"

@@ -1,0 +1,300 @@
+"""Writes of claims and the claim ledger: report, reserve changes, payments, recoveries,
+close/reopen, reversal and settlement. Each is one transaction with one audit row; every
+posting is replayed through claims.rules.ClaimLedgerState with the claim's booked rows before
+anything is written, and refused in a closed period."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from claims import rules
+from claims.models import Claim, ClaimTransaction
+from claims.rules import COST_TYPES, LedgerRow
+from claims.selectors import claim_ledger_state, claim_number_next
+from core.errors import DomainError
+from core.money import ZERO, money_round, to_decimal
+from core.services import audit_record, period_ensure_open
+from policies.models import Policy
+
+CostType = ClaimTransaction.CostType
+
+
+def cover_end(policy: Policy) -> date:
+    """The last day of cover: expiry, or the day before a cancellation takes effect."""
+    if policy.status == Policy.Status.CANCELLED and policy.cancelled_on is not None:
+        return min(policy.expiry_date, policy.cancelled_on - timedelta(days=1))
+    return policy.expiry_date
+
+
+def _locked(claim: Claim) -> Claim:
+    """Lock the policy (its aggregate limit is shared by its claims) and then the claim."""
+    Policy.objects.select_for_update().get(pk=claim.policy_id)
+    return Claim.objects.select_for_update().select_related("policy").get(pk=claim.pk)
+
+
+def _next_ids(claim: Claim, count: int) -> list[str]:
+    taken = set(ClaimTransaction.objects.filter(claim=claim).values_list("transaction_id", flat=True))
+    n, ids = len(taken), []
+    while len(ids) < count:
+        n += 1
+        candidate = f"{claim.claim_number}-T{n}"
+        if candidate not in taken and not ClaimTransaction.objects.filter(transaction_id=candidate).exists():
+            ids.append(candidate)
+    return ids
+
+
+def _money(value, claim: Claim, field: str = "amount") -> Decimal:
+    if value is None or value == "":
+        raise DomainError(f"{field.replace('_', ' ')} is required", field=field)
+    try:
+        return money_round(value, claim.policy.currency)
+    except ArithmeticError as exc:
+        raise DomainError(f"{field.replace('_', ' ')} {value!r} is not an amount", field=field) from exc
+
+
+def _cost_type(value: str) -> str:
+    if value not in COST_TYPES:
+        raise DomainError(f"unknown cost type {value!r}; known: {', '.join(COST_TYPES)}", field="cost_type")
+    return value
+
+
+def _post(claim: Claim, rows: list[LedgerRow], *, actor, note: str = "", recorded_at: datetime | None = None
+          ) -> list[ClaimTransaction]:
+    """Check `rows` against the claim's booked ledger and write them in order."""
+    for row in rows:
+        period_ensure_open(row.accounting_date)
+    state = claim_ledger_state(claim, rows)
+    reversed_rows = {
+        r.transaction_id: r
+        for r in ClaimTransaction.objects.filter(claim=claim, transaction_id__in=[x.reverses for x in rows if x.reverses])
+    }
+    now = recorded_at or timezone.now()
+    user = actor if getattr(actor, "pk", None) else None
+    written = []
+    for row in rows:
+        target = reversed_rows.get(row.reverses) if row.reverses else None
+        written.append(ClaimTransaction.objects.create(
+            transaction_id=row.transaction_id, claim=claim, kind=row.kind,
+            effect_kind=target.effect_kind if target is not None else row.kind,
+            cost_type=row.cost_type, amount=row.amount, accounting_date=row.accounting_date,
+            recorded_at=now, recorded_by=user, reverses=target, derived=row.derived, topup=row.topup,
+            note=note or "",
+        ))
+    if claim.status != state.status:
+        claim.status = state.status
+        claim.save(update_fields=["status"])
+    return written
+
+
+@transaction.atomic
+def claim_report(
+    *, policy: Policy, occurrence_date: date, report_date: date, claim_number: str | None = None,
+    cause: str = "", litigated: bool = False, claimant: str = "", awarded_diyeh_share=None,
+    initial_reserve: dict[str, Decimal] | None = None, actor=None, recorded_at: datetime | None = None,
+) -> Claim:
+    """A new claim on the policy, optionally with its first case-reserve rows (accounted on
+    the report date)."""
+    policy = Policy.objects.select_for_update().get(pk=policy.pk)
+    rules.claim_dates_check(policy.basis, policy.inception_date, cover_end(policy), policy.retro_date,
+                            occurrence_date, report_date)
+    claim_number = (claim_number or "").strip() or claim_number_next(policy)
+    if Claim.objects.filter(claim_number=claim_number).exists():
+        raise DomainError(f"claim number {claim_number} is already taken", field="claim_number")
+    if awarded_diyeh_share is not None and not ZERO <= to_decimal(awarded_diyeh_share) <= Decimal(1):
+        raise DomainError(f"awarded diyeh share {awarded_diyeh_share} is outside 0–1", field="awarded_diyeh_share")
+    claim = Claim.objects.create(
+        claim_number=claim_number, policy=policy, occurrence_date=occurrence_date, report_date=report_date,
+        cause=cause or "", litigated=bool(litigated), claimant=claimant or "",
+        awarded_diyeh_share=awarded_diyeh_share,
+    )
+    reserves = {_cost_type(c): _money(a, claim) for c, a in (initial_reserve or {}).items() if a not in (None, "")}
+    reserves = {c: a for c, a in reserves.items() if a != ZERO}
+    ids = _next_ids(claim, len(reserves))
+    rows = [LedgerRow(tid, "reserve", report_date, c, a) for tid, (c, a) in zip(ids, reserves.items())]
+    if rows:
+        _post(claim, rows, actor=actor, note="initial reserve", recorded_at=recorded_at)
+    audit_record(actor=actor, verb="claim.report", target=claim,
+                 new={"claim_number": claim_number, "policy": policy.policy_number,
+                      "occurrence_date": str(occurrence_date), "report_date": str(report_date),
+                      "initial_reserve": {c: str(a) for c, a in reserves.items()}})
+    return claim
+
+
+@transaction.atomic
+def claim_reserve_change(
+    *, claim: Claim, cost_type: str, accounting_date: date, amount=None, new_estimate=None,
+    note: str = "", actor=None, recorded_at: datetime | None = None, transaction_id: str | None = None,
+) -> ClaimTransaction:
+    """A signed change of the case estimate of one cost type, given as `amount` (the change)
+    or `new_estimate` (the estimate it should become)."""
+    claim = _locked(claim)
+    cost_type = _cost_type(cost_type)
+    if (amount is None) == (new_estimate is None):
+        raise DomainError("give either the change (amount) or the new estimate, not both", field="amount")
+    before = claim_ledger_state(claim).outstanding(cost_type)
+    if new_estimate is not None:
+        target = _money(new_estimate, claim, "new_estimate")
+        if target < ZERO:
+            raise DomainError(f"new estimate {target:,.2f} is negative", field="new_estimate")
+        change = target - before
+    else:
+        change = _money(amount, claim)
+    if change == ZERO:
+        raise DomainError(f"the {cost_type} estimate of claim {claim.claim_number} already is {before:,.2f}",
+                          field="new_estimate" if new_estimate is not None else "amount")
+    tid = transaction_id or _next_ids(claim, 1)[0]
+    [row] = _post(claim, [LedgerRow(tid, "reserve", accounting_date, cost_type, change)], actor=actor, note=note,
+                  recorded_at=recorded_at)
+    audit_record(actor=actor, verb="claim.reserve", target=claim,
+                 old={"outstanding": str(before)},
+                 new={"transaction_id": tid, "cost_type": cost_type, "change": str(change),
+                      "outstanding": str(before + change)})
+    return row
+
+
+def _amount_posting(kind: str, *, claim, cost_type, amount, accounting_date, note, actor, recorded_at,
+                    transaction_id) -> ClaimTransaction:
+    claim = _locked(claim)
+    cost_type = _cost_type(cost_type)
+    value = _money(amount, claim)
+    tid = transaction_id or _next_ids(claim, 1)[0]
+    [row] = _post(claim, [LedgerRow(tid, kind, accounting_date, cost_type, value)], actor=actor, note=note,
+                  recorded_at=recorded_at)
+    audit_record(actor=actor, verb=f"claim.{kind}", target=claim,
+                 new={"transaction_id": tid, "cost_type": cost_type, "amount": str(value),
+                      "accounting_date": str(accounting_date)})
+    return row
+
+
+@transaction.atomic
+def claim_payment_post(*, claim: Claim, cost_type: str, amount, accounting_date: date, note: str = "",
+                       actor=None, recorded_at: datetime | None = None, transaction_id: str | None = None
+                       ) -> ClaimTransaction:
+    """A payment; it erodes the case estimate of its cost type and may not exceed it, nor the
+    per-claim or remaining aggregate limit."""
+    return _amount_posting("payment", claim=claim, cost_type=cost_type, amount=amount,
+                           accounting_date=accounting_date, note=note, actor=actor, recorded_at=recorded_at,
+                           transaction_id=transaction_id)
+
+
+@transaction.atomic
+def claim_recovery_post(*, claim: Claim, cost_type: str, amount, accounting_date: date, note: str = "",
+                        actor=None, recorded_at: datetime | None = None, transaction_id: str | None = None
+                        ) -> ClaimTransaction:
+    """A recovery (subrogation, deductible recovered): reduces paid, never beyond it."""
+    return _amount_posting("recovery", claim=claim, cost_type=cost_type, amount=amount,
+                           accounting_date=accounting_date, note=note, actor=actor, recorded_at=recorded_at,
+                           transaction_id=transaction_id)
+
+
+def _close_rows(claim: Claim, state: rules.ClaimLedgerState, accounting_date: date) -> list[LedgerRow]:
+    changes = state.close_changes()
+    ids = _next_ids(claim, len(changes) + 1)
+    rows = [LedgerRow(tid, "reserve", accounting_date, c, v, derived=True) for tid, (c, v) in zip(ids, changes.items())]
+    return rows + [LedgerRow(ids[-1], "close", accounting_date)]
+
+
+@transaction.atomic
+def claim_close(*, claim: Claim, accounting_date: date, note: str = "", actor=None,
+                recorded_at: datetime | None = None) -> list[ClaimTransaction]:
+    """Derived reserve rows taking each outstanding estimate to zero, then the close row."""
+    claim = _locked(claim)
+    state = claim_ledger_state(claim)
+    if state.status == Claim.Status.CLOSED:
+        raise DomainError(f"claim {claim.claim_number} is already closed", field="status")
+    released = {c: str(-v) for c, v in state.close_changes().items()}
+    written = _post(claim, _close_rows(claim, state, accounting_date), actor=actor, note=note, recorded_at=recorded_at)
+    audit_record(actor=actor, verb="claim.close", target=claim, old={"status": "open"},
+                 new={"status": "closed", "released": released, "accounting_date": str(accounting_date)})
+    return written
+
+
+@transaction.atomic
+def claim_reopen(*, claim: Claim, accounting_date: date, note: str = "", actor=None,
+                 recorded_at: datetime | None = None) -> ClaimTransaction:
+    claim = _locked(claim)
+    [row] = _post(claim, [LedgerRow(_next_ids(claim, 1)[0], "reopen", accounting_date)], actor=actor, note=note,
+                  recorded_at=recorded_at)
+    audit_record(actor=actor, verb="claim.reopen", target=claim, old={"status": "closed"},
+                 new={"status": "open", "accounting_date": str(accounting_date)})
+    return row
+
+
+@transaction.atomic
+def claim_transaction_reverse(*, transaction: ClaimTransaction, accounting_date: date, note: str = "",
+                              actor=None, recorded_at: datetime | None = None,
+                              transaction_id: str | None = None) -> ClaimTransaction:
+    """A row carrying the negated amount of `transaction`; a row is reversed at most once, and
+    closes, reopens and their derived reserve changes are never reversed (reopen instead)."""
+    original = ClaimTransaction.objects.get(pk=transaction.pk)
+    claim = _locked(original.claim)
+    if accounting_date < original.accounting_date:
+        raise rules.ReversalRefused(
+            f"reversal dated {accounting_date} is before the row it reverses ({original.accounting_date})",
+            field="accounting_date",
+        )
+    amount = None if original.amount is None else -original.amount
+    tid = transaction_id or _next_ids(claim, 1)[0]
+    row = LedgerRow(tid, "reversal", accounting_date, original.cost_type, amount, reverses=original.transaction_id)
+    [written] = _post(claim, [row], actor=actor, note=note, recorded_at=recorded_at)
+    audit_record(actor=actor, verb="claim.reverse", target=claim,
+                 new={"transaction_id": tid, "reverses": original.transaction_id, "kind": original.kind,
+                      "amount": None if amount is None else str(amount)})
+    return written
+
+
+@dataclass(frozen=True)
+class Settlement:
+    share: Decimal
+    rows: list[ClaimTransaction]
+
+
+@transaction.atomic
+def claim_settle(*, claim: Claim, loss_amount, accounting_date: date, expense_amount=None, note: str = "",
+                 actor=None, recorded_at: datetime | None = None) -> Settlement:
+    """Pay the insurer's share of the loss and close the claim.
+
+    share = min(max(loss − deductible, 0), min(per-claim remaining, aggregate remaining)); the
+    indemnity reserve is raised first if the outstanding is below the share. `loss_amount` is
+    the loss this settlement pays: earlier indemnity payments on the claim already count
+    against its limits. An optional `expense_amount` is paid the same way (reserve raised if
+    needed), then the claim closes and any remaining estimate is released.
+    """
+    claim = _locked(claim)
+    policy = claim.policy
+    loss = _money(loss_amount, claim, "loss_amount")
+    state = claim_ledger_state(claim)
+    if state.status == Claim.Status.CLOSED:
+        raise DomainError(f"claim {claim.claim_number} is closed; reopen it before settling", field="status")
+    share = money_round(
+        rules.insurer_share(loss, policy.deductible_amount, policy.deductible_percent,
+                            state.limits.remaining(claim.claim_number)),
+        policy.currency,
+    )
+    payments = {CostType.INDEMNITY: share}
+    if expense_amount not in (None, ""):
+        payments[CostType.EXPENSE] = _money(expense_amount, claim, "expense_amount")
+    new_rows: list[LedgerRow] = []
+    ids = iter(_next_ids(claim, 2 * len(payments) + 3))
+    for cost_type, paid in payments.items():
+        if paid <= ZERO:
+            continue
+        shortfall = paid - state.outstanding(cost_type)
+        if shortfall > ZERO:
+            new_rows.append(LedgerRow(next(ids), "reserve", accounting_date, cost_type, shortfall))
+            state.apply(new_rows[-1])
+        new_rows.append(LedgerRow(next(ids), "payment", accounting_date, cost_type, paid))
+        state.apply(new_rows[-1])
+    for c, v in state.close_changes().items():
+        new_rows.append(LedgerRow(next(ids), "reserve", accounting_date, c, v, derived=True))
+    new_rows.append(LedgerRow(next(ids), "close", accounting_date))
+    written = _post(claim, new_rows, actor=actor, note=note or "settlement", recorded_at=recorded_at)
+    audit_record(actor=actor, verb="claim.settle", target=claim, old={"status": "open"},
+                 new={"loss": str(loss), "share": str(share),
+                      "expense": str(payments.get(CostType.EXPENSE, ZERO)), "status": "closed",
+                      "transactions": [r.transaction_id for r in written]})
+    return Settlement(share=share, rows=written)

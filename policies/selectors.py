@@ -1,0 +1,85 @@
+"""Reads of policies and the premium ledger. Totals are aggregated in the database."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from core.money import ZERO
+from policies.models import Policy, PremiumTransaction
+from policies.rules import PremiumWindow
+
+
+
+def premium_rows(*, policy: Policy, as_of: date | None = None, cut_off: datetime | None = None) -> QuerySet:
+    """The policy's premium rows booked by accounting date `as_of` and known by `cut_off`."""
+    rows = PremiumTransaction.objects.filter(policy=policy)
+    if as_of is not None:
+        rows = rows.filter(accounting_date__lte=as_of)
+    if cut_off is not None:
+        rows = rows.filter(recorded_at__lte=cut_off)
+    return rows
+
+
+@dataclass(frozen=True)
+class PremiumTotals:
+    written_gross: Decimal
+    commission: Decimal
+    original_gross: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return self.written_gross - self.commission
+
+
+def policy_premium_totals(policy: Policy, as_of: date | None = None, cut_off: datetime | None = None) -> PremiumTotals:
+    """Written gross premium and commission (reversals and returns net out)."""
+    totals = premium_rows(policy=policy, as_of=as_of, cut_off=cut_off).aggregate(
+        gross=Coalesce(Sum("gross_premium"), ZERO),
+        commission=Coalesce(Sum("commission"), ZERO),
+        original=Coalesce(Sum("gross_premium", filter=Q(effect_kind=PremiumTransaction.EffectKind.ORIGINAL)), ZERO),
+    )
+    return PremiumTotals(totals["gross"], totals["commission"], totals["original"])
+
+
+def policy_premium_windows(policy: Policy) -> list[PremiumWindow]:
+    """The in-force premium by window start (what a cancellation gives back a share of),
+    summed per effective date in the database."""
+    grouped = (
+        PremiumTransaction.objects.filter(policy=policy)
+        .values("effective_date")
+        .annotate(gross=Sum("gross_premium"), commission=Sum("commission"))
+        .order_by("effective_date")
+    )
+    return [PremiumWindow(g["effective_date"], g["gross"], g["commission"]) for g in grouped]
+
+
+def premium_transaction_next_id(policy: Policy) -> str:
+    """"<policy_number>-P<n>", the next n not yet taken."""
+    n = PremiumTransaction.objects.filter(policy=policy).count() + 1
+    while PremiumTransaction.objects.filter(transaction_id=f"{policy.policy_number}-P{n}").exists():
+        n += 1
+    return f"{policy.policy_number}-P{n}"
+
+
+def policy_list(*, segment: str | None = None, status: str | None = None, search: str | None = None) -> QuerySet:
+    policies = Policy.objects.select_related("insured")
+    if segment:
+        policies = policies.filter(segment=segment)
+    if status:
+        policies = policies.filter(status=status)
+    if search:
+        policies = policies.filter(Q(policy_number__icontains=search) | Q(insured__name__icontains=search))
+    return policies
+
+
+def policy_with_premium(queryset: QuerySet | None = None) -> QuerySet:
+    """Policies annotated with written_gross and written_commission (one grouped query)."""
+    queryset = queryset if queryset is not None else Policy.objects.all()
+    return queryset.annotate(
+        written_gross=Coalesce(Sum("premium_transactions__gross_premium"), ZERO),
+        written_commission=Coalesce(Sum("premium_transactions__commission"), ZERO),
+    )

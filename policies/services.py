@@ -1,0 +1,312 @@
+"""Writes of policies and the premium ledger: create, master-data edits, endorsement,
+cancellation and reversal. Each is one transaction with one audit row; premium rows are
+append-only."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from core.errors import DomainError
+from core.money import ZERO, money_round, to_decimal
+from core.services import audit_record, period_ensure_open
+from policies import rules
+from policies.models import Insured, Policy, PremiumTransaction
+from policies.selectors import policy_premium_windows, premium_transaction_next_id
+
+# Master-data fields policy_update_master may change; status and cancellation move only
+# through policy_cancel / premium_transaction_reverse.
+MASTER_FIELDS = (
+    "insured", "profession", "risk_group", "segment", "basis", "retro_date", "currency",
+    "inception_date", "expiry_date", "issue_date", "limit_per_claim", "aggregate_limit",
+    "deductible_amount", "deductible_percent", "expenses_within_limits", "tariff_version",
+    "rating_steps", "cover_in_diyeh", "diyeh_year", "diyeh_increase_endorsement",
+)
+_MONEY_FIELDS = ("limit_per_claim", "aggregate_limit", "deductible_amount")
+
+
+def _jsonable(value):
+    if isinstance(value, (Decimal, date, datetime)):
+        return str(value)
+    if isinstance(value, Insured):
+        return value.name
+    return value
+
+
+def _money_or_none(value, currency: str):
+    return None if value is None or value == "" else money_round(value, currency)
+
+
+@transaction.atomic
+def insured_create(*, name: str, kind: str = Insured.Kind.PERSON, national_id: str = "", actor=None) -> Insured:
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("the insured needs a name", field="name")
+    if kind not in Insured.Kind.values:
+        raise DomainError(f"unknown insured kind {kind!r}; known: {', '.join(Insured.Kind.values)}", field="kind")
+    insured = Insured.objects.create(name=name, kind=kind, national_id=national_id)
+    audit_record(actor=actor, verb="insured.create", target=insured, new={"name": name, "kind": kind})
+    return insured
+
+
+def _premium_row(*, policy, kind, effect_kind, accounting_date, effective_date, gross, commission,
+                 actor, recorded_at=None, transaction_id=None, reverses=None, note="") -> PremiumTransaction:
+    period_ensure_open(accounting_date)
+    return PremiumTransaction.objects.create(
+        transaction_id=transaction_id or premium_transaction_next_id(policy),
+        policy=policy,
+        kind=kind,
+        effect_kind=effect_kind,
+        accounting_date=accounting_date,
+        effective_date=effective_date,
+        gross_premium=gross,
+        commission=commission,
+        recorded_at=recorded_at or timezone.now(),
+        recorded_by=actor if getattr(actor, "pk", None) else None,
+        reverses=reverses,
+        note=note or "",
+    )
+
+
+@transaction.atomic
+def policy_create(
+    *,
+    policy_number: str,
+    profession: str,
+    segment: str,
+    basis: str,
+    currency: str,
+    inception_date: date,
+    expiry_date: date,
+    issue_date: date,
+    gross_premium,
+    commission=ZERO,
+    insured: Insured | None = None,
+    insured_name: str | None = None,
+    risk_group: int | None = None,
+    retro_date: date | None = None,
+    limit_per_claim=None,
+    aggregate_limit=None,
+    deductible_amount=None,
+    deductible_percent=None,
+    expenses_within_limits: bool = False,
+    tariff_version: str = "",
+    rating_steps: list | None = None,
+    cover_in_diyeh: bool = False,
+    diyeh_year: int | None = None,
+    diyeh_increase_endorsement: bool = False,
+    recorded_at: datetime | None = None,
+    transaction_id: str | None = None,
+    actor=None,
+) -> Policy:
+    """A policy and its original premium, accounted on the issue date. `insured_name` reuses
+    the insured of that exact name if there is one, else creates it."""
+    policy_number = (policy_number or "").strip()
+    if not policy_number:
+        raise DomainError("the policy needs a number", field="policy_number")
+    if Policy.objects.filter(policy_number=policy_number).exists():
+        raise DomainError(f"policy number {policy_number} is already taken", field="policy_number")
+    code = rules.policy_fields_check(
+        basis=basis, retro_date=retro_date, currency=currency, inception_date=inception_date,
+        expiry_date=expiry_date, limit_per_claim=limit_per_claim, aggregate_limit=aggregate_limit,
+        deductible_amount=deductible_amount, deductible_percent=deductible_percent, risk_group=risk_group,
+    )
+    rules.original_premium_check(gross_premium, commission)
+    period_ensure_open(issue_date)
+    if insured is None:
+        if not (insured_name or "").strip():
+            raise DomainError("give the insured or the insured's name", field="insured_name")
+        insured = Insured.objects.filter(name=insured_name.strip()).order_by("id").first() or Insured.objects.create(
+            name=insured_name.strip()
+        )
+    policy = Policy.objects.create(
+        policy_number=policy_number, insured=insured, profession=profession, risk_group=risk_group,
+        segment=segment, basis=basis, retro_date=retro_date, currency=code,
+        inception_date=inception_date, expiry_date=expiry_date, issue_date=issue_date,
+        limit_per_claim=_money_or_none(limit_per_claim, code),
+        aggregate_limit=_money_or_none(aggregate_limit, code),
+        deductible_amount=_money_or_none(deductible_amount, code),
+        deductible_percent=None if deductible_percent is None else to_decimal(deductible_percent),
+        expenses_within_limits=expenses_within_limits, tariff_version=tariff_version or "",
+        rating_steps=rating_steps or [], cover_in_diyeh=cover_in_diyeh, diyeh_year=diyeh_year,
+        diyeh_increase_endorsement=diyeh_increase_endorsement,
+    )
+    gross, comm = money_round(gross_premium, code), money_round(commission, code)
+    _premium_row(
+        policy=policy, kind=PremiumTransaction.Kind.ORIGINAL, effect_kind=PremiumTransaction.EffectKind.ORIGINAL,
+        accounting_date=issue_date, effective_date=inception_date, gross=gross, commission=comm,
+        actor=actor, recorded_at=recorded_at, transaction_id=transaction_id,
+    )
+    audit_record(
+        actor=actor, verb="policy.create", target=policy,
+        new={"policy_number": policy_number, "insured": insured.name, "segment": segment, "currency": code,
+             "inception_date": str(inception_date), "expiry_date": str(expiry_date),
+             "gross_premium": str(gross), "commission": str(comm)},
+    )
+    return policy
+
+
+def _claims_still_covered(policy: Policy, new: dict) -> None:
+    """Refuse master-data changes under which an existing claim would fall outside cover or
+    a limit would already be exceeded."""
+    from claims.models import ClaimTransaction
+    from claims.rules import claim_dates_check
+
+    for number, occurred, reported in policy.claims.values_list("claim_number", "occurrence_date", "report_date"):
+        try:
+            claim_dates_check(new["basis"], new["inception_date"], new["expiry_date"], new["retro_date"],
+                              occurred, reported)
+        except DomainError as exc:
+            raise DomainError(f"claim {number} would no longer be covered: {exc.message}", field=exc.field) from exc
+    counted = ["indemnity", "expense"] if new["expenses_within_limits"] else ["indemnity"]
+    used = (
+        ClaimTransaction.objects.filter(claim__policy=policy, effect_kind="payment", cost_type__in=counted)
+        .values("claim_id").annotate(used=Sum("amount")).values_list("used", flat=True)
+    )
+    used = [u for u in used if u is not None]
+    if new["limit_per_claim"] is not None and used and max(used) > new["limit_per_claim"]:
+        raise DomainError(
+            f"a claim has already used {max(used):,.2f}, more than the new per-claim limit "
+            f"{new['limit_per_claim']:,.2f}", field="limit_per_claim",
+        )
+    if new["aggregate_limit"] is not None and sum(used, ZERO) > new["aggregate_limit"]:
+        raise DomainError(
+            f"claims have already used {sum(used, ZERO):,.2f}, more than the new aggregate limit "
+            f"{new['aggregate_limit']:,.2f}", field="aggregate_limit",
+        )
+
+
+@transaction.atomic
+def policy_update_master(*, policy: Policy, actor=None, **changes) -> Policy:
+    """Edit master data; django-simple-history keeps the old version."""
+    unknown = sorted(set(changes) - set(MASTER_FIELDS))
+    if unknown:
+        raise DomainError(f"these fields cannot be changed here: {', '.join(unknown)}", field=unknown[0])
+    policy = Policy.objects.select_for_update().get(pk=policy.pk)
+    changed = {k: v for k, v in changes.items() if getattr(policy, k) != v}
+    if not changed:
+        return policy
+    new = {f: changed.get(f, getattr(policy, f)) for f in MASTER_FIELDS}
+    new["currency"] = rules.policy_fields_check(
+        basis=new["basis"], retro_date=new["retro_date"], currency=new["currency"],
+        inception_date=new["inception_date"], expiry_date=new["expiry_date"],
+        limit_per_claim=new["limit_per_claim"], aggregate_limit=new["aggregate_limit"],
+        deductible_amount=new["deductible_amount"], deductible_percent=new["deductible_percent"],
+        risk_group=new["risk_group"],
+    )
+    if new["currency"] != policy.currency:
+        raise DomainError(
+            f"currency cannot change from {policy.currency} once premium is booked; cancel and reissue",
+            field="currency",
+        )
+    for f in _MONEY_FIELDS:
+        new[f] = _money_or_none(new[f], new["currency"])
+    if new["deductible_percent"] is not None:
+        new["deductible_percent"] = to_decimal(new["deductible_percent"])
+    _claims_still_covered(policy, new)
+    old = {k: _jsonable(getattr(policy, k)) for k in changed}
+    for k in changed:
+        setattr(policy, k, new[k])
+    policy.save()
+    audit_record(actor=actor, verb="policy.update", target=policy, old=old,
+                 new={k: _jsonable(getattr(policy, k)) for k in changed})
+    return policy
+
+
+def _in_force_check(policy: Policy, what: str) -> None:
+    if policy.status == Policy.Status.CANCELLED:
+        raise DomainError(f"policy {policy.policy_number} is cancelled; no {what} is possible", field="policy")
+
+
+@transaction.atomic
+def policy_endorse(
+    *, policy: Policy, effective_date: date, accounting_date: date, gross_premium, commission=ZERO,
+    note: str = "", actor=None, recorded_at: datetime | None = None, transaction_id: str | None = None,
+) -> PremiumTransaction:
+    """Additional premium (negative for a reduction) earning from the effective date to expiry."""
+    policy = Policy.objects.select_for_update().get(pk=policy.pk)
+    _in_force_check(policy, "endorsement")
+    rules.effective_date_check(effective_date, policy.inception_date, policy.expiry_date)
+    rules.premium_signs_check(gross_premium, commission)
+    row = _premium_row(
+        policy=policy, kind=PremiumTransaction.Kind.ENDORSEMENT,
+        effect_kind=PremiumTransaction.EffectKind.ENDORSEMENT, accounting_date=accounting_date,
+        effective_date=effective_date, gross=money_round(gross_premium, policy.currency),
+        commission=money_round(commission, policy.currency), actor=actor, recorded_at=recorded_at,
+        transaction_id=transaction_id, note=note,
+    )
+    audit_record(actor=actor, verb="policy.endorse", target=policy,
+                 new={"transaction_id": row.transaction_id, "effective_date": str(effective_date),
+                      "gross_premium": str(row.gross_premium), "commission": str(row.commission)})
+    return row
+
+
+@transaction.atomic
+def policy_cancel(
+    *, policy: Policy, effective_date: date, accounting_date: date, method: str = "pro_rata",
+    return_gross=None, short_rate_retention=None, note: str = "", actor=None,
+    recorded_at: datetime | None = None, transaction_id: str | None = None,
+) -> PremiumTransaction:
+    """A cancellation row returning premium (negative amounts) from the effective date to
+    expiry: pro rata by default, or short rate with an explicit return or a retention."""
+    policy = Policy.objects.select_for_update().get(pk=policy.pk)
+    _in_force_check(policy, "cancellation")
+    rules.effective_date_check(effective_date, policy.inception_date, policy.expiry_date)
+    back = rules.return_premium(
+        rows=policy_premium_windows(policy), expiry_date=policy.expiry_date, effective_date=effective_date,
+        currency=policy.currency, method=method, return_gross=return_gross,
+        short_rate_retention=short_rate_retention,
+    )
+    row = _premium_row(
+        policy=policy, kind=PremiumTransaction.Kind.CANCELLATION,
+        effect_kind=PremiumTransaction.EffectKind.CANCELLATION, accounting_date=accounting_date,
+        effective_date=effective_date, gross=-back.gross_premium, commission=-back.commission,
+        actor=actor, recorded_at=recorded_at, transaction_id=transaction_id, note=note,
+    )
+    policy.status = Policy.Status.CANCELLED
+    policy.cancelled_on = effective_date
+    policy.save(update_fields=["status", "cancelled_on"])
+    audit_record(actor=actor, verb="policy.cancel", target=policy, old={"status": "in_force"},
+                 new={"status": "cancelled", "cancelled_on": str(effective_date), "method": method,
+                      "transaction_id": row.transaction_id, "gross_premium": str(row.gross_premium),
+                      "commission": str(row.commission), "pro_rata_gross": str(-back.pro_rata_gross)})
+    return row
+
+
+@transaction.atomic
+def premium_transaction_reverse(
+    *, transaction: PremiumTransaction, accounting_date: date, note: str = "", actor=None,
+    recorded_at: datetime | None = None, transaction_id: str | None = None,
+) -> PremiumTransaction:
+    """A row carrying the negated amounts of `transaction`; each row is reversed at most once.
+    Reversing a cancellation puts the policy back in force."""
+    original = PremiumTransaction.objects.select_for_update().select_related("policy").get(pk=transaction.pk)
+    if original.kind == PremiumTransaction.Kind.REVERSAL:
+        raise DomainError(f"row {original.transaction_id} is itself a reversal; post the row again instead",
+                          field="reverses")
+    if PremiumTransaction.objects.filter(reverses=original).exists():
+        raise DomainError(f"row {original.transaction_id} is already reversed", field="reverses")
+    if accounting_date < original.accounting_date:
+        raise DomainError(
+            f"reversal dated {accounting_date} is before the row it reverses ({original.accounting_date})",
+            field="accounting_date",
+        )
+    policy = Policy.objects.select_for_update().get(pk=original.policy_id)
+    row = _premium_row(
+        policy=policy, kind=PremiumTransaction.Kind.REVERSAL, effect_kind=original.effect_kind,
+        accounting_date=accounting_date, effective_date=original.effective_date,
+        gross=-original.gross_premium, commission=-original.commission, actor=actor,
+        recorded_at=recorded_at, transaction_id=transaction_id, reverses=original, note=note,
+    )
+    old_status = policy.status
+    if original.kind == PremiumTransaction.Kind.CANCELLATION and policy.status == Policy.Status.CANCELLED:
+        policy.status, policy.cancelled_on = Policy.Status.IN_FORCE, None
+        policy.save(update_fields=["status", "cancelled_on"])
+    audit_record(actor=actor, verb="premium.reverse", target=policy,
+                 old={"status": old_status},
+                 new={"status": policy.status, "transaction_id": row.transaction_id,
+                      "reverses": original.transaction_id, "gross_premium": str(row.gross_premium)})
+    return row
