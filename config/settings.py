@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "reserving",
     "exchange",
     "tariff",
+    "reporting",
 ]
 
 MIDDLEWARE = [

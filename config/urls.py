@@ -8,7 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 api_v1 = []
 # Each app that exposes an API has <app>/api_urls.py with `urlpatterns`.
-for app in ("policies", "claims", "reserving", "exchange", "tariff"):
+for app in ("policies", "claims", "reserving", "exchange", "tariff", "reporting"):
     if find_spec(f"{app}") is not None and find_spec(f"{app}.api_urls") is not None:
         api_v1.append(path("", include(import_module(f"{app}.api_urls"))))
 

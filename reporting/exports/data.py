@@ -1,0 +1,64 @@
+"""The plain-value view of an approved run that every export is written from."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import pandas as pd
+
+RESERVE_TYPES = ("upr", "premium_deficiency", "rbns", "ibnr", "ulae")
+
+
+@dataclass(frozen=True)
+class SegmentReserves:
+    segment: str
+    currency: str
+    accounting_group: str
+    upr: Decimal
+    premium_deficiency: Decimal
+    rbns: Decimal
+    ibnr: Decimal
+    ulae: Decimal
+    earned_premium: Decimal | None = None
+    ibnr_method: str = ""
+
+    def amount(self, reserve_type: str) -> Decimal:
+        return getattr(self, reserve_type)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((self.amount(t) for t in RESERVE_TYPES), Decimal("0"))
+
+
+@dataclass(frozen=True)
+class SegmentTriangles:
+    """Quarterly triangles of one segment and currency: index = accident quarter label
+    (2024Q3), columns = development age in months (3, 6, …), cumulative values as at each
+    quarter end; NaN where the quarter end is after the valuation date."""
+
+    segment: str
+    currency: str
+    paid: pd.DataFrame
+    case: pd.DataFrame
+    ibnr_by_origin: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReportData:
+    run_id: int
+    valuation_date: date
+    regime: str
+    input_fingerprint: str
+    reserves: list[SegmentReserves]
+    triangles: list[SegmentTriangles]
+    # Approved year-end runs of earlier years, for the "end of last year" columns.
+    history: dict[date, list[SegmentReserves]] = field(default_factory=dict)
+    # Reserve balances of the previous approved run (the opening balance of GL postings).
+    opening: list[SegmentReserves] = field(default_factory=list)
+    opening_date: date | None = None
+    ulae_reported_with_rbns: bool = False
+    group_names: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (ru, en)
+
+    def currencies(self) -> list[str]:
+        return sorted({r.currency for r in self.reserves})

@@ -1,0 +1,51 @@
+"""Deterministic XLSX: openpyxl stamps the current time into the document properties and the
+zip entries; the regulator's working papers must be byte-identical for the same run."""
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date, datetime
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+BOLD = Font(bold=True)
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def workbook_new(*, as_of: date) -> Workbook:
+    wb = Workbook()
+    stamp = datetime(as_of.year, as_of.month, as_of.day)
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    wb.properties.creator = "medmal back office"
+    wb.properties.lastModifiedBy = "medmal back office"
+    return wb
+
+
+def workbook_bytes(wb: Workbook) -> bytes:
+    raw = io.BytesIO()
+    wb.save(raw)
+    return zip_normalized(raw.getvalue())
+
+
+def zip_normalized(data: bytes) -> bytes:
+    """Rewrite a zip with fixed entry timestamps (entry order kept)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            payload = src.read(info.filename)
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o600 << 16
+            dst.writestr(fixed, payload)
+    return out.getvalue()
+
+
+def header_row(ws, row: int, values: list, bold: bool = True) -> None:
+    for col, value in enumerate(values, start=1):
+        cell = ws.cell(row=row, column=col, value=value)
+        if bold:
+            cell.font = BOLD
+        cell.alignment = WRAP
