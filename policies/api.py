@@ -1,0 +1,120 @@
+"""REST API for policies and the premium ledger (/api/v1/policies/, /api/v1/premium-transactions/).
+Views only type the input and call policies.services / selectors; a refused operation comes
+back as 400 with a field map through core.api.exception_handler."""
+from __future__ import annotations
+
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import filters, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.response import Response
+
+from policies import selectors, services
+from policies.models import Policy, PremiumTransaction
+from policies.serializers import (
+    CancelSerializer,
+    EndorseSerializer,
+    PolicyCreateSerializer,
+    PolicySerializer,
+    PremiumTransactionSerializer,
+    ReverseSerializer,
+)
+
+
+class ReadOrPermittedWrite(BasePermission):
+    """Any signed-in user reads (auditors included); a write needs the Django permission the
+    view names for that action in `write_permissions` — an action without one is refused."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if request.method in SAFE_METHODS:
+            return True
+        perm = getattr(view, "write_permissions", {}).get(getattr(view, "action", None))
+        return bool(perm) and user.has_perm(perm)
+
+
+def validated(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Policies with their written premium. Create books the original premium on the issue date."""
+
+    serializer_class = PolicySerializer
+    permission_classes = [ReadOrPermittedWrite]
+    lookup_field = "policy_number"
+    lookup_value_regex = "[^/]+"
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter, filters.OrderingFilter]
+    filterset_fields = ["segment", "status", "currency", "basis"]
+    search_fields = ["policy_number", "insured__name"]
+    ordering_fields = ["policy_number", "inception_date", "expiry_date", "issue_date"]
+    ordering = ["policy_number"]
+    write_permissions = {
+        "create": "policies.add_policy",
+        "endorse": "policies.add_premiumtransaction",
+        "cancel": "policies.add_premiumtransaction",
+    }
+
+    def get_queryset(self):
+        return selectors.policy_with_premium(selectors.policy_list())
+
+    def _policy_out(self, policy: Policy) -> Response:
+        fresh = self.get_queryset().get(pk=policy.pk)
+        return Response(PolicySerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PolicyCreateSerializer, responses={201: PolicySerializer})
+    def create(self, request, *args, **kwargs):
+        data = validated(PolicyCreateSerializer, request)
+        policy = services.policy_create(actor=request.user, **data)
+        return self._policy_out(policy)
+
+    @extend_schema(request=EndorseSerializer, responses={201: PremiumTransactionSerializer})
+    @action(detail=True, methods=["post"])
+    def endorse(self, request, policy_number=None):
+        policy = self.get_object()
+        row = services.policy_endorse(policy=policy, actor=request.user, **validated(EndorseSerializer, request))
+        return Response(PremiumTransactionSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CancelSerializer, responses={201: PremiumTransactionSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, policy_number=None):
+        policy = self.get_object()
+        row = services.policy_cancel(policy=policy, actor=request.user, **validated(CancelSerializer, request))
+        return Response(PremiumTransactionSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=PremiumTransactionSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="premium-transactions", filter_backends=[], pagination_class=None)
+    def premium_transactions(self, request, policy_number=None):
+        """The policy's premium ledger in booking order."""
+        policy = self.get_object()
+        rows = selectors.premium_rows(policy=policy).select_related("policy", "reverses", "recorded_by")
+        return Response(PremiumTransactionSerializer(rows.order_by("accounting_date", "id"), many=True).data)
+
+
+class PremiumTransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The premium ledger (read-only; corrections are reversal rows). Looked up by transaction_id."""
+
+    serializer_class = PremiumTransactionSerializer
+    permission_classes = [ReadOrPermittedWrite]
+    lookup_field = "transaction_id"
+    lookup_value_regex = "[^/]+"
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    filterset_fields = ["kind", "effect_kind", "accounting_date", "policy__policy_number", "policy__segment"]
+    search_fields = ["transaction_id", "policy__policy_number"]
+    write_permissions = {"reverse": "policies.add_premiumtransaction"}
+
+    def get_queryset(self):
+        return (PremiumTransaction.objects.select_related("policy", "reverses", "recorded_by")
+                .order_by("accounting_date", "id"))
+
+    @extend_schema(request=ReverseSerializer, responses={201: PremiumTransactionSerializer})
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, transaction_id=None):
+        row = services.premium_transaction_reverse(transaction=self.get_object(), actor=request.user,
+                                                   **validated(ReverseSerializer, request))
+        return Response(PremiumTransactionSerializer(row).data, status=status.HTTP_201_CREATED)

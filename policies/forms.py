@@ -1,0 +1,96 @@
+"""Small admin forms for policy operations. They only shape and type the input; every rule is
+checked by the service the admin view calls, whose DomainError comes back as a form error."""
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
+from django.forms.models import fields_for_model
+
+from core.errors import DomainError
+from policies.models import Insured, Policy
+
+# What finance staff edit in the master-data form (rating steps belong to the tariff work).
+MASTER_FORM_FIELDS = (
+    "insured", "profession", "risk_group", "segment", "basis", "retro_date", "currency",
+    "inception_date", "expiry_date", "issue_date", "limit_per_claim", "aggregate_limit",
+    "deductible_amount", "deductible_percent", "expenses_within_limits", "tariff_version",
+    "cover_in_diyeh", "diyeh_year", "diyeh_increase_endorsement",
+)
+CREATE_FORM_FIELDS = ("policy_number",) + tuple(f for f in MASTER_FORM_FIELDS if f != "insured")
+
+
+def form_add_domain_error(form: forms.Form, exc: DomainError) -> None:
+    """Show a service's refusal next to the field it names (or on top of the form)."""
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+def _model_fields(names) -> dict[str, forms.Field]:
+    """Form fields typed like the model's columns; model validators stay with the services."""
+    fields = fields_for_model(Policy, fields=names)
+    for field in fields.values():
+        if isinstance(field, forms.DateField):
+            field.widget = AdminDateWidget()
+    return fields
+
+
+class PolicyCreateForm(forms.Form):
+    """A new policy with its original premium (booked on the issue date) — through policy_create."""
+
+    insured_name = forms.CharField(max_length=200, help_text="an insured of exactly this name is reused")
+    gross_premium = forms.DecimalField(max_digits=18, decimal_places=2, label="original gross premium")
+    commission = forms.DecimalField(max_digits=18, decimal_places=2, initial=0)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = _model_fields(CREATE_FORM_FIELDS)
+        ordered = {"policy_number": fields.pop("policy_number"), "insured_name": self.fields.pop("insured_name")}
+        ordered.update(fields)
+        ordered["gross_premium"] = self.fields.pop("gross_premium")
+        ordered["commission"] = self.fields.pop("commission")
+        self.fields = ordered
+
+
+class PolicyMasterForm(forms.Form):
+    """Master-data edit through policy_update_master; history keeps the old version."""
+
+    def __init__(self, *args, policy: Policy, **kwargs):
+        kwargs.setdefault("initial", {f: getattr(policy, f) for f in MASTER_FORM_FIELDS})
+        super().__init__(*args, **kwargs)
+        self.fields.update(_model_fields(MASTER_FORM_FIELDS))
+        self.fields["insured"].widget = AutocompleteSelect(Policy._meta.get_field("insured"), admin.site)
+        self.fields["insured"].queryset = Insured.objects.all()
+
+    def changes(self, policy: Policy) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if getattr(policy, k) != v}
+
+
+class EndorseForm(forms.Form):
+    effective_date = forms.DateField(widget=AdminDateWidget, help_text="the additional premium earns from this date to expiry")
+    accounting_date = forms.DateField(widget=AdminDateWidget)
+    gross_premium = forms.DecimalField(max_digits=18, decimal_places=2, help_text="negative for a reduction")
+    commission = forms.DecimalField(max_digits=18, decimal_places=2, initial=0)
+    note = forms.CharField(max_length=500, required=False)
+
+
+class CancelForm(forms.Form):
+    effective_date = forms.DateField(widget=AdminDateWidget, help_text="cover ends the day before")
+    accounting_date = forms.DateField(widget=AdminDateWidget)
+    method = forms.ChoiceField(choices=[("pro_rata", "pro rata"), ("short_rate", "short rate")], initial="pro_rata")
+    return_gross = forms.DecimalField(
+        max_digits=18, decimal_places=2, required=False,
+        help_text="short rate only: the gross premium actually returned",
+    )
+    short_rate_retention = forms.DecimalField(
+        max_digits=7, decimal_places=4, required=False,
+        help_text="short rate only, instead of a return amount: share of the pro-rata return the insurer keeps (0.1 = 10%)",
+    )
+    note = forms.CharField(max_length=500, required=False)
+
+
+class ReverseForm(forms.Form):
+    """Reversal of one ledger row: a new row with the negated amounts."""
+
+    accounting_date = forms.DateField(widget=AdminDateWidget)
+    note = forms.CharField(max_length=500, required=False)
