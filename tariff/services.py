@@ -1,0 +1,167 @@
+"""Writes of the tariff app: issuing a policy from a quote, recording a year's diyeh, and
+revaluing the case reserves of open claims on diyeh-indexed cover."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+
+from core.errors import DomainError
+from core.money import ZERO, money_round, to_decimal
+from core.services import audit_record
+from tariff import engine, selectors
+from tariff.models import DiyehAmount
+
+DIYEH_CURRENCY = "IRR"
+
+
+@transaction.atomic
+def policy_issue_from_quote(
+    *,
+    request: engine.QuoteRequest,
+    policy_number: str,
+    insured_name: str,
+    inception_date: date,
+    expiry_date: date,
+    issue_date: date,
+    quote_date: date | None = None,
+    tariff_code: str | None = None,
+    segment: str = "individual_occurrence",
+    basis: str = "occurrence",
+    retro_date: date | None = None,
+    commission=ZERO,
+    cover_in_diyeh: bool = False,
+    diyeh_year: int | None = None,
+    diyeh_increase_endorsement: bool = False,
+    actor=None,
+):
+    """Price the request again on the tariff in force on the quote date (default: inception)
+    and issue the policy: premium excluding VAT (VAT is tax, not premium income), tariff
+    version and every step of the price recorded on it; the limit is the insured cover."""
+    from policies.services import policy_create
+
+    quote = selectors.quote_price(request=request, on=quote_date or inception_date, tariff_code=tariff_code)
+    if cover_in_diyeh:
+        if quote.currency != DIYEH_CURRENCY:
+            raise DomainError("cover in diyeh is for IRR policies", field="cover_in_diyeh")
+        diyeh_year = diyeh_year or selectors.jalali_year_of(inception_date)
+        selectors.diyeh_amount_of(diyeh_year)
+    elif diyeh_increase_endorsement:
+        raise DomainError("the diyeh-increase endorsement needs cover in diyeh", field="diyeh_increase_endorsement")
+    steps = quote.steps_json() + [{"name": "quoted on", "value": (quote_date or inception_date).isoformat()}]
+    return policy_create(
+        policy_number=policy_number, insured_name=insured_name, profession=request.profession,
+        risk_group=quote.risk_group, segment=segment, basis=basis, retro_date=retro_date, currency=quote.currency,
+        inception_date=inception_date, expiry_date=expiry_date, issue_date=issue_date,
+        gross_premium=quote.premium, commission=commission, limit_per_claim=quote.insured_cover,
+        tariff_version=quote.tariff_version, rating_steps=steps, cover_in_diyeh=cover_in_diyeh,
+        diyeh_year=diyeh_year if cover_in_diyeh else None,
+        diyeh_increase_endorsement=diyeh_increase_endorsement, actor=actor,
+    )
+
+
+@transaction.atomic
+def diyeh_year_add(*, jalali_year: int, amount, actor, note: str = "") -> DiyehAmount:
+    """Record the official full diyeh of a Jalali year, in rials. Revaluing open claims is a
+    separate step (diyeh_revalue_open_claims), run from the admin or the schedule."""
+    if not 1300 <= int(jalali_year) <= 1500:
+        raise DomainError(f"{jalali_year} is not a plausible Jalali year", field="jalali_year")
+    value = money_round(to_decimal(amount), DIYEH_CURRENCY)
+    if value <= 0:
+        raise DomainError("the diyeh amount must be positive", field="amount")
+    if DiyehAmount.objects.filter(jalali_year=jalali_year).exists():
+        raise DomainError(f"the diyeh of {jalali_year} is already recorded", field="jalali_year")
+    row = DiyehAmount.objects.create(jalali_year=jalali_year, amount=value, note=note)
+    audit_record(actor=actor, verb="diyeh.add", target=row, new={"jalali_year": jalali_year, "amount": str(value)})
+    return row
+
+
+@dataclass
+class RevaluationResult:
+    jalali_year: int
+    accounting_date: date
+    changes: list[dict] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+
+    @property
+    def total_change(self) -> Decimal:
+        return sum((Decimal(c["change"]) for c in self.changes), ZERO)
+
+
+def diyeh_target_estimate(
+    *, awarded_share: Decimal, policy_year_amount: Decimal, new_amount: Decimal, endorsed: bool, paid: Decimal
+) -> Decimal:
+    """The insurer's indemnity case estimate: the awarded share of the payment-day diyeh —
+    all of it with the diyeh-increase endorsement, else capped at the policy year's amount —
+    less what is already paid, never below zero."""
+    amount = new_amount if endorsed else min(new_amount, policy_year_amount)
+    return max(money_round(awarded_share * amount, DIYEH_CURRENCY) - paid, ZERO)
+
+
+@transaction.atomic
+def diyeh_revalue_open_claims(*, jalali_year: int, accounting_date: date, actor) -> RevaluationResult:
+    """Bring the indemnity case estimate of every open claim on diyeh-indexed cover (policy
+    year ≤ jalali_year, awarded share known) to its target with an ordinary reserve change.
+    Idempotent: a second run finds every estimate on target and writes nothing, not even the
+    audit row."""
+    from claims.models import Claim, ClaimTransaction
+    from claims.services import claim_reserve_change
+
+    year_row = DiyehAmount.objects.filter(jalali_year=jalali_year).first()
+    if year_row is None:
+        raise DomainError(f"no diyeh amount is recorded for the Jalali year {jalali_year}", field="jalali_year")
+    amounts = selectors.diyeh_amounts()
+    result = RevaluationResult(jalali_year=jalali_year, accounting_date=accounting_date)
+    claims = list(
+        Claim.objects.filter(
+            status=Claim.Status.OPEN, policy__cover_in_diyeh=True, awarded_diyeh_share__isnull=False,
+            policy__diyeh_year__isnull=False, policy__diyeh_year__lte=jalali_year,
+        ).select_related("policy").order_by("claim_number")
+    )
+    sums: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for row in (
+        ClaimTransaction.objects.filter(claim__in=claims, cost_type=ClaimTransaction.CostType.INDEMNITY,
+                                        accounting_date__lte=accounting_date)
+        .values("claim_id", "effect_kind").annotate(total=Sum("amount"))
+    ):
+        sums[row["claim_id"]][row["effect_kind"]] = row["total"] or ZERO
+    for claim in claims:
+        policy = claim.policy
+        if policy.currency != DIYEH_CURRENCY:
+            result.skipped.append({"claim": claim.claim_number, "reason": f"policy currency {policy.currency}"})
+            continue
+        if policy.diyeh_year not in amounts:
+            result.skipped.append({"claim": claim.claim_number, "reason": f"no diyeh for {policy.diyeh_year}"})
+            continue
+        if claim.report_date > accounting_date:
+            result.skipped.append({"claim": claim.claim_number, "reason": "reported after the accounting date"})
+            continue
+        got = sums[claim.pk]
+        paid = got.get(ClaimTransaction.EffectKind.PAYMENT, ZERO)
+        outstanding = max(got.get(ClaimTransaction.EffectKind.RESERVE, ZERO) - paid, ZERO)
+        target = diyeh_target_estimate(
+            awarded_share=claim.awarded_diyeh_share, policy_year_amount=amounts[policy.diyeh_year],
+            new_amount=year_row.amount, endorsed=policy.diyeh_increase_endorsement, paid=paid,
+        )
+        if target == outstanding:
+            continue
+        claim_reserve_change(
+            claim=claim, cost_type=ClaimTransaction.CostType.INDEMNITY, new_estimate=target,
+            accounting_date=accounting_date, actor=actor,
+            note=f"diyeh {jalali_year} revaluation",
+        )
+        result.changes.append({
+            "claim": claim.claim_number, "old_estimate": str(outstanding), "new_estimate": str(target),
+            "change": str(target - outstanding), "endorsed": policy.diyeh_increase_endorsement,
+        })
+    if result.changes:
+        audit_record(
+            actor=actor, verb="diyeh.revalue", target=year_row,
+            new={"jalali_year": jalali_year, "accounting_date": accounting_date.isoformat(),
+                 "claims_changed": len(result.changes), "total_change": str(result.total_change)},
+        )
+    return result
