@@ -4,7 +4,7 @@ from django.db import migrations
 
 COMMON = {
     "upr_method": "pro_rata",
-    "premium_base": "net_of_commission",
+    "premium_base": "net",
     "pre_inception_gross": True,
     "ibnr_method": "chainladder",
     "ibnr_triangle": "incurred",
@@ -19,7 +19,7 @@ COMMON = {
 }
 
 RU = dict(COMMON, fallback="elr", ulae_method="eiopa", ulae_r=0.03, ulae_a=0.5)
-RU_51N = dict(COMMON, premium_base="net_of_commission", fallback="premium_share", fallback_premium_share=0.10,
+RU_51N = dict(COMMON, fallback="premium_share", fallback_premium_share=0.10,
               fallback_quarters=4, ulae_method="share_of_rbns", ulae_share_of_rbns=0.03)
 
 

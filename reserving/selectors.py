@@ -1,0 +1,465 @@
+"""Reads for reserve runs. The heavy sums (triangle cells, UPR, RBNS, earned premium) are
+aggregated IN THE DATABASE (design.md §8) with SQL that runs unchanged on SQLite and PostgreSQL;
+Python only cumulates the small grouped result.
+
+Bitemporal scope (design.md §3): ledger rows with accounting_date ≤ V and recorded_at ≤ T, and
+master data (policy segment, currency, dates; claim occurrence and report dates) as it was at
+T, read set-based from the django-simple-history tables (the latest history row per id with
+history_date ≤ T). Objects that have no history row at all (e.g. bulk-loaded without history)
+are read from the live table if created on or before T.
+
+Money is summed in integer cents on SQLite (whose SUM is floating point) and as NUMERIC on
+PostgreSQL, so both give the same result to the cent.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from django.db import connection
+from django.db.models import QuerySet
+
+from claims.models import Claim, ClaimTransaction
+from core.money import money_round
+from core.periods import Quarter
+from policies.models import Policy, PremiumTransaction
+from reserving.models import ReserveRun, RunDataCheck, RunSegmentResult
+
+HUNDRED = Decimal(100)
+
+
+# --------------------------------------------------------------------------- SQL dialect
+class _Dialect:
+    """The few expressions that differ between SQLite and PostgreSQL."""
+
+    def __init__(self) -> None:
+        self.pg = connection.vendor == "postgresql"
+
+    def date_param(self) -> str:
+        return "CAST(%s AS DATE)" if self.pg else "%s"
+
+    def days(self, a: str, b: str) -> str:
+        """Whole days from b to a (a − b)."""
+        if self.pg:
+            return f"({a} - {b})"
+        return f"CAST(ROUND(julianday({a}) - julianday({b})) AS INTEGER)"
+
+    def quarter_index(self, d: str) -> str:
+        """year·4 + (quarter − 1): consecutive integers for consecutive quarters."""
+        if self.pg:
+            return f"(CAST(EXTRACT(YEAR FROM {d}) AS INTEGER) * 4 + (CAST(EXTRACT(MONTH FROM {d}) AS INTEGER) - 1) / 3)"
+        return f"(CAST(strftime('%%Y', {d}) AS INTEGER) * 4 + (CAST(strftime('%%m', {d}) AS INTEGER) - 1) / 3)"
+
+    def cents(self, expr: str) -> str:
+        if self.pg:
+            return f"({expr}) * 100"
+        return f"CAST(ROUND(({expr}) * 100) AS INTEGER)"
+
+    def real(self, expr: str) -> str:
+        return f"CAST({expr} AS NUMERIC)" if self.pg else f"CAST({expr} AS REAL)"
+
+    def least(self, a: str, b: str) -> str:
+        return f"LEAST({a}, {b})" if self.pg else f"MIN({a}, {b})"
+
+    def greatest(self, a: str, b: str) -> str:
+        return f"GREATEST({a}, {b})" if self.pg else f"MAX({a}, {b})"
+
+
+def _ts(value: datetime):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+def _as_of_cte(model, columns: list[str], cut_off: datetime) -> tuple[str, list]:
+    """SELECT of `model`'s columns as they were at cut_off: the latest history row per id with
+    history_date ≤ cut_off unless it is a deletion; ids never historised come from the live table."""
+    live = model._meta.db_table
+    hist = model.history.model._meta.db_table
+    cols = ", ".join(f"h.{c}" for c in ["id", *columns])
+    live_cols = ", ".join(f"p.{c}" for c in ["id", *columns])
+    sql = (
+        f"SELECT {cols} FROM {hist} h WHERE h.history_id IN ("
+        f"SELECT MAX(h2.history_id) FROM {hist} h2 WHERE h2.history_date <= %s GROUP BY h2.id"
+        f") AND h.history_type <> '-' "
+        f"UNION ALL SELECT {live_cols} FROM {live} p WHERE p.created_at <= %s "
+        f"AND NOT EXISTS (SELECT 1 FROM {hist} h3 WHERE h3.id = p.id)"
+    )
+    return sql, [_ts(cut_off), _ts(cut_off)]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a run sees: valuation date V, cut-off T, optionally one segment × currency."""
+
+    valuation_date: date
+    cut_off: datetime
+    segment: str | None = None
+    currency: str | None = None
+
+    def segment_filter(self, alias: str = "hp") -> tuple[str, list]:
+        sql, params = "", []
+        if self.segment is not None:
+            sql += f" AND {alias}.segment = %s"
+            params.append(self.segment)
+        if self.currency is not None:
+            sql += f" AND {alias}.currency = %s"
+            params.append(self.currency)
+        return sql, params
+
+
+def _claim_ledger_from(scope: Scope, d: _Dialect, origin_basis: str = "accident") -> tuple[str, list]:
+    """FROM … WHERE for claim ledger rows in scope, joined to policy and claim as at T."""
+    hp_sql, hp_params = _as_of_cte(Policy, ["segment", "currency"], scope.cut_off)
+    hc_sql, hc_params = _as_of_cte(Claim, ["policy_id", "occurrence_date", "report_date", "status"], scope.cut_off)
+    seg_sql, seg_params = scope.segment_filter()
+    sql = (
+        f" FROM {ClaimTransaction._meta.db_table} t"
+        f" JOIN ({hc_sql}) hc ON hc.id = t.claim_id"
+        f" JOIN ({hp_sql}) hp ON hp.id = hc.policy_id"
+        f" WHERE t.accounting_date <= {d.date_param()} AND t.recorded_at <= %s"
+        f" AND hc.report_date <= {d.date_param()}{seg_sql}"
+    )
+    v = scope.valuation_date.isoformat()
+    return sql, [*hc_params, *hp_params, v, _ts(scope.cut_off), v, *seg_params]
+
+
+def _origin_column(origin_basis: str) -> str:
+    return "hc.report_date" if origin_basis == "report" else "hc.occurrence_date"
+
+
+PAID_EFFECT = "CASE WHEN t.effect_kind = 'payment' THEN t.amount WHEN t.effect_kind = 'recovery' THEN -t.amount ELSE 0 END"
+CASE_EFFECT = "CASE WHEN t.effect_kind = 'reserve' THEN t.amount WHEN t.effect_kind = 'payment' THEN -t.amount ELSE 0 END"
+
+
+# --------------------------------------------------------------------------- claims
+def claim_ledger_cells(*, scope: Scope, origin_basis: str = "accident") -> pd.DataFrame:
+    """Incremental paid and case-reserve change per segment × currency × origin quarter ×
+    accounting quarter, in cents (ints): one GROUP BY in the database."""
+    d = _Dialect()
+    frm, params = _claim_ledger_from(scope, d)
+    oq = d.quarter_index(_origin_column(origin_basis))
+    aq = d.quarter_index("t.accounting_date")
+    sql = (
+        f"SELECT hp.segment, hp.currency, {oq} AS oq, {aq} AS aq, "
+        f"SUM({d.cents(PAID_EFFECT)}) AS paid, SUM({d.cents(CASE_EFFECT)}) AS case_change"
+        f"{frm} AND t.amount IS NOT NULL GROUP BY hp.segment, hp.currency, {oq}, {aq}"
+    )
+    rows = _fetch(sql, params)
+    df = pd.DataFrame(rows, columns=["segment", "currency", "oq", "aq", "paid", "case_change"])
+    for c in ("oq", "aq", "paid", "case_change"):
+        df[c] = df[c].map(lambda x: int(x)).astype("int64") if len(df) else df[c].astype("int64")
+    return df.sort_values(["segment", "currency", "oq", "aq"]).reset_index(drop=True)
+
+
+def claim_count_cells(*, scope: Scope, origin_basis: str = "accident") -> pd.DataFrame:
+    """Reported claims per segment × currency × origin quarter × report quarter (claims as at T)."""
+    d = _Dialect()
+    hp_sql, hp_params = _as_of_cte(Policy, ["segment", "currency"], scope.cut_off)
+    hc_sql, hc_params = _as_of_cte(Claim, ["policy_id", "occurrence_date", "report_date", "status"], scope.cut_off)
+    seg_sql, seg_params = scope.segment_filter()
+    oq = d.quarter_index(_origin_column(origin_basis))
+    rq = d.quarter_index("hc.report_date")
+    sql = (
+        f"SELECT hp.segment, hp.currency, {oq} AS oq, {rq} AS rq, COUNT(*) FROM ({hc_sql}) hc"
+        f" JOIN ({hp_sql}) hp ON hp.id = hc.policy_id WHERE hc.report_date <= {d.date_param()}{seg_sql}"
+        f" GROUP BY hp.segment, hp.currency, {oq}, {rq}"
+    )
+    rows = _fetch(sql, [*hc_params, *hp_params, scope.valuation_date.isoformat(), *seg_params])
+    df = pd.DataFrame(rows, columns=["segment", "currency", "oq", "rq", "count"])
+    return df.astype({"oq": "int64", "rq": "int64", "count": "int64"}).sort_values(
+        ["segment", "currency", "oq", "rq"]).reset_index(drop=True)
+
+
+def rbns_by_segment(*, scope: Scope) -> dict[tuple[str, str], Decimal]:
+    """RBNS at V: Σ outstanding (never below zero per claim and cost type) over claims reported
+    on or before V, per segment × currency."""
+    d = _Dialect()
+    frm, params = _claim_ledger_from(scope, d)
+    sql = (
+        "SELECT segment, currency, SUM(CASE WHEN o > 0 THEN o ELSE 0 END) FROM ("
+        f"SELECT hp.segment AS segment, hp.currency AS currency, t.claim_id, t.cost_type, SUM({d.cents(CASE_EFFECT)}) AS o"
+        f"{frm} AND t.amount IS NOT NULL GROUP BY hp.segment, hp.currency, t.claim_id, t.cost_type"
+        ") x GROUP BY segment, currency"
+    )
+    return {(s, c): money_round(Decimal(int(v)) / HUNDRED, c) for s, c, v in _fetch(sql, params)}
+
+
+def claim_ledger_rows(*, scope: Scope) -> pd.DataFrame:
+    """The claim ledger rows in scope, one by one (for the parity tests and data-check detail)."""
+    d = _Dialect()
+    frm, params = _claim_ledger_from(scope, d)
+    sql = (
+        "SELECT t.id, hp.segment, hp.currency, t.claim_id, hc.occurrence_date, hc.report_date, t.kind, t.effect_kind, "
+        f"t.cost_type, t.amount, t.accounting_date{frm} ORDER BY t.id"
+    )
+    cols = ["id", "segment", "currency", "claim_id", "occurrence_date", "report_date", "kind", "effect_kind",
+            "cost_type", "amount", "accounting_date"]
+    df = pd.DataFrame(_fetch(sql, params), columns=cols)
+    for c in ("occurrence_date", "report_date", "accounting_date"):
+        df[c] = pd.to_datetime(df[c]).dt.date
+    df["amount"] = df["amount"].map(lambda x: None if x is None else Decimal(str(x)))
+    return df
+
+
+# --------------------------------------------------------------------------- premium
+def _premium_scope_sql(scope: Scope, d: _Dialect) -> tuple[str, list]:
+    """Premium ledger rows in scope with their policy as at T (a derived table `pt`)."""
+    hp_sql, hp_params = _as_of_cte(Policy, ["segment", "currency", "inception_date", "expiry_date"], scope.cut_off)
+    seg_sql, seg_params = scope.segment_filter()
+    sql = (
+        "SELECT t.id, t.policy_id, t.reverses_id, t.kind, t.effect_kind, t.accounting_date, t.effective_date,"
+        " t.gross_premium, t.commission, hp.segment, hp.currency, hp.inception_date, hp.expiry_date"
+        f" FROM {PremiumTransaction._meta.db_table} t JOIN ({hp_sql}) hp ON hp.id = t.policy_id"
+        f" WHERE t.accounting_date <= {d.date_param()} AND t.recorded_at <= %s{seg_sql}"
+    )
+    return sql, [*hp_params, scope.valuation_date.isoformat(), _ts(scope.cut_off), *seg_params]
+
+
+def _window_rows_sql(scope: Scope, d: _Dialect) -> tuple[str, list]:
+    """Each premium row with the part that earns over its window (wg, wc) — engine/upr.py's rule:
+    a cancellation earns only its pro-rata return over its window (the premium in force over
+    the days it gives back, from the policy's original/endorsement rows accounted on or before
+    it); the short-rate rest is earned at once. A reversal of a cancellation negates that part."""
+    pt, params = _premium_scope_sql(scope, d)
+    lo = d.greatest("c.effective_date", "f.effective_date")
+    overlap = f"({d.days(d.least('c.expiry_date', 'f.expiry_date'), lo)} + 1)"
+    fwin = f"({d.days('f.expiry_date', 'f.effective_date')} + 1)"
+    share = f"CASE WHEN {overlap} <= 0 OR {fwin} <= 0 THEN 0 ELSE {d.real(overlap)} / {fwin} END"
+    pr = (
+        f"SELECT c.id AS cid, SUM({d.real('f.gross_premium')} * {share}) AS g, SUM({d.real('f.commission')} * {share}) AS cm"
+        f" FROM ({pt}) c JOIN ({pt}) f ON f.policy_id = c.policy_id"
+        " AND f.effect_kind IN ('original', 'endorsement') AND f.accounting_date <= c.accounting_date"
+        " WHERE c.kind = 'cancellation' GROUP BY c.id"
+    )
+    sql = (
+        "SELECT t.*,"
+        " CASE WHEN t.kind = 'cancellation' THEN -COALESCE(pc.g, 0)"
+        "      WHEN t.kind = 'reversal' AND t.effect_kind = 'cancellation' THEN COALESCE(pr2.g, 0)"
+        "      ELSE t.gross_premium END AS wg,"
+        " CASE WHEN t.kind = 'cancellation' THEN -COALESCE(pc.cm, 0)"
+        "      WHEN t.kind = 'reversal' AND t.effect_kind = 'cancellation' THEN COALESCE(pr2.cm, 0)"
+        "      ELSE t.commission END AS wc"
+        f" FROM ({pt}) t LEFT JOIN ({pr}) pc ON pc.cid = t.id LEFT JOIN ({pr}) pr2 ON pr2.cid = t.reverses_id"
+    )
+    return sql, [*params, *params, *params, *params, *params]
+
+
+def _quarter_dates_cte(dates: list[date], d: _Dialect) -> tuple[str, list]:
+    dp = d.date_param()
+    values = ", ".join(f"(%s, {dp})" for _ in dates)
+    params: list = []
+    for i, v in enumerate(dates):
+        params += [i, v.isoformat()]
+    return f"WITH vd(vidx, vdate) AS (VALUES {values}) ", params
+
+
+def _upr_sql(scope: Scope, dates: list[date], base: str, pre_inception_gross: bool) -> tuple[str, list]:
+    """UPR per (valuation date, segment, currency) at each of `dates` (all ≤ scope's V), pro rata
+    temporis, as one SQL aggregate; also the base premium accounted by each date. A policy's UPR
+    is kept within [0, its base accounted] like the engine's; summed per policy first."""
+    d = _Dialect()
+    rows, params = _window_rows_sql(scope, d)
+    cte, cte_params = _quarter_dates_cte(dates, d)
+    n = f"({d.days('w.expiry_date', 'w.effective_date')} + 1)"
+    m = d.least(d.greatest(f"({d.days('vd.vdate', 'w.effective_date')} + 1)", "0"), n)
+    if base == "gross":
+        wbase, tbase = "w.wg", "w.gross_premium"
+    else:
+        wbase, tbase = "(w.wg - w.wc)", "(w.gross_premium - w.commission)"
+    pro_rata = f"CASE WHEN {n} <= 0 THEN 0 ELSE {d.real(wbase)} * ({n} - {m}) / {n} END"
+    if pre_inception_gross:
+        upr = f"CASE WHEN w.inception_date > vd.vdate THEN {d.real('w.wg')} ELSE {pro_rata} END"
+        cap = f"CASE WHEN w.inception_date > vd.vdate THEN w.gross_premium ELSE {tbase} END"
+    else:
+        upr, cap = pro_rata, tbase
+    per_policy = (
+        f"SELECT vd.vidx AS vidx, w.segment AS segment, w.currency AS currency, w.policy_id,"
+        f" SUM({upr}) AS upr, SUM({cap}) AS cap, SUM({tbase}) AS booked"
+        f" FROM ({rows}) w JOIN vd ON w.accounting_date <= vd.vdate"
+        " GROUP BY vd.vidx, w.segment, w.currency, w.policy_id"
+    )
+    zero_cap = d.greatest("cap", "0")
+    clamped = f"CASE WHEN upr < 0 THEN 0 WHEN upr > {zero_cap} THEN {zero_cap} ELSE upr END"
+    sql = (f"{cte}SELECT vidx, segment, currency, SUM({clamped}), SUM(booked) FROM ({per_policy}) p"
+           " GROUP BY vidx, segment, currency")
+    return sql, [*cte_params, *params]
+
+
+def upr_at_dates(*, scope: Scope, dates: list[date], base: str = "net", pre_inception_gross: bool = True
+                 ) -> pd.DataFrame:
+    """UPR (float, currency units, unrounded) and base premium booked, per date × segment × currency."""
+    if not dates:
+        return pd.DataFrame(columns=["date", "segment", "currency", "upr", "booked"])
+    sql, params = _upr_sql(scope, dates, base, pre_inception_gross)
+    out = [(dates[int(i)], s, c, float(u or 0), float(b or 0)) for i, s, c, u, b in _fetch(sql, params)]
+    return pd.DataFrame(out, columns=["date", "segment", "currency", "upr", "booked"])
+
+
+def upr_by_segment(*, scope: Scope, premium_base: str = "net", pre_inception_gross: bool = True
+                   ) -> dict[tuple[str, str], Decimal]:
+    """UPR at V per segment × currency, rounded once (design.md §4, §8; parity with engine/upr.py)."""
+    d = _Dialect()
+    sql, params = _upr_sql(scope, [scope.valuation_date], premium_base, pre_inception_gross)
+    return {(s, c): money_round(Decimal(str(u or 0)), c) for _i, s, c, u, _b in _fetch(sql, params)}
+
+
+def earned_premium_by_quarter(*, scope: Scope, first: Quarter, premium_base: str = "net") -> pd.DataFrame:
+    """Earned premium per segment × currency × calendar quarter from `first` to V's quarter:
+    E(end) − E(start − 1), E(D) = base booked by D − UPR at D without the RU rule (engine's rule)."""
+    last = Quarter.of(scope.valuation_date)
+    quarters, q = [], first
+    while q <= last:
+        quarters.append(q)
+        q = q + 1
+    if not quarters:
+        return pd.DataFrame(columns=["segment", "currency", "quarter", "earned"])
+    dates = [quarters[0].start - timedelta(days=1)] + [q.end for q in quarters]
+    df = upr_at_dates(scope=scope, dates=dates, base=premium_base, pre_inception_gross=False)
+    if df.empty:
+        return pd.DataFrame(columns=["segment", "currency", "quarter", "earned"])
+    df["e"] = df["booked"] - df["upr"]
+    wide = df.pivot_table(index=["segment", "currency"], columns="date", values="e", aggfunc="sum").reindex(columns=dates).fillna(0.0)
+    earned = wide.diff(axis=1).iloc[:, 1:]
+    earned.columns = [q.label for q in quarters]
+    out = earned.stack().rename("earned").reset_index()
+    out.columns = ["segment", "currency", "quarter", "earned"]
+    return out.sort_values(["segment", "currency", "quarter"]).reset_index(drop=True)
+
+
+def premium_rows(*, scope: Scope) -> pd.DataFrame:
+    """The premium ledger rows in scope in engine/upr.py's column contract (for the parity test
+    and the month methods, which the SQL does not implement)."""
+    d = _Dialect()
+    pt, params = _premium_scope_sql(scope, d)
+    sql = (f"SELECT pt.id, pt.segment, pt.currency, pt.policy_id, pt.inception_date, pt.expiry_date, pt.kind,"
+           " pt.accounting_date, pt.effective_date, pt.gross_premium, pt.commission, pt.reverses_id"
+           f" FROM ({pt}) pt ORDER BY pt.id")
+    cols = ["transaction_id", "segment", "currency", "policy_id", "inception_date", "expiry_date", "kind",
+            "accounting_date", "effective_date", "gross_premium", "commission", "reverses"]
+    df = pd.DataFrame(_fetch(sql, params), columns=cols)
+    for c in ("inception_date", "expiry_date", "accounting_date", "effective_date"):
+        df[c] = pd.to_datetime(df[c])
+    for c in ("gross_premium", "commission"):
+        df[c] = df[c].map(lambda x: float(Decimal(str(x))))
+    df["reverses"] = df["reverses"].astype("Int64")
+    return df
+
+
+def written_base_premium(*, scope: Scope, since: date, premium_base: str = "net") -> dict[tuple[str, str], Decimal]:
+    """Base premium accounted after `since` and on or before V, per segment × currency."""
+    d = _Dialect()
+    pt, params = _premium_scope_sql(scope, d)
+    base = "pt.gross_premium" if premium_base == "gross" else "(pt.gross_premium - pt.commission)"
+    sql = (f"SELECT pt.segment, pt.currency, SUM({d.cents(base)}) FROM ({pt}) pt"
+           f" WHERE pt.accounting_date > {d.date_param()} GROUP BY pt.segment, pt.currency")
+    rows = _fetch(sql, params + [since.isoformat()])
+    return {(s, c): money_round(Decimal(str(x)) / HUNDRED, c) for s, c, x in rows}
+
+
+def segments_in_scope(*, scope: Scope) -> list[tuple[str, str]]:
+    """Segment × currency pairs with any premium or claim row in scope."""
+    d = _Dialect()
+    pt, pparams = _premium_scope_sql(scope, d)
+    cfrm, cparams = _claim_ledger_from(scope, d)
+    rows = _fetch(f"SELECT DISTINCT pt.segment, pt.currency FROM ({pt}) pt", pparams)
+    rows += _fetch(f"SELECT DISTINCT hp.segment, hp.currency{cfrm}", cparams)
+    return sorted({(s, c) for s, c in rows})
+
+
+# --------------------------------------------------------------------------- triangles
+def _qlabel(idx: int) -> str:
+    return Quarter(idx // 4, idx % 4 + 1).label
+
+
+def triangles_from_cells(cells: pd.DataFrame, counts: pd.DataFrame, valuation_date: date
+                         ) -> dict[str, pd.DataFrame]:
+    """Cumulative quarterly triangles (origin label × development age in months, 3, 6, …) of one
+    segment × currency from its grouped cells: paid, case (outstanding), incurred, reported count.
+    Cells after the diagonal are NaN. Amounts in currency units (float)."""
+    vq = Quarter.of(valuation_date)
+    v_idx = vq.year * 4 + vq.q - 1
+    origins = sorted(set(cells["oq"]).union(set(counts["oq"]))) if len(cells) or len(counts) else []
+    if not origins:
+        empty = pd.DataFrame()
+        return {"paid": empty, "case": empty, "incurred": empty, "count": empty}
+    first = origins[0]
+    o_idx = list(range(first, v_idx + 1))
+    n_dev = len(o_idx)
+    shape = (len(o_idx), n_dev)
+
+    def grid(df: pd.DataFrame, qcol: str, vcol: str) -> np.ndarray:
+        g = np.zeros(shape)
+        if len(df):
+            oi = df["oq"].to_numpy() - first
+            di = np.maximum(df[qcol].to_numpy() - df["oq"].to_numpy(), 0)
+            np.add.at(g, (oi, di), df[vcol].to_numpy(dtype=float))
+        return np.cumsum(g, axis=1)
+
+    paid = grid(cells, "aq", "paid") / 100.0
+    case = grid(cells, "aq", "case_change") / 100.0
+    count = grid(counts, "rq", "count")
+    # development beyond V is unknown
+    mask = np.add.outer(np.arange(len(o_idx)), np.arange(n_dev)) > (len(o_idx) - 1)
+    labels = [_qlabel(i) for i in o_idx]
+    ages = [3 * (k + 1) for k in range(n_dev)]
+    out = {}
+    for name, arr in (("paid", paid), ("case", case), ("incurred", paid + case), ("count", count)):
+        a = arr.copy()
+        a[mask] = np.nan
+        out[name] = pd.DataFrame(a, index=pd.Index(labels, name="origin"), columns=pd.Index(ages, name="age"))
+    return out
+
+
+# --------------------------------------------------------------------------- runs
+def run_get(*, run_id: int) -> ReserveRun:
+    return ReserveRun.objects.select_related("regime", "preparer", "approver", "rerun_of").get(pk=run_id)
+
+
+def runs_list() -> QuerySet[ReserveRun]:
+    return ReserveRun.objects.select_related("regime", "preparer", "approver")
+
+
+def run_last_approved(*, regime_code: str, before: date | None = None, exclude_id: int | None = None) -> ReserveRun | None:
+    qs = ReserveRun.objects.filter(regime_code=regime_code, status=ReserveRun.Status.APPROVED)
+    if before is not None:
+        qs = qs.filter(valuation_date__lte=before)
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return qs.order_by("-valuation_date", "-decided_at", "-id").first()
+
+
+def run_open_warnings(*, run: ReserveRun) -> QuerySet[RunDataCheck]:
+    return run.data_checks.filter(severity=RunDataCheck.Severity.WARNING, acknowledged_at__isnull=True)
+
+
+def run_segment_results(*, run: ReserveRun) -> QuerySet[RunSegmentResult]:
+    return run.segment_results.prefetch_related("origins").order_by("segment", "currency")
+
+
+def run_as_dict(*, run: ReserveRun) -> dict:
+    """The `reserve_run --json` shape: money as decimal strings."""
+    segments = []
+    for r in run_segment_results(run=run):
+        segments.append({
+            "segment": r.segment, "currency": r.currency,
+            "upr": str(r.upr), "rbns": str(r.rbns), "ibnr": str(r.ibnr), "ulae": str(r.ulae),
+            "premium_deficiency": str(r.premium_deficiency), "ibnr_method": r.ibnr_method,
+            "origins": [{"origin": o.origin, "paid": str(o.paid), "case": str(o.case), "ultimate": str(o.ultimate),
+                         "ibnr": str(o.ibnr), "mack_se": None if o.mack_se is None else str(o.mack_se)}
+                        for o in r.origins.all()],
+        })
+    return {"run_id": run.pk, "valuation_date": run.valuation_date.isoformat(), "regime": run.regime_code,
+            "status": run.status, "input_fingerprint": run.input_fingerprint, "segments": segments}
+
+
+def run_amounts(*, run: ReserveRun) -> list:
+    """The run's amounts in a canonical, comparable form (used to tell a rerun is identical)."""
+    return [{k: v for k, v in s.items()} for s in run_as_dict(run=run)["segments"]]

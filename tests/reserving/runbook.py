@@ -1,0 +1,113 @@
+"""Small generated books for the reserve-run tests: policies and claims created through the ORM
+(so django-simple-history records them) and ledger rows bulk-inserted, with a seeded RNG."""
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from claims.models import Claim, ClaimTransaction
+from policies.models import Insured, Policy, PremiumTransaction
+
+SEGMENTS = [("individual_occurrence", "RUB"), ("clinic_claims_made", "RUB"), ("individual_occurrence", "IRR")]
+
+
+def _d(x: date) -> date:
+    return x
+
+
+def money(x: float) -> Decimal:
+    return Decimal(str(round(x, 2)))
+
+
+def make_book(*, seed: int = 1, policies: int = 60, first: date = date(2021, 1, 1), last: date = date(2024, 12, 31),
+              recorded_at: datetime | None = None, cancellations: bool = True, segments=SEGMENTS) -> dict:
+    """A book with originals, endorsements, cancellations (some short-rate), reversals, claims with
+    reserve changes, payments, recoveries, closes. Returns counters for assertions."""
+    rng = random.Random(seed)
+    rec = recorded_at or timezone.now() - timedelta(days=1)
+    insured = Insured.objects.create(name=f"book-{seed}")
+    span = (last - first).days
+    prem, ctx = [], []
+    n_claims = 0
+    for i in range(policies):
+        segment, currency = segments[i % len(segments)]
+        inception = first + timedelta(days=rng.randrange(span - 30))
+        expiry = inception + timedelta(days=rng.choice([364, 365, 180, 90]))
+        issue = inception - timedelta(days=rng.choice([0, 5, 30]))
+        pol = Policy.objects.create(
+            policy_number=f"S{seed}-P{i:04d}", insured=insured, profession="nurse", segment=segment,
+            basis="occurrence", currency=currency, inception_date=inception, expiry_date=expiry, issue_date=issue)
+        gross = rng.uniform(1000, 50000) * (1000 if currency == "IRR" else 1)
+        comm = gross * rng.choice([0.0, 0.1, 0.15])
+        tid = f"{pol.policy_number}-P1"
+        prem.append(PremiumTransaction(transaction_id=tid, policy=pol, kind="original", effect_kind="original",
+                                       accounting_date=issue, effective_date=inception, gross_premium=money(gross),
+                                       commission=money(comm), recorded_at=rec))
+        window = (expiry - inception).days + 1
+        if rng.random() < 0.2:
+            eff = inception + timedelta(days=rng.randrange(window))
+            g = gross * 0.1
+            prem.append(PremiumTransaction(transaction_id=f"{tid}-E", policy=pol, kind="endorsement", effect_kind="endorsement",
+                                           accounting_date=max(eff - timedelta(days=3), issue), effective_date=eff,
+                                           gross_premium=money(g), commission=money(g * 0.1), recorded_at=rec))
+        if cancellations and rng.random() < 0.15:
+            eff = inception + timedelta(days=rng.randrange(window))
+            days_back = (expiry - eff).days + 1
+            ret = -gross * days_back / window * rng.choice([1.0, 0.8])
+            prem.append(PremiumTransaction(transaction_id=f"{tid}-C", policy=pol, kind="cancellation", effect_kind="cancellation",
+                                           accounting_date=eff, effective_date=eff, gross_premium=money(ret),
+                                           commission=money(ret * comm / gross), recorded_at=rec))
+            if rng.random() < 0.3:
+                prem.append(PremiumTransaction(transaction_id=f"{tid}-CR", policy=pol, kind="reversal", effect_kind="cancellation",
+                                               accounting_date=eff + timedelta(days=10), effective_date=eff,
+                                               gross_premium=money(-ret), commission=money(-ret * comm / gross),
+                                               recorded_at=rec, reverses_id=None, note=f"{tid}-C"))
+        # claims
+        for k in range(rng.choice([0, 0, 1, 1, 2])):
+            occ = inception + timedelta(days=rng.randrange(window))
+            rep = occ + timedelta(days=rng.randrange(400))
+            if rep > last:
+                continue
+            claim = Claim.objects.create(claim_number=f"{pol.policy_number}-C{k}", policy=pol, occurrence_date=occ, report_date=rep)
+            n_claims += 1
+            scale = 1000 if currency == "IRR" else 1
+            case = rng.uniform(5000, 200000) * scale
+            day = rep
+            n = 0
+
+            def row(kind, effect, cost, amount, when):
+                nonlocal n
+                n += 1
+                ctx.append(ClaimTransaction(transaction_id=f"{claim.claim_number}-T{n}", claim=claim, kind=kind, effect_kind=effect,
+                                            cost_type=cost, amount=None if amount is None else money(amount),
+                                            accounting_date=when, recorded_at=rec))
+            row("reserve", "reserve", "indemnity", case, day)
+            out = round(case, 2)
+            exp = rng.uniform(100, 2000) * scale
+            row("reserve", "reserve", "expense", exp, day)
+            paid_total = 0.0
+            for _ in range(rng.randrange(4)):
+                day = day + timedelta(days=rng.randrange(30, 200))
+                if day > last:
+                    break
+                if rng.random() < 0.3:
+                    change = out * rng.uniform(-0.3, 0.5)
+                    row("reserve", "reserve", "indemnity", change, day)
+                    out = round(out + round(change, 2), 2)
+                else:
+                    pay = round(out * rng.uniform(0.1, 0.6), 2)
+                    row("payment", "payment", "indemnity", pay, day)
+                    out = round(out - pay, 2)
+                    paid_total += pay
+            if paid_total > 0 and rng.random() < 0.2:
+                row("recovery", "recovery", "indemnity", paid_total * 0.1, day)
+    PremiumTransaction.objects.bulk_create(prem)
+    # reversals name their rows by id (bulk_create gave them ids on both backends)
+    for r in PremiumTransaction.objects.filter(kind="reversal", reverses__isnull=True).exclude(note=""):
+        r.reverses = PremiumTransaction.objects.get(transaction_id=r.note)
+        PremiumTransaction.objects.filter(pk=r.pk).update(reverses=r.reverses)
+    ClaimTransaction.objects.bulk_create(ctx)
+    return {"premium_rows": len(prem), "claim_rows": len(ctx), "claims": n_claims}
