@@ -1,0 +1,288 @@
+"""Development patterns: age-to-age factors (LDF), cumulative factors (CDF) and Mack's sigma.
+
+`Development` estimates the factors from a triangle the way chainladder's `Development` does —
+a weighted regression through the origin per development column, y = f·x, with weights
+1/x^e (e = 0 regression, 1 volume, 2 simple), so that
+
+    ldf     = Σ w x y / Σ w x²
+    sigma²  = Σ w (y − ldf·x)² / (n − 1)
+    std_err = sigma / sqrt(Σ w x²)
+
+and sigma is extrapolated where a column has a single ratio (log-linear, chainladder's
+default, or Mack 1994's min(σ⁴ₙ₋₂/σ²ₙ₋₃, σ²ₙ₋₃, σ²ₙ₋₂)). One deliberate difference: a zero
+stays a zero. A ratio *from* zero is undefined and is left out of the averages (chainladder does
+the same because it reads zeros as missing); a fall *to* zero is a real ratio of 0 and is kept
+(chainladder drops it). A column whose every usable from-value is zero has no factor at all: a
+`DevelopmentError` names its age — select that factor with `DevelopmentConstant` instead.
+
+`DevelopmentConstant` is an explicit selection of factors (LDF or CDF style) with a note.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import DevelopmentError, ParameterError
+from .triangle import Triangle
+
+AVERAGES = {"regression": 0.0, "volume": 1.0, "simple": 2.0}
+SIGMA_INTERPOLATIONS = ("log-linear", "mack")
+_ZERO_SIGMA = 1e-320  # chainladder's stand-in for log(0) when extrapolating sigma
+
+
+@dataclass
+class Pattern:
+    """What a development estimator hands to a method: factors by the age they develop from,
+    Mack's sigma and the factors' standard errors (None for a selection without them)."""
+
+    ldf: np.ndarray
+    exponent: np.ndarray
+    sigma: np.ndarray | None
+    std_err: np.ndarray | None
+    weights: np.ndarray | None
+    sigma_problem: str | None = None
+
+
+class Development:
+    """Estimate LDFs, sigma and standard errors from a triangle (see the module docstring)."""
+
+    def __init__(self, average="volume", n_periods: int = -1, drop_high=None, drop_low=None,
+                 drop=None, sigma_interpolation: str = "log-linear", preserve: int = 1):
+        self.average = average
+        self.n_periods = n_periods
+        self.drop_high = drop_high
+        self.drop_low = drop_low
+        self.drop = drop
+        self.sigma_interpolation = sigma_interpolation
+        self.preserve = preserve
+
+    def fit(self, triangle: Triangle) -> "Development":
+        if triangle.shape[1] < 2:
+            raise DevelopmentError("a triangle with a single development age has no factors to estimate",
+                                   field="triangle")
+        n_link = triangle.shape[1] - 1
+        exponent = _exponents(self.average, n_link)
+        if self.sigma_interpolation not in SIGMA_INTERPOLATIONS:
+            raise ParameterError(f"unknown sigma_interpolation {self.sigma_interpolation!r}; "
+                                 f"known: {', '.join(SIGMA_INTERPOLATIONS)}", field="sigma_interpolation")
+        weights = self._weights(triangle)
+        pattern = estimate(triangle, weights, exponent, self.sigma_interpolation)
+        self._store(triangle, pattern)
+        return self
+
+    def _store(self, triangle: Triangle, pattern: Pattern) -> None:
+        ages = triangle.ages
+        self.pattern_ = pattern
+        self.ldf_ = pd.Series(pattern.ldf, index=pd.Index(ages[:-1], name="age"), name="ldf")
+        cdf = np.cumprod(np.append(pattern.ldf, 1.0)[::-1])[::-1]
+        self.cdf_ = pd.Series(cdf, index=pd.Index(ages, name="age"), name="cdf")
+        if pattern.sigma is None or pattern.sigma_problem:
+            # never a NaN in an output: a sigma that cannot be estimated is absent, and Mack
+            # refuses the triangle with `sigma_problem` as the reason
+            self.sigma_ = self.std_err_ = None
+        else:
+            self.sigma_ = pd.Series(pattern.sigma, index=self.ldf_.index, name="sigma")
+            self.std_err_ = pd.Series(pattern.std_err, index=self.ldf_.index, name="std_err")
+        self.weights_ = (None if pattern.weights is None else
+                         pd.DataFrame(pattern.weights, index=triangle.origins,
+                                      columns=pd.Index(ages[:-1], name="age")))
+
+    def _weights(self, triangle: Triangle) -> np.ndarray:
+        """0/1 weight of each link (from-cell) after n_periods, drop, drop_high and drop_low."""
+        values = triangle.values
+        n_origin, n_age = values.shape
+        x, y = values[:, :-1], values[:, 1:]
+        linked = np.isfinite(y)
+        usable = linked & (x != 0)
+        window = linked.copy()
+        n_periods = self.n_periods
+        if not isinstance(n_periods, (int, np.integer)) or isinstance(n_periods, bool):
+            raise ParameterError(f"n_periods must be an integer, got {n_periods!r}", field="n_periods")
+        if 1 <= n_periods < n_origin - 1:
+            # the n_periods latest link ratios of each column (the latest diagonals)
+            from_bottom = np.cumsum(linked[::-1], axis=0)[::-1]
+            window = linked & (from_bottom <= n_periods)
+        weight = usable & window
+        if self.drop is not None:
+            weight = weight & ~self._drop_mask(triangle)
+        if self.drop_high is not None or self.drop_low is not None:
+            weight = weight & self._rank_mask(triangle, usable & window, n_periods)
+        return weight.astype(np.float64)
+
+    def _drop_mask(self, triangle: Triangle) -> np.ndarray:
+        drops = [self.drop] if isinstance(self.drop, tuple) else list(self.drop)
+        mask = np.zeros((triangle.shape[0], triangle.shape[1] - 1), dtype=bool)
+        labels = [str(o) for o in triangle.origins]
+        for item in drops:
+            if not isinstance(item, tuple) or len(item) != 2:
+                raise ParameterError(f"drop wants (origin, age) pairs, got {item!r}", field="drop")
+            origin, age = item
+            if str(origin) not in labels:
+                raise ParameterError(f"drop: unknown origin {origin!r}", field="drop")
+            hits = np.flatnonzero(triangle.ages[:-1] == age)
+            if hits.size == 0:
+                raise ParameterError(f"drop: age {age!r} has no link ratio to drop", field="drop")
+            mask[labels.index(str(origin)), hits[0]] = True
+        return mask
+
+    def _rank_mask(self, triangle: Triangle, eligible: np.ndarray, n_periods: int) -> np.ndarray:
+        """chainladder's drop_high/drop_low: keep ratios ranked within [low, count − high) per
+        column, unless fewer than `preserve` would remain."""
+        n_link = eligible.shape[1]
+        high = _per_column(self.drop_high, n_link, "drop_high")
+        low = _per_column(self.drop_low, n_link, "drop_low")
+        x = triangle.values[:, :-1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(eligible, triangle.values[:, 1:] / x, np.nan)
+        keep = np.zeros_like(eligible)
+        for j in range(n_link):
+            rows = np.flatnonzero(eligible[:, j])
+            count = rows.size
+            if n_periods >= 1:
+                count = min(count, n_periods)
+            order = rows[np.lexsort((x[rows, j], ratio[rows, j]))]
+            top, bottom = count - high[j], low[j]
+            if top - bottom < self.preserve:
+                top, bottom = count, 0
+            keep[order[bottom:top], j] = True
+        return keep
+
+    def transform(self, triangle: Triangle) -> Pattern:
+        return self.pattern_
+
+
+def _per_column(setting, n_link: int, name: str) -> np.ndarray:
+    if setting is None:
+        return np.zeros(n_link, dtype=int)
+    if isinstance(setting, (bool, np.bool_, int, np.integer)):
+        return np.full(n_link, int(setting))
+    values = list(setting)
+    out = np.zeros(n_link, dtype=int)
+    for j, item in enumerate(values[:n_link]):
+        out[j] = int(item)
+    if (out < 0).any():
+        raise ParameterError(f"{name} must not be negative", field=name)
+    return out
+
+
+def _exponents(average, n_link: int) -> np.ndarray:
+    items = [average] * n_link if isinstance(average, str) else list(average)
+    if len(items) != n_link:
+        raise ParameterError(f"average lists {len(items)} entries for {n_link} development columns",
+                             field="average")
+    unknown = [a for a in items if a not in AVERAGES]
+    if unknown:
+        raise ParameterError(f"unknown average {unknown[0]!r}; known: {', '.join(AVERAGES)}",
+                             field="average")
+    return np.array([AVERAGES[a] for a in items])
+
+
+def estimate(triangle: Triangle, weights: np.ndarray, exponent: np.ndarray,
+             sigma_interpolation: str = "log-linear") -> Pattern:
+    """Weighted regression through the origin for every column at once (see module docstring)."""
+    values = triangle.values
+    x, y = values[:, :-1], values[:, 1:]
+    use = (weights > 0) & np.isfinite(y) & (x != 0)
+    ages = triangle.ages
+    empty = ~use.any(axis=0)
+    if empty.any():
+        j = int(np.argmax(empty))
+        col = x[np.isfinite(y[:, j]), j]
+        why = ("every value at that age is zero" if col.size and not np.any(col) else
+               "no link ratio is left after the exclusions")
+        raise DevelopmentError(
+            f"no development factor can be estimated from age {ages[j]} to {ages[j + 1]}: {why}; "
+            f"select it with DevelopmentConstant", field=f"age {ages[j]}")
+    xs = np.where(use, x, 0.0)
+    ys = np.where(use, y, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(use, weights / np.where(use, xs, 1.0) ** exponent[None, :], 0.0)
+        sxx = np.sum(w * xs * xs, axis=0)
+        ldf = np.sum(w * xs * ys, axis=0) / sxx
+        resid = ys - ldf[None, :] * xs
+        count = use.sum(axis=0)
+        mse = np.where(count > 1, np.sum(w * resid * resid, axis=0) / np.maximum(count - 1, 1), np.nan)
+        sigma = np.sqrt(mse)
+        std_err = np.sqrt(mse / sxx)
+    if not np.all(np.isfinite(ldf)):
+        j = int(np.argmax(~np.isfinite(ldf)))
+        raise DevelopmentError(f"the development factor from age {ages[j]} is not finite "
+                               f"(the weighted from-values sum to zero)", field=f"age {ages[j]}")
+    sigma, std_err, problem = _fill_sigma(sigma, std_err, x, exponent, sigma_interpolation, ages)
+    return Pattern(ldf=ldf, exponent=exponent, sigma=sigma, std_err=std_err, weights=weights,
+                   sigma_problem=problem)
+
+
+def _fill_sigma(sigma, std_err, x, exponent, how, ages):
+    """Extrapolate sigma where a column has a single ratio, then its standard error the way
+    chainladder does (sigma / sqrt(x₀^(2−e)), x₀ the first origin's value)."""
+    missing = ~np.isfinite(sigma)
+    if not missing.any():
+        return sigma, std_err, None
+    known = ~missing
+    if how == "log-linear":
+        if known.sum() < 2:
+            return sigma, std_err, ("sigma cannot be extrapolated log-linearly: fewer than two "
+                                    "development columns have two or more link ratios")
+        t = np.arange(1, len(sigma) + 1, dtype=np.float64)
+        ly = np.log(np.where(sigma[known] == 0, _ZERO_SIGMA, sigma[known]))
+        tk = t[known]
+        slope = np.sum((tk - tk.mean()) * (ly - ly.mean())) / np.sum((tk - tk.mean()) ** 2)
+        intercept = ly.mean() - slope * tk.mean()
+        sigma = np.where(missing, np.exp(slope * t + intercept), sigma)
+    else:
+        filled = sigma.copy()
+        for k in np.flatnonzero(missing):
+            if k < 2 or not np.all(np.isfinite(filled[k - 2:k])):
+                return sigma, std_err, (f"Mack's sigma extrapolation needs two estimated sigmas before "
+                                        f"age {ages[k]}")
+            a = max(filled[k - 2], _ZERO_SIGMA)
+            b = max(filled[k - 1], _ZERO_SIGMA)
+            filled[k] = np.sqrt(abs(min(b ** 4 / a ** 2, min(a ** 2, b ** 2))))
+        sigma = filled
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fill_se = sigma / np.sqrt(x[0] ** (2.0 - exponent))
+    std_err = np.where(np.isfinite(std_err), std_err, np.nan_to_num(fill_se, nan=0.0, posinf=0.0))
+    return sigma, std_err, None
+
+
+class DevelopmentConstant:
+    """An explicit selection of development factors: `{age: factor}` in LDF style (the factor
+    from that age to the next; an entry for the last age is a tail) or CDF style (the factor
+    from that age to ultimate), with a note saying why."""
+
+    def __init__(self, patterns: dict, style: str = "ldf", note: str = ""):
+        if style not in ("ldf", "cdf"):
+            raise ParameterError(f"unknown style {style!r}; known: ldf, cdf", field="style")
+        self.patterns = dict(patterns)
+        self.style = style
+        self.note = note
+
+    def fit(self, triangle: Triangle) -> "DevelopmentConstant":
+        ages = [int(a) for a in triangle.ages]
+        given = {int(k): float(v) for k, v in self.patterns.items()}
+        unknown = sorted(set(given) - set(ages))
+        if unknown:
+            raise DevelopmentError(f"selected factor for age {unknown[0]}, which the triangle does not have",
+                                   field=f"age {unknown[0]}")
+        for age, factor in given.items():
+            if not np.isfinite(factor) or factor <= 0:
+                raise DevelopmentError(f"selected factor {factor!r} at age {age} must be a positive number",
+                                       field=f"age {age}")
+        missing = [a for a in ages[:-1] if a not in given]
+        if missing:
+            raise DevelopmentError(f"no {self.style.upper()} selected for age {missing[0]}",
+                                   field=f"age {missing[0]}")
+        if self.style == "ldf":
+            ldf = np.array([given[a] for a in ages[:-1]])
+            self.selected_tail_ = given.get(ages[-1])
+        else:
+            cdf = np.array([given[a] for a in ages[:-1]] + [given.get(ages[-1], 1.0)])
+            ldf = cdf[:-1] / cdf[1:]
+            self.selected_tail_ = given.get(ages[-1])
+        pattern = Pattern(ldf=ldf, exponent=np.ones(len(ldf)), sigma=None, std_err=None, weights=None,
+                          sigma_problem="a DevelopmentConstant selection carries no sigma")
+        Development._store(self, triangle, pattern)
+        return self

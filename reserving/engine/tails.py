@@ -1,0 +1,116 @@
+"""Tail factors: development beyond the triangle's last age.
+
+`TailConstant(factor)` is a selected tail (≥ 1). `TailCurve()` fits an exponential decay to
+log(LDF − 1) by age, as chainladder's `TailCurve(curve="exponential")` does with its defaults
+(LDFs ≤ 1.00001 left out of the fit, 100 extrapolated periods), and multiplies the projected
+factors beyond the last age. Both also give the tail's sigma and standard error for Mack,
+extrapolated log-linearly to the tail's "age" as chainladder does (zero for a tail of 1).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .development import Pattern
+from .errors import TailError
+from .triangle import Triangle
+
+
+def _ols(y: np.ndarray, x: np.ndarray | None = None, w: np.ndarray | None = None):
+    """Least squares with intercept in chainladder's WeightedRegression convention: a NaN y
+    counts as 0 (its x still enters the means) — reproduced so that tails match to 1e-9."""
+    y = np.asarray(y, dtype=np.float64)
+    x = np.arange(1, len(y) + 1, dtype=np.float64) if x is None else np.asarray(x, dtype=np.float64)
+    w = np.ones_like(y) if w is None else np.asarray(w, dtype=np.float64)
+    keep = w != 0
+    x, y, w = x[keep], np.nan_to_num(y[keep], nan=0.0), w[keep]
+    x_mean = np.sum(w * x) / np.sum(w)
+    y_mean = np.sum(w * y) / np.sum(w)
+    slope = (np.sum(w * x * y) - np.sum(w * x) * y_mean) / (np.sum(w * x * x) - np.sum(w * x) * x_mean)
+    return slope, y_mean - slope * x_mean
+
+
+class _Tail:
+    def _tail_stats(self, pattern: Pattern, tail: float) -> None:
+        self.tail_sigma_ = self.tail_std_err_ = 0.0
+        if pattern.sigma is None or pattern.sigma_problem or tail == 1.0 or len(pattern.ldf) < 2:
+            return
+        y = pattern.ldf.astype(np.float64).copy()
+        y[y <= 1] = np.nan
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope, intercept = _ols(np.log(y - 1))
+            point = tail if tail > 1 else 1.001
+            time_pd = (np.log(point - 1) - intercept) / slope
+            s_slope, s_int = _ols(np.log(np.maximum(pattern.sigma, 1e-320)))
+            se = np.where(pattern.std_err == 0, np.nan, pattern.std_err)
+            e_slope, e_int = _ols(np.log(se))
+            sigma = float(np.exp(time_pd * s_slope + s_int))
+            std_err = float(np.exp(time_pd * e_slope + e_int))
+        if np.isfinite(sigma) and np.isfinite(std_err):
+            self.tail_sigma_, self.tail_std_err_ = sigma, std_err
+
+
+class TailConstant(_Tail):
+    """A selected tail factor (≥ 1). `decay` is accepted for chainladder compatibility; it only
+    spreads the tail over ages beyond the triangle, which this engine does not report."""
+
+    def __init__(self, factor: float = 1.0, decay: float = 0.5):
+        self.factor = factor
+        self.decay = decay
+
+    def fit(self, triangle: Triangle, pattern: Pattern) -> "TailConstant":
+        factor = self.factor
+        if not isinstance(factor, (int, float, np.floating, np.integer)) or not np.isfinite(factor):
+            raise TailError(f"tail factor must be a number, got {factor!r}", field="tail")
+        if factor < 1:
+            raise TailError(f"tail factor {factor:g} is below 1; a tail cannot reduce the ultimate",
+                            field="tail")
+        self.tail_ = float(factor)
+        self._tail_stats(pattern, self.tail_)
+        return self
+
+
+class TailCurve(_Tail):
+    """Exponential decay of (LDF − 1) fitted by least squares on log(LDF − 1) against the
+    development index; the tail is Π (1 + exp(a + b·t)) over the `extrap_periods` indices past
+    the last age. `fit_period=(first_age, end_age)` limits the fit to LDFs from ages in
+    [first_age, end_age)."""
+
+    def __init__(self, curve: str = "exponential", fit_period=(None, None), extrap_periods: int = 100,
+                 reg_threshold=(1.00001, None)):
+        self.curve = curve
+        self.fit_period = fit_period
+        self.extrap_periods = extrap_periods
+        self.reg_threshold = reg_threshold
+
+    def fit(self, triangle: Triangle, pattern: Pattern) -> "TailCurve":
+        if self.curve != "exponential":
+            raise TailError(f"unknown tail curve {self.curve!r}; known: exponential", field="curve")
+        if not isinstance(self.extrap_periods, (int, np.integer)) or self.extrap_periods < 1:
+            raise TailError(f"extrap_periods must be a positive integer, got {self.extrap_periods!r}",
+                            field="extrap_periods")
+        ldf = pattern.ldf.astype(np.float64)
+        ages = triangle.ages[:-1]
+        start, end = self.fit_period
+        w = np.ones(len(ldf))
+        if start is not None:
+            w[ages < start] = 0
+        if end is not None:
+            w[ages >= end] = 0
+        lower = max(1.0, self.reg_threshold[0] if self.reg_threshold[0] is not None else 1.0)
+        upper = self.reg_threshold[1]
+        outside = (ldf <= lower) if upper is None else ((ldf <= lower) | (ldf > upper))
+        w[outside] = 0
+        if np.count_nonzero(w) < 2:
+            raise TailError("a tail curve needs at least two development factors above "
+                            f"{lower:g} to fit; select a TailConstant instead", field="tail")
+        y = np.log(np.where(w > 0, ldf, 1.01) - 1)
+        slope, intercept = _ols(y, w=w)
+        m = len(ldf)
+        t = np.arange(m + 1, m + self.extrap_periods + 1, dtype=np.float64)
+        tail = float(np.prod(1 + np.exp(slope * t + intercept)))
+        if not np.isfinite(tail) or tail < 1:
+            raise TailError(f"the fitted tail curve gives an unusable tail {tail!r}", field="tail")
+        self.slope_, self.intercept_ = float(slope), float(intercept)
+        self.tail_ = tail
+        self._tail_stats(pattern, tail)
+        return self

@@ -1,0 +1,264 @@
+"""Loss development triangles: a dense origin × development-age float64 matrix.
+
+A `Triangle` holds cumulative values (paid, incurred, case outstanding or claim counts) with
+origins down the rows (`2024Q3`, `2024` or plain integers) and development ages across
+(months 3, 6, 9… or 12, 24…, or lags 1, 2, …). Cells not yet observed at the valuation date are
+NaN; zeros are legitimate values and stay zeros (unlike chainladder, which reads a zero as
+missing — its issue #181). The matrix is read-only: estimators never edit the data.
+
+Constructors: `from_long` (a long DataFrame), `from_array` and `from_ledger` (claim-ledger
+rows, design.md §4). Every constructor validates the shape and values and raises a
+`TriangleError` that names the offending origin and age.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import ParameterError, TriangleError
+
+MEASURES = ("paid", "incurred", "outstanding", "reported_count", "closed_count")
+# Counts can only grow; paid can only grow unless recoveries are allowed to push it down.
+_MONOTONE_BY_DEFAULT = {"paid", "reported_count", "closed_count"}
+_QUARTER_LABEL = re.compile(r"^\d{4}Q[1-4]$")
+
+
+@dataclass(frozen=True, eq=False)
+class Triangle:
+    """Cumulative origin × age values; build it with a constructor, not directly."""
+
+    values: np.ndarray
+    origins: pd.Index
+    ages: np.ndarray
+    measure: str | None = None
+    origin_months: int = 12
+    _lengths: np.ndarray = field(repr=False, default=None)
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_array(cls, values, *, origins=None, ages=None, measure: str | None = None,
+                   allow_negative: bool = False, allow_decrease: bool | None = None,
+                   origin_months: int | None = None) -> "Triangle":
+        """A triangle from a 2-D array (NaN = not yet observed). Origins default to 0..n-1 and
+        ages to lags 1..m."""
+        arr = np.array(values, dtype=np.float64, copy=True)
+        if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
+            raise TriangleError(f"a triangle needs a non-empty 2-D array, got shape {arr.shape}",
+                                field="triangle")
+        n_origin, n_age = arr.shape
+        origin_index = pd.Index(range(n_origin) if origins is None else list(origins), name="origin")
+        age_array = np.arange(1, n_age + 1) if ages is None else np.asarray(list(ages))
+        if len(origin_index) != n_origin:
+            raise TriangleError(f"{len(origin_index)} origin labels for {n_origin} rows", field="origins")
+        if len(age_array) != n_age:
+            raise TriangleError(f"{len(age_array)} development ages for {n_age} columns", field="ages")
+        if not np.issubdtype(age_array.dtype, np.number) or np.any(age_array != np.round(age_array)):
+            raise TriangleError(f"development ages must be integers, got {list(age_array)}", field="ages")
+        age_array = age_array.astype(np.int64)
+        if np.any(np.diff(age_array) <= 0):
+            raise TriangleError(f"development ages must increase, got {list(age_array)}", field="ages")
+        if origin_index.has_duplicates:
+            dup = origin_index[origin_index.duplicated()][0]
+            raise TriangleError(f"origin {dup} appears twice", field="origins")
+        if measure is not None and measure not in MEASURES:
+            raise ParameterError(f"unknown measure {measure!r}; known: {', '.join(MEASURES)}",
+                                 field="measure")
+        if origin_months is None:
+            origin_months = _guess_origin_months(origin_index)
+        arr.setflags(write=False)
+        lengths = _validate(arr, origin_index, age_array, measure=measure,
+                            allow_negative=allow_negative, allow_decrease=allow_decrease)
+        return cls(values=arr, origins=origin_index, ages=age_array, measure=measure,
+                   origin_months=int(origin_months), _lengths=lengths)
+
+    @classmethod
+    def from_long(cls, df: pd.DataFrame, *, origin: str = "origin", development: str = "development",
+                  value: str = "value", measure: str | None = None, allow_negative: bool = False,
+                  allow_decrease: bool | None = None, origin_months: int | None = None) -> "Triangle":
+        """A triangle from long rows (origin, development, value), cumulative values.
+
+        `development` is any increasing integer scale (lags 1, 2, … or ages in months). Every
+        age present in the data becomes a column; an origin missing a cell before its last
+        observed age is a ragged triangle and is refused.
+        """
+        for col in (origin, development, value):
+            if col not in df.columns:
+                raise TriangleError(f"column {col!r} missing; have {', '.join(map(str, df.columns))}",
+                                    field=col)
+        if df.empty:
+            raise TriangleError("the triangle has no rows", field="triangle")
+        data = df[[origin, development, value]]
+        dev = pd.to_numeric(data[development], errors="coerce")
+        if dev.isna().any() or np.any(dev != np.round(dev)):
+            bad = data[development][dev.isna() | (dev != np.round(dev))].iloc[0]
+            raise TriangleError(f"development {bad!r} is not an integer age or lag", field=development)
+        vals = pd.to_numeric(data[value], errors="coerce")
+        if vals.isna().any():
+            row = data[vals.isna()].iloc[0]
+            raise TriangleError(f"origin {row[origin]} age {row[development]}: value {row[value]!r} "
+                                f"is not a number", field=value)
+        keyed = pd.DataFrame({"origin": data[origin].to_numpy(), "age": dev.astype(np.int64).to_numpy(),
+                              "value": vals.astype(np.float64).to_numpy()})
+        dup = keyed.duplicated(["origin", "age"])
+        if dup.any():
+            row = keyed[dup].iloc[0]
+            raise TriangleError(f"origin {row['origin']} age {row['age']} appears twice", field=value)
+        wide = keyed.pivot(index="origin", columns="age", values="value").sort_index().sort_index(axis=1)
+        return cls.from_array(wide.to_numpy(), origins=wide.index, ages=wide.columns.to_numpy(),
+                              measure=measure, allow_negative=allow_negative,
+                              allow_decrease=allow_decrease, origin_months=origin_months)
+
+    @classmethod
+    def from_ledger(cls, rows: pd.DataFrame, *, valuation_date, grain: str = "quarter",
+                    value: str = "paid", origin_start=None, origin_basis: str = "accident",
+                    allow_decrease: bool | None = None) -> "Triangle":
+        """Cumulative values by origin period × development age from claim-ledger rows.
+
+        See `reserving.engine.ledger` for the row contract and the rules (reversals, clamping
+        of outstanding, closes and reopens)."""
+        from .ledger import ledger_triangle_values
+
+        values, origins, ages, months = ledger_triangle_values(
+            rows, valuation_date=valuation_date, grain=grain, value=value,
+            origin_start=origin_start, origin_basis=origin_basis)
+        return cls.from_array(values, origins=origins, ages=ages, measure=value,
+                              allow_decrease=allow_decrease, origin_months=months)
+
+    # ------------------------------------------------------------------ views
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.values.shape
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Number of observed cells per origin."""
+        return self._lengths
+
+    @property
+    def latest_index(self) -> np.ndarray:
+        """Column position of each origin's latest observed cell."""
+        return self._lengths - 1
+
+    @property
+    def latest_diagonal(self) -> pd.Series:
+        vals = self.values[np.arange(self.shape[0]), self.latest_index]
+        return pd.Series(vals, index=self.origins, name="latest")
+
+    @property
+    def latest_age(self) -> pd.Series:
+        return pd.Series(self.ages[self.latest_index], index=self.origins, name="age")
+
+    @property
+    def observed(self) -> np.ndarray:
+        """Boolean mask of observed cells."""
+        return np.arange(self.shape[1])[None, :] < self._lengths[:, None]
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.values, index=self.origins, columns=pd.Index(self.ages, name="age"))
+
+    def to_long(self) -> pd.DataFrame:
+        frame = self.to_frame().stack().rename("value").reset_index()
+        return frame.rename(columns={"age": "development"})
+
+    def link_ratios(self) -> pd.DataFrame:
+        """Age-to-age ratios C[j+1]/C[j], labelled by the age they develop from; NaN where the
+        from-value is zero (a ratio from zero is undefined) or not observed."""
+        x, y = self.values[:, :-1], self.values[:, 1:]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios = np.where(x != 0, y / x, np.nan)
+        return pd.DataFrame(ratios, index=self.origins, columns=pd.Index(self.ages[:-1], name="age"))
+
+    def __mul__(self, factor: float) -> "Triangle":
+        return Triangle.from_array(self.values * float(factor), origins=self.origins, ages=self.ages,
+                                   measure=self.measure, allow_negative=True, allow_decrease=True,
+                                   origin_months=self.origin_months)
+
+    __rmul__ = __mul__
+
+    def __repr__(self) -> str:
+        return f"Triangle({self.shape[0]} origins × {self.shape[1]} ages, measure={self.measure})"
+
+
+def _guess_origin_months(origins: pd.Index) -> int:
+    labels = [str(o) for o in origins]
+    if labels and all(_QUARTER_LABEL.match(label) for label in labels):
+        return 3
+    return 12
+
+
+def _label(origins: pd.Index, i: int) -> str:
+    return str(origins[i])
+
+
+def _validate(arr: np.ndarray, origins: pd.Index, ages: np.ndarray, *, measure, allow_negative,
+              allow_decrease) -> np.ndarray:
+    """Check the shape (a proper staircase) and the values; return the observed length per row."""
+    n_origin, n_age = arr.shape
+    finite = np.isfinite(arr)
+    if np.isinf(arr).any():
+        i, j = np.argwhere(np.isinf(arr))[0]
+        raise TriangleError(f"origin {_label(origins, i)} age {ages[j]}: value is infinite", field="triangle")
+    lengths = finite.sum(axis=1)
+    # Ragged: a value after a missing cell in the same row.
+    prefix = np.arange(n_age)[None, :] < lengths[:, None]
+    if not np.array_equal(prefix, finite):
+        i = int(np.argmax((prefix != finite).any(axis=1)))
+        j = int(np.argmax(prefix[i] != finite[i]))
+        first_gap = int(np.argmax(~finite[i])) if not finite[i].all() else j
+        raise TriangleError(
+            f"ragged triangle: origin {_label(origins, i)} has no value at age {ages[first_gap]} "
+            f"but has later values", field="triangle")
+    if (lengths == 0).any():
+        i = int(np.argmax(lengths == 0))
+        raise TriangleError(f"origin {_label(origins, i)} has no observed value", field="triangle")
+    _check_staircase(lengths, origins, ages)
+    if not allow_negative and (arr[finite] < 0).any():
+        i, j = np.argwhere(finite & (np.nan_to_num(arr) < 0))[0]
+        raise TriangleError(
+            f"origin {_label(origins, i)} age {ages[j]}: negative value {arr[i, j]:g} "
+            f"in a {measure or 'cumulative'} triangle", field="triangle")
+    check_monotone = (measure in _MONOTONE_BY_DEFAULT) if allow_decrease is None else not allow_decrease
+    if check_monotone and n_age > 1:
+        both = finite[:, 1:] & finite[:, :-1]
+        with np.errstate(invalid="ignore"):
+            drops = both & (arr[:, 1:] < arr[:, :-1])
+        if drops.any():
+            i, j = np.argwhere(drops)[0]
+            raise TriangleError(
+                f"not cumulative: origin {_label(origins, i)} falls from {arr[i, j]:g} at age "
+                f"{ages[j]} to {arr[i, j + 1]:g} at age {ages[j + 1]} (pass allow_decrease=True "
+                f"if recoveries or reopenings make that legitimate)", field="triangle")
+    return lengths.astype(np.int64)
+
+
+def _check_staircase(lengths: np.ndarray, origins: pd.Index, ages: np.ndarray) -> None:
+    """Each origin's latest cell must lie on one valuation diagonal: observed lengths shrink by
+    the same step from one origin to the next, except for old origins that have reached the
+    last age (a trapezoid, or a fully developed square)."""
+    n_age = len(ages)
+    steps = lengths[:-1] - lengths[1:]
+    if (steps < 0).any():
+        i = int(np.argmax(steps < 0)) + 1
+        raise TriangleError(
+            f"the diagonal is not a staircase: origin {_label(origins, i)} is observed to age "
+            f"{ages[lengths[i] - 1]}, later than the origin before it", field="triangle")
+    uncapped = lengths[:-1] < n_age
+    if not uncapped.any():
+        return
+    step = int(steps[uncapped][0])
+    if step == 0:
+        i = int(np.argmax(uncapped & (steps == 0))) + 1
+        raise TriangleError(
+            f"the diagonal is not a staircase: origins {_label(origins, i - 1)} and "
+            f"{_label(origins, i)} are both observed only to age {ages[lengths[i] - 1]}",
+            field="triangle")
+    for i in range(len(steps)):
+        expected = min(n_age, lengths[i + 1] + step)
+        if lengths[i] != expected:
+            raise TriangleError(
+                f"the diagonal is not a staircase: origin {_label(origins, i)} is observed to age "
+                f"{ages[lengths[i] - 1]} but the next origin implies age {ages[expected - 1]}",
+                field="triangle")
