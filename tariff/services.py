@@ -124,9 +124,9 @@ def diyeh_revalue_open_claims(*, jalali_year: int, accounting_date: date, actor)
     )
     sums: dict[int, dict[str, Decimal]] = defaultdict(dict)
     for row in (
-        ClaimTransaction.objects.filter(claim__in=claims, cost_type=ClaimTransaction.CostType.INDEMNITY,
-                                        accounting_date__lte=accounting_date)
-        .values("claim_id", "effect_kind").annotate(total=Sum("amount"))
+        # The whole ledger, as claim_reserve_change measures the estimate it changes.
+        ClaimTransaction.objects.filter(claim__in=claims, cost_type=ClaimTransaction.CostType.INDEMNITY)
+        .order_by().values("claim_id", "effect_kind").annotate(total=Sum("amount"))
     ):
         sums[row["claim_id"]][row["effect_kind"]] = row["total"] or ZERO
     for claim in claims:
