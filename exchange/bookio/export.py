@@ -1,0 +1,142 @@
+"""Writing the book of record out in the exchange format, streamed a chunk at a time and in a
+fixed order (policy_number, claim_number, then booking order), so that export → import →
+export gives byte-identical files."""
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO
+
+from django.utils import timezone
+
+from core.money import money_round
+from exchange import selectors
+from exchange.bookio import format as fmt
+
+
+def _money(value, currency: str) -> str:
+    if value is None:
+        return ""
+    v = money_round(value, currency)
+    return str(abs(v) if v == 0 else v)
+
+
+def _number(value) -> str:
+    """A percentage or share without trailing zeros: 10.0000 → 10, 0.2500 → 0.25."""
+    if value is None:
+        return ""
+    v = Decimal(value)
+    if v == 0:
+        return "0"
+    return format(v.normalize(), "f")
+
+
+def _date(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _timestamp(value: datetime | None) -> str:
+    return timezone.localtime(value).isoformat() if value else ""
+
+
+def _bool(value) -> str:
+    return "true" if value else "false"
+
+
+def _int(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _writer(handle: IO[str]):
+    return csv.writer(handle, lineterminator="\n")
+
+
+def policies_write(handle: IO[str]) -> int:
+    w = _writer(handle)
+    w.writerow(fmt.POLICIES.columns)
+    n = 0
+    for p in selectors.policies_for_export():
+        cur = p["currency"]
+        original = p["original"] or {}
+        w.writerow((
+            p["policy_number"], p["insured__name"], p["profession"], _int(p["risk_group"]), p["segment"], p["basis"],
+            _date(p["retro_date"]), cur, _date(p["inception_date"]), _date(p["expiry_date"]), _date(p["issue_date"]),
+            _money(p["limit_per_claim"], cur), _money(p["aggregate_limit"], cur), _money(p["deductible_amount"], cur),
+            _number(p["deductible_percent"]), _money(original.get("gross_premium"), cur),
+            _money(original.get("commission"), cur),
+            original.get("transaction_id", ""), _timestamp(original.get("recorded_at")),
+            _bool(p["expenses_within_limits"]), p["insured__kind"], p["tariff_version"], _bool(p["cover_in_diyeh"]),
+            _int(p["diyeh_year"]), _bool(p["diyeh_increase_endorsement"]),
+        ))
+        n += 1
+    return n
+
+
+def premium_transactions_write(handle: IO[str]) -> int:
+    w = _writer(handle)
+    w.writerow(fmt.PREMIUM_TRANSACTIONS.columns)
+    n = 0
+    for r in selectors.premium_transactions_for_export():
+        cur = r["policy__currency"]
+        w.writerow((
+            r["transaction_id"], r["policy__policy_number"], r["kind"], _date(r["accounting_date"]),
+            _date(r["effective_date"]), _money(r["gross_premium"], cur), _money(r["commission"], cur),
+            _timestamp(r["recorded_at"]), r["reverses__transaction_id"] or "", r["note"],
+        ))
+        n += 1
+    return n
+
+
+def claims_write(handle: IO[str]) -> int:
+    w = _writer(handle)
+    w.writerow(fmt.CLAIMS.columns)
+    n = 0
+    for c in selectors.claims_for_export():
+        w.writerow((
+            c["claim_number"], c["policy__policy_number"], _date(c["occurrence_date"]), _date(c["report_date"]),
+            c["cause"], _bool(c["litigated"]), c["claimant"], _number(c["awarded_diyeh_share"]),
+        ))
+        n += 1
+    return n
+
+
+def claim_transactions_write(handle: IO[str]) -> int:
+    w = _writer(handle)
+    w.writerow(fmt.CLAIM_TRANSACTIONS.columns)
+    n = 0
+    for r in selectors.claim_transactions_for_export():
+        cur = r["claim__policy__currency"]
+        w.writerow((
+            r["transaction_id"], r["claim__claim_number"], _date(r["accounting_date"]), r["kind"], r["cost_type"],
+            _money(r["amount"], cur), _timestamp(r["recorded_at"]), r["reverses__transaction_id"] or "",
+            _bool(r["topup"]), r["note"],
+        ))
+        n += 1
+    return n
+
+
+WRITERS = (
+    (fmt.POLICIES.name, policies_write),
+    (fmt.PREMIUM_TRANSACTIONS.name, premium_transactions_write),
+    (fmt.CLAIMS.name, claims_write),
+    (fmt.CLAIM_TRANSACTIONS.name, claim_transactions_write),
+)
+
+
+def book_json() -> str:
+    end = selectors.book_end_date()
+    return json.dumps({"end_date": end.isoformat() if end else None, "format_version": fmt.FORMAT_VERSION}) + "\n"
+
+
+def book_write(directory: Path) -> dict[str, int]:
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for name, write in WRITERS:
+        with open(directory / name, "w", encoding="utf-8", newline="") as handle:
+            counts[name] = write(handle)
+    (directory / fmt.BOOK_JSON).write_text(book_json(), encoding="utf-8")
+    return counts

@@ -1,0 +1,77 @@
+"""The book exchange format: file names, columns (required and optional) and value formats.
+
+Optional columns are those added after format_version 1 (or needed for an exact round trip);
+a file without them still imports, with their defaults.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+FORMAT_VERSION = 1
+ERROR_CAP = 1000
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    name: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = field(default_factory=tuple)
+    mandatory: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+POLICIES = FileSpec(
+    "policies.csv",
+    required=(
+        "policy_number", "insured_name", "profession", "risk_group", "segment", "basis", "retro_date",
+        "currency", "inception_date", "expiry_date", "issue_date", "limit_per_claim", "aggregate_limit",
+        "deductible_amount", "deductible_percent", "gross_premium", "commission",
+    ),
+    # original_transaction_id, recorded_at: the original premium row's id and when it was learnt;
+    # the rest are policy fields of later features.
+    optional=(
+        "original_transaction_id", "recorded_at", "expenses_within_limits", "insured_kind", "tariff_version", "cover_in_diyeh",
+        "diyeh_year", "diyeh_increase_endorsement",
+    ),
+)
+PREMIUM_TRANSACTIONS = FileSpec(
+    "premium_transactions.csv",
+    required=("transaction_id", "policy_number", "kind", "accounting_date", "effective_date", "gross_premium",
+              "commission"),
+    optional=("recorded_at", "reverses", "note"),
+)
+CLAIMS = FileSpec(
+    "claims.csv",
+    required=("claim_number", "policy_number", "occurrence_date", "report_date", "cause", "litigated"),
+    optional=("claimant", "awarded_diyeh_share"),
+)
+CLAIM_TRANSACTIONS = FileSpec(
+    "claim_transactions.csv",
+    required=("transaction_id", "claim_number", "accounting_date", "kind", "cost_type", "amount"),
+    # topup: a reserve top-up posted by an earlier `import_book --allow-topup`, so it round-trips.
+    optional=("recorded_at", "reverses", "topup", "note"),
+)
+FILES = (POLICIES, PREMIUM_TRANSACTIONS, CLAIMS, CLAIM_TRANSACTIONS)
+BOOK_JSON = "book.json"
+
+PREMIUM_FILE_KINDS = ("endorsement", "cancellation", "reversal")
+CLAIM_KINDS = ("reserve", "payment", "recovery", "close", "reopen", "reversal")
+COST_TYPES = ("indemnity", "expense")
+BASES = ("occurrence", "claims_made")
+INSURED_KINDS = ("person", "organisation")
+
+
+def original_premium_id(policy_number: str) -> str:
+    """The transaction id of a policy's original premium, as the policy services name it."""
+    return f"{policy_number}-P1"
+
+
+def topup_id(payment_id: str) -> str:
+    return f"{payment_id}-TOPUP"
+
+
+def derived_id(close_id: str, cost_type: str) -> str:
+    return f"{close_id}-{cost_type.upper()}"

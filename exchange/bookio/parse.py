@@ -1,0 +1,238 @@
+"""Reading and typing the CSV files of a book: every bad value becomes a `file:line: reason`
+message (line = the physical line in the file, the header being line 1); nothing here touches
+the database.
+
+The csv module reads the rows (it knows the physical line of each record, quoted newlines
+included); typing is vectorised with pandas/numpy and only the bad rows are looped over.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from exchange.bookio.format import ERROR_CAP, FileSpec
+
+_DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
+_OFFSET_RE = r"(?:Z|[+-]\d{2}:?\d{2})$"
+_TRUE, _FALSE = "true", "false"
+
+
+class ErrorLog:
+    """Collects the refusals of a whole book; keeps the first `cap` and counts the rest."""
+
+    def __init__(self, cap: int = ERROR_CAP, file_order: tuple[str, ...] = ()):
+        self.cap = cap
+        self.count = 0
+        self._kept: list[tuple[int, str, int, str]] = []
+        self._order = {name: i for i, name in enumerate(file_order)}
+
+    def add(self, file: str, line: int, reason: str) -> None:
+        self.count += 1
+        if len(self._kept) < self.cap:
+            self._kept.append((self._order.get(file, len(self._order)), file, int(line), reason))
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    @property
+    def full(self) -> bool:
+        return self.count >= self.cap
+
+    def messages(self) -> list[str]:
+        out = [f"{file}:{line}: {reason}" for _, file, line, reason in sorted(self._kept, key=lambda e: e[:3])]
+        if self.count > len(self._kept):
+            out.append(f"… and {self.count - len(self._kept)} more")
+        return out
+
+
+class Table:
+    """One CSV file as string columns (empty string = none), with the physical line of each row."""
+
+    def __init__(self, spec: FileSpec, columns: dict[str, list[str]], lines: list[int], present: set[str]):
+        self.spec = spec
+        self.name = spec.name
+        self.df = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in columns.items()})
+        self.line = np.asarray(lines, dtype=np.int64)
+        self.present = present
+        self.bad = np.zeros(len(lines), dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self.line)
+
+    def has(self, column: str) -> bool:
+        return column in self.present
+
+
+def table_read(source: Path | bytes, spec: FileSpec, errors: ErrorLog) -> Table | None:
+    """Read one file; None when it cannot be read at all (the reason is logged)."""
+    data = source.read_bytes() if isinstance(source, Path) else source
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        errors.add(spec.name, data[: exc.start].count(b"\n") + 1, "not UTF-8 text")
+        return None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        errors.add(spec.name, 1, "empty file: no header row")
+        return None
+    header = [h.strip() for h in header]
+    missing = [c for c in spec.required if c not in header]
+    for column in missing:
+        errors.add(spec.name, 1, f"missing column {column}")
+    if missing:
+        return None
+    wanted = [c for c in spec.columns if c in header]
+    index = [header.index(c) for c in wanted]
+    width = len(header)
+    columns: dict[str, list[str]] = {c: [] for c in wanted}
+    lines: list[int] = []
+    appenders = [columns[c].append for c in wanted]
+    previous_end = reader.line_num
+    try:
+        for record in reader:
+            start, previous_end = previous_end + 1, reader.line_num
+            if not record:
+                continue
+            if len(record) != width:
+                if len(record) == 1 and not record[0].strip():
+                    continue
+                errors.add(spec.name, start, f"expected {width} fields as in the header, got {len(record)}")
+                continue
+            lines.append(start)
+            for append, i in zip(appenders, index):
+                append(record[i].strip())
+    except csv.Error as exc:
+        errors.add(spec.name, reader.line_num, f"unreadable CSV: {exc}")
+        return None
+    return Table(spec, columns, lines, set(wanted))
+
+
+class Typer:
+    """Vectorised conversion of a Table's string columns; bad values are logged with their
+    line and the row is marked bad so that later rules do not pile reasons on it."""
+
+    def __init__(self, table: Table, errors: ErrorLog):
+        self.t = table
+        self.errors = errors
+
+    def _refuse(self, mask: np.ndarray, reason) -> None:
+        rows = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if not len(rows):
+            return
+        self.t.bad[rows] = True
+        room = max(self.errors.cap - len(self.errors._kept), 0)
+        for i in rows[:room]:
+            self.errors.add(self.t.name, self.t.line[i], reason(i))
+        # Beyond the cap the rest are only counted: formatting a million reasons helps nobody.
+        self.errors.count += len(rows) - min(len(rows), room)
+
+    def raw(self, column: str) -> pd.Series:
+        if column in self.t.df:
+            return self.t.df[column]
+        return pd.Series([""] * len(self.t), dtype=object)
+
+    def text(self, column: str, *, required: bool = False, max_length: int | None = None) -> pd.Series:
+        s = self.raw(column)
+        if required:
+            self._refuse((s == "").to_numpy(), lambda i: f"{column} is required")
+        if max_length:
+            too_long = (s.str.len() > max_length).to_numpy()
+            self._refuse(too_long, lambda i: f"{column} longer than {max_length} characters")
+        return s
+
+    def choice(self, column: str, choices: tuple[str, ...], *, required: bool = True, label: str | None = None) -> pd.Series:
+        s = self.raw(column)
+        allowed = set(choices) | (set() if required else {""})
+        bad = (~s.isin(allowed)).to_numpy()
+        what = label or column
+        self._refuse(bad, lambda i: f"unknown {what} {s.iat[i]!r}; expected one of {', '.join(choices)}"
+                     if s.iat[i] else f"{column} is required")
+        return s
+
+    def date(self, column: str, *, required: bool = True) -> np.ndarray:
+        """datetime64[D]; NaT for none."""
+        s = self.raw(column)
+        empty = (s == "").to_numpy()
+        shaped = s.str.fullmatch(_DATE_RE).fillna(False).to_numpy(dtype=bool)
+        parsed = pd.to_datetime(s.where(shaped, None), format="%Y-%m-%d", errors="coerce")
+        bad = ~empty & (~shaped | parsed.isna().to_numpy())
+        self._refuse(bad, lambda i: f"bad date in {column}: {s.iat[i]!r} (want YYYY-MM-DD)")
+        if required:
+            self._refuse(empty, lambda i: f"{column} is required")
+        return parsed.to_numpy().astype("datetime64[D]")
+
+    def timestamp(self, column: str) -> np.ndarray:
+        """datetime64[us] in UTC; NaT for none. An offset is required: a bare local time is ambiguous."""
+        s = self.raw(column)
+        empty = (s == "").to_numpy()
+        has_offset = s.str.contains(_OFFSET_RE, regex=True).fillna(False).to_numpy(dtype=bool)
+        parsed = pd.to_datetime(s.where(has_offset & ~empty, None), format="ISO8601", errors="coerce", utc=True)
+        bad = ~empty & (~has_offset | parsed.isna().to_numpy())
+        self._refuse(bad, lambda i: f"bad timestamp in {column}: {s.iat[i]!r} (want ISO 8601 with offset)")
+        return parsed.dt.tz_localize(None).to_numpy().astype("datetime64[us]")
+
+    def decimal(self, column: str, *, required: bool = True, int_digits: int = 16, places: int = 2) -> pd.Series:
+        """Decimals as strings checked for shape and size; Decimal objects are made only when
+        written. Returns the normalised strings ("" for none) — see `decimals()`."""
+        s = self.raw(column)
+        empty = (s == "").to_numpy()
+        m = s.str.extract(rf"^(-?)(\d{{1,{int_digits}}})(?:\.(\d*?)0*)?$")
+        shaped = m[1].notna().to_numpy()
+        frac = m[2].fillna("")
+        too_fine = shaped & (frac.str.len() > places).to_numpy()
+        bad = ~empty & (~shaped | too_fine)
+        self._refuse(bad, lambda i: f"bad decimal in {column}: {s.iat[i]!r}"
+                     + (f" (at most {places} decimal places)" if too_fine[i] else ""))
+        if required:
+            self._refuse(empty, lambda i: f"{column} is required")
+        return s
+
+    def boolean(self, column: str, *, default: bool = False) -> np.ndarray:
+        s = self.raw(column).str.lower()
+        bad = (~s.isin([_TRUE, _FALSE, ""])).to_numpy()
+        self._refuse(bad, lambda i: f"bad boolean in {column}: {self.raw(column).iat[i]!r} (want true or false)")
+        out = (s == _TRUE).to_numpy()
+        if default:
+            out |= (s == "").to_numpy()
+        return out
+
+    def integer(self, column: str, *, required: bool = False) -> np.ndarray:
+        """float64 with NaN for none (ints small enough to be exact)."""
+        s = self.raw(column)
+        empty = (s == "").to_numpy()
+        shaped = s.str.fullmatch(r"-?\d{1,9}").fillna(False).to_numpy(dtype=bool)
+        self._refuse(~empty & ~shaped, lambda i: f"bad integer in {column}: {s.iat[i]!r}")
+        if required:
+            self._refuse(empty, lambda i: f"{column} is required")
+        return pd.to_numeric(s.where(shaped, None), errors="coerce").to_numpy(dtype=float)
+
+    def duplicates(self, column: str, what: str) -> None:
+        s = self.raw(column)
+        dup = s.duplicated(keep="first").to_numpy() & (s != "").to_numpy()
+        if dup.any():
+            first = {}
+            for value, line in zip(s.to_numpy(), self.t.line):
+                first.setdefault(value, line)
+            self._refuse(dup, lambda i: f"duplicate {what} {s.iat[i]} (first on line {first[s.iat[i]]})")
+
+
+def decimals(s: pd.Series) -> list:
+    """Decimal objects (None for empty) from strings already checked by Typer.decimal."""
+    return [Decimal(v) if v else None for v in s.tolist()]
+
+
+def quantum_check(amount: pd.Series, places: np.ndarray) -> np.ndarray:
+    """True where the amount has more decimals than the currency's minor unit allows."""
+    frac = amount.str.extract(r"\.(\d*?)0*$")[0].fillna("")
+    return (frac.str.len().to_numpy() > places) & (amount != "").to_numpy()

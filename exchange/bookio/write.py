@@ -1,0 +1,111 @@
+"""The bulk writer: whole columns into a table, by COPY on PostgreSQL (psycopg 3) and by
+batched bulk_create elsewhere; never a save per row. Primary keys are reserved up front so
+that foreign keys (policy → insured, reversal → reversed row) are known before writing."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Callable
+
+from django.db import connection, models
+
+BATCH = 10_000
+
+
+def ids_reserve(model: type[models.Model], n: int) -> list[int]:
+    """n fresh primary keys for `model`, taken from its sequence (PostgreSQL) or past the
+    current maximum (SQLite, whose writers are serialised by the transaction anyway)."""
+    if n == 0:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n]
+            )
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')
+        start = cursor.fetchone()[0] + 1
+    return list(range(start, start + n))
+
+
+class Progress:
+    """Rows per stage with rates, to stderr, every `every` rows; silent when not a terminal."""
+
+    def __init__(self, stream=None, every: int = 50_000, enabled: bool | None = None):
+        self.stream = stream or sys.stderr
+        self.every = every
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.started = time.monotonic()
+        self._next: dict[str, int] = {}
+
+    def tick(self, stage: str, done: int, total: int | None = None) -> None:
+        if not self.enabled:
+            return
+        if done < self._next.get(stage, self.every) and done != total:
+            return
+        self._next[stage] = (done // self.every + 1) * self.every
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        of = f"/{total:,}" if total else ""
+        self.stream.write(f"\r{stage}: {done:,}{of} rows, {done / elapsed:,.0f} rows/s, {elapsed:,.1f} s   ")
+        if done == total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+    def note(self, text: str) -> None:
+        if self.enabled:
+            self.stream.write(f"{text}\n")
+            self.stream.flush()
+
+
+def _json_dump(value):
+    return None if value is None else json.dumps(value)
+
+
+def rows_write(model: type[models.Model], columns: dict[str, list], progress: Progress | None = None,
+               label: str | None = None) -> int:
+    """Insert equal-length columns (keyed by attname) into model's table; returns the row count."""
+    names = list(columns)
+    n = len(columns[names[0]]) if names else 0
+    if n == 0:
+        return 0
+    label = label or model._meta.label
+    if connection.vendor == "postgresql":
+        _copy(model, columns, names, n, progress, label)
+    else:
+        _bulk_create(model, columns, names, n, progress, label)
+    return n
+
+
+def _copy(model, columns, names, n, progress, label) -> None:
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    lists = []
+    for name in names:
+        values = columns[name]
+        if isinstance(fields[name], models.JSONField):
+            values = [_json_dump(v) for v in values]
+        lists.append(values)
+    table = connection.ops.quote_name(model._meta.db_table)
+    cols = ", ".join(connection.ops.quote_name(fields[name].column) for name in names)
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            write = copy.write_row
+            for i, row in enumerate(zip(*lists), 1):
+                write(row)
+                if progress and i % 10_000 == 0:
+                    progress.tick(f"writing {label}", i, n)
+    if progress:
+        progress.tick(f"writing {label}", n, n)
+
+
+def _bulk_create(model, columns, names, n, progress, label) -> None:
+    lists = [columns[name] for name in names]
+    rows = zip(*lists)
+    done = 0
+    while done < n:
+        chunk = [model(**dict(zip(names, row))) for _, row in zip(range(BATCH), rows)]
+        model.objects.bulk_create(chunk, batch_size=BATCH)
+        done += len(chunk)
+        if progress:
+            progress.tick(f"writing {label}", done, n)
