@@ -139,6 +139,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several ledgers have a "kind"/"basis": name each choice set so the schema is unambiguous.
+    "ENUM_NAME_OVERRIDES": {
+        "PolicyBasisEnum": "policies.models.Policy.Basis",
+        "PremiumTransactionKindEnum": "policies.models.PremiumTransaction.Kind",
+        "PremiumEffectKindEnum": "policies.models.PremiumTransaction.EffectKind",
+        "ClaimTransactionKindEnum": "claims.models.ClaimTransaction.Kind",
+        "ClaimEffectKindEnum": "claims.models.ClaimTransaction.EffectKind",
+        "ClaimPostingKindEnum": "claims.serializers.POSTING_KINDS",
+        "TariffSettingEnum": "tariff.models.Setting",
+        "QuoteSettingEnum": "tariff.engine.SETTINGS",
+    },
 }
 
 # Business parameters.

@@ -38,8 +38,9 @@ class ServiceActionAdminMixin:
 
     def action_view(self, request, *, form, title, call, done, obj=None, submit_label="Save",
                     context=None, back_url=None):
-        """`call(cleaned_data)` runs the service; `done(result)` says what happened and where to go."""
-        if request.method == "POST" and form.is_bound and form.is_valid():
+        """`call(cleaned_data)` runs the service; `done(result)` says what happened and where to go.
+        With call=None the page only shows the form (e.g. after a preview)."""
+        if call is not None and request.method == "POST" and form.is_bound and form.is_valid():
             try:
                 result = call(form.cleaned_data)
             except DomainError as exc:

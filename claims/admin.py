@@ -1,0 +1,295 @@
+"""Admin for claim handlers: report a claim, set reserves, pay, recover, settle, close,
+reopen and reverse — each a small page calling claims.services. The claim page shows the
+ledger with running outstanding, paid and incurred (claims.selectors) and a totals panel."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib import admin
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from claims import rules, selectors, services
+from claims.forms import ClaimReportForm, PostingForm, ReserveForm, SettleForm, StatusForm
+from claims.models import Claim, ClaimTransaction
+from core.errors import DomainError
+from core.money import money_round
+from policies.admin import NoRevertHistoryMixin, ReadOnlyLedgerMixin, ServiceActionAdminMixin
+from policies.forms import ReverseForm, form_add_domain_error
+from policies.models import Policy
+
+
+def _amount(value, currency: str) -> str:
+    return "—" if value is None else f"{value:,.2f} {currency}"
+
+
+def settlement_share_preview(claim: Claim, loss_amount: Decimal) -> Decimal:
+    """What claim_settle would pay on this loss now (the same rule function and limit state),
+    shown before the handler confirms."""
+    state = selectors.claim_ledger_state(claim)
+    policy = claim.policy
+    share = rules.insurer_share(loss_amount, policy.deductible_amount, policy.deductible_percent,
+                                state.limits.remaining(claim.claim_number))
+    return money_round(share, policy.currency)
+
+
+class ClaimTransactionInline(ReadOnlyLedgerMixin, admin.TabularInline):
+    """The claim ledger with running balances computed in the database (window sums)."""
+
+    model = ClaimTransaction
+    fk_name = "claim"
+    extra = 0
+    can_delete = False
+    fields = ("transaction_id", "accounting_date", "kind", "cost_type", "amount", "running_outstanding",
+              "running_paid", "running_incurred", "reverses", "recorded_at", "recorded_by", "note", "reverse_link")
+    readonly_fields = fields
+    verbose_name = "ledger row"
+    verbose_name_plural = "claim ledger (running totals after each row)"
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request).select_related("reverses", "recorded_by", "reversed_by")
+        return selectors.claim_transactions_with_balances(rows)
+
+    @admin.display(description="outstanding")
+    def running_outstanding(self, row):
+        return getattr(row, "running_outstanding", None)
+
+    @admin.display(description="paid")
+    def running_paid(self, row):
+        return getattr(row, "running_paid", None)
+
+    @admin.display(description="incurred")
+    def running_incurred(self, row):
+        return getattr(row, "running_incurred", None)
+
+    @admin.display(description="")
+    def reverse_link(self, row):
+        if hasattr(row, "reversed_by"):
+            return "reversed"
+        if row.kind in ("reversal", "close", "reopen") or row.derived:
+            return ""
+        url = reverse("admin:claims_claim_reverse", args=[row.claim_id, row.pk])
+        return format_html('<a class="button" href="{}">Reverse</a>', url)
+
+
+@admin.register(Claim)
+class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdmin):
+    list_display = ("claim_number", "policy", "insured_name", "claimant", "occurrence_date", "report_date",
+                    "status", "litigated", "outstanding_total", "paid_total", "incurred_total")
+    list_filter = (("policy__segment", admin.AllValuesFieldListFilter), "status", "litigated",
+                   ("policy__currency", admin.AllValuesFieldListFilter), "report_date", "occurrence_date")
+    search_fields = ("claim_number", "policy__policy_number", "policy__insured__name", "claimant")
+    list_select_related = ("policy", "policy__insured")
+    date_hierarchy = "report_date"
+    inlines = [ClaimTransactionInline]
+    fields = ("claim_number", "policy", "status", "occurrence_date", "report_date", "claimant", "cause",
+              "litigated", "awarded_diyeh_share", "created_at")
+
+    def get_queryset(self, request):
+        return selectors.claims_with_totals(super().get_queryset(request))
+
+    @admin.display(description="insured", ordering="policy__insured__name")
+    def insured_name(self, claim):
+        return claim.policy.insured.name
+
+    @admin.display(description="outstanding", ordering="outstanding")
+    def outstanding_total(self, claim):
+        return claim.outstanding
+
+    @admin.display(description="paid", ordering="paid")
+    def paid_total(self, claim):
+        return claim.paid
+
+    @admin.display(description="incurred", ordering="incurred")
+    def incurred_total(self, claim):
+        return claim.incurred
+
+    # No service edits claim master data in place, and ledger rows move only through the
+    # pages below; the standard form is view-only.
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("claims.add_claim")
+
+    def get_urls(self):
+        def own(route, view, name):
+            return path(route, self.admin_site.admin_view(view), name=f"claims_claim_{name}")
+
+        return [
+            own("<int:pk>/reserve/", self.reserve_view, "reserve"),
+            own("<int:pk>/payment/", self.payment_view, "payment"),
+            own("<int:pk>/recovery/", self.recovery_view, "recovery"),
+            own("<int:pk>/settle/", self.settle_view, "settle"),
+            own("<int:pk>/close/", self.close_view, "close"),
+            own("<int:pk>/reopen/", self.reopen_view, "reopen"),
+            own("<int:pk>/reverse/<int:row_pk>/", self.reverse_view, "reverse"),
+        ] + super().get_urls()
+
+    # --- figures shown with the claim and on each posting page ------------------------------
+    def claim_figures(self, claim: Claim) -> list[tuple[str, str]]:
+        currency = claim.policy.currency
+        totals = selectors.claim_ledger_totals(claim)
+        usage = selectors.policy_limit_usage(claim.policy)
+        return [
+            ("outstanding indemnity", _amount(totals.outstanding["indemnity"], currency)),
+            ("outstanding expense", _amount(totals.outstanding["expense"], currency)),
+            ("paid indemnity", _amount(totals.paid["indemnity"], currency)),
+            ("paid expense", _amount(totals.paid["expense"], currency)),
+            ("incurred", _amount(totals.incurred, currency)),
+            ("limit per claim", _amount(claim.policy.limit_per_claim, currency)),
+            ("aggregate limit", _amount(claim.policy.aggregate_limit, currency)),
+            ("limit used by this claim", _amount(usage.per_claim_used.get(claim.claim_number, Decimal(0)), currency)),
+            ("limit used by the policy", _amount(usage.aggregate_used, currency)),
+            ("limit remaining for this claim", _amount(usage.remaining_for(claim.claim_number), currency)
+             if usage.limit_per_claim is not None or usage.aggregate_limit is not None else "unlimited"),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        claim = self.get_object(request, object_id)
+        extra_context = dict(extra_context or {})
+        if claim is not None:
+            extra_context.update(
+                claim_figures=self.claim_figures(claim),
+                can_post=request.user.has_perm("claims.add_claimtransaction"),
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _claim(self, pk) -> Claim:
+        return get_object_or_404(Claim.objects.select_related("policy", "policy__insured"), pk=pk)
+
+    def _posting(self, request, pk, *, form_class, title, call, message, submit_label, **kwargs):
+        self.perm_require(request, "claims.add_claimtransaction")
+        claim = self._claim(pk)
+        form = self.bound(request, form_class)
+        return self.action_view(
+            request, form=form, obj=claim, title=f"{title} — claim {claim}",
+            call=lambda data: call(claim, data),
+            done=lambda result: (message(claim, result), self.change_url(claim)),
+            submit_label=submit_label,
+            context={"summary": self.claim_figures(claim), "summary_title": "Claim now", **kwargs.pop("context", {})},
+            **kwargs,
+        )
+
+    # --- pages ---------------------------------------------------------------------------
+    def add_view(self, request, form_url="", extra_context=None):
+        self.perm_require(request, "claims.add_claim")
+        form = self.bound(request, ClaimReportForm)
+
+        def report(data):
+            policy = Policy.objects.filter(policy_number=data["policy_number"].strip()).first()
+            if policy is None:
+                raise DomainError(f"no policy numbered {data['policy_number']!r}", field="policy_number")
+            return services.claim_report(policy=policy, actor=request.user, **form.service_kwargs())
+
+        return self.action_view(
+            request, form=form, title="Report a claim", call=report,
+            done=lambda claim: (f"Claim {claim.claim_number} reported on policy {claim.policy.policy_number}.",
+                                self.change_url(claim)),
+            submit_label="Report claim",
+        )
+
+    def reserve_view(self, request, pk):
+        return self._posting(
+            request, pk, form_class=ReserveForm, title="Change the case reserve",
+            call=lambda claim, data: services.claim_reserve_change(claim=claim, actor=request.user, **data),
+            message=lambda claim, row: f"Reserve change {row.transaction_id}: {row.cost_type} {row.amount:+,.2f}.",
+            submit_label="Post reserve change",
+        )
+
+    def payment_view(self, request, pk):
+        return self._posting(
+            request, pk, form_class=PostingForm, title="Pay",
+            call=lambda claim, data: services.claim_payment_post(claim=claim, actor=request.user, **data),
+            message=lambda claim, row: f"Payment {row.transaction_id}: {row.cost_type} {row.amount:,.2f}.",
+            submit_label="Post payment",
+        )
+
+    def recovery_view(self, request, pk):
+        return self._posting(
+            request, pk, form_class=PostingForm, title="Recovery",
+            call=lambda claim, data: services.claim_recovery_post(claim=claim, actor=request.user, **data),
+            message=lambda claim, row: f"Recovery {row.transaction_id}: {row.cost_type} {row.amount:,.2f}.",
+            submit_label="Post recovery",
+        )
+
+    def settle_view(self, request, pk):
+        """Two steps: "Show the insurer's share" computes it without writing; "Settle and close"
+        calls claim_settle."""
+        self.perm_require(request, "claims.add_claimtransaction")
+        claim = self._claim(pk)
+        form = self.bound(request, SettleForm)
+        context = {"summary": self.claim_figures(claim), "summary_title": "Claim now",
+                   "extra_buttons": [("_preview", "Show the insurer's share")]}
+        if request.method == "POST" and "_preview" in request.POST:
+            if form.is_valid():
+                try:
+                    share = settlement_share_preview(claim, form.cleaned_data["loss_amount"])
+                except DomainError as exc:
+                    form_add_domain_error(form, exc)
+                else:
+                    currency = claim.policy.currency
+                    context.update(preview_title="Settlement preview (nothing posted yet)", preview=[
+                        ("loss", _amount(form.cleaned_data["loss_amount"], currency)),
+                        ("deductible amount", _amount(claim.policy.deductible_amount, currency)),
+                        ("deductible percent", "—" if claim.policy.deductible_percent is None
+                         else f"{claim.policy.deductible_percent}%"),
+                        ("insurer's share to pay", _amount(share, currency)),
+                    ])
+            # A preview never writes (call=None): the form comes back with its input.
+            return self.action_view(request, form=form, obj=claim, title=f"Settle claim {claim}", call=None,
+                                    done=None, submit_label="Settle and close", context=context)
+        return self.action_view(
+            request, form=form, obj=claim, title=f"Settle claim {claim}",
+            call=lambda data: services.claim_settle(claim=claim, actor=request.user, **data),
+            done=lambda s: (f"Claim {claim.claim_number} settled: paid the insurer's share "
+                            f"{_amount(s.share, claim.policy.currency)} and closed.", self.change_url(claim)),
+            submit_label="Settle and close", context=context,
+        )
+
+    def close_view(self, request, pk):
+        return self._posting(
+            request, pk, form_class=StatusForm, title="Close",
+            call=lambda claim, data: services.claim_close(claim=claim, actor=request.user, **data),
+            message=lambda claim, rows: f"Claim {claim.claim_number} closed; remaining estimate released.",
+            submit_label="Close claim",
+        )
+
+    def reopen_view(self, request, pk):
+        return self._posting(
+            request, pk, form_class=StatusForm, title="Reopen",
+            call=lambda claim, data: services.claim_reopen(claim=claim, actor=request.user, **data),
+            message=lambda claim, row: f"Claim {claim.claim_number} reopened.",
+            submit_label="Reopen claim",
+        )
+
+    def reverse_view(self, request, pk, row_pk):
+        self.perm_require(request, "claims.add_claimtransaction")
+        row = get_object_or_404(ClaimTransaction.objects.select_related("claim", "claim__policy"), pk=row_pk, claim_id=pk)
+        claim = row.claim
+        form = self.bound(request, ReverseForm)
+        return self.action_view(
+            request, form=form, obj=claim, title=f"Reverse row {row.transaction_id}",
+            call=lambda data: services.claim_transaction_reverse(transaction=row, actor=request.user, **data),
+            done=lambda new: (f"Row {row.transaction_id} reversed by {new.transaction_id}.", self.change_url(claim)),
+            submit_label="Post reversal",
+            context={"row": row, "summary": self.claim_figures(claim), "summary_title": "Claim now"},
+        )
+
+
+@admin.register(ClaimTransaction)
+class ClaimTransactionAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
+    """The claim ledger for auditors: read-only, filterable."""
+
+    list_display = ("transaction_id", "claim", "kind", "effect_kind", "cost_type", "amount", "accounting_date",
+                    "recorded_at", "recorded_by", "reverses", "derived")
+    list_filter = ("kind", "effect_kind", "cost_type", "derived", "accounting_date",
+                   ("claim__policy__segment", admin.AllValuesFieldListFilter))
+    search_fields = ("transaction_id", "claim__claim_number", "claim__policy__policy_number")
+    list_select_related = ("claim", "recorded_by", "reverses")
+    date_hierarchy = "accounting_date"

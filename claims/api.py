@@ -1,0 +1,151 @@
+"""REST API for claims and the claim ledger (/api/v1/claims/, /api/v1/claim-transactions/).
+Views only type the input and call claims.services / selectors; a refused posting comes back
+as 400 with a field map through core.api.exception_handler."""
+from __future__ import annotations
+
+import django_filters
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import filters, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from claims import selectors, services
+from claims.models import Claim, ClaimTransaction
+from claims.serializers import (
+    ClaimLedgerRowSerializer,
+    ClaimPostingSerializer,
+    ClaimReportSerializer,
+    ClaimSerializer,
+    ClaimTransactionSerializer,
+    SettlementSerializer,
+    SettleSerializer,
+    StatusChangeSerializer,
+)
+from core.errors import DomainError
+from policies.api import ReadOrPermittedWrite, validated
+from policies.models import Policy
+from policies.serializers import ReverseSerializer
+
+_LEDGER_RELATED = ("claim", "reverses", "recorded_by")
+
+
+class ClaimFilter(django_filters.FilterSet):
+    segment = django_filters.CharFilter(field_name="policy__segment")
+    currency = django_filters.CharFilter(field_name="policy__currency")
+    policy_number = django_filters.CharFilter(field_name="policy__policy_number")
+    reported_from = django_filters.DateFilter(field_name="report_date", lookup_expr="gte")
+    reported_to = django_filters.DateFilter(field_name="report_date", lookup_expr="lte")
+
+    class Meta:
+        model = Claim
+        fields = ["status", "litigated"]
+
+
+class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Claims with their outstanding, paid and incurred. Create reports a claim."""
+
+    serializer_class = ClaimSerializer
+    permission_classes = [ReadOrPermittedWrite]
+    lookup_field = "claim_number"
+    lookup_value_regex = "[^/]+"
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter, filters.OrderingFilter]
+    filterset_class = ClaimFilter
+    search_fields = ["claim_number", "policy__policy_number", "policy__insured__name", "claimant"]
+    ordering_fields = ["claim_number", "report_date", "occurrence_date"]
+    ordering = ["-report_date", "claim_number"]
+    write_permissions = {
+        "create": "claims.add_claim",
+        "transactions": "claims.add_claimtransaction",
+        "settle": "claims.add_claimtransaction",
+        "close": "claims.add_claimtransaction",
+        "reopen": "claims.add_claimtransaction",
+    }
+
+    def get_queryset(self):
+        return selectors.claims_with_totals(selectors.claim_list())
+
+    def _claim_out(self, claim: Claim) -> dict:
+        return ClaimSerializer(self.get_queryset().get(pk=claim.pk)).data
+
+    @extend_schema(request=ClaimReportSerializer, responses={201: ClaimSerializer})
+    def create(self, request, *args, **kwargs):
+        data = validated(ClaimReportSerializer, request)
+        number = data.pop("policy_number").strip()
+        policy = Policy.objects.filter(policy_number=number).first()
+        if policy is None:
+            raise DomainError(f"no policy numbered {number!r}", field="policy_number")
+        claim = services.claim_report(policy=policy, actor=request.user, **data)
+        return Response(self._claim_out(claim), status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], responses=ClaimLedgerRowSerializer(many=True))
+    @extend_schema(methods=["POST"], request=ClaimPostingSerializer, responses={201: ClaimTransactionSerializer})
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
+    def transactions(self, request, claim_number=None):
+        """GET: the ledger in booking order with running outstanding, paid and incurred.
+        POST: a reserve change, payment or recovery."""
+        claim = self.get_object()
+        if request.method == "GET":
+            rows = selectors.claim_transactions_with_balances(
+                ClaimTransaction.objects.filter(claim=claim).select_related(*_LEDGER_RELATED))
+            return Response(ClaimLedgerRowSerializer(rows, many=True).data)
+        data = validated(ClaimPostingSerializer, request)
+        kind, common = data.pop("kind"), {"claim": claim, "actor": request.user, "cost_type": data["cost_type"],
+                                          "accounting_date": data["accounting_date"], "note": data["note"]}
+        if kind == "reserve":
+            row = services.claim_reserve_change(amount=data.get("amount"), new_estimate=data.get("new_estimate"),
+                                                **common)
+        elif kind == "payment":
+            row = services.claim_payment_post(amount=data.get("amount"), **common)
+        else:
+            row = services.claim_recovery_post(amount=data.get("amount"), **common)
+        return Response(ClaimTransactionSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=SettleSerializer, responses={201: SettlementSerializer})
+    @action(detail=True, methods=["post"])
+    def settle(self, request, claim_number=None):
+        """Pay the insurer's share of the loss (after the deductible, within the remaining
+        limit; the indemnity reserve is raised if needed) and close the claim."""
+        claim = self.get_object()
+        settlement = services.claim_settle(claim=claim, actor=request.user, **validated(SettleSerializer, request))
+        body = {"share": settlement.share, "claim": self.get_queryset().get(pk=claim.pk),
+                "transactions": settlement.rows}
+        return Response(SettlementSerializer(body).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=StatusChangeSerializer, responses={201: ClaimTransactionSerializer(many=True)})
+    @action(detail=True, methods=["post"])
+    def close(self, request, claim_number=None):
+        """Release the remaining estimate (derived reserve rows) and close."""
+        rows = services.claim_close(claim=self.get_object(), actor=request.user,
+                                    **validated(StatusChangeSerializer, request))
+        return Response(ClaimTransactionSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=StatusChangeSerializer, responses={201: ClaimTransactionSerializer})
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, claim_number=None):
+        row = services.claim_reopen(claim=self.get_object(), actor=request.user,
+                                    **validated(StatusChangeSerializer, request))
+        return Response(ClaimTransactionSerializer(row).data, status=status.HTTP_201_CREATED)
+
+
+class ClaimTransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The claim ledger (read-only; corrections are reversal rows). Looked up by transaction_id."""
+
+    serializer_class = ClaimTransactionSerializer
+    permission_classes = [ReadOrPermittedWrite]
+    lookup_field = "transaction_id"
+    lookup_value_regex = "[^/]+"
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    filterset_fields = ["kind", "effect_kind", "cost_type", "accounting_date", "claim__claim_number"]
+    search_fields = ["transaction_id", "claim__claim_number"]
+    write_permissions = {"reverse": "claims.add_claimtransaction"}
+
+    def get_queryset(self):
+        return selectors.ledger_rows().select_related(*_LEDGER_RELATED).order_by("accounting_date", "id")
+
+    @extend_schema(request=ReverseSerializer, responses={201: ClaimTransactionSerializer})
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, transaction_id=None):
+        row = services.claim_transaction_reverse(transaction=self.get_object(), actor=request.user,
+                                                 **validated(ReverseSerializer, request))
+        return Response(ClaimTransactionSerializer(row).data, status=status.HTTP_201_CREATED)

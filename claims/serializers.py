@@ -1,0 +1,113 @@
+"""API shapes of claims and the claim ledger. Input serializers only type the input; every
+business rule (cover dates, reserve, limits, reversals) is the service's."""
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from claims.models import Claim, ClaimTransaction
+from policies.serializers import money_field
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    policy_number = serializers.CharField(source="policy.policy_number", read_only=True)
+    insured_name = serializers.CharField(source="policy.insured.name", read_only=True)
+    currency = serializers.CharField(source="policy.currency", read_only=True)
+    outstanding_indemnity = money_field(read_only=True, allow_null=True, default=None)
+    outstanding_expense = money_field(read_only=True, allow_null=True, default=None)
+    outstanding = money_field(read_only=True, allow_null=True, default=None)
+    paid = money_field(read_only=True, allow_null=True, default=None)
+    incurred = money_field(read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = Claim
+        fields = ("claim_number", "policy_number", "insured_name", "currency", "occurrence_date", "report_date",
+                  "cause", "litigated", "status", "claimant", "awarded_diyeh_share", "outstanding_indemnity",
+                  "outstanding_expense", "outstanding", "paid", "incurred", "created_at")
+        read_only_fields = fields
+
+
+class ClaimReportSerializer(serializers.Serializer):
+    """First notice of a claim (claim_report), optionally with first case estimates."""
+
+    policy_number = serializers.CharField(max_length=40)
+    claim_number = serializers.CharField(max_length=40, required=False, allow_blank=True, default="",
+                                         help_text="empty: numbered from the policy")
+    occurrence_date = serializers.DateField()
+    report_date = serializers.DateField()
+    cause = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    litigated = serializers.BooleanField(required=False, default=False)
+    claimant = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    awarded_diyeh_share = serializers.DecimalField(max_digits=7, decimal_places=4, required=False, allow_null=True,
+                                                   help_text="share of a full diyeh: 0.25 = 25%")
+    initial_reserve = serializers.DictField(
+        child=money_field(), required=False, allow_empty=True,
+        help_text='first case estimate per cost type, e.g. {"indemnity": "500000.00", "expense": "50000.00"}',
+    )
+
+
+class ClaimTransactionSerializer(serializers.ModelSerializer):
+    claim_number = serializers.CharField(source="claim.claim_number", read_only=True)
+    reverses = serializers.CharField(source="reverses.transaction_id", read_only=True, allow_null=True, default=None)
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = ClaimTransaction
+        fields = ("id", "transaction_id", "claim_number", "kind", "effect_kind", "cost_type", "amount",
+                  "accounting_date", "recorded_at", "recorded_by", "reverses", "derived", "topup", "note")
+        read_only_fields = fields
+
+
+class ClaimLedgerRowSerializer(ClaimTransactionSerializer):
+    """A ledger row with the claim's running figures after it (booking order)."""
+
+    running_outstanding_indemnity = money_field(read_only=True)
+    running_outstanding_expense = money_field(read_only=True)
+    running_outstanding = money_field(read_only=True)
+    running_paid = money_field(read_only=True)
+    running_incurred = money_field(read_only=True)
+
+    class Meta(ClaimTransactionSerializer.Meta):
+        fields = ClaimTransactionSerializer.Meta.fields + (
+            "running_outstanding_indemnity", "running_outstanding_expense", "running_outstanding",
+            "running_paid", "running_incurred",
+        )
+        read_only_fields = fields
+
+
+POSTING_KINDS = [("reserve", "reserve"), ("payment", "payment"), ("recovery", "recovery")]
+
+
+class ClaimPostingSerializer(serializers.Serializer):
+    """A reserve change, payment or recovery. A reserve is given as the signed change
+    (`amount`) or as the estimate it should become (`new_estimate`)."""
+
+    kind = serializers.ChoiceField(choices=POSTING_KINDS)
+    cost_type = serializers.ChoiceField(choices=ClaimTransaction.CostType.choices)
+    amount = money_field(required=False, allow_null=True,
+                         help_text="payment/recovery: the amount (positive); reserve: the signed change")
+    new_estimate = money_field(required=False, allow_null=True, help_text="reserve only: the new case estimate")
+    accounting_date = serializers.DateField()
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    def validate(self, data):
+        if data.get("new_estimate") is not None and data["kind"] != "reserve":
+            raise serializers.ValidationError({"new_estimate": ["only a reserve change takes a new estimate"]})
+        return data
+
+
+class SettleSerializer(serializers.Serializer):
+    loss_amount = money_field(help_text="the loss as agreed or awarded, before the deductible")
+    expense_amount = money_field(required=False, allow_null=True, help_text="expenses paid with the settlement")
+    accounting_date = serializers.DateField()
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class SettlementSerializer(serializers.Serializer):
+    share = money_field(help_text="the insurer's share of the loss, paid")
+    claim = ClaimSerializer()
+    transactions = ClaimTransactionSerializer(many=True)
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    accounting_date = serializers.DateField()
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
