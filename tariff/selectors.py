@@ -182,6 +182,10 @@ class IndicatedRow:
     current_permille: Decimal | None
     relative_change: float | None
 
+    @property
+    def relative_change_text(self) -> str:
+        return "" if self.relative_change is None else f"{self.relative_change:+.1%}"
+
 
 def indicated_rates(
     *, period_start: date, period_end: date, on: date, currency: str = "IRR", gamma: float = 0.95,

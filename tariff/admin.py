@@ -1,0 +1,230 @@
+"""Admin of the tariff app: tariff versions with their rate tables inline, the Quote page
+(price with every step, then "Issue policy from this quote"), the indicated-rates page, and
+diyeh amounts with the revaluation action. Pages call selectors and services only."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+
+from core.errors import DomainError
+from tariff import selectors, services
+from tariff.forms import IndicatedForm, IssueForm, QuoteForm
+from tariff.models import (
+    DiyehAmount, TariffBaseRate, TariffCoverShare, TariffGroupDiscountBand, TariffNoClaimsDiscount,
+    TariffProfession, TariffReferralRule, TariffSettingModifier, TariffVersion,
+)
+
+
+def _year_later(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+class _Inline(admin.TabularInline):
+    extra = 0
+
+
+class ProfessionInline(_Inline):
+    model = TariffProfession
+
+
+class BaseRateInline(_Inline):
+    model = TariffBaseRate
+
+
+class SettingModifierInline(_Inline):
+    model = TariffSettingModifier
+
+
+class CoverShareInline(_Inline):
+    model = TariffCoverShare
+
+
+class NoClaimsInline(_Inline):
+    model = TariffNoClaimsDiscount
+
+
+class GroupBandInline(_Inline):
+    model = TariffGroupDiscountBand
+
+
+class ReferralRuleInline(_Inline):
+    model = TariffReferralRule
+
+
+class TariffVersionForm(forms.ModelForm):
+    class Meta:
+        model = TariffVersion
+        fields = "__all__"
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("effective_from"), data.get("effective_to")
+        if start and end and end < start:
+            self.add_error("effective_to", "the version cannot end before it starts")
+        return data
+
+
+@admin.register(TariffVersion)
+class TariffVersionAdmin(admin.ModelAdmin):
+    form = TariffVersionForm
+    list_display = ("code", "name", "effective_from", "effective_from_jalali", "effective_to", "vat_rate")
+    search_fields = ("code", "name")
+    inlines = [ProfessionInline, BaseRateInline, SettingModifierInline, CoverShareInline, NoClaimsInline,
+               GroupBandInline, ReferralRuleInline]
+
+    @admin.display(description="from (Jalali)")
+    def effective_from_jalali(self, obj):
+        return selectors.jalali_text(obj.effective_from)
+
+    def get_urls(self):
+        extra = [
+            path("quote/", self.admin_site.admin_view(self.quote_view), name="tariff_quote"),
+            path("indicated/", self.admin_site.admin_view(self.indicated_view), name="tariff_indicated"),
+        ]
+        return extra + super().get_urls()
+
+    def _context(self, request, title, **kwargs):
+        return {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, **kwargs}
+
+    def quote_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        quote, quote_date, issue_form, policy = None, None, None, None
+        form = QuoteForm(request.POST or None, initial={"quote_date": timezone.localdate()})
+        if request.method == "POST" and form.is_valid():
+            quote_date = form.cleaned_data["quote_date"] or timezone.localdate()
+            try:
+                request_data = form.quote_request()
+                quote = selectors.quote_price(
+                    request=request_data, on=quote_date, tariff_code=form.cleaned_data["tariff_version"] or None
+                )
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            if quote is not None:
+                issue_form = IssueForm(
+                    request.POST if "issue" in request.POST else None,
+                    initial={"inception_date": quote_date, "issue_date": timezone.localdate(),
+                             "expiry_date": _year_later(quote_date) - timedelta(days=1),
+                             "cover_in_diyeh": quote.currency == "IRR"},
+                )
+                if "issue" in request.POST:
+                    policy = self._issue(request, form, request_data, quote_date, issue_form)
+                    if policy is not None:
+                        return redirect(reverse("admin:policies_policy_change", args=[policy.pk]))
+        context = self._context(
+            request, "Quote", form=form, quote=quote, issue_form=issue_form,
+            quote_date_jalali=selectors.jalali_text(quote_date) if quote and quote.currency == "IRR" else "",
+            can_issue=request.user.has_perm("policies.add_policy"),
+        )
+        return TemplateResponse(request, "admin/tariff/quote.html", context)
+
+    def _issue(self, request, form, request_data, quote_date, issue_form):
+        if not request.user.has_perm("policies.add_policy"):
+            raise PermissionDenied
+        if not issue_form.is_valid():
+            return None
+        data = issue_form.cleaned_data
+        try:
+            policy = services.policy_issue_from_quote(
+                request=request_data, quote_date=quote_date, tariff_code=form.cleaned_data["tariff_version"] or None,
+                actor=request.user, **data,
+            )
+        except DomainError as exc:
+            issue_form.add_error(exc.field if exc.field in issue_form.fields else None, exc.message)
+            return None
+        messages.success(request, f"Policy {policy.policy_number} issued from the quote ({policy.tariff_version}).")
+        return policy
+
+    def indicated_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = IndicatedForm(request.GET or None)
+        rows = None
+        if request.GET and form.is_valid():
+            d = form.cleaned_data
+            try:
+                rows = selectors.indicated_rates(
+                    period_start=d["period_start"], period_end=d["period_end"], on=timezone.localdate(),
+                    currency=d["currency"].upper(), gamma=d["gamma"], loading_share=float(d["loading_share"]),
+                    use_claim_sd=d["use_claim_sd"],
+                )
+            except (DomainError, ValueError) as exc:
+                form.add_error(None, getattr(exc, "message", str(exc)))
+        context = self._context(request, "Indicated rates from experience", form=form, rows=rows)
+        return TemplateResponse(request, "admin/tariff/indicated.html", context)
+
+
+class DiyehAmountForm(forms.ModelForm):
+    class Meta:
+        model = DiyehAmount
+        fields = ["jalali_year", "amount", "note"]
+
+
+@admin.register(DiyehAmount)
+class DiyehAmountAdmin(admin.ModelAdmin):
+    form = DiyehAmountForm
+    list_display = ("jalali_year", "year_starts", "amount_rials", "amount_toman", "note")
+    actions = ["revalue_open_claims"]
+
+    @admin.display(description="1 Farvardin (Gregorian)")
+    def year_starts(self, obj):
+        import jdatetime
+
+        return jdatetime.date(obj.jalali_year, 1, 1).togregorian().isoformat()
+
+    @admin.display(description="amount (rials)")
+    def amount_rials(self, obj):
+        return f"{obj.amount:,.0f}"
+
+    @admin.display(description="toman")
+    def amount_toman(self, obj):
+        return f"{obj.amount / 10:,.0f}"
+
+    def has_change_permission(self, request, obj=None):
+        # An official amount is not edited after the fact: its reserve changes are booked.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        row = services.diyeh_year_add(
+            jalali_year=obj.jalali_year, amount=obj.amount, note=obj.note, actor=request.user
+        )
+        obj.pk = row.pk
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect(request.path)
+
+    @admin.action(description="Revalue open claims on diyeh cover (accounted today)")
+    def revalue_open_claims(self, request, queryset):
+        today = timezone.localdate()
+        for row in queryset.order_by("jalali_year"):
+            try:
+                result = services.diyeh_revalue_open_claims(
+                    jalali_year=row.jalali_year, accounting_date=today, actor=request.user
+                )
+            except DomainError as exc:
+                messages.error(request, f"{row.jalali_year}: {exc.message}")
+                continue
+            changed = ", ".join(f"{c['claim']} {c['old_estimate']} → {c['new_estimate']}" for c in result.changes)
+            messages.success(
+                request,
+                f"Diyeh {row.jalali_year}, accounted {selectors.jalali_text(today)} ({today.isoformat()}): "
+                f"{len(result.changes)} claim(s) revalued{': ' + changed if changed else ''}; "
+                f"{len(result.skipped)} skipped.",
+            )
