@@ -58,6 +58,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .errors import EngineError
+
 __all__ = [
     "UPRInputError",
     "UPR_METHODS",
@@ -77,12 +79,8 @@ _REQUIRED = ("kind", "accounting_date", "effective_date", "expiry_date", "gross_
 _ORIGINAL, _ENDORSEMENT, _CANCELLATION, _REVERSAL = range(4)
 
 
-class UPRInputError(ValueError):
+class UPRInputError(EngineError):
     """Premium transactions or parameters the UPR cannot be computed from; names the column."""
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def _day(value, name: str) -> np.int64:
