@@ -13,6 +13,7 @@ for app in ("policies", "claims", "reserving", "exchange", "tariff", "reporting"
         api_v1.append(path("", include(import_module(f"{app}.api_urls"))))
 
 urlpatterns = [
+    path("admin/dashboards/", include("reporting.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

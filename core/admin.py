@@ -25,3 +25,8 @@ class ReportingPeriodAdmin(admin.ModelAdmin):
     list_display = ("label", "start_date", "end_date", "status", "closed_at", "closed_by")
     list_filter = ("status",)
     readonly_fields = ("status", "closed_at", "closed_by")
+
+
+from core.admin_site import install as _install_admin_front_page  # noqa: E402
+
+_install_admin_front_page()

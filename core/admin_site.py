@@ -1,0 +1,41 @@
+"""The admin's front page: the product's name and links to the tools that are not model lists
+(dashboards, book import, quotes, reserve runs). A link appears only if its page exists."""
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import NoReverseMatch, reverse
+
+TOOL_LINKS = [
+    ("admin:claims_claim_changelist", "Claims", "report a claim, post reserves and payments, settle"),
+    ("admin:policies_policy_changelist", "Policies", "issue, endorse, cancel; premium ledger"),
+    ("admin:reserving_reserverun_changelist", "Reserve runs", "quarter-end runs: compute, review, select, submit, approve"),
+    ("reporting:index", "Dashboards", "reserves, loss ratios, triangles, bootstrap, solvency — approved runs only"),
+    ("admin:exchange_import", "Import book", "upload the CSV book exchange files (all-or-nothing)"),
+    ("admin:tariff_quote", "Quote", "price a policy from the tariff and issue it"),
+]
+
+
+def tool_links() -> list[dict]:
+    links = []
+    for name, label, help_text in TOOL_LINKS:
+        try:
+            links.append({"url": reverse(name), "label": label, "help": help_text})
+        except NoReverseMatch:
+            continue
+    return links
+
+
+_original_index = admin.site.index
+
+
+def index(request, extra_context=None):
+    context = {"medmal_links": tool_links(), **(extra_context or {})}
+    return _original_index(request, extra_context=context)
+
+
+def install() -> None:
+    admin.site.site_header = "Medmal back office"
+    admin.site.site_title = "Medmal back office"
+    admin.site.index_title = "Book of record, reserves and reports"
+    admin.site.index_template = "admin/medmal_index.html"
+    admin.site.index = index

@@ -1,0 +1,196 @@
+"""Reads for reports and dashboards: approved runs only, as plain values."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.db.models import QuerySet
+
+from core.periods import Quarter
+from reporting.exports.data import ReportData, SegmentReserves, SegmentTriangles
+from reporting.models import AccountingGroup, CapitalEntry, DashboardSetting, SegmentMapping
+from reserving.models import ReserveRun, RunSegmentResult
+
+UNMAPPED_GROUP = "13"
+
+
+def approved_runs(*, regime_code: str | None = None) -> QuerySet[ReserveRun]:
+    regime_code = regime_code or settings.OFFICIAL_REGIME
+    return ReserveRun.objects.filter(status=ReserveRun.Status.APPROVED, regime_code=regime_code).order_by("valuation_date", "decided_at", "id")
+
+
+def latest_approved_by_quarter(*, regime_code: str | None = None) -> list[ReserveRun]:
+    """The last approved run of each valuation date (a later approval supersedes an earlier one)."""
+    latest: dict[date, ReserveRun] = {}
+    for run in approved_runs(regime_code=regime_code):
+        latest[run.valuation_date] = run
+    return [latest[d] for d in sorted(latest)]
+
+
+def segment_groups() -> dict[str, str]:
+    return dict(SegmentMapping.objects.values_list("segment", "accounting_group__code"))
+
+
+def group_names() -> dict[str, tuple[str, str]]:
+    return {g.code: (g.name_ru, g.name_en) for g in AccountingGroup.objects.all()}
+
+
+def decode_triangle(obj) -> pd.DataFrame:
+    """A stored triangle as origin × age DataFrame. Accepts {"origins","ages","values"},
+    pandas' "split" orientation, or {origin: {age: value}}."""
+    if obj is None or (hasattr(obj, "__len__") and len(obj) == 0):
+        return pd.DataFrame()
+    if isinstance(obj, dict) and {"origins", "ages", "values"} <= set(obj):
+        values = np.array([[np.nan if v is None else float(v) for v in row] for row in obj["values"]], dtype=float)
+        return pd.DataFrame(values, index=[str(o) for o in obj["origins"]], columns=[int(a) for a in obj["ages"]])
+    if isinstance(obj, dict) and {"index", "columns", "data"} <= set(obj):
+        values = np.array([[np.nan if v is None else float(v) for v in row] for row in obj["data"]], dtype=float)
+        return pd.DataFrame(values, index=[str(o) for o in obj["index"]], columns=[int(a) for a in obj["columns"]])
+    if isinstance(obj, dict):
+        frame = pd.DataFrame({str(o): {int(a): (np.nan if v is None else float(v)) for a, v in row.items()} for o, row in obj.items()}).T
+        return frame.reindex(sorted(frame.columns), axis=1)
+    raise ValueError("unrecognised triangle format")
+
+
+def _triangle(result: RunSegmentResult, name: str) -> pd.DataFrame:
+    tri = (result.triangles or {}).get(name)
+    return decode_triangle(tri)
+
+
+def segment_reserves(result: RunSegmentResult, groups: dict[str, str]) -> SegmentReserves:
+    return SegmentReserves(
+        segment=result.segment, currency=result.currency,
+        accounting_group=groups.get(result.segment, UNMAPPED_GROUP),
+        upr=result.upr, premium_deficiency=result.premium_deficiency, rbns=result.rbns, ibnr=result.ibnr,
+        ulae=result.ulae, earned_premium=result.earned_premium, ibnr_method=result.ibnr_method,
+    )
+
+
+def _reserves_of(run: ReserveRun | None, groups) -> list[SegmentReserves]:
+    if run is None:
+        return []
+    return [segment_reserves(r, groups) for r in run.segment_results.all().order_by("segment", "currency")]
+
+
+def report_data(*, run: ReserveRun) -> ReportData:
+    """Everything the exports need from one approved run."""
+    if run.status != ReserveRun.Status.APPROVED:
+        raise ValueError(f"run {run.pk} is {run.status}; reports are made from approved runs only")
+    groups = segment_groups()
+    results = list(run.segment_results.all().prefetch_related("origins").order_by("segment", "currency"))
+    triangles = [
+        SegmentTriangles(r.segment, r.currency, _triangle(r, "paid"), _triangle(r, "case"),
+                         {o.origin: float(o.ibnr) for o in r.origins.all()})
+        for r in results
+    ]
+    history = {}
+    for year_end in (date(run.valuation_date.year - 2, 12, 31), date(run.valuation_date.year - 1, 12, 31)):
+        prior = approved_runs(regime_code=run.regime_code).filter(valuation_date=year_end).last()
+        if prior is not None:
+            history[year_end] = _reserves_of(prior, groups)
+    opening_run = approved_runs(regime_code=run.regime_code).filter(valuation_date__lt=run.valuation_date).last()
+    params = run.parameters or {}
+    regime_params = getattr(run.regime, "parameters", {}) or {}
+    ulae_with_rbns = bool(params.get("ulae_reported_with_rbns", regime_params.get("ulae_reported_with_rbns", run.regime_code == "ru-51n")))
+    return ReportData(
+        run_id=run.pk, valuation_date=run.valuation_date, regime=run.regime_code,
+        input_fingerprint=run.input_fingerprint, reserves=[segment_reserves(r, groups) for r in results],
+        triangles=triangles, history=history, opening=_reserves_of(opening_run, groups),
+        opening_date=opening_run.valuation_date if opening_run else None,
+        ulae_reported_with_rbns=ulae_with_rbns, group_names=group_names(),
+    )
+
+
+# ----------------------------------------------------------------------------- dashboards
+def reserves_over_quarters(*, currency: str, regime_code: str | None = None):
+    runs = latest_approved_by_quarter(regime_code=regime_code)
+    quarters = [Quarter.of(r.valuation_date).label for r in runs]
+    series: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0] * len(runs)))
+    for i, run in enumerate(runs):
+        for res in run.segment_results.filter(currency=currency):
+            for reserve_type in ("upr", "premium_deficiency", "rbns", "ibnr", "ulae"):
+                series[reserve_type][res.segment][i] = float(getattr(res, reserve_type))
+    return quarters, {k: dict(v) for k, v in series.items()}
+
+
+def currencies_in_runs() -> list[str]:
+    return sorted(set(RunSegmentResult.objects.filter(run__status=ReserveRun.Status.APPROVED).values_list("currency", flat=True)))
+
+
+def internal_buffer() -> float:
+    setting = DashboardSetting.objects.order_by("pk").first()
+    return float(setting.internal_buffer) if setting else 1.2
+
+
+def capital_entries(*, currency: str) -> dict[str, CapitalEntry]:
+    return {e.period: e for e in CapitalEntry.objects.filter(currency=currency)}
+
+
+def to_decimal(x) -> Decimal:
+    return Decimal(str(x))
+
+
+def loss_ratio_table(*, run: ReserveRun) -> dict[str, tuple[list[int], dict[str, list[float | None]]]]:
+    """{currency: (accident years, {segment: ultimate / gross earned premium})} of one run."""
+    from reserving.selectors import Scope, earned_premium_by_quarter
+
+    ultimates: dict[tuple[str, str, int], float] = defaultdict(float)
+    years: set[int] = set()
+    for res in run.segment_results.all().prefetch_related("origins"):
+        for o in res.origins.all():
+            y = Quarter.parse(o.origin).year
+            ultimates[(res.segment, res.currency, y)] += float(o.ultimate)
+            years.add(y)
+    if not years:
+        return {}
+    scope = Scope(valuation_date=run.valuation_date, cut_off=run.cut_off)
+    earned = earned_premium_by_quarter(scope=scope, first=Quarter(min(years), 1), premium_base="gross")
+    earned_by: dict[tuple[str, str, int], float] = defaultdict(float)
+    for row in earned.itertuples(index=False):
+        earned_by[(row.segment, row.currency, Quarter.parse(row.quarter).year)] += float(row.earned)
+    ordered = sorted(years)
+    out: dict[str, tuple[list[int], dict[str, list[float | None]]]] = {}
+    for (segment, currency, _y) in list(ultimates):
+        out.setdefault(currency, (ordered, {}))[1].setdefault(segment, [None] * len(ordered))
+    for (segment, currency, y), ult in ultimates.items():
+        ep = earned_by.get((segment, currency, y), 0.0)
+        out[currency][1][segment][ordered.index(y)] = (ult / ep) if ep > 0 else None
+    return out
+
+
+def bootstrap_percentiles(result: RunSegmentResult | None) -> dict[float, float]:
+    """{percentile: reserve} from a stored bootstrap summary (p75/p95/p99.5 style keys or a
+    "percentiles" map); empty when none was stored."""
+    if result is None or not result.bootstrap:
+        return {}
+    raw = result.bootstrap
+    source = raw.get("percentiles", raw) if isinstance(raw, dict) else {}
+    out: dict[float, float] = {}
+    for key, value in source.items():
+        k = str(key).lower().lstrip("p")
+        try:
+            p = float(k)
+        except ValueError:
+            continue
+        if 0 < p < 100 and value is not None:
+            out[p] = float(value)
+    if isinstance(raw, dict) and raw.get("mean") is not None and 50.0 not in out:
+        pass  # the mean is not a percentile; not plotted on the quantile curve
+    return dict(sorted(out.items()))
+
+
+def percentile_of(percentiles: dict[float, float], amount: float) -> float | None:
+    """Where `amount` falls on the stored quantile curve (linear between stored points)."""
+    if len(percentiles) < 2:
+        return None
+    ps = np.array(sorted(percentiles))
+    vs = np.array([percentiles[p] for p in ps])
+    if amount <= vs[0]:
+        return float(ps[0]) if amount == vs[0] else None
+    if amount >= vs[-1]:
+        return float(ps[-1]) if amount == vs[-1] else None
+    return float(np.interp(amount, vs, ps))

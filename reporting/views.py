@@ -1,0 +1,164 @@
+"""Dashboards in the admin, from approved runs only. Thin: selectors gather, charts draw."""
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import lru_cache
+
+import numpy as np
+from django import forms
+from django.contrib import admin
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import cache_control
+
+from core.periods import Quarter
+from reporting import charts, selectors
+from reserving.models import ReserveRun
+
+NAV = [
+    ("reporting:reserves", "Reserves"),
+    ("reporting:loss-ratios", "Loss ratios"),
+    ("reporting:triangle", "Triangle"),
+    ("reporting:bootstrap", "Bootstrap IBNR"),
+    ("reporting:solvency", "Solvency"),
+]
+
+
+@lru_cache(maxsize=1)
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
+
+
+@cache_control(max_age=86400, public=True)
+def plotly_js(request):
+    """plotly.js from the installed plotly package: the admin never loads a CDN."""
+    return HttpResponse(_plotly_js(), content_type="application/javascript; charset=utf-8")
+
+
+def _page(request, title: str, *, charts_html=(), tables=(), note: str = "", filters=None):
+    context = {
+        **admin.site.each_context(request),
+        "title": title,
+        "nav": [{"url": reverse(name), "label": label} for name, label in NAV],
+        "charts": list(charts_html),
+        "tables": list(tables),
+        "note": note,
+        "filters": filters,
+    }
+    return render(request, "admin/reporting/dashboard.html", context)
+
+
+def index(request):
+    return reserves(request)
+
+
+def reserves(request):
+    figs = []
+    for currency in selectors.currencies_in_runs():
+        quarters, series = selectors.reserves_over_quarters(currency=currency)
+        if quarters:
+            figs.append(charts.to_html(charts.reserves_over_quarters(series, quarters, currency), f"reserves-{currency}"))
+    return _page(request, "Reserves by type and segment", charts_html=figs,
+                 note="Approved runs of the official regime, one bar per quarter end; currencies are never added together.")
+
+
+def loss_ratios(request):
+    run = selectors.latest_approved_by_quarter()
+    if not run:
+        return _page(request, "Loss ratios by accident year")
+    run = run[-1]
+    data = selectors.loss_ratio_table(run=run)
+    figs, tables = [], []
+    for currency, (years, ratios) in sorted(data.items()):
+        figs.append(charts.to_html(charts.loss_ratios(years, ratios, f"Ultimate loss ratio by accident year, {currency} (run {run.pk}, {run.valuation_date})"), f"lr-{currency}"))
+        rows = [[str(y)] + [("" if ratios[s][i] is None else f"{ratios[s][i]:.1%}") for s in sorted(ratios)] for i, y in enumerate(years)]
+        tables.append({"title": f"Ultimate / earned premium, {currency}", "headers": ["accident year", *sorted(ratios)], "rows": rows})
+    return _page(request, "Loss ratios by accident year", charts_html=figs, tables=tables,
+                 note="Ultimate (paid + case + IBNR) of the latest approved run over gross earned premium of the accident year.")
+
+
+class SegmentPick(forms.Form):
+    run = forms.ModelChoiceField(queryset=ReserveRun.objects.none(), required=False)
+    segment = forms.ChoiceField(choices=(), required=False)
+    triangle = forms.ChoiceField(choices=[("incurred", "incurred"), ("paid", "paid"), ("case", "case outstanding")], required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["run"].queryset = selectors.approved_runs().order_by("-valuation_date", "-id")
+        run = self.fields["run"].queryset.first()
+        choices = []
+        if run is not None:
+            choices = [(f"{r.segment}|{r.currency}", f"{r.segment} {r.currency}") for r in run.segment_results.all()]
+        self.fields["segment"].choices = choices
+
+
+def _picked(request):
+    form = SegmentPick(request.GET or None)
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {}) or {}
+    run = data.get("run") or form.fields["run"].queryset.first()
+    segment = data.get("segment") or (form.fields["segment"].choices[0][0] if form.fields["segment"].choices else None)
+    return form, run, segment, data.get("triangle") or "incurred"
+
+
+def triangle(request):
+    form, run, segment, kind = _picked(request)
+    if run is None or segment is None:
+        return _page(request, "Triangle and link ratios", filters=form)
+    seg, cur = segment.split("|")
+    result = run.segment_results.filter(segment=seg, currency=cur).first()
+    frame = selectors.decode_triangle((result.triangles or {}).get(kind)) if result else None
+    if frame is None or frame.empty:
+        return _page(request, "Triangle and link ratios", filters=form, note="This segment has no triangle stored.")
+    values = frame.to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        links = values[:, 1:] / values[:, :-1]
+    links[~np.isfinite(links)] = np.nan
+    ages = [int(a) for a in frame.columns[:-1]]
+    fig = charts.triangle_heatmap(list(frame.index), ages, links, values[:, :-1], f"{kind.title()} link ratios — {seg} {cur}, run {run.pk} at {run.valuation_date}")
+    factors = (result.factors or {}) if result else {}
+    rows = [[str(k), f"{v:.4f}" if isinstance(v, (int, float)) else str(v)] for k, v in _flat_factors(factors)]
+    tables = [{"title": "Selected development factors", "headers": ["age", "factor"], "rows": rows}] if rows else []
+    return _page(request, "Triangle and link ratios", charts_html=[charts.to_html(fig, "triangle")], tables=tables, filters=form)
+
+
+def _flat_factors(factors) -> list[tuple[str, object]]:
+    ldf = factors.get("ldf") if isinstance(factors, dict) else None
+    if isinstance(ldf, dict):
+        return sorted(((str(k), v) for k, v in ldf.items()), key=lambda kv: float(kv[0]) if kv[0].replace(".", "").isdigit() else 0)
+    if isinstance(ldf, list):
+        return [(str(item.get("age")), item.get("ldf")) for item in ldf if isinstance(item, dict)]
+    return []
+
+
+def bootstrap(request):
+    form, run, segment, _ = _picked(request)
+    if run is None or segment is None:
+        return _page(request, "Bootstrap IBNR distribution", filters=form)
+    seg, cur = segment.split("|")
+    result = run.segment_results.filter(segment=seg, currency=cur).first()
+    pct = selectors.bootstrap_percentiles(result)
+    if not pct:
+        return _page(request, "Bootstrap IBNR distribution", filters=form, note="No bootstrap distribution stored for this segment.")
+    booked = float(result.ibnr) + float(result.rbns)
+    where = selectors.percentile_of(pct, booked)
+    fig = charts.bootstrap_distribution(pct, booked, where, f"Bootstrap ODP reserve (paid triangle) — {seg} {cur}, run {run.pk}")
+    rows = [[f"p{p:g}", f"{v:,.0f}"] for p, v in sorted(pct.items())]
+    return _page(request, "Bootstrap IBNR distribution", charts_html=[charts.to_html(fig, "bootstrap")], filters=form,
+                 tables=[{"title": "Percentiles of the reserve", "headers": ["percentile", cur], "rows": rows}],
+                 note=f"Booked RBNS + IBNR {booked:,.0f} {cur}" + (f" sits at about the {where:.0f}th percentile." if where is not None else "."))
+
+
+def solvency(request):
+    views = selectors.solvency_views()
+    figs, tables = [], []
+    for currency, view in sorted(views.items()):
+        if view["periods"]:
+            figs.append(charts.to_html(charts.solvency_ratio(view["periods"], view["ratios"], selectors.internal_buffer(),
+                                                             f"Solvency ratio over time, {currency}"), f"solvency-{currency}"))
+        tables.extend(view["tables"])
+    return _page(request, "Solvency", charts_html=figs, tables=tables,
+                 note="Own funds and capital items are entered per quarter under Reporting › Capital entries; reserves come from approved runs.")
