@@ -140,7 +140,7 @@ def test_tail_curve_matches_chainladder(name):
     tri = cl.load_sample(name)
     ours = MackChainLadder(tail=TailCurve()).fit(to_engine(tri))
     theirs = cl.MackChainladder().fit(cl.TailCurve().fit_transform(cl.Development().fit_transform(tri)))
-    close([ours.tail_], [theirs.cdf_.values[0, 0, 0, -1] / np.prod(theirs.ldf_.values[0, 0, 0, :tri.shape[3] - 1])])
+    close([ours.tail_], [theirs.cdf_.values[0, 0, 0, tri.shape[3] - 1]])  # CDF at the last age
     close(ours.ultimate_, theirs.ultimate_.values)
     close(ours.mack_se_[1:], theirs.mack_std_err_.values[0, 0, 1:, -1])
     close([ours.total_mack_se_], theirs.total_mack_std_err_.values)
