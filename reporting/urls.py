@@ -14,4 +14,6 @@ urlpatterns = [
     path("triangle/", admin.site.admin_view(views.triangle), name="triangle"),
     path("bootstrap/", admin.site.admin_view(views.bootstrap), name="bootstrap"),
     path("solvency/", admin.site.admin_view(views.solvency), name="solvency"),
+    path("exports/", admin.site.admin_view(views.exports), name="exports"),
+    path("exports/<int:run_id>/<str:fmt>/", admin.site.admin_view(views.download), name="download"),
 ]

@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import cache_control
 
 from core.periods import Quarter
@@ -22,6 +23,7 @@ NAV = [
     ("reporting:triangle", "Triangle"),
     ("reporting:bootstrap", "Bootstrap IBNR"),
     ("reporting:solvency", "Solvency"),
+    ("reporting:exports", "Exports"),
 ]
 
 
@@ -162,3 +164,35 @@ def solvency(request):
         tables.extend(view["tables"])
     return _page(request, "Solvency", charts_html=figs, tables=tables,
                  note="Own funds and capital items are entered per quarter under Reporting › Capital entries; reserves come from approved runs.")
+
+
+def exports(request):
+    from reporting.services import FORMATS
+
+    rows = []
+    for run in selectors.approved_runs().order_by("-valuation_date", "-id")[:40]:
+        links = " · ".join(
+            f'<a href="{reverse("reporting:download", args=[run.pk, fmt])}">{fmt}</a>' for fmt in FORMATS
+        )
+        rows.append([f"run {run.pk}", str(run.valuation_date), run.regime_code, mark_safe(links)])
+    return _page(request, "Regulator exports", tables=[{"title": "Approved runs", "headers": ["run", "valuation date", "regime", "exports"], "rows": rows}],
+                 note="0420155 is filed with the Bank of Russia as XBRL; the XLSX is the working paper behind it. "
+                      "Reports in roubles cover the RUB segments only until exchange rates exist.")
+
+
+def download(request, run_id: int, fmt: str):
+    from django.http import Http404
+
+    from core.errors import DomainError
+    from reporting.services import report_export
+
+    run = ReserveRun.objects.filter(pk=run_id).first()
+    if run is None:
+        raise Http404("no such run")
+    try:
+        export = report_export(run=run, fmt=fmt, actor=request.user)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+    response = HttpResponse(export.content, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return response

@@ -1,0 +1,25 @@
+"""API: exports of approved runs."""
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.views import APIView
+
+from reporting.services import FORMATS, report_export
+from reserving.models import ReserveRun
+
+
+class RunReportView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=sorted(FORMATS))],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        description="A regulator export of an approved run; the same run always gives the same bytes.",
+    )
+    def get(self, request, run_id: int, fmt: str):
+        run = ReserveRun.objects.filter(pk=run_id).first()
+        if run is None:
+            raise NotFound(f"no reserve run {run_id}")
+        export = report_export(run=run, fmt=fmt, actor=request.user)
+        response = HttpResponse(export.content, content_type=export.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+        return response
