@@ -1,0 +1,151 @@
+"""Data checks a run makes before it computes: each is one SQL query over what the run sees
+(the same bitemporal scope as the selectors) and returns the rows concerned.
+
+Errors block computing; warnings must be acknowledged by the actuary before the run is
+submitted. Severity per check is fixed here because it expresses what the numbers can bear:
+a negative outstanding or a row dated before its report would make the triangles wrong.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from claims.models import Claim, ClaimTransaction
+from policies.models import Policy, PremiumTransaction
+from reserving.selectors import CASE_EFFECT, Scope, _as_of_cte, _claim_ledger_from, _Dialect, _fetch, _ts
+
+ERROR, WARNING = "error", "warning"
+ROW_LIMIT = 100
+
+
+@dataclass
+class CheckResult:
+    severity: str
+    code: str
+    message: str
+    rows: list[dict] = field(default_factory=list)
+    row_count: int = 0
+
+
+def _result(severity, code, message, columns, rows) -> CheckResult | None:
+    if not rows:
+        return None
+    dicts = [{c: (str(v) if v is not None and not isinstance(v, (int, str)) else v) for c, v in zip(columns, r)}
+             for r in rows[:ROW_LIMIT]]
+    return CheckResult(severity, code, message.format(n=len(rows)), dicts, len(rows))
+
+
+def _claims_outstanding_sql(scope: Scope, d: _Dialect) -> tuple[str, list]:
+    frm, params = _claim_ledger_from(scope, d)
+    sql = (f"SELECT t.claim_id AS claim_id, t.cost_type AS cost_type, SUM({CASE_EFFECT}) AS o{frm}"
+           " AND t.amount IS NOT NULL GROUP BY t.claim_id, t.cost_type")
+    return sql, params
+
+
+def check_outstanding_below_zero(scope: Scope) -> CheckResult | None:
+    d = _Dialect()
+    sql, params = _claims_outstanding_sql(scope, d)
+    rows = _fetch(f"SELECT c.claim_number, x.cost_type, x.o FROM ({sql}) x JOIN {Claim._meta.db_table} c ON c.id = x.claim_id"
+                  " WHERE x.o < 0 ORDER BY c.claim_number", params)
+    return _result(ERROR, "outstanding_below_zero", "{n} claim cost types have payments beyond their case reserve at the valuation date",
+                   ["claim_number", "cost_type", "outstanding"], rows)
+
+
+def check_open_claims_without_case_reserve(scope: Scope) -> CheckResult | None:
+    """Claims reported by V, open at V (no close, or reopened after the last close), with no
+    outstanding case estimate."""
+    d = _Dialect()
+    hc_sql, hc_params = _as_of_cte(Claim, ["policy_id", "occurrence_date", "report_date", "status"], scope.cut_off)
+    hp_sql, hp_params = _as_of_cte(Policy, ["segment", "currency"], scope.cut_off)
+    seg_sql, seg_params = scope.segment_filter()
+    ct = ClaimTransaction._meta.db_table
+    v = scope.valuation_date.isoformat()
+    dp = d.date_param()
+    sql = (
+        f"SELECT c.claim_number, hc.report_date, COALESCE(SUM({CASE_EFFECT.replace('t.', 'o.')}), 0) AS outstanding"
+        f" FROM ({hc_sql}) hc JOIN ({hp_sql}) hp ON hp.id = hc.policy_id JOIN {Claim._meta.db_table} c ON c.id = hc.id"
+        f" LEFT JOIN {ct} o ON o.claim_id = hc.id AND o.accounting_date <= {dp} AND o.recorded_at <= %s AND o.amount IS NOT NULL"
+        f" WHERE hc.report_date <= {dp}{seg_sql}"
+        f" AND COALESCE((SELECT MAX(r.id) FROM {ct} r WHERE r.claim_id = hc.id AND r.effect_kind = 'reopen' AND r.kind = 'reopen'"
+        f"   AND r.accounting_date <= {dp} AND r.recorded_at <= %s), 0)"
+        f" >= COALESCE((SELECT MAX(k.id) FROM {ct} k WHERE k.claim_id = hc.id AND k.kind = 'close'"
+        f"   AND k.accounting_date <= {dp} AND k.recorded_at <= %s), 0)"
+        " GROUP BY c.claim_number, hc.report_date"
+        f" HAVING COALESCE(SUM({CASE_EFFECT.replace('t.', 'o.')}), 0) <= 0 ORDER BY c.claim_number"
+    )
+    ts = _ts(scope.cut_off)
+    params = [*hc_params, *hp_params, v, ts, v, *seg_params, v, ts, v, ts]
+    rows = _fetch(sql, params)
+    return _result(WARNING, "open_claim_without_case_reserve", "{n} open claims have no case reserve at the valuation date",
+                   ["claim_number", "report_date", "outstanding"], rows)
+
+
+def check_payments_on_closed_claims(scope: Scope) -> CheckResult | None:
+    """Payments recorded after a close with no reopen in between (ledger order)."""
+    d = _Dialect()
+    frm, params = _claim_ledger_from(scope, d)
+    ct = ClaimTransaction._meta.db_table
+    sql = (
+        f"SELECT t.transaction_id, t.accounting_date, t.amount{frm} AND t.kind = 'payment'"
+        f" AND EXISTS (SELECT 1 FROM {ct} k WHERE k.claim_id = t.claim_id AND k.kind = 'close' AND k.id < t.id"
+        f"  AND NOT EXISTS (SELECT 1 FROM {ct} r WHERE r.claim_id = t.claim_id AND r.kind = 'reopen' AND r.id > k.id AND r.id < t.id))"
+        " ORDER BY t.transaction_id"
+    )
+    return _result(WARNING, "payment_on_closed_claim", "{n} payments were posted on closed claims",
+                   ["transaction_id", "accounting_date", "amount"], _fetch(sql, params))
+
+
+def check_policies_without_premium(scope: Scope) -> CheckResult | None:
+    d = _Dialect()
+    hp_sql, hp_params = _as_of_cte(Policy, ["segment", "currency", "inception_date", "policy_number"], scope.cut_off)
+    seg_sql, seg_params = scope.segment_filter()
+    pt = PremiumTransaction._meta.db_table
+    dp = d.date_param()
+    sql = (
+        f"SELECT hp.policy_number, hp.inception_date FROM ({hp_sql}) hp WHERE hp.inception_date <= {dp}{seg_sql}"
+        f" AND NOT EXISTS (SELECT 1 FROM {pt} t WHERE t.policy_id = hp.id AND t.kind = 'original' AND t.gross_premium > 0"
+        f"  AND t.accounting_date <= {dp} AND t.recorded_at <= %s) ORDER BY hp.policy_number"
+    )
+    v = scope.valuation_date.isoformat()
+    rows = _fetch(sql, [*hp_params, v, *seg_params, v, _ts(scope.cut_off)])
+    return _result(WARNING, "policy_without_premium", "{n} policies in force by the valuation date have no original premium",
+                   ["policy_number", "inception_date"], rows)
+
+
+def check_rows_before_report(scope: Scope) -> CheckResult | None:
+    d = _Dialect()
+    frm, params = _claim_ledger_from(scope, d)
+    sql = (f"SELECT t.transaction_id, t.accounting_date, hc.report_date{frm} AND t.accounting_date < hc.report_date"
+           " ORDER BY t.transaction_id")
+    return _result(ERROR, "claim_row_before_report", "{n} claim rows are dated before their claim's report date",
+                   ["transaction_id", "accounting_date", "report_date"], _fetch(sql, params))
+
+
+def check_large_movements(*, current: dict, previous: dict, threshold: float, previous_run_id: int | None
+                          ) -> CheckResult | None:
+    """UPR and RBNS per segment × currency moved by more than `threshold` (relative) since the
+    last approved run. `current`/`previous`: {(segment, currency): {"upr": Decimal, "rbns": Decimal}}."""
+    rows = []
+    for key in sorted(set(current) | set(previous)):
+        for what in ("upr", "rbns"):
+            now = current.get(key, {}).get(what, Decimal(0))
+            before = previous.get(key, {}).get(what, Decimal(0))
+            if before == 0 and now == 0:
+                continue
+            change = float((now - before) / before) if before else float("inf")
+            if abs(change) > threshold:
+                rows.append((key[0], key[1], what, str(before), str(now),
+                             "new" if change == float("inf") else f"{change:+.1%}"))
+    if not rows:
+        return None
+    return _result(WARNING, "large_movement",
+                   f"{{n}} amounts moved by more than {threshold:.0%} since approved run {previous_run_id}",
+                   ["segment", "currency", "amount", "previous", "current", "change"], rows)
+
+
+def data_checks(scope: Scope) -> list[CheckResult]:
+    """The checks on the book itself (the movement check needs the run's history; see services)."""
+    found = [check(scope) for check in (check_outstanding_below_zero, check_rows_before_report,
+                                        check_open_claims_without_case_reserve, check_payments_on_closed_claims,
+                                        check_policies_without_premium)]
+    return [r for r in found if r is not None]

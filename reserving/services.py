@@ -1,0 +1,513 @@
+"""Reserve-run lifecycle: create, check, compute (split per segment × currency on Celery),
+submit, approve or reject, rerun, selections, regimes, and closing a period.
+
+status: draft → computing → computed | failed (retryable) → submitted → approved | rejected.
+Each transition is one transaction with a RunEvent row and a core audit row; tasks are enqueued
+with transaction.on_commit. An approved run is immutable: every service here refuses to change it.
+"""
+from __future__ import annotations
+
+import time
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.errors import DomainError, PermissionDenied
+from core.periods import Quarter, is_quarter_end
+from core.services import audit_record, period_mark_closed
+from reserving import checks as data_checks_module
+from reserving import compute, selectors
+from reserving.models import (Regime, ReserveRun, RunDataCheck, RunEvent, RunOriginResult,
+                              RunSegmentResult)
+
+S = ReserveRun.Status
+ACTUARY, APPROVER = "actuary", "approver"
+
+
+# --------------------------------------------------------------------------- helpers
+def _has_role(user, role: str) -> bool:
+    if user is None or not getattr(user, "pk", None):
+        return False
+    return bool(user.is_superuser or user.groups.filter(name=role).exists())
+
+
+def _require_role(user, role: str, what: str) -> None:
+    if not _has_role(user, role):
+        raise PermissionDenied(f"{what} needs the {role} role")
+
+
+def _event(run: ReserveRun, *, actor, verb: str, from_status: str, note: str = "") -> None:
+    RunEvent.objects.create(run=run, actor=actor if getattr(actor, "pk", None) else None, verb=verb,
+                            from_status=from_status, to_status=run.status, note=note)
+    audit_record(actor=actor, verb=f"run.{verb}", target=run, old={"status": from_status},
+                 new={"status": run.status, **({"note": note} if note else {})})
+
+
+def _locked(run: ReserveRun) -> ReserveRun:
+    return ReserveRun.objects.select_for_update().get(pk=run.pk)
+
+
+def _refuse_if_immutable(run: ReserveRun) -> None:
+    if run.status == S.APPROVED:
+        raise DomainError(f"run {run.pk} is approved and cannot be changed; rerun it instead", field="status",
+                          code="immutable")
+
+
+def _require_status(run: ReserveRun, allowed: tuple, what: str) -> None:
+    _refuse_if_immutable(run)
+    if run.status not in allowed:
+        raise DomainError(f"cannot {what} run {run.pk} in status {run.status} (needs {' or '.join(allowed)})",
+                          field="status", code="bad_status")
+
+
+def _key(segment: str, currency: str) -> str:
+    return f"{segment}|{currency}"
+
+
+# --------------------------------------------------------------------------- regimes
+PARAMETER_TYPES = {
+    "upr_method": (str, ("pro_rata", "1/24", "1/8")), "premium_base": (str, ("net", "gross")),
+    "pre_inception_gross": (bool, None), "ibnr_method": (str, compute.SELECTION_METHODS),
+    "ibnr_triangle": (str, ("incurred",)), "min_origin_quarters": (int, None),
+    "expected_loss_ratio": (float, None), "fallback": (str, ("elr", "premium_share")),
+    "fallback_premium_share": (float, None), "fallback_quarters": (int, None), "tail": (float, None),
+    "origin_basis": (str, ("accident", "report")), "ulae_method": (str, ("eiopa", "share_of_rbns")),
+    "ulae_r": (float, None), "ulae_a": (float, None), "ulae_share_of_rbns": (float, None),
+    "maintenance_expense_ratio": (float, None), "bootstrap_sims": (int, None), "bootstrap_seed": (int, None),
+    "large_movement_threshold": (float, None), "history_quarters": (int, None), "elr_floor_at_incurred": (bool, None),
+}
+
+
+def regime_parameters_check(parameters: dict) -> dict:
+    """Refuse unknown keys and values of the wrong type or outside their choices; keys starting
+    with "_" are free-form notes. Later regimes (IFRS 17, bylaw 58) add their keys here."""
+    if not isinstance(parameters, dict):
+        raise DomainError("parameters must be a JSON object", field="parameters")
+    for key, value in parameters.items():
+        if key.startswith("_"):
+            continue
+        if key not in PARAMETER_TYPES:
+            raise DomainError(f"unknown parameter {key!r}", field="parameters")
+        kind, choices = PARAMETER_TYPES[key]
+        ok = isinstance(value, bool) if kind is bool else (
+            isinstance(value, (int, float)) and not isinstance(value, bool) if kind is float else
+            isinstance(value, int) and not isinstance(value, bool) if kind is int else isinstance(value, kind))
+        if not ok:
+            raise DomainError(f"parameter {key!r} must be {kind.__name__}, got {value!r}", field="parameters")
+        if choices and value not in choices:
+            raise DomainError(f"parameter {key!r} must be one of {', '.join(choices)}", field="parameters")
+        if kind in (int, float) and value < 0:
+            raise DomainError(f"parameter {key!r} must not be negative", field="parameters")
+    return parameters
+
+
+def regime_effective(*, code: str, valuation_date: date) -> Regime:
+    regime = (Regime.objects.filter(code=code, effective_from__lte=valuation_date)
+              .order_by("-effective_from", "-version").first())
+    if regime is None:
+        raise DomainError(f"no regime {code!r} in effect on {valuation_date}", field="regime")
+    return regime
+
+
+@transaction.atomic
+def regime_version_create(*, code: str, effective_from: date, parameters: dict, actor, name: str = "",
+                          description: str = "") -> Regime:
+    """A new version of a regime; earlier versions stay as they were (runs point at them)."""
+    regime_parameters_check(parameters)
+    last = Regime.objects.filter(code=code).order_by("-version").first()
+    regime = Regime.objects.create(code=code, version=(last.version + 1) if last else 1, effective_from=effective_from,
+                                   parameters=parameters, name=name or (last.name if last else code),
+                                   description=description)
+    audit_record(actor=actor, verb="regime.version_create", target=regime, new={"parameters": parameters})
+    return regime
+
+
+# --------------------------------------------------------------------------- create
+def _check_selection(selection: dict) -> dict:
+    if not isinstance(selection, dict):
+        raise DomainError("a selection must be a JSON object", field="selection")
+    allowed = {"method", "ldfs", "tail", "apriori", "pattern_from", "note"}
+    unknown = set(selection) - allowed
+    if unknown:
+        raise DomainError(f"unknown selection field(s): {', '.join(sorted(unknown))}", field="selection")
+    if "method" in selection and selection["method"] not in compute.SELECTION_METHODS:
+        raise DomainError(f"method must be one of {', '.join(compute.SELECTION_METHODS)}", field="method")
+    if "tail" in selection:
+        try:
+            if float(selection["tail"]) < 1:
+                raise DomainError("a tail factor must be at least 1", field="tail")
+        except (TypeError, ValueError):
+            raise DomainError("tail must be a number", field="tail") from None
+    if "apriori" in selection:
+        try:
+            if float(selection["apriori"]) < 0:
+                raise DomainError("the a-priori loss ratio must not be negative", field="apriori")
+        except (TypeError, ValueError):
+            raise DomainError("apriori must be a number", field="apriori") from None
+    for age, f in (selection.get("ldfs") or {}).items():
+        try:
+            int(age)
+            if float(f) <= 0:
+                raise DomainError(f"LDF at age {age} must be positive", field="ldfs")
+        except (TypeError, ValueError):
+            raise DomainError(f"LDF at age {age!r} must be a number at an integer age", field="ldfs") from None
+    src = selection.get("pattern_from")
+    if src and src != "pooled" and "|" not in src:
+        raise DomainError('pattern_from is "pooled" or "segment|CUR"', field="pattern_from")
+    return selection
+
+
+@transaction.atomic
+def run_create(*, valuation_date: date, regime: str = "ru", cut_off: datetime | None = None,
+               parameters: dict | None = None, selections: dict | None = None, actor=None,
+               rerun_of: ReserveRun | None = None, regime_version: int | None = None) -> ReserveRun:
+    """A draft run as at the end of `valuation_date` (a quarter end), seeing what was recorded
+    by `cut_off` (default: now)."""
+    if not is_quarter_end(valuation_date):
+        raise DomainError(f"{valuation_date} is not a quarter end", field="valuation_date")
+    if actor is not None and getattr(actor, "pk", None):
+        _require_role(actor, ACTUARY, "creating a run")
+    if regime_version is not None:
+        reg = Regime.objects.filter(code=regime, version=regime_version).first()
+        if reg is None:
+            raise DomainError(f"no regime {regime} version {regime_version}", field="regime")
+    else:
+        reg = regime_effective(code=regime, valuation_date=valuation_date)
+    regime_parameters_check(parameters or {})
+    for sel in (selections or {}).values():
+        _check_selection(sel)
+    now = timezone.now()
+    cut = cut_off or now
+    if cut > now:
+        raise DomainError("the cut-off cannot be in the future", field="cut_off")
+    run = ReserveRun.objects.create(
+        valuation_date=valuation_date, regime=reg, regime_code=reg.code, regime_version=reg.version, cut_off=cut,
+        parameters=parameters or {}, selections=selections or {}, engine_version=compute.engine_version(),
+        preparer=actor if getattr(actor, "pk", None) else None, rerun_of=rerun_of)
+    _event(run, actor=actor, verb="create", from_status="", note=f"rerun of {rerun_of.pk}" if rerun_of else "")
+    return run
+
+
+def run_parameters(run: ReserveRun) -> dict:
+    return compute.effective_parameters(run.regime.parameters, run.parameters)
+
+
+# --------------------------------------------------------------------------- checks
+@transaction.atomic
+def run_checks(*, run: ReserveRun, actor=None, inputs: dict | None = None) -> list[RunDataCheck]:
+    """Run the data checks and store them on the run. A warning acknowledged before keeps its
+    acknowledgement when the same check finds the same rows again."""
+    run = _locked(run)
+    _require_status(run, (S.DRAFT, S.COMPUTED, S.FAILED, S.REJECTED), "check")
+    scope = selectors.Scope(valuation_date=run.valuation_date, cut_off=run.cut_off)
+    found = data_checks_module.data_checks(scope)
+    params = run_parameters(run)
+    previous = selectors.run_last_approved(regime_code=run.regime_code, before=run.valuation_date, exclude_id=run.pk)
+    if previous is not None and inputs is not None:
+        prev = {(r.segment, r.currency): {"upr": r.upr, "rbns": r.rbns} for r in previous.segment_results.all()}
+        cur = {k: {"upr": i.upr, "rbns": i.rbns} for k, i in inputs.items()}
+        moved = data_checks_module.check_large_movements(current=cur, previous=prev, previous_run_id=previous.pk,
+                                                         threshold=float(params["large_movement_threshold"]))
+        if moved:
+            found.append(moved)
+    acked = {(c.code, c.row_count, str(c.rows)): c for c in run.data_checks.filter(acknowledged_at__isnull=False)}
+    run.data_checks.all().delete()
+    stored = []
+    for f in found:
+        old = acked.get((f.code, f.row_count, str(f.rows)))
+        stored.append(RunDataCheck.objects.create(
+            run=run, severity=f.severity, code=f.code, message=f.message[:500], rows=f.rows, row_count=f.row_count,
+            acknowledged_by=old.acknowledged_by if old else None, acknowledged_at=old.acknowledged_at if old else None))
+    _event(run, actor=actor, verb="check", from_status=run.status,
+           note=", ".join(f"{c.severity}:{c.code}({c.row_count})" for c in stored) or "no findings")
+    return stored
+
+
+@transaction.atomic
+def run_check_acknowledge(*, check: RunDataCheck, actor) -> RunDataCheck:
+    run = _locked(check.run)
+    _require_status(run, (S.DRAFT, S.COMPUTING, S.COMPUTED, S.FAILED, S.REJECTED), "acknowledge checks of")
+    _require_role(actor, ACTUARY, "acknowledging a data check")
+    if check.severity != RunDataCheck.Severity.WARNING:
+        raise DomainError("errors cannot be acknowledged; correct the data", field="severity")
+    check.acknowledged_by, check.acknowledged_at = actor, timezone.now()
+    check.save(update_fields=["acknowledged_by", "acknowledged_at"])
+    _event(run, actor=actor, verb="acknowledge", from_status=run.status, note=check.code)
+    return check
+
+
+# --------------------------------------------------------------------------- compute
+def _dispatch(run_id: int, keys: list[tuple[str, str]], delay: float = 0.0) -> None:
+    from reserving.tasks import compute_segment
+
+    for segment, currency in keys:
+        compute_segment.delay(run_id, segment, currency, delay)
+
+
+def run_compute(*, run: ReserveRun, actor=None, test_delay: float = 0.0) -> ReserveRun:
+    """Check the data (stored on the run, committed even when they block), then fingerprint the
+    inputs and hand each segment × currency to a Celery task. Errors in the checks refuse."""
+    run = ReserveRun.objects.get(pk=run.pk)
+    _require_status(run, (S.DRAFT, S.COMPUTED, S.FAILED, S.REJECTED), "compute")
+    if actor is not None and getattr(actor, "pk", None):
+        _require_role(actor, ACTUARY, "computing a run")
+    params = run_parameters(run)
+    inputs = compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off, params=params)
+    stored = run_checks(run=run, actor=actor, inputs=inputs)
+    errors = [c for c in stored if c.severity == RunDataCheck.Severity.ERROR]
+    if errors:
+        raise DomainError("data checks found errors: " + "; ".join(c.message for c in errors), field="data_checks",
+                          code="data_errors")
+    fp = compute.fingerprint(inputs=inputs, valuation_date=run.valuation_date, cut_off=run.cut_off,
+                             regime_code=run.regime_code, regime_version=run.regime_version, parameters=params,
+                             selections=run.selections)
+    with transaction.atomic():
+        run = _locked(run)
+        _require_status(run, (S.DRAFT, S.COMPUTED, S.FAILED, S.REJECTED), "compute")
+        before = run.status
+        run.segment_results.all().delete()
+        run.status, run.input_fingerprint, run.error = S.COMPUTING, fp, ""
+        run.segments_total, run.segments_done = len(inputs), 0
+        run.engine_version = compute.engine_version()
+        run.compute_started_at, run.computed_at, run.identical = timezone.now(), None, None
+        if run.preparer_id is None and getattr(actor, "pk", None):
+            run.preparer = actor
+        run.save()
+        _event(run, actor=actor, verb="compute", from_status=before, note=f"{len(inputs)} segments, fingerprint {fp[:12]}")
+        keys = sorted(inputs)
+        if not keys:
+            _finish_if_done(run)
+        else:
+            transaction.on_commit(lambda: _dispatch(run.pk, keys, test_delay))
+    return ReserveRun.objects.get(pk=run.pk)
+
+
+def run_retry(*, run: ReserveRun, actor=None) -> ReserveRun:
+    """Dispatch the segments that have no result yet (after a failure or a lost worker); segments
+    already stored are not computed again, and a duplicate would only overwrite its own row."""
+    with transaction.atomic():
+        run = _locked(run)
+        _require_status(run, (S.COMPUTING, S.FAILED), "retry")
+        params = run_parameters(run)
+        inputs = compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off, params=params)
+        done = set(run.segment_results.values_list("segment", "currency"))
+        missing = [k for k in sorted(inputs) if k not in done]
+        before = run.status
+        run.status, run.error = S.COMPUTING, ""
+        run.save(update_fields=["status", "error"])
+        _event(run, actor=actor, verb="retry", from_status=before, note=f"{len(missing)} segments re-dispatched")
+        transaction.on_commit(lambda: _dispatch(run.pk, missing))
+    return ReserveRun.objects.get(pk=run.pk)
+
+
+def segment_compute(*, run_id: int, segment: str, currency: str, delay: float = 0.0) -> str:
+    """The body of one segment task: compute in memory, then write the results in ONE
+    transaction keyed by (run, segment, currency) — a killed task leaves nothing, a duplicate
+    overwrites the same row."""
+    run = ReserveRun.objects.select_related("regime").get(pk=run_id)
+    if run.status != S.COMPUTING:
+        return f"skipped: run {run_id} is {run.status}"
+    params = run_parameters(run)
+    try:
+        inputs = compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off, params=params,
+                                        segment=segment, currency=currency).get((segment, currency))
+        if inputs is None:
+            raise DomainError(f"segment {segment} {currency} has no data in this run's scope")
+        selection = run.selections.get(_key(segment, currency), {})
+        borrowed = compute.borrowed_incurred(selection=selection, valuation_date=run.valuation_date,
+                                             cut_off=run.cut_off, params=params, currency=currency)
+        outcome = compute.compute_segment(inputs=inputs, params=params, selection=selection,
+                                          valuation_date=run.valuation_date, borrowed_incurred=borrowed,
+                                          seed=int(params["bootstrap_seed"]))
+    except Exception as exc:  # noqa: BLE001 - any failure of the computation fails the run, retryable
+        run_fail(run_id=run_id, error=f"{segment} {currency}: {type(exc).__name__}: {exc}")
+        raise
+    if delay:
+        time.sleep(delay)  # test hook: a slow segment, to kill its worker mid-task
+    _segment_store(run_id=run_id, outcome=outcome)
+    return f"{segment} {currency} stored"
+
+
+@transaction.atomic
+def _segment_store(*, run_id: int, outcome: compute.SegmentOutcome) -> None:
+    run = ReserveRun.objects.select_for_update().get(pk=run_id)
+    if run.status != S.COMPUTING:
+        return
+    fields = {k: getattr(outcome, k) for k in ("upr", "rbns", "ibnr", "ulae", "premium_deficiency", "ibnr_method",
+                                               "earned_premium", "paid", "case", "triangles", "factors",
+                                               "selections", "bootstrap")}
+    result, _ = RunSegmentResult.objects.update_or_create(run=run, segment=outcome.segment, currency=outcome.currency,
+                                                          defaults=fields)
+    result.origins.all().delete()
+    RunOriginResult.objects.bulk_create([
+        RunOriginResult(segment_result=result, origin=o.origin, paid=o.paid, case=o.case, ultimate=o.ultimate,
+                        ibnr=o.ibnr, mack_se=o.mack_se) for o in outcome.origins])
+    _finish_if_done(run)
+
+
+def _finish_if_done(run: ReserveRun) -> None:
+    """Progress is counted, never incremented, so a duplicated task cannot overcount."""
+    run.segments_done = run.segment_results.count()
+    fields = ["segments_done"]
+    if run.segments_done >= run.segments_total and run.status == S.COMPUTING:
+        run.status, run.computed_at = S.COMPUTED, timezone.now()
+        fields += ["status", "computed_at"]
+        if run.rerun_of_id:
+            original = ReserveRun.objects.get(pk=run.rerun_of_id)
+            run.save(update_fields=fields)
+            run.identical = (original.input_fingerprint == run.input_fingerprint
+                             and selectors.run_amounts(run=original) == selectors.run_amounts(run=run))
+            fields.append("identical")
+        run.save(update_fields=fields)
+        _event(run, actor=None, verb="computed", from_status=S.COMPUTING,
+               note="" if run.identical is None else f"identical to run {run.rerun_of_id}: {run.identical}")
+    else:
+        run.save(update_fields=fields)
+
+
+@transaction.atomic
+def run_fail(*, run_id: int, error: str) -> None:
+    run = ReserveRun.objects.select_for_update().get(pk=run_id)
+    if run.status != S.COMPUTING:
+        return
+    run.status, run.error = S.FAILED, error[:4000]
+    run.save(update_fields=["status", "error"])
+    _event(run, actor=None, verb="fail", from_status=S.COMPUTING, note=error[:500])
+
+
+# --------------------------------------------------------------------------- review
+@transaction.atomic
+def run_submit(*, run: ReserveRun, actor) -> ReserveRun:
+    run = _locked(run)
+    _require_status(run, (S.COMPUTED,), "submit")
+    _require_role(actor, ACTUARY, "submitting a run")
+    open_warnings = selectors.run_open_warnings(run=run)
+    if open_warnings.exists():
+        codes = ", ".join(sorted(set(open_warnings.values_list("code", flat=True))))
+        raise DomainError(f"acknowledge the data-check warnings first: {codes}", field="data_checks",
+                          code="unacknowledged")
+    if run.data_checks.filter(severity=RunDataCheck.Severity.ERROR).exists():
+        raise DomainError("the run has data-check errors", field="data_checks")
+    if run.preparer_id is None:
+        run.preparer = actor
+    run.status, run.submitted_at = S.SUBMITTED, timezone.now()
+    run.save()
+    _event(run, actor=actor, verb="submit", from_status=S.COMPUTED)
+    return run
+
+
+@transaction.atomic
+def run_approve(*, run: ReserveRun, actor) -> ReserveRun:
+    run = _locked(run)
+    _require_status(run, (S.SUBMITTED,), "approve")
+    _require_role(actor, APPROVER, "approving a run")
+    if run.preparer_id == getattr(actor, "pk", None):
+        raise PermissionDenied("the approver must not be the preparer of the run")
+    run.status, run.approver, run.decided_at = S.APPROVED, actor, timezone.now()
+    run.save()
+    _event(run, actor=actor, verb="approve", from_status=S.SUBMITTED)
+    return run
+
+
+@transaction.atomic
+def run_reject(*, run: ReserveRun, actor, reason: str) -> ReserveRun:
+    run = _locked(run)
+    _require_status(run, (S.SUBMITTED,), "reject")
+    _require_role(actor, APPROVER, "rejecting a run")
+    if not (reason or "").strip():
+        raise DomainError("say why the run is rejected", field="reason")
+    if run.preparer_id == getattr(actor, "pk", None):
+        raise PermissionDenied("the reviewer must not be the preparer of the run")
+    run.status, run.approver, run.decided_at, run.reject_reason = S.REJECTED, actor, timezone.now(), reason.strip()
+    run.save()
+    _event(run, actor=actor, verb="reject", from_status=S.SUBMITTED, note=reason.strip())
+    return run
+
+
+# --------------------------------------------------------------------------- selections
+@transaction.atomic
+def run_selection_set(*, run: ReserveRun, segment: str, currency: str, selection: dict, actor) -> ReserveRun:
+    """Store a segment's selection (method, LDFs, tail, a-priori loss ratio, borrowed/pooled
+    pattern) with its note. Results computed before no longer match: the run returns to draft."""
+    run = _locked(run)
+    _require_status(run, (S.DRAFT, S.COMPUTED, S.FAILED, S.REJECTED), "change selections of")
+    _require_role(actor, ACTUARY, "selecting")
+    selection = {k: v for k, v in _check_selection(dict(selection)).items() if v not in (None, "", {})}
+    before, old = run.status, run.selections.get(_key(segment, currency))
+    selections = dict(run.selections)
+    if selection:
+        selections[_key(segment, currency)] = selection
+    else:
+        selections.pop(_key(segment, currency), None)
+    run.selections = selections
+    run.status = S.DRAFT
+    run.save(update_fields=["selections", "status"])
+    RunEvent.objects.create(run=run, actor=actor, verb="select", from_status=before, to_status=run.status,
+                            note=f"{segment} {currency}: {selection.get('note', '')}")
+    audit_record(actor=actor, verb="run.select", target=run, old={"selection": old}, new={"selection": selection})
+    return run
+
+
+def run_selection_preview(*, run: ReserveRun, segment: str, currency: str, selection: dict) -> dict:
+    """What a changed selection would give, computed now and saved nowhere."""
+    selection = {k: v for k, v in _check_selection(dict(selection)).items() if v not in (None, "", {})}
+    params = run_parameters(run)
+    inputs = compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off, params=params,
+                                    segment=segment, currency=currency).get((segment, currency))
+    if inputs is None:
+        raise DomainError(f"no data for {segment} {currency} in this run", field="segment")
+    borrowed = compute.borrowed_incurred(selection=selection, valuation_date=run.valuation_date,
+                                         cut_off=run.cut_off, params=params, currency=currency)
+    out = compute.compute_segment(inputs=inputs, params=params, selection=selection,
+                                  valuation_date=run.valuation_date, borrowed_incurred=borrowed,
+                                  seed=int(params["bootstrap_seed"]))
+    current = run.segment_results.filter(segment=segment, currency=currency).first()
+    return {
+        "segment": segment, "currency": currency, "selection": selection, "ibnr_method": out.ibnr_method,
+        "ibnr": str(out.ibnr), "ulae": str(out.ulae), "premium_deficiency": str(out.premium_deficiency),
+        "current_ibnr": None if current is None else str(current.ibnr),
+        "change": None if current is None else str(out.ibnr - current.ibnr),
+        "ldf": out.factors.get("ldf", {}), "tail": out.factors.get("tail"),
+        "origins": [{"origin": o.origin, "ultimate": str(o.ultimate), "ibnr": str(o.ibnr)} for o in out.origins],
+    }
+
+
+# --------------------------------------------------------------------------- rerun, period close
+def run_rerun(*, run: ReserveRun, actor=None, compute_now: bool = True) -> ReserveRun:
+    """A new run linked to `run` with the same valuation date, cut-off, regime version,
+    parameters and selections; once computed it records whether it came out identical."""
+    new = run_create(valuation_date=run.valuation_date, regime=run.regime_code, regime_version=run.regime_version,
+                     cut_off=run.cut_off, parameters=run.parameters, selections=run.selections, actor=actor,
+                     rerun_of=run)
+    if compute_now:
+        new = run_compute(run=new, actor=actor)
+    return new
+
+
+@transaction.atomic
+def period_close(*, label: str, actor):
+    """Close a quarter: its run of the official regime must be approved. Afterwards postings
+    dated in it are refused (core.services.period_ensure_open)."""
+    _require_role(actor, APPROVER, "closing a period")
+    q = Quarter.parse(label)
+    official = settings.OFFICIAL_REGIME
+    if not ReserveRun.objects.filter(regime_code=official, valuation_date=q.end, status=S.APPROVED).exists():
+        raise DomainError(f"period {q.label} has no approved {official} run; approve one before closing",
+                          field="label", code="no_approved_run")
+    return period_mark_closed(label=q.label, actor=actor)
+
+
+def ensure_roles() -> None:
+    """The groups the run workflow checks (the demo users command may create them too)."""
+    from django.contrib.auth.models import Group
+
+    for name in (ACTUARY, APPROVER, "clerk", "auditor"):
+        try:
+            Group.objects.get_or_create(name=name)
+        except IntegrityError:  # created concurrently
+            pass
+
+
+__all__ = [name for name in dir() if name.startswith(("run_", "regime_", "period_", "segment_"))] + ["ensure_roles"]
