@@ -104,8 +104,9 @@ class Triangle:
                               "value": vals.astype(np.float64).to_numpy()})
         dup = keyed.duplicated(["origin", "age"])
         if dup.any():
-            row = keyed[dup].iloc[0]
-            raise TriangleError(f"origin {row['origin']} age {row['age']} appears twice", field=value)
+            k = int(np.argmax(dup.to_numpy()))
+            raise TriangleError(f"origin {keyed['origin'].iloc[k]} age {keyed['age'].iloc[k]} appears twice",
+                                field=value)
         wide = keyed.pivot(index="origin", columns="age", values="value").sort_index().sort_index(axis=1)
         return cls.from_array(wide.to_numpy(), origins=wide.index, ages=wide.columns.to_numpy(),
                               measure=measure, allow_negative=allow_negative,
