@@ -91,6 +91,7 @@ def test_duplicate_cells_and_non_numeric_values_are_refused():
     df = long_frame([[1, 2], [3]])
     with pytest.raises(TriangleError, match="origin 2021 age 12 appears twice"):
         Triangle.from_long(pd.concat([df, df.iloc[:1]]))
+    df["value"] = df["value"].astype(object)
     df.loc[0, "value"] = "abc"
     with pytest.raises(TriangleError, match="origin 2021 age 12: value 'abc' is not a number"):
         Triangle.from_long(df)
