@@ -49,20 +49,26 @@ class ClaimTransactionInline(ReadOnlyLedgerMixin, admin.TabularInline):
     verbose_name_plural = "claim ledger (running totals after each row)"
 
     def get_queryset(self, request):
-        rows = super().get_queryset(request).select_related("reverses", "recorded_by", "reversed_by")
+        rows = super().get_queryset(request).select_related("claim__policy", "reverses", "recorded_by", "reversed_by")
         return selectors.claim_transactions_with_balances(rows)
+
+    @staticmethod
+    def _money(row, name: str) -> str:
+        # Window sums come back unscaled on some databases: show them in the currency's unit.
+        value = getattr(row, name, None)
+        return "—" if value is None else f"{money_round(value, row.claim.policy.currency):,}"
 
     @admin.display(description="outstanding")
     def running_outstanding(self, row):
-        return getattr(row, "running_outstanding", None)
+        return self._money(row, "running_outstanding")
 
     @admin.display(description="paid")
     def running_paid(self, row):
-        return getattr(row, "running_paid", None)
+        return self._money(row, "running_paid")
 
     @admin.display(description="incurred")
     def running_incurred(self, row):
-        return getattr(row, "running_incurred", None)
+        return self._money(row, "running_incurred")
 
     @admin.display(description="")
     def reverse_link(self, row):
