@@ -103,7 +103,20 @@ def regime_parameters_check(parameters: dict) -> dict:
     return parameters
 
 
+def regimes_ensure_seeded() -> None:
+    """Create version 1 of the starting regimes if they are missing (the data migration seeds
+    them; a flushed database — transactional tests, a bare install — gets them back here)."""
+    from importlib import import_module
+
+    seed = import_module("reserving.migrations.0002_seed_regimes")  # the one copy of the seed
+    for code, spec in seed.REGIMES.items():
+        if not Regime.objects.filter(code=code).exists():
+            Regime.objects.get_or_create(code=code, version=1, defaults=spec)
+
+
 def regime_effective(*, code: str, valuation_date: date) -> Regime:
+    if not Regime.objects.filter(code=code).exists():
+        regimes_ensure_seeded()
     regime = (Regime.objects.filter(code=code, effective_from__lte=valuation_date)
               .order_by("-effective_from", "-version").first())
     if regime is None:

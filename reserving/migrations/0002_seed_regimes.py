@@ -1,5 +1,6 @@
 """Seed the two starting regimes, "ru" and "ru-51n", version 1. Parameters are frozen here as
-literals (a migration must not change when the code does); edit later versions in the admin."""
+literals (a migration must not change when the code does); edit later versions in the admin.
+reserving.services.regimes_ensure_seeded reuses REGIMES to restore them in a flushed database."""
 from django.db import migrations
 
 COMMON = {
@@ -19,27 +20,32 @@ COMMON = {
 }
 
 RU = dict(COMMON, fallback="elr", ulae_method="eiopa", ulae_r=0.03, ulae_a=0.5)
-RU_51N = dict(COMMON, fallback="premium_share", fallback_premium_share=0.10,
-              fallback_quarters=4, ulae_method="share_of_rbns", ulae_share_of_rbns=0.03)
+RU_51N = dict(COMMON, fallback="premium_share", fallback_premium_share=0.10, fallback_quarters=4,
+              ulae_method="share_of_rbns", ulae_share_of_rbns=0.03)
 
-
-def seed(apps, schema_editor):
-    Regime = apps.get_model("reserving", "Regime")
-    Regime.objects.get_or_create(code="ru", version=1, defaults={
+REGIMES = {
+    "ru": {
         "effective_from": "2000-01-01", "name": "Russian statutory (current): ULAE = R·(IBNR + a·RBNS)",
         "parameters": RU,
         "description": "UPR pro rata on base premium (gross − commission), whole gross unearned before inception; "
                        "RBNS; IBNR chain ladder on the incurred quarterly triangle, expected-loss-ratio fallback "
-                       "below 8 origin quarters; ULAE by the EIOPA simplification."})
-    Regime.objects.get_or_create(code="ru-51n", version=1, defaults={
+                       "below 8 origin quarters; ULAE by the EIOPA simplification."},
+    "ru-51n": {
         "effective_from": "2000-01-01", "name": "Russian 51н: ULAE 3% of RBNS (reported with RBNS as РЗУ)",
         "parameters": RU_51N,
         "description": "As ru, but ULAE = 3% of RBNS and the IBNR fallback is 10% of the base premium of the "
-                       "last four quarters."})
+                       "last four quarters."},
+}
+
+
+def seed(apps, schema_editor):
+    Regime = apps.get_model("reserving", "Regime")
+    for code, spec in REGIMES.items():
+        Regime.objects.get_or_create(code=code, version=1, defaults=spec)
 
 
 def unseed(apps, schema_editor):
-    apps.get_model("reserving", "Regime").objects.filter(code__in=["ru", "ru-51n"], version=1, runs__isnull=True).delete()
+    apps.get_model("reserving", "Regime").objects.filter(code__in=list(REGIMES), version=1, runs__isnull=True).delete()
 
 
 class Migration(migrations.Migration):
