@@ -8,6 +8,7 @@ from .errors import (DevelopmentError, EngineError, ExposureError, ParameterErro
 from .triangle import Triangle
 from .development import Development, DevelopmentConstant
 from .tails import TailConstant, TailCurve
+from .bootstrap import BootstrapODP
 from .methods import (Benktander, BornhuetterFerguson, CapeCod, ChainLadder, ExpectedLossRatio,
                       MackChainLadder)
 
@@ -17,4 +18,5 @@ __all__ = [
     "Development", "DevelopmentConstant",
     "TailConstant", "TailCurve",
     "ChainLadder", "MackChainLadder", "BornhuetterFerguson", "Benktander", "CapeCod", "ExpectedLossRatio",
+    "BootstrapODP",
 ]
