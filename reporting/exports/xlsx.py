@@ -3,6 +3,7 @@ zip entries; the regulator's working papers must be byte-identical for the same 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import date, datetime
 
@@ -36,6 +37,12 @@ def zip_normalized(data: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             payload = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                # openpyxl stamps "modified" with the wall clock on save: pin it to "created".
+                created = re.search(rb"<dcterms:created[^>]*>([^<]*)</dcterms:created>", payload)
+                if created:
+                    payload = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                                     rb"\g<1>" + created.group(1) + rb"\g<2>", payload)
             fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o600 << 16
