@@ -44,9 +44,11 @@ def is_feb29(days) -> np.ndarray:
 def iso_dates(days) -> np.ndarray:
     """YYYY-MM-DD strings; negative sentinel values (none) become ''."""
     days = np.asarray(days, dtype="int64")
-    out = as_datetime64(np.where(days < -100_000, 0, days)).astype(str).astype(object)
-    out[days < -100_000] = ""
-    return out
+    # a book spans a few thousand distinct days: format each once
+    unique, inverse = np.unique(days, return_inverse=True)
+    text = as_datetime64(np.where(unique < -100_000, 0, unique)).astype(str).astype(object)
+    text[unique < -100_000] = ""
+    return text[inverse]
 
 
 NONE_DAY = -(10**9)  # "no date" in an int64 date column

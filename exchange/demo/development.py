@@ -30,9 +30,10 @@ def _complete_years(book: DemoBook) -> np.ndarray:
 
 
 def development(book: DemoBook, *, segment: str | None = "individual_occurrence") -> pd.DataFrame:
-    """lag | paid_pct | incurred_pct (of incurred at lag 10, summed over the book's full accident
-    years), one currency at a time would be purer but percentages are unit-free per claim set;
-    amounts are converted to a common scale by dividing by each claim's severity reference."""
+    """lag | paid_pct | incurred_pct: cumulative at each year end after the accident year, as %
+    of incurred at lag 10, summed over the book's full accident years. Each claim's amounts are
+    divided by its severity reference (RUB 1m, a share of the year's diyeh) so that RUB and IRR
+    claims add up on one scale."""
     claims, ledger = book.claims, book.claim_ledger
     years = _complete_years(book)
     ay = year_of(claims["occurrence"].to_numpy())

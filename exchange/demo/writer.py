@@ -37,11 +37,13 @@ def money_text(minor, currency) -> np.ndarray:
     """Amounts in minor units as decimal strings: RUB with two decimals, IRR whole rials.
     Negative values (none) stay for the caller to blank."""
     minor = np.asarray(minor, dtype=np.int64)
-    whole_units = np.abs(minor) // np.where(np.asarray(currency) == 0, 100, 1)
-    sign = np.where(minor < 0, "-", "").astype(object)
-    whole = whole_units.astype(str).astype(object)
-    cents = _TWO_DIGITS[np.abs(minor) % 100]
-    return np.where(np.asarray(currency) == 0, sign + whole + "." + cents, sign + whole)
+    kopecks = np.asarray(currency) == 0
+    size = np.abs(minor)
+    out = np.where(kopecks, size // 100, size).astype(str).astype(object)
+    out[kopecks] = out[kopecks] + "." + _TWO_DIGITS[size[kopecks] % 100]
+    negative = minor < 0
+    out[negative] = "-" + out[negative]
+    return out
 
 
 def _optional_money(minor, currency) -> np.ndarray:
