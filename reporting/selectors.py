@@ -196,6 +196,87 @@ def percentile_of(percentiles: dict[float, float], amount: float) -> float | Non
     return float(np.interp(amount, vs, ps))
 
 
+def claims_paid_between(*, currency: str, after: date, until: date, cut_off) -> Decimal:
+    """Paid (payments − recoveries) of one currency with accounting dates in (after, until]."""
+    from django.db.models import Q, Sum
+
+    from claims.models import ClaimTransaction
+
+    rows = ClaimTransaction.objects.filter(
+        claim__policy__currency=currency, accounting_date__gt=after, accounting_date__lte=until, recorded_at__lte=cut_off,
+    ).aggregate(paid=Sum("amount", filter=Q(effect_kind="payment")), recovered=Sum("amount", filter=Q(effect_kind="recovery")))
+    return (rows["paid"] or Decimal("0")) - (rows["recovered"] or Decimal("0"))
+
+
+def _months_before(day: date, months: int) -> date:
+    idx = day.year * 12 + day.month - 1 - months
+    y, m = divmod(idx, 12)
+    import calendar
+
+    return date(y, m + 1, calendar.monthrange(y, m + 1)[1])
+
+
 def solvency_views() -> dict:
-    """Filled in by the solvency work below; kept importable for the dashboards."""
-    return {}
+    """Per currency: the three solvency views per quarter with an approved run and a capital
+    entry — Russian margin (3743-У), Solvency II premium & reserve risk (segment 5), Iran
+    bylaw 69 — as chart series and a table."""
+    from reserving.engine.solvency import (premium_reserve_risk, solvency_level_ir, solvency_margin_ru,
+                                           solvency_ratio_ir)
+    from reserving.selectors import Scope, written_base_premium
+
+    runs = latest_approved_by_quarter()
+    out: dict[str, dict] = {}
+    currencies = sorted(set(currencies_in_runs()) | set(CapitalEntry.objects.values_list("currency", flat=True)))
+    for currency in currencies:
+        entries = capital_entries(currency=currency)
+        periods, ru_ratio, sii_ratio, ir_ratio, rows = [], [], [], [], []
+        for run in runs:
+            label = Quarter.of(run.valuation_date).label
+            entry = entries.get(label)
+            results = list(run.segment_results.filter(currency=currency))
+            if entry is None or not results:
+                continue
+            scope = Scope(valuation_date=run.valuation_date, cut_off=run.cut_off, currency=currency)
+            since = _months_before(run.valuation_date, 12)
+            premiums = entry.premiums_12m
+            if premiums is None:
+                premiums = sum(written_base_premium(scope=scope, since=since, premium_base="gross").values(), Decimal("0"))
+            claims = entry.claims_36m
+            if claims is None:
+                claims = claims_paid_between(currency=currency, after=_months_before(run.valuation_date, 36),
+                                             until=run.valuation_date, cut_off=run.cut_off)
+            margin = solvency_margin_ru(premiums_12m=premiums, claims_36m=claims, retention=entry.retention_k,
+                                        minimum_capital=entry.minimum_capital)
+            ratio_ru = float(entry.own_funds) / margin.margin if margin.margin else None
+            upr = sum(float(r.upr) for r in results)
+            reserves = sum(float(r.rbns + r.ibnr + r.ulae) for r in results)
+            risk = premium_reserve_risk(volume_premium=max(float(premiums), upr), volume_reserve=reserves)
+            ratio_sii = float(entry.own_funds) / risk.scr if risk.scr else None
+            ratio_ir = level = None
+            if entry.required_capital_iran:
+                ratio_ir = solvency_ratio_ir(available_capital=entry.own_funds, required_capital=entry.required_capital_iran)
+                level = int(solvency_level_ir(ratio_ir))
+            periods.append(label)
+            ru_ratio.append(ratio_ru)
+            sii_ratio.append(ratio_sii)
+            ir_ratio.append(None if ratio_ir is None else ratio_ir / 100.0)
+            rows.append([label, f"{entry.own_funds:,.0f}", f"{float(premiums):,.0f}", f"{float(claims):,.0f}",
+                         f"{margin.margin:,.0f}", "" if ratio_ru is None else f"{ratio_ru:.2f}",
+                         f"{risk.sigma:.3%}", f"{risk.scr:,.0f}", "" if ratio_sii is None else f"{ratio_sii:.2f}",
+                         "" if ratio_ir is None else f"{ratio_ir:.0f}% (level {level})"])
+        ratios = {"Russian margin (3743-У)": ru_ratio, "Solvency II premium & reserve risk": sii_ratio}
+        if any(x is not None for x in ir_ratio):
+            ratios["Iran bylaw 69 (ratio ÷ 100%)"] = ir_ratio
+        out[currency] = {
+            "periods": periods,
+            "ratios": ratios,
+            "tables": [{
+                "title": f"Solvency, {currency}",
+                "note": "Margin = max(16% × premiums 12m, 23% × claims 36m ÷ 3) × k (k ≥ 0.5), floored at the minimum capital; "
+                        "SCR = 3σ(Vp+Vr) with σ_prem 14%, σ_res 11% (segment 5); Iran levels 1–5 at ≥100/70/50/10/<10%.",
+                "headers": ["quarter", "own funds", "premiums 12m", "claims 36m", "RU margin", "RU ratio",
+                            "SII σ", "SII SCR", "SII ratio", "Iran bylaw 69"],
+                "rows": rows,
+            }],
+        }
+    return out

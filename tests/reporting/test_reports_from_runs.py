@@ -116,3 +116,38 @@ def test_api_download_of_an_export(runs, client, people):
     assert response.content == report_export(run=run, fmt="summary-csv", actor=None).content
     client.logout()
     assert client.get(f"/api/v1/reports/{run.pk}/summary-csv/").status_code in (401, 403)
+
+
+def test_solvency_views_use_capital_entries_and_the_book(runs, people, client):
+    from reporting import selectors
+    from reporting.models import CapitalEntry
+    from reporting.services import capital_entry_save
+
+    _, run = runs
+    capital_entry_save(period="2024Q4", currency="RUB", actor=people["approver"], own_funds=Decimal("64000000"),
+                       minimum_capital=Decimal("0"), premiums_12m=Decimal("500000000"), claims_36m=Decimal("900000000"),
+                       retention_k=Decimal("0.8"), required_capital_iran=Decimal("32000000"))
+    assert CapitalEntry.objects.count() == 1
+    view = selectors.solvency_views()["RUB"]
+    assert view["periods"] == ["2024Q4"]
+    # domain.md §4: premiums 500m, claims 900m, k 0.8 → margin 64m; own funds 64m → ratio 1.0
+    assert view["ratios"]["Russian margin (3743-У)"] == [pytest.approx(1.0)]
+    assert view["tables"][0]["rows"][0][4] == "64,000,000"
+    assert view["ratios"]["Iran bylaw 69 (ratio ÷ 100%)"] == [pytest.approx(2.0)]
+    assert "level 1" in view["tables"][0]["rows"][0][-1]
+    client.force_login(people["approver"])
+    assert "64,000,000" in client.get(reverse("reporting:solvency")).content.decode()
+
+
+def test_solvency_premiums_and_claims_default_to_the_book(runs, people):
+    from reporting import selectors
+    from reporting.services import capital_entry_save
+
+    _, run = runs
+    capital_entry_save(period="2024Q4", currency="RUB", actor=people["approver"], own_funds=Decimal("1000000"),
+                       minimum_capital=Decimal("0"), premiums_12m=None, claims_36m=None, retention_k=Decimal("1"),
+                       required_capital_iran=None)
+    row = selectors.solvency_views()["RUB"]["tables"][0]["rows"][0]
+    paid = selectors.claims_paid_between(currency="RUB", after=date(2021, 12, 31), until=V, cut_off=run.cut_off)
+    assert row[3] == f"{float(paid):,.0f}" and paid > 0
+    assert float(row[2].replace(",", "")) > 0
