@@ -1,0 +1,95 @@
+"""One IBNR estimate by a named method, as plain numbers — the shape of the `ibnr` command's
+JSON (design.md §5) — so that the command, services and notebooks share one dispatch.
+
+Pure: a Triangle (and premium) in, a dict of floats out. `ibnr` = ultimate − latest, as
+chainladder defines it; `mack_se` is None unless the method is Mack; for the bootstrap the
+origins carry the chain-ladder point estimate and `distribution` the simulated total reserve.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .bootstrap import BootstrapODP
+from .errors import ParameterError
+from .methods import (BornhuetterFerguson, CapeCod, ChainLadder, ExpectedLossRatio, MackChainLadder)
+from .tails import TailConstant
+from .triangle import Triangle
+
+METHODS = ("chainladder", "mack", "bf", "capecod", "elr", "bootstrap")
+_NEEDS_APRIORI = ("bf", "elr")
+_NEEDS_PREMIUM = ("bf", "capecod", "elr")
+
+
+def ibnr_estimate(triangle: Triangle, *, method: str, premium=None, tail: float | None = None,
+                  apriori: float | None = None, n_sims: int = 1000, random_state: int | None = 0) -> dict:
+    if method not in METHODS:
+        raise ParameterError(f"unknown method {method!r}; known: {', '.join(METHODS)}", field="method")
+    if method in _NEEDS_APRIORI and apriori is None:
+        raise ParameterError(f"method {method} needs an a priori loss ratio (--apriori)", field="apriori")
+    if method in _NEEDS_PREMIUM and premium is None:
+        raise ParameterError(f"method {method} needs premium by origin (--premium)", field="premium")
+    tail_model = TailConstant(1.0 if tail is None else tail)
+    distribution = None
+    mack_se = total_mack_se = None
+    if method == "bootstrap":
+        if tail not in (None, 1.0):
+            raise ParameterError("the bootstrap simulates the triangle's own development; it takes no tail",
+                                 field="tail")
+        boot = BootstrapODP(n_sims=n_sims, random_state=random_state).fit(triangle)
+        model = ChainLadder().fit(triangle)
+        total = boot.distribution_.loc["total"]
+        distribution = {"mean": float(total["mean"]), "p75": float(total["p75"]), "p95": float(total["p95"]),
+                        "p99.5": float(total["p99.5"])}
+    elif method == "chainladder":
+        model = ChainLadder(tail=tail_model).fit(triangle)
+    elif method == "mack":
+        model = MackChainLadder(tail=tail_model).fit(triangle)
+        mack_se, total_mack_se = model.mack_se_, model.total_mack_se_
+    elif method == "bf":
+        model = BornhuetterFerguson(apriori=apriori, tail=tail_model).fit(triangle, exposure=premium)
+    elif method == "elr":
+        model = ExpectedLossRatio(apriori=apriori, tail=tail_model).fit(triangle, exposure=premium)
+    else:
+        model = CapeCod(tail=tail_model).fit(triangle, exposure=premium)
+
+    origins = []
+    for origin in triangle.origins:
+        origins.append({
+            "origin": str(origin),
+            "latest": float(model.latest_.loc[origin]),
+            "cdf": float(model.origin_cdf_.loc[origin]),
+            "ultimate": float(model.ultimate_.loc[origin]),
+            "ibnr": float(model.ibnr_.loc[origin]),
+            "mack_se": None if mack_se is None else float(mack_se.loc[origin]),
+        })
+    latest, ultimate = float(model.latest_.sum()), float(model.ultimate_.sum())
+    result = {
+        "method": method,
+        "ldf": [{"age": int(age), "ldf": float(f)} for age, f in model.ldf_.items()],
+        "tail": float(model.tail_),
+        "origins": origins,
+        "total": {"origin": "total", "latest": latest, "cdf": ultimate / latest if latest else None,
+                  "ultimate": ultimate, "ibnr": float(model.ibnr_.sum()), "mack_se": total_mack_se},
+    }
+    if method == "capecod":
+        result["apriori"] = float(model.apriori_.iloc[-1])
+    if distribution is not None:
+        result["distribution"] = distribution
+    return result
+
+
+def premium_by_origin(frame: pd.DataFrame) -> pd.Series:
+    """The premium file (long: origin, premium) as a Series by origin label."""
+    for col in ("origin", "premium"):
+        if col not in frame.columns:
+            raise ParameterError(f"premium file lacks column {col!r}", field="premium")
+    values = pd.to_numeric(frame["premium"], errors="coerce")
+    if values.isna().any():
+        bad = frame["origin"][values.isna()].iloc[0]
+        raise ParameterError(f"premium for origin {bad} is not a number", field="premium")
+    labels = frame["origin"].astype(str)
+    if labels.duplicated().any():
+        raise ParameterError(f"premium for origin {labels[labels.duplicated()].iloc[0]} appears twice",
+                             field="premium")
+    return pd.Series(values.to_numpy(dtype=np.float64), index=labels, name="premium")

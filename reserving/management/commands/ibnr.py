@@ -1,0 +1,65 @@
+"""`ibnr --triangle FILE [--premium FILE] --method … [--tail F] [--apriori LR] [--json]`: one IBNR
+estimate from a long CSV triangle (origin, development, value; cumulative), printed as JSON
+(design.md §5) or a table. Thin: reads the files and calls `reserving.engine.ibnr`."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from django.core.management.base import BaseCommand, CommandError
+
+from reserving.engine import EngineError, Triangle
+from reserving.engine.ibnr import METHODS, ibnr_estimate, premium_by_origin
+
+
+def _read_csv(path: str, what: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, dtype={"origin": str})
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise CommandError(f"cannot read the {what} file {path}: {exc}") from exc
+
+
+class Command(BaseCommand):
+    help = "Estimate IBNR from a cumulative triangle (long CSV: origin,development,value)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--triangle", required=True, help="long CSV: origin,development,value (cumulative)")
+        parser.add_argument("--premium", help="long CSV: origin,premium (bf, capecod, elr)")
+        parser.add_argument("--method", required=True, help=f"one of: {', '.join(METHODS)}")
+        parser.add_argument("--tail", type=float, help="tail factor (≥ 1)")
+        parser.add_argument("--apriori", type=float, help="a priori loss ratio (bf, elr)")
+        parser.add_argument("--sims", type=int, default=1000, help="bootstrap samples")
+        parser.add_argument("--seed", type=int, default=0, help="bootstrap random seed")
+        parser.add_argument("--json", action="store_true")
+
+    def handle(self, *args, **opts):
+        frame = _read_csv(opts["triangle"], "triangle")
+        try:
+            triangle = Triangle.from_long(frame, origin="origin", development="development", value="value")
+            premium = premium_by_origin(_read_csv(opts["premium"], "premium")) if opts["premium"] else None
+            result = ibnr_estimate(triangle, method=opts["method"], premium=premium, tail=opts["tail"],
+                                   apriori=opts["apriori"], n_sims=opts["sims"], random_state=opts["seed"])
+        except EngineError as exc:
+            raise CommandError(exc.message) from exc
+        if opts["json"]:
+            self.stdout.write(json.dumps(result, indent=2))
+            return
+        self.stdout.write(_table(result))
+
+
+def _table(result: dict) -> str:
+    def num(value, width=14, digits=2):
+        return f"{'':>{width}}" if value is None else f"{value:>{width},.{digits}f}"
+
+    lines = [f"method {result['method']}   tail {result['tail']:.6f}", "",
+             "age       ldf"] + [f"{row['age']:<6}{row['ldf']:>10.6f}" for row in result["ldf"]] + [""]
+    header = f"{'origin':<10}{'latest':>14}{'cdf':>10}{'ultimate':>14}{'ibnr':>14}{'mack_se':>14}"
+    lines += [header, "-" * len(header)]
+    for row in result["origins"] + [result["total"]]:
+        cdf = "" if row["cdf"] is None else f"{row['cdf']:.4f}"
+        lines.append(f"{row['origin']:<10}{num(row['latest'])}{cdf:>10}{num(row['ultimate'])}"
+                     f"{num(row['ibnr'])}{num(row['mack_se'])}")
+    if "distribution" in result:
+        d = result["distribution"]
+        lines += ["", "reserve distribution: " + "  ".join(f"{k} {d[k]:,.0f}" for k in ("mean", "p75", "p95", "p99.5"))]
+    return "\n".join(lines) + "\n"
