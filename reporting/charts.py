@@ -81,3 +81,22 @@ def solvency_ratio(periods: list[str], ratios: dict[str, list[float | None]], bu
     fig.update_layout(title=title, **LAYOUT)
     fig.update_yaxes(title="own funds / requirement")
     return fig
+
+
+def roll_forward_waterfall(steps: list[tuple[str, float]], title: str) -> go.Figure:
+    """Opening → movements → closing as a waterfall."""
+    measures = ["absolute"] + ["relative"] * (len(steps) - 2) + ["total"]
+    fig = go.Figure(go.Waterfall(x=[s for s, _ in steps], y=[v for _, v in steps], measure=measures,
+                                 connector={"line": {"color": "#999"}}))
+    fig.update_layout(title=title, **{**LAYOUT, "height": 460})
+    fig.update_yaxes(tickformat=",.0f")
+    return fig
+
+
+def actual_vs_expected(origins: list[str], expected: list[float], actual: list[float], title: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_bar(x=origins, y=expected, name="expected emergence")
+    fig.add_bar(x=origins, y=actual, name="actual emergence")
+    fig.update_layout(barmode="group", title=title, **LAYOUT)
+    fig.update_yaxes(tickformat=",.0f")
+    return fig

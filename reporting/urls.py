@@ -14,6 +14,8 @@ urlpatterns = [
     path("triangle/", admin.site.admin_view(views.triangle), name="triangle"),
     path("bootstrap/", admin.site.admin_view(views.bootstrap), name="bootstrap"),
     path("solvency/", admin.site.admin_view(views.solvency), name="solvency"),
+    path("roll-forward/", admin.site.admin_view(views.rollforward), name="rollforward"),
+    path("roll-forward/claims/", admin.site.admin_view(views.ave_claims), name="ave-claims"),
     path("exports/", admin.site.admin_view(views.exports), name="exports"),
     path("exports/<int:run_id>/<str:fmt>/", admin.site.admin_view(views.download), name="download"),
 ]

@@ -23,6 +23,7 @@ NAV = [
     ("reporting:triangle", "Triangle"),
     ("reporting:bootstrap", "Bootstrap IBNR"),
     ("reporting:solvency", "Solvency"),
+    ("reporting:rollforward", "Roll-forward & AvE"),
     ("reporting:exports", "Exports"),
 ]
 
@@ -196,3 +197,82 @@ def download(request, run_id: int, fmt: str):
     response = HttpResponse(export.content, content_type=export.content_type)
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     return response
+
+
+class RollForwardPick(forms.Form):
+    opening = forms.ModelChoiceField(queryset=ReserveRun.objects.none(), required=False, label="opening run")
+    closing = forms.ModelChoiceField(queryset=ReserveRun.objects.none(), required=False, label="closing run")
+    segment = forms.ChoiceField(choices=(), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        runs = selectors.approved_runs().order_by("-valuation_date", "-id")
+        self.fields["opening"].queryset = runs
+        self.fields["closing"].queryset = runs
+        pairs = sorted({(s, c) for s, c in selectors.RunSegmentResult.objects.filter(run__in=runs).values_list("segment", "currency")})
+        self.fields["segment"].choices = [(f"{s}|{c}", f"{s} {c}") for s, c in pairs]
+
+
+def _rollforward_context(request):
+    form = RollForwardPick(request.GET or None)
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {}) or {}
+    runs = list(form.fields["closing"].queryset[:2])
+    closing = data.get("closing") or (runs[0] if runs else None)
+    opening = data.get("opening") or (runs[1] if len(runs) > 1 else None)
+    segment = data.get("segment") or (form.fields["segment"].choices[0][0] if form.fields["segment"].choices else None)
+    return form, opening, closing, segment
+
+
+def rollforward(request):
+    from reporting.rollforward import actual_vs_expected, roll_forward
+
+    form, opening, closing, segment = _rollforward_context(request)
+    if not (opening and closing and segment) or opening.valuation_date >= closing.valuation_date:
+        return _page(request, "Roll-forward and actual vs expected", filters=form,
+                     note="Pick two approved runs, the opening one valued before the closing one.")
+    seg, cur = segment.split("|")
+    lines = roll_forward(opening=opening, closing=closing, segment=seg, currency=cur)
+    steps = [(ln.step, float(ln.amount)) for ln in lines if ln.step != "unexplained"]
+    figs = [charts.to_html(charts.roll_forward_waterfall(steps, f"Roll-forward {seg} {cur}: {opening.valuation_date} → {closing.valuation_date}"), "rollforward")]
+    tables = [{"title": f"Roll-forward, {cur}", "headers": ["step", "amount"], "rows": [[ln.step, f"{ln.amount:,.2f}"] for ln in lines]}]
+    ave = actual_vs_expected(opening=opening, closing=closing, segment=seg, currency=cur)
+    if not ave.empty:
+        for measure in ("incurred", "paid"):
+            part = ave[ave["measure"] == measure]
+            if part.empty:
+                continue
+            ordered = part.sort_values("origin")
+            figs.append(charts.to_html(charts.actual_vs_expected(list(ordered["origin"]), list(ordered["expected"]), list(ordered["actual"]),
+                                                                 f"Actual vs expected {measure} emergence by accident quarter"), f"ave-{measure}"))
+            rows = []
+            for r in part.head(10).itertuples(index=False):
+                link = reverse("reporting:ave-claims") + f"?opening={opening.pk}&closing={closing.pk}&segment={segment}&origin={r.origin}"
+                rows.append([mark_safe(f'<a href="{link}">{r.origin}</a>'), f"{r.expected:,.0f}", f"{r.actual:,.0f}", f"{r.deviation:,.0f}"])
+            tables.append({"title": f"Largest {measure} deviations (click an accident quarter for its claims)",
+                           "headers": ["accident quarter", "expected", "actual", "deviation"], "rows": rows})
+    return _page(request, "Roll-forward and actual vs expected", charts_html=figs, tables=tables, filters=form,
+                 note="IBNR emergence re-runs the new data with the opening run's selections (method, LDFs, tail, a-priori); "
+                      "what remains is the effect of changed selections.")
+
+
+def ave_claims(request):
+    from reporting.rollforward import claims_behind
+
+    form, opening, closing, segment = _rollforward_context(request)
+    origin = request.GET.get("origin", "")
+    if not (opening and closing and segment and origin):
+        return _page(request, "Claims behind a deviation", filters=form)
+    seg, cur = segment.split("|")
+    try:
+        Quarter.parse(origin)
+    except ValueError:
+        return _page(request, "Claims behind a deviation", filters=form, note=f"not an accident quarter: {origin}")
+    rows = []
+    for c in claims_behind(opening=opening, closing=closing, segment=seg, currency=cur, origin=origin):
+        url = reverse("admin:claims_claim_change", args=[c["claim_id"]])
+        rows.append([mark_safe(f'<a href="{url}">{c["claim_number"]}</a>'), c["status"], "yes" if c["litigated"] else "no",
+                     f"{c['incurred_movement']:,.2f}", f"{c['paid']:,.2f}"])
+    return _page(request, f"Claims of {origin} behind the deviation", filters=form,
+                 tables=[{"title": f"{seg} {cur}, accident quarter {origin}: largest incurred movements {opening.valuation_date} → {closing.valuation_date}",
+                          "headers": ["claim", "status", "litigated", "incurred movement", "paid in period"], "rows": rows}])

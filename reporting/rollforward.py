@@ -1,0 +1,182 @@
+"""Reserve roll-forward and actual-vs-expected between two approved runs of one segment and
+currency. Reads only: ledger sums in SQL, factors from the runs, the prior run's selections
+re-applied to the new data through the runs' own preview (nothing is saved)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from django.db.models import Q, Sum
+
+from claims.models import ClaimTransaction
+from core.money import money_round
+from core.periods import Quarter
+from reporting.selectors import decode_triangle
+from reserving.models import ReserveRun, RunSegmentResult
+
+ZERO = Decimal("0")
+
+
+@dataclass(frozen=True)
+class RollForwardLine:
+    step: str
+    amount: Decimal
+
+
+def _sum(qs, kind: str) -> Decimal:
+    return qs.aggregate(x=Sum("amount", filter=Q(effect_kind=kind)))["x"] or ZERO
+
+
+def _result(run: ReserveRun, segment: str, currency: str) -> RunSegmentResult | None:
+    return run.segment_results.filter(segment=segment, currency=currency).first()
+
+
+def prior_selection(result: RunSegmentResult | None) -> dict:
+    """The prior run's choices as an explicit selection: its method, LDFs, tail and a-priori."""
+    if result is None:
+        return {}
+    used = result.selections or {}
+    factors = result.factors or {}
+    selection = {}
+    if used.get("method") in ("chainladder", "bf", "capecod", "elr", "premium_share"):
+        selection["method"] = used["method"]
+    ldf = factors.get("ldf")
+    if isinstance(ldf, dict) and ldf:
+        selection["ldfs"] = {str(k): float(v) for k, v in ldf.items()}
+    if used.get("tail") is not None:
+        selection["tail"] = float(used["tail"])
+    if used.get("apriori") is not None:
+        selection["apriori"] = float(used["apriori"])
+    if used.get("pattern_from"):
+        selection["pattern_from"] = used["pattern_from"]
+    return selection
+
+
+def roll_forward(*, opening: ReserveRun, closing: ReserveRun, segment: str, currency: str) -> list[RollForwardLine]:
+    """Opening RBNS + IBNR → payments → newly reported → case development on earlier claims →
+    late postings to earlier periods → IBNR emergence → selection changes → closing. The lines
+    add up to the closing reserve; `unexplained` shows any residual (zero when the ledger rules hold)."""
+    from reserving.services import run_selection_preview
+
+    if opening.valuation_date >= closing.valuation_date:
+        raise ValueError("the opening run must be valued before the closing run")
+    v0, v1 = opening.valuation_date, closing.valuation_date
+    a, b = _result(opening, segment, currency), _result(closing, segment, currency)
+    rbns0, ibnr0 = (a.rbns, a.ibnr) if a else (ZERO, ZERO)
+    rbns1, ibnr1 = (b.rbns, b.ibnr) if b else (ZERO, ZERO)
+
+    rows = ClaimTransaction.objects.filter(claim__policy__segment=segment, claim__policy__currency=currency,
+                                           recorded_at__lte=closing.cut_off)
+    in_period = rows.filter(accounting_date__gt=v0, accounting_date__lte=v1)
+    old = in_period.filter(claim__report_date__lte=v0)
+    new = in_period.filter(claim__report_date__gt=v0)
+    late = rows.filter(accounting_date__lte=v0, recorded_at__gt=opening.cut_off)
+
+    payments = _sum(in_period, "payment")
+    newly_reported = _sum(new, "reserve")
+    case_development = _sum(old, "reserve")
+    late_postings = _sum(late, "reserve") - _sum(late, "payment")
+
+    if b is not None and a is not None:
+        rerun = run_selection_preview(run=closing, segment=segment, currency=currency, selection=prior_selection(a))
+        ibnr_prior_selection = Decimal(rerun["ibnr"])
+    else:
+        ibnr_prior_selection = ibnr1
+    emergence = ibnr_prior_selection - ibnr0
+    selection_changes = ibnr1 - ibnr_prior_selection
+
+    lines = [
+        RollForwardLine("opening reserve (RBNS + IBNR)", rbns0 + ibnr0),
+        RollForwardLine("payments in the period", -payments),
+        RollForwardLine("newly reported claims", newly_reported),
+        RollForwardLine("case development on earlier claims", case_development),
+        RollForwardLine("late postings to earlier periods", late_postings),
+        RollForwardLine("IBNR emergence (prior selections on the new data)", emergence),
+        RollForwardLine("selection changes", selection_changes),
+    ]
+    explained = sum((line.amount for line in lines), ZERO)
+    closing_total = rbns1 + ibnr1
+    lines.append(RollForwardLine("unexplained", money_round(closing_total - explained, currency)))
+    lines.append(RollForwardLine("closing reserve (RBNS + IBNR)", closing_total))
+    return lines
+
+
+def _paid_ldfs(paid: pd.DataFrame) -> dict[int, float]:
+    """Volume-weighted paid link ratios of a stored triangle (the prior run's paid pattern)."""
+    from reserving.engine import Development, Triangle
+
+    if paid.empty or paid.shape[1] < 2:
+        return {}
+    tri = Triangle.from_array(paid.to_numpy(), origins=list(paid.index), ages=list(paid.columns), measure="paid",
+                              allow_negative=True, allow_decrease=True, origin_months=3)
+    try:
+        dev = Development(average="volume").fit(tri)
+    except Exception:  # noqa: BLE001 - a degenerate pattern gives no expectation, not an error page
+        return {}
+    return {int(k): float(v) for k, v in dev.ldf_.items()}
+
+
+def actual_vs_expected(*, opening: ReserveRun, closing: ReserveRun, segment: str, currency: str) -> pd.DataFrame:
+    """Per accident quarter known at the opening run: actual paid and incurred emergence over the
+    period against the emergence the opening run's development patterns expected."""
+    a, b = _result(opening, segment, currency), _result(closing, segment, currency)
+    if a is None or b is None:
+        return pd.DataFrame()
+    steps = Quarter.of(closing.valuation_date) - Quarter.of(opening.valuation_date)
+    out = []
+    inc_ldf = {int(k): float(v) for k, v in ((a.factors or {}).get("ldf") or {}).items()}
+    tris_a = {k: decode_triangle((a.triangles or {}).get(k)) for k in ("paid", "incurred")}
+    tris_b = {k: decode_triangle((b.triangles or {}).get(k)) for k in ("paid", "incurred")}
+    paid_ldf = _paid_ldfs(tris_a["paid"])
+    for measure, ldf in (("paid", paid_ldf), ("incurred", inc_ldf)):
+        ta, tb = tris_a[measure], tris_b[measure]
+        if ta.empty or tb.empty:
+            continue
+        for origin in ta.index:
+            row_a = ta.loc[origin].dropna()
+            if row_a.empty or origin not in tb.index:
+                continue
+            age0 = int(row_a.index[-1])
+            latest0 = float(row_a.iloc[-1])
+            row_b = tb.loc[origin].dropna()
+            latest1 = float(row_b.iloc[-1]) if not row_b.empty else latest0
+            factor = 1.0
+            for k in range(steps):
+                factor *= ldf.get(age0 + 3 * k, 1.0)
+            expected = latest0 * (factor - 1.0)
+            out.append({"measure": measure, "origin": str(origin), "age_at_opening": age0,
+                        "expected": round(expected, 2), "actual": round(latest1 - latest0, 2),
+                        "deviation": round(latest1 - latest0 - expected, 2)})
+    frame = pd.DataFrame(out)
+    if not frame.empty:
+        frame["abs_deviation"] = frame["deviation"].abs()
+        frame = frame.sort_values(["measure", "abs_deviation"], ascending=[True, False]).drop(columns="abs_deviation")
+    return frame
+
+
+def claims_behind(*, opening: ReserveRun, closing: ReserveRun, segment: str, currency: str, origin: str, limit: int = 15) -> list[dict]:
+    """The claims of one accident quarter with the largest incurred movement over the period."""
+    q = Quarter.parse(origin)
+    qs = (ClaimTransaction.objects
+          .filter(claim__policy__segment=segment, claim__policy__currency=currency,
+                  claim__occurrence_date__gte=q.start, claim__occurrence_date__lte=q.end,
+                  accounting_date__gt=opening.valuation_date, accounting_date__lte=closing.valuation_date,
+                  recorded_at__lte=closing.cut_off)
+          .values("claim_id", "claim__claim_number", "claim__status", "claim__litigated")
+          .annotate(reserve=Sum("amount", filter=Q(effect_kind="reserve")),
+                    paid=Sum("amount", filter=Q(effect_kind="payment")),
+                    recovered=Sum("amount", filter=Q(effect_kind="recovery"))))
+    rows = []
+    for r in qs:
+        # incurred movement = paid movement + outstanding movement = reserve changes − recoveries
+        movement = (r["reserve"] or ZERO) - (r["recovered"] or ZERO)
+        rows.append({"claim_id": r["claim_id"], "claim_number": r["claim__claim_number"], "status": r["claim__status"],
+                     "litigated": r["claim__litigated"], "incurred_movement": movement, "paid": (r["paid"] or ZERO) - (r["recovered"] or ZERO)})
+    rows.sort(key=lambda x: abs(x["incurred_movement"]), reverse=True)
+    return rows[:limit]
+
+
+def deviations_to_array(frame: pd.DataFrame) -> np.ndarray:
+    return frame["deviation"].to_numpy() if not frame.empty else np.array([])
