@@ -23,7 +23,7 @@ _HOURS = np.array([f"{i:02d}" for i in range(24)], dtype=object)
 POLICY_COLUMNS = (
     "policy_number", "insured_name", "profession", "risk_group", "segment", "basis", "retro_date", "currency",
     "inception_date", "expiry_date", "issue_date", "limit_per_claim", "aggregate_limit", "deductible_amount",
-    "deductible_percent", "gross_premium", "commission", "insured_kind", "tariff_version",
+    "deductible_percent", "gross_premium", "commission", "recorded_at", "insured_kind", "tariff_version",
 )
 PREMIUM_COLUMNS = ("transaction_id", "policy_number", "kind", "accounting_date", "effective_date", "gross_premium",
                    "commission", "recorded_at", "reverses")
@@ -100,6 +100,8 @@ def write_book(book: DemoBook, directory, *, truth: bool = False) -> dict[str, i
         np.where(ded_pct >= 0, ded_pct.astype(str), "").astype(object),
         money_text(pol["gross_premium"].to_numpy(), cur),
         money_text(pol["commission"].to_numpy(), cur),
+        # the original premium is recorded on its issue day
+        recorded_at_text(pol["issue"].to_numpy() * 86400 + 9 * 3600 + (np.arange(len(pol)) * 7919) % (9 * 3600)),
         np.array(["person", "organisation"], dtype=object)[seg],
         np.full(len(pol), P.TARIFF_VERSION, dtype=object),
     ])

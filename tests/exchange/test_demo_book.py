@@ -125,10 +125,11 @@ def test_dates_are_iso_and_recorded_at_has_a_moscow_offset_on_or_after_the_accou
                           "premium_transactions.csv": ("accounting_date", "effective_date")}.items():
         for column in columns:
             assert files[name][column].str.fullmatch(iso).all(), (name, column)
-    for name in ("claim_transactions.csv", "premium_transactions.csv"):
+    for name, booked in (("claim_transactions.csv", "accounting_date"), ("premium_transactions.csv", "accounting_date"),
+                         ("policies.csv", "issue_date")):
         rec = files[name]["recorded_at"]
         assert rec.str.fullmatch(iso + r"T\d{2}:\d{2}:\d{2}\+03:00").all()
-        assert (rec.str[:10] >= files[name]["accounting_date"]).all()
+        assert (rec.str[:10] >= files[name][booked]).all()
         assert (rec.str[:10] <= END.isoformat()).all()
 
 
