@@ -3,7 +3,7 @@ cancellation and reversal. Each is one transaction with one audit row; premium r
 append-only."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -26,6 +26,8 @@ MASTER_FIELDS = (
     "rating_steps", "cover_in_diyeh", "diyeh_year", "diyeh_increase_endorsement",
 )
 _MONEY_FIELDS = ("limit_per_claim", "aggregate_limit", "deductible_amount")
+_COVER_FIELDS = ("basis", "inception_date", "expiry_date", "retro_date", "expenses_within_limits",
+                 "limit_per_claim", "aggregate_limit")
 
 
 def _jsonable(value):
@@ -255,6 +257,16 @@ def policy_cancel(
     policy = Policy.objects.select_for_update().get(pk=policy.pk)
     _in_force_check(policy, "cancellation")
     rules.effective_date_check(effective_date, policy.inception_date, policy.expiry_date)
+    # Cover ends the day before the cancellation takes effect; claims already booked must stay covered.
+    if effective_date == policy.inception_date and policy.claims.exists():
+        raise DomainError(f"policy {policy.policy_number} has claims; it cannot be cancelled from inception",
+                          field="effective_date")
+    shortened = {f: getattr(policy, f) for f in _COVER_FIELDS}
+    shortened["expiry_date"] = max(effective_date - timedelta(days=1), policy.inception_date)
+    try:
+        _claims_still_covered(policy, shortened)
+    except DomainError as exc:
+        raise DomainError(f"cannot cancel from {effective_date}: {exc.message}", field="effective_date") from exc
     back = rules.return_premium(
         rows=policy_premium_windows(policy), expiry_date=policy.expiry_date, effective_date=effective_date,
         currency=policy.currency, method=method, return_gross=return_gross,

@@ -185,3 +185,12 @@ def test_premium_reversal_in_closed_period_is_refused():
     with pytest.raises(PeriodClosed):
         services.premium_transaction_reverse(transaction=original, accounting_date=date(2024, 3, 31))
     assert not PremiumTransaction.objects.filter(kind="reversal").exists()
+
+
+def test_cancellation_before_a_booked_claim_occurred_is_refused():
+    policy = PolicyFactory()
+    ClaimFactory(policy=policy, occurrence_date=date(2024, 8, 1), report_date=date(2024, 8, 2))
+    with pytest.raises(DomainError) as exc:
+        services.policy_cancel(policy=policy, effective_date=date(2024, 8, 1), accounting_date=date(2024, 8, 5))
+    assert exc.value.field == "effective_date" and "no longer be covered" in exc.value.message
+    services.policy_cancel(policy=policy, effective_date=date(2024, 8, 2), accounting_date=date(2024, 8, 5))
