@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
@@ -211,3 +212,34 @@ def test_claim_history_is_shown_and_cannot_be_reverted(client, staff, claim):
     version = claim.history.first()
     url = reverse("admin:claims_claim_simple_history", args=[claim.pk, version.history_id])
     assert client.post(url, {}).status_code == 403
+
+
+@pytest.mark.parametrize("name", ["reserve", "payment", "recovery", "settle", "close"])
+def test_every_posting_page_renders_its_form_with_the_claim_figures(client, staff, claim, name):
+    response = client.get(reverse(f"admin:claims_claim_{name}", args=[claim.pk]))
+    assert response.status_code == 200
+    assert 'name="accounting_date"' in page(response)
+    assert "100,000.00 RUB" in page(response)  # outstanding indemnity shown while posting
+
+
+def test_report_page_renders_for_a_new_claim(client, staff):
+    response = client.get(reverse("admin:claims_claim_add"))
+    assert response.status_code == 200
+    assert 'name="policy_number"' in page(response) and 'name="initial_indemnity_reserve"' in page(response)
+
+
+def test_demo_clerk_posts_and_demo_auditor_only_looks(client, claim):
+    from core.roles import demo_users_ensure
+
+    demo_users_ensure()
+    User = get_user_model()
+    client.force_login(User.objects.get(username="clerk"))
+    ok = client.post(reverse("admin:claims_claim_payment", args=[claim.pk]), {
+        "cost_type": "indemnity", "amount": "100.00", "accounting_date": claim.report_date.isoformat()})
+    assert ok.status_code == 302
+    client.force_login(User.objects.get(username="auditor"))
+    assert client.get(change_url(claim)).status_code == 200
+    refused = client.post(reverse("admin:claims_claim_payment", args=[claim.pk]), {
+        "cost_type": "indemnity", "amount": "100.00", "accounting_date": claim.report_date.isoformat()})
+    assert refused.status_code == 403
+    assert claim.transactions.filter(kind="payment").count() == 1

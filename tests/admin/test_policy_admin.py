@@ -170,3 +170,17 @@ def test_auditor_ledger_lists_filter_by_kind(client, staff):
     assert client.get(reverse("admin:claims_claimtransaction_changelist")).status_code == 200
     assert client.get(reverse("admin:policies_insured_changelist"), {"q": policy.insured.name}).status_code == 200
     assert PremiumTransaction.objects.count() == 2
+
+
+@pytest.mark.parametrize("name", ["edit", "endorse", "cancel"])
+def test_policy_operation_pages_render(client, staff, name):
+    policy = PolicyFactory(policy_number="P-PAGES")
+    response = client.get(reverse(f"admin:policies_policy_{name}", args=[policy.pk]))
+    assert response.status_code == 200
+    assert "<form" in page(response) and "P-PAGES" in page(response)
+
+
+def test_issue_page_renders(client, staff):
+    response = client.get(reverse("admin:policies_policy_add"))
+    assert response.status_code == 200
+    assert 'name="insured_name"' in page(response) and 'name="gross_premium"' in page(response)
