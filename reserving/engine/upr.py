@@ -100,6 +100,9 @@ def _days(col: pd.Series, name: str, *, allow_missing: bool = False) -> np.ndarr
             col = pd.to_datetime(col)
         except (TypeError, ValueError) as exc:
             raise UPRInputError(f"column {name}: not dates ({exc})", field=name) from exc
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        # A timestamp with a zone counts by its wall-clock date in that zone.
+        col = col.dt.tz_localize(None)
     missing = col.isna().to_numpy()
     if missing.any() and not allow_missing:
         first = col.index[np.flatnonzero(missing)[0]]
@@ -360,6 +363,8 @@ def _upr(book: _Book, v: np.int64, method: str, base: str, pre_inception_gross: 
     else:
         out = book.window_gross.copy()
         cap = book.gross.copy()
+    if len(out) == 0:
+        return out
     out *= _unearned_fraction(book, v, method)
     # Index arrays, not boolean masks: the rows concerned are few and masks cost a full pass each.
     if pre_inception_gross:

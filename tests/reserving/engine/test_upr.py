@@ -228,3 +228,16 @@ def test_cancellation_booked_in_arrears_takes_back_premium_earned_before():
     assert earned_premium(tx, "2024-10-01", "2024-12-31").sum() == pytest.approx(108_000 * 92 / 365)
     assert earned_premium(tx, "2025-01-01", "2025-03-31").sum() == pytest.approx(-108_000 * 31 / 365)
     assert upr(tx, "2025-03-31").sum() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_empty_book_has_no_upr():
+    empty = book(ORIGINAL).iloc[:0]
+    for method in ("pro_rata", "1/24", "1/8"):
+        assert upr(empty, "2024-12-31", method=method).empty
+    assert earned_premium(empty, "2024-10-01", "2024-12-31").empty
+
+
+def test_dates_with_a_zone_count_by_their_local_date():
+    tx = book(ORIGINAL)
+    tx["effective_date"] = tx["effective_date"].dt.tz_localize("Europe/Moscow")
+    assert upr(tx, "2024-12-31").sum() == pytest.approx(108_000 * 273 / 365)
