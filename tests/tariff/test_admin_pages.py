@@ -12,7 +12,7 @@ from tariff.engine import QuoteRequest
 from tariff.models import DiyehAmount
 from tariff.services import policy_issue_from_quote
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seed_tariff")]
 
 QUOTE = {"profession": "midwife", "setting": "own_office", "cover": "440000000", "cover_share": "1",
          "claim_free_years": "3", "group_size": "150", "currency": "IRR", "quote_date": "2020-09-02"}

@@ -15,7 +15,7 @@ from tariff.engine import QuoteRequest, ReferralRequired
 from tariff.models import DiyehAmount
 from tariff.services import diyeh_revalue_open_claims, diyeh_year_add, policy_issue_from_quote
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seed_tariff")]
 
 DIYEH_1399 = Decimal("4400000000")  # rials: 440,000,000 toman
 DIYEH_1400 = Decimal("4800000000")
@@ -132,6 +132,6 @@ def test_celery_task_revalues_with_the_latest_year(actor, book):
     from tariff.tasks import diyeh_revalue_latest
 
     diyeh_year_add(jalali_year=1400, amount=DIYEH_1400, actor=actor)
-    summary = diyeh_revalue_latest.delay(accounting_date="2021-06-30").get()
+    summary = diyeh_revalue_latest.apply(kwargs={"accounting_date": "2021-06-30"}).get()
     assert summary["jalali_year"] == 1400 and summary["claims_changed"] == 1
     assert indemnity_outstanding(book["endorsed"]) == Decimal("0.25") * DIYEH_1400 - Decimal("100000000")

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from core.models import AuditEvent
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seed_tariff")]
 
 JSON_KEYS = {"base_rate_permille", "rate_permille", "premium_before_discounts", "discounts", "premium", "vat",
              "total", "steps", "tariff_version"}

@@ -8,7 +8,7 @@ import pytest
 from tariff.engine import QuoteRefused, QuoteRequest, ReferralRequired
 from tariff.selectors import NoTariffInForce, quote_price
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seed_tariff")]
 
 DIYEH_1399 = Decimal("440000000")
 ON = date(2020, 9, 2)  # 1399/06/12, the seed's date
