@@ -164,33 +164,43 @@ class Typer:
         """datetime64[D]; NaT for none."""
         s = self.raw(column)
         empty = (s == "").to_numpy()
-        shaped = s.str.fullmatch(_DATE_RE).fillna(False).to_numpy(dtype=bool)
-        parsed = pd.to_datetime(s.where(shaped, None), format="%Y-%m-%d", errors="coerce")
-        bad = ~empty & (~shaped | parsed.isna().to_numpy())
+
+        def parse(u: pd.Series):
+            shaped = u.str.fullmatch(_DATE_RE).fillna(False).to_numpy(dtype=bool)
+            parsed = pd.to_datetime(u.where(shaped, None), format="%Y-%m-%d", errors="coerce")
+            return shaped, parsed.to_numpy().astype("datetime64[D]")
+
+        shaped, parsed = by_value(s, parse)
+        bad = ~empty & (~shaped | np.isnat(parsed))
         self._refuse(bad, lambda i: f"bad date in {column}: {s.iat[i]!r} (want YYYY-MM-DD)")
         if required:
             self._refuse(empty, lambda i: f"{column} is required")
-        return parsed.to_numpy().astype("datetime64[D]")
+        return parsed
 
     def timestamp(self, column: str) -> np.ndarray:
         """datetime64[us] in UTC; NaT for none. An offset is required: a bare local time is ambiguous."""
         s = self.raw(column)
         empty = (s == "").to_numpy()
-        has_offset = s.str.contains(_OFFSET_RE, regex=True).fillna(False).to_numpy(dtype=bool)
-        parsed = pd.to_datetime(s.where(has_offset & ~empty, None), format="ISO8601", errors="coerce", utc=True)
-        bad = ~empty & (~has_offset | parsed.isna().to_numpy())
+
+        def parse(u: pd.Series):
+            has_offset = u.str.contains(_OFFSET_RE, regex=True).fillna(False).to_numpy(dtype=bool)
+            parsed = pd.to_datetime(u.where(has_offset & (u != "").to_numpy(), None), format="ISO8601",
+                                    errors="coerce", utc=True)
+            return has_offset, parsed.dt.tz_localize(None).to_numpy().astype("datetime64[us]")
+
+        has_offset, parsed = by_value(s, parse)
+        bad = ~empty & (~has_offset | np.isnat(parsed))
         self._refuse(bad, lambda i: f"bad timestamp in {column}: {s.iat[i]!r} (want ISO 8601 with offset)")
-        return parsed.dt.tz_localize(None).to_numpy().astype("datetime64[us]")
+        return parsed
 
     def decimal(self, column: str, *, required: bool = True, int_digits: int = 16, places: int = 2) -> pd.Series:
         """Decimals as strings checked for shape and size; Decimal objects are made only when
         written. Returns the normalised strings ("" for none) — see `decimals()`."""
         s = self.raw(column)
         empty = (s == "").to_numpy()
-        m = s.str.extract(rf"^(-?)(\d{{1,{int_digits}}})(?:\.(\d*?)0*)?$")
-        shaped = m[1].notna().to_numpy()
-        frac = m[2].fillna("")
-        too_fine = shaped & (frac.str.len() > places).to_numpy()
+        (shaped,) = by_value(s, lambda u: (
+            u.str.fullmatch(rf"-?\d{{1,{int_digits}}}(?:\.\d+)?").fillna(False).to_numpy(dtype=bool),))
+        too_fine = shaped & (fraction_digits(s) > places)
         bad = ~empty & (~shaped | too_fine)
         self._refuse(bad, lambda i: f"bad decimal in {column}: {s.iat[i]!r}"
                      + (f" (at most {places} decimal places)" if too_fine[i] else ""))
@@ -232,7 +242,20 @@ def decimals(s: pd.Series) -> list:
     return [Decimal(v) if v else None for v in s.tolist()]
 
 
-def quantum_check(amount: pd.Series, places: np.ndarray) -> np.ndarray:
-    """True where the amount has more decimals than the currency's minor unit allows."""
-    frac = amount.str.extract(r"\.(\d*?)0*$")[0].fillna("")
-    return (frac.str.len().to_numpy() > places) & (amount != "").to_numpy()
+def by_value(s: pd.Series, fn) -> tuple[np.ndarray, ...]:
+    """fn over the distinct values only, spread back to every row: a million policies share a
+    few thousand dates and amounts, and string work per row is what costs."""
+    codes, uniques = pd.factorize(s.to_numpy(dtype=object))
+    results = fn(pd.Series(uniques, dtype=object))
+    return tuple(np.asarray(r)[codes] for r in results)
+
+
+def fraction_digits(s: pd.Series) -> np.ndarray:
+    """Significant decimal places of decimal strings ("1.50" → 1, "7" → 0)."""
+    def digits(u: pd.Series):
+        has_dot = u.str.contains(".", regex=False).fillna(False).to_numpy(dtype=bool)
+        stripped = u.where(~has_dot, u.str.rstrip("0"))
+        n = (stripped.str.len() - stripped.str.find(".") - 1).to_numpy()
+        return (np.where(has_dot, n, 0),)
+
+    return by_value(s, digits)[0]

@@ -22,7 +22,7 @@ from core.errors import DomainError
 from core.money import MINOR_UNITS, to_decimal
 from exchange import selectors
 from exchange.bookio import format as fmt
-from exchange.bookio.parse import ErrorLog, Table, Typer, table_read
+from exchange.bookio.parse import ErrorLog, Table, Typer, fraction_digits, table_read
 from exchange.bookio.write import Progress
 from policies import rules as policy_rules
 
@@ -98,9 +98,10 @@ def _rule_per_combination(ty: Typer, columns: list[str], converters: list, rule)
     codes, uniques = pd.factorize(key)
     _, first = np.unique(codes, return_index=True)
     failing: dict[int, str] = {}
+    values = [r.to_numpy(dtype=object) for r in raws]
     for code, i in enumerate(first):
         try:
-            rule(*[conv(r.iat[i]) for conv, r in zip(converters, raws)])
+            rule(*[conv(v[i]) for conv, v in zip(converters, values)])
         except DomainError as exc:
             failing[code] = exc.message
     if failing:
@@ -116,8 +117,7 @@ def _places_check(ty: Typer, columns: list[str], currency: pd.Series) -> None:
     places = currency.map(MINOR_UNITS).fillna(2).to_numpy(dtype=int)
     for column in columns:
         s = ty.raw(column)
-        frac = s.str.extract(r"\.(\d*?)0*$")[0].fillna("")
-        bad = (frac.str.len().to_numpy() > places) & (s != "").to_numpy() & ~ty.t.bad
+        bad = (fraction_digits(s) > places) & (s != "").to_numpy() & ~ty.t.bad
         ty._refuse(bad, lambda i, s=s: f"{column} {s.iat[i]} has more decimals than {currency.iat[i]} allows "
                    f"({MINOR_UNITS.get(currency.iat[i], 2)})")
 
@@ -347,11 +347,14 @@ class BookValidator:
         acc, eff = _dates(accounting), _dates(effective)
         order = np.lexsort((t.line, accounting.astype("int64")))
         currencies = plan.policies.get("currency", [])
+        # Plain lists: indexing a Series per row costs more than the rules themselves.
+        tid, number, kind, gross, commission, reverses, note = (
+            x.tolist() for x in (tid, number, kind, gross, commission, reverses, note))
         for i in order:
             if t.bad[i]:
-                refused.add(tid.iat[i])
+                refused.add(tid[i])
                 continue
-            line, row_id, pn, k = t.line[i], tid.iat[i], number.iat[i], kind.iat[i]
+            line, row_id, pn, k = t.line[i], tid[i], number[i], kind[i]
             try:
                 if pn in self.policy_refused:
                     raise _Silent()
@@ -360,7 +363,7 @@ class BookValidator:
                 p = self.policy_pos[pn]
                 cur = currencies[p]
                 if k == "reversal":
-                    target_id = reverses.iat[i]
+                    target_id = reverses[i]
                     if not target_id:
                         raise DomainError("a reversal names the row it reverses in the reverses column")
                     if target_id in refused:
@@ -378,7 +381,7 @@ class BookValidator:
                         raise DomainError(f"reversal dated {acc[i]} is before the row it reverses "
                                           f"({plan.premiums['accounting_date'][j]})")
                     g, c = -to_decimal(plan.premiums["gross_premium"][j]), -to_decimal(plan.premiums["commission"][j])
-                    for col, given, want in (("gross_premium", gross.iat[i], g), ("commission", commission.iat[i], c)):
+                    for col, given, want in (("gross_premium", gross[i], g), ("commission", commission[i], c)):
                         if given and Decimal(given) != want:
                             raise DomainError(f"reversal {col} {given} is not the negated amount {want} of row {target_id}")
                     e = plan.premiums["effective_date"][j]
@@ -388,18 +391,18 @@ class BookValidator:
                     gross_v, comm_v, reverses_pos = str(g), str(c), j
                     reversed_rows.add(j)
                 else:
-                    for col, v in (("effective_date", eff[i]), ("gross_premium", gross.iat[i]),
-                                   ("commission", commission.iat[i])):
+                    for col, v in (("effective_date", eff[i]), ("gross_premium", gross[i]),
+                                   ("commission", commission[i])):
                         if v in (None, ""):
                             raise DomainError(f"{col} is required for {k}")
-                    if reverses.iat[i]:
+                    if reverses[i]:
                         raise DomainError(f"only a reversal names a row in reverses, not {k}")
                     policy_rules.effective_date_check(eff[i], plan.policies["inception_date"][p],
                                                       plan.policies["expiry_date"][p])
-                    policy_rules.premium_signs_check(Decimal(gross.iat[i]), Decimal(commission.iat[i]))
-                    if k == "cancellation" and Decimal(gross.iat[i]) > 0:
-                        raise DomainError(f"a cancellation returns premium: gross_premium {gross.iat[i]} must not be positive")
-                    e, effect, gross_v, comm_v, reverses_pos = eff[i], k, gross.iat[i], commission.iat[i], None
+                    policy_rules.premium_signs_check(Decimal(gross[i]), Decimal(commission[i]))
+                    if k == "cancellation" and Decimal(gross[i]) > 0:
+                        raise DomainError(f"a cancellation returns premium: gross_premium {gross[i]} must not be positive")
+                    e, effect, gross_v, comm_v, reverses_pos = eff[i], k, gross[i], commission[i], None
                 for col, v in (("gross_premium", gross_v), ("commission", comm_v)):
                     if to_decimal(v) != to_decimal(v).quantize(Decimal(1).scaleb(-MINOR_UNITS[cur])):
                         raise DomainError(f"{col} {v} has more decimals than {cur} allows ({MINOR_UNITS[cur]})")
@@ -414,7 +417,7 @@ class BookValidator:
             for col, v in (("transaction_id", row_id), ("kind", k), ("effect_kind", effect),
                            ("accounting_date", acc[i]), ("effective_date", e), ("gross_premium", gross_v),
                            ("commission", comm_v), ("recorded_at", recorded_at[i]), ("recorded_by_id", None),
-                           ("note", note.iat[i])):
+                           ("note", note[i])):
                 plan.premiums[col].append(v)
             plan.premium_policy.append(p)
             plan.premium_reverses.append(reverses_pos)
@@ -450,11 +453,13 @@ class BookValidator:
         cols = {k: [] for k in ("claim_number", "occurrence_date", "report_date", "cause", "litigated", "status",
                                 "claimant", "awarded_diyeh_share", "created_at")}
         positions: dict[str, int] = {}
+        number, policy_number, cause, claimant, share = (
+            x.tolist() for x in (number, policy_number, cause, claimant, share))
         for i in range(len(t)):
             if t.bad[i]:
-                self.claim_refused.add(number.iat[i])
+                self.claim_refused.add(number[i])
                 continue
-            pn = policy_number.iat[i]
+            pn = policy_number[i]
             try:
                 if pn in self.policy_refused:
                     raise _Silent()
@@ -465,16 +470,16 @@ class BookValidator:
                 claim_rules.claim_dates_check(f("basis"), f("inception_date"), f("expiry_date"), f("retro_date"),
                                               occ[i], rep[i])
             except _Silent:
-                self.claim_refused.add(number.iat[i])
+                self.claim_refused.add(number[i])
                 continue
             except DomainError as exc:
                 self.errors.add(t.name, t.line[i], exc.message)
-                self.claim_refused.add(number.iat[i])
+                self.claim_refused.add(number[i])
                 continue
-            positions[number.iat[i]] = len(cols["claim_number"])
-            for col, v in (("claim_number", number.iat[i]), ("occurrence_date", occ[i]), ("report_date", rep[i]),
-                           ("cause", cause.iat[i]), ("litigated", bool(litigated[i])), ("status", "open"),
-                           ("claimant", claimant.iat[i]), ("awarded_diyeh_share", share.iat[i] or None),
+            positions[number[i]] = len(cols["claim_number"])
+            for col, v in (("claim_number", number[i]), ("occurrence_date", occ[i]), ("report_date", rep[i]),
+                           ("cause", cause[i]), ("litigated", bool(litigated[i])), ("status", "open"),
+                           ("claimant", claimant[i]), ("awarded_diyeh_share", share[i] or None),
                            ("created_at", self.opt.now)):
                 cols[col].append(v)
             plan.claim_policy.append(("new", ref[1]) if ref[0] == "new" else ("db", ref[1]["id"]))
@@ -536,7 +541,7 @@ class BookValidator:
         ledgers: dict[str, claim_rules.ClaimLedgerState] = {}
         limit_states: dict = {}
         refused: set[str] = set()
-        generated: set[str] = set()
+        generated: dict[str, int] = {}  # id the import makes (top-up, close release) → line of its row
         outside = set(number[~t.bad].tolist()) - set(claim_pos) - self.claim_refused
         in_db = selectors.claim_numbers_existing(outside) if outside else set()
 
@@ -555,23 +560,23 @@ class BookValidator:
         def fresh_id(row_id: str) -> str:
             if row_id in file_ids or row_id in generated:
                 raise DomainError(f"generated transaction id {row_id} is already used in the book")
-            if selectors.claim_transaction_ids_existing([row_id]):
-                raise DomainError(f"generated transaction id {row_id} already exists in the database")
-            generated.add(row_id)
+            generated[row_id] = t.line[i]
             return row_id
 
         order = np.lexsort((t.line, accounting.astype("int64")))
+        tid, number, kind, cost_type, amount, reverses, note = (
+            x.tolist() for x in (tid, number, kind, cost_type, amount, reverses, note))
         done = 0
         for i in order:
             done += 1
             if done % 50_000 == 0:
                 self.progress.tick("replaying claim ledgers", done, len(t))
-            row_id, cn, k = tid.iat[i], number.iat[i], kind.iat[i]
+            row_id, cn, k = tid[i], number[i], kind[i]
             if t.bad[i]:
                 refused.add(row_id)
                 continue
             try:
-                if cn in self.claim_refused or (reverses.iat[i] and reverses.iat[i] in refused):
+                if cn in self.claim_refused or (reverses[i] and reverses[i] in refused):
                     raise _Silent()
                 if cn not in claim_pos:
                     if cn in in_db:
@@ -586,24 +591,24 @@ class BookValidator:
                         claim_number=cn, report_date=plan.claims["report_date"][c],
                         limits=self._limit_state(limit_states, ref))
                 state = ledgers[cn]
-                amt = Decimal(amount.iat[i]) if amount.iat[i] else None
+                amt = Decimal(amount[i]) if amount[i] else None
                 if amt is not None and amt != amt.quantize(Decimal(1).scaleb(-MINOR_UNITS[cur])):
-                    raise DomainError(f"amount {amount.iat[i]} has more decimals than {cur} allows ({MINOR_UNITS[cur]})")
-                ct = cost_type.iat[i]
+                    raise DomainError(f"amount {amount[i]} has more decimals than {cur} allows ({MINOR_UNITS[cur]})")
+                ct = cost_type[i]
                 row = claim_rules.LedgerRow(transaction_id=row_id, kind=k, accounting_date=acc[i], cost_type=ct,
-                                            amount=amt, reverses=reverses.iat[i] or None, topup=bool(topup[i]))
-                if k != "reversal" and reverses.iat[i]:
+                                            amount=amt, reverses=reverses[i] or None, topup=bool(topup[i]))
+                if k != "reversal" and reverses[i]:
                     raise DomainError(f"only a reversal names a row in reverses, not {k}")
                 rec = recorded_at[i]
                 if k == "reversal":
-                    target = state.rows.get(reverses.iat[i])
+                    target = state.rows.get(reverses[i])
                     if target is not None and ct and ct != target.cost_type:
                         raise DomainError(f"reversal cost_type {ct} differs from {target.cost_type} "
-                                          f"of row {reverses.iat[i]}")
+                                          f"of row {reverses[i]}")
                     state.apply(row)
                     applied = state.rows[row_id]
                     emit(row_id, k, target.kind, applied.cost_type, applied.amount, acc[i], rec, c,
-                         pos_of[reverses.iat[i]], text=note.iat[i])
+                         pos_of[reverses[i]], text=note[i])
                     continue
                 if k == "close" and state.status != "closed":
                     changes = state.close_changes()
@@ -617,7 +622,7 @@ class BookValidator:
                     for did, dct, change in derived_rows:
                         emit(did, "reserve", "reserve", dct, change, acc[i], rec, c, None, derived=True)
                         plan.derived += 1
-                    emit(row_id, k, k, "", None, acc[i], rec, c, None, text=note.iat[i])
+                    emit(row_id, k, k, "", None, acc[i], rec, c, None, text=note[i])
                     continue
                 if (k == "payment" and opt.allow_topup and state.status == "open" and ct in fmt.COST_TYPES
                         and amt is not None and amt > state.outstanding(ct)):
@@ -632,15 +637,17 @@ class BookValidator:
                     emit(up_id, "reserve", "reserve", ct, shortfall, acc[i], rec, c, None, is_topup=True,
                          text=f"reserve top-up posted by import before payment {row_id}")
                     plan.topups += 1
-                    emit(row_id, k, k, ct, amt, acc[i], rec, c, None, text=note.iat[i])
+                    emit(row_id, k, k, ct, amt, acc[i], rec, c, None, text=note[i])
                     continue
                 state.apply(row)
-                emit(row_id, k, k, ct, amt, acc[i], rec, c, None, is_topup=bool(topup[i]), text=note.iat[i])
+                emit(row_id, k, k, ct, amt, acc[i], rec, c, None, is_topup=bool(topup[i]), text=note[i])
             except _Silent:
                 refused.add(row_id)
             except DomainError as exc:
                 self.errors.add(t.name, t.line[i], exc.message)
                 refused.add(row_id)
+        for row_id in sorted(selectors.claim_transaction_ids_existing(generated)):
+            self.errors.add(t.name, generated[row_id], f"generated transaction id {row_id} already exists in the database")
         for cn, state in ledgers.items():
             plan.claims["status"][claim_pos[cn]] = state.status
         plan.claim_transactions = out

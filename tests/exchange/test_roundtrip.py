@@ -86,3 +86,14 @@ def test_round_trip_on_postgresql_uses_copy(tmp_path, monkeypatch):
     monkeypatch.setattr(write, "_copy", lambda model, *a: (copied.append(model._meta.db_table), real_copy(model, *a)))
     _assert_round_trip(FIXTURES / "small", tmp_path)
     assert "claims_claimtransaction" in copied and "policies_historicalpolicy" in copied
+
+
+@pytest.mark.django_db
+def test_text_with_newline_tab_and_backslash_round_trips(tmp_path):
+    """Runs on both writers; on PostgreSQL it checks the COPY text escaping."""
+    book = book_copy(tmp_path)
+    cell_set(book, "claims.csv", 2, "cause", "birth injury\nsecond line\twith a tab and a \\N backslash")
+    _assert_round_trip(book, tmp_path)
+
+    first = tmp_path / "first"
+    assert "second line\twith a tab and a \\N backslash" in (first / "claims.csv").read_text()
