@@ -30,9 +30,11 @@ def role_permissions() -> dict[str, list[Permission]]:
     reserving models; auditor only looks."""
     view_all = _perms(PRODUCT_APPS, ["view"])
     reserving = _perms(["reserving"], ["add", "change", "view"])
+    # Clerks quote from the tariff before issuing; actuaries maintain tariffs and diyeh amounts.
+    tariff_view, tariff_edit = _perms(["tariff"], ["view"]), _perms(["tariff"], ["add", "change"])
     return {
-        "clerk": _perms(BOOK_APPS, ["add", "change", "view"]),
-        "actuary": view_all + reserving,
+        "clerk": _perms(BOOK_APPS, ["add", "change", "view"]) + tariff_view,
+        "actuary": view_all + reserving + tariff_edit,
         "approver": view_all + reserving,
         "auditor": view_all,
     }
