@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.contrib import admin
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -42,8 +43,8 @@ class ClaimTransactionInline(ReadOnlyLedgerMixin, admin.TabularInline):
     fk_name = "claim"
     extra = 0
     can_delete = False
-    fields = ("transaction_id", "accounting_date", "kind", "cost_type", "amount", "running_outstanding",
-              "running_paid", "running_incurred", "reverses", "recorded_at", "recorded_by", "note", "reverse_link")
+    fields = ("transaction_id", "accounting_date", "kind", "cost_type", "amount_shown", "running_outstanding",
+              "running_paid", "running_incurred", "reverses", "recorded", "recorded_by", "note", "reverse_link")
     readonly_fields = fields
     verbose_name = "ledger row"
     verbose_name_plural = "claim ledger (running totals after each row)"
@@ -57,6 +58,14 @@ class ClaimTransactionInline(ReadOnlyLedgerMixin, admin.TabularInline):
         # Window sums come back unscaled on some databases: show them in the currency's unit.
         value = getattr(row, name, None)
         return "—" if value is None else f"{money_round(value, row.claim.policy.currency):,}"
+
+    @admin.display(description="amount")
+    def amount_shown(self, row):
+        return self._money(row, "amount")
+
+    @admin.display(description="recorded at")
+    def recorded(self, row):
+        return f"{timezone.localtime(row.recorded_at):%Y-%m-%d %H:%M}"
 
     @admin.display(description="outstanding")
     def running_outstanding(self, row):
