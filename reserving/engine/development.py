@@ -45,7 +45,58 @@ class Pattern:
     sigma_problem: str | None = None
 
 
-class Development:
+class _Estimator:
+    """Binds a pattern to the triangle it was fitted on; the pandas views are built on access."""
+
+    def fit(self, triangle: Triangle):
+        self._bind(triangle, self._patterns([triangle])[0])
+        return self
+
+    def _bind(self, triangle: Triangle, pattern: Pattern) -> None:
+        self.pattern_ = pattern
+        self._ages = triangle.ages
+        self._origins = triangle.origins
+
+    def _fitted(self, name: str) -> Pattern:
+        if "pattern_" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__} is not fitted: no {name}")
+        return self.pattern_
+
+    @property
+    def ldf_(self) -> pd.Series:
+        return pd.Series(self._fitted("ldf_").ldf, index=pd.Index(self._ages[:-1], name="age"), name="ldf")
+
+    @property
+    def cdf_(self) -> pd.Series:
+        ldf = self._fitted("cdf_").ldf
+        cdf = np.cumprod(np.append(ldf, 1.0)[::-1])[::-1]
+        return pd.Series(cdf, index=pd.Index(self._ages, name="age"), name="cdf")
+
+    @property
+    def sigma_(self) -> pd.Series | None:
+        # never a NaN in an output: a sigma that cannot be estimated is absent, and Mack
+        # refuses the triangle with `sigma_problem` as the reason
+        pattern = self._fitted("sigma_")
+        if pattern.sigma is None or pattern.sigma_problem:
+            return None
+        return pd.Series(pattern.sigma, index=pd.Index(self._ages[:-1], name="age"), name="sigma")
+
+    @property
+    def std_err_(self) -> pd.Series | None:
+        pattern = self._fitted("std_err_")
+        if pattern.std_err is None or pattern.sigma_problem:
+            return None
+        return pd.Series(pattern.std_err, index=pd.Index(self._ages[:-1], name="age"), name="std_err")
+
+    @property
+    def weights_(self) -> pd.DataFrame | None:
+        pattern = self._fitted("weights_")
+        if pattern.weights is None:
+            return None
+        return pd.DataFrame(pattern.weights, index=self._origins, columns=pd.Index(self._ages[:-1], name="age"))
+
+
+class Development(_Estimator):
     """Estimate LDFs, sigma and standard errors from a triangle (see the module docstring)."""
 
     def __init__(self, average="volume", n_periods: int = -1, drop_high=None, drop_low=None,
@@ -58,36 +109,19 @@ class Development:
         self.sigma_interpolation = sigma_interpolation
         self.preserve = preserve
 
-    def fit(self, triangle: Triangle) -> "Development":
-        if triangle.shape[1] < 2:
+    def _patterns(self, triangles: list[Triangle]) -> list[Pattern]:
+        """One pattern per triangle (same ages), estimated for all of them at once."""
+        first = triangles[0]
+        if first.shape[1] < 2:
             raise DevelopmentError("a triangle with a single development age has no factors to estimate",
                                    field="triangle")
-        n_link = triangle.shape[1] - 1
-        exponent = _exponents(self.average, n_link)
+        exponent = _exponents(self.average, first.shape[1] - 1)
         if self.sigma_interpolation not in SIGMA_INTERPOLATIONS:
             raise ParameterError(f"unknown sigma_interpolation {self.sigma_interpolation!r}; "
                                  f"known: {', '.join(SIGMA_INTERPOLATIONS)}", field="sigma_interpolation")
-        weights = self._weights(triangle)
-        pattern = estimate(triangle, weights, exponent, self.sigma_interpolation)
-        self._store(triangle, pattern)
-        return self
-
-    def _store(self, triangle: Triangle, pattern: Pattern) -> None:
-        ages = triangle.ages
-        self.pattern_ = pattern
-        self.ldf_ = pd.Series(pattern.ldf, index=pd.Index(ages[:-1], name="age"), name="ldf")
-        cdf = np.cumprod(np.append(pattern.ldf, 1.0)[::-1])[::-1]
-        self.cdf_ = pd.Series(cdf, index=pd.Index(ages, name="age"), name="cdf")
-        if pattern.sigma is None or pattern.sigma_problem:
-            # never a NaN in an output: a sigma that cannot be estimated is absent, and Mack
-            # refuses the triangle with `sigma_problem` as the reason
-            self.sigma_ = self.std_err_ = None
-        else:
-            self.sigma_ = pd.Series(pattern.sigma, index=self.ldf_.index, name="sigma")
-            self.std_err_ = pd.Series(pattern.std_err, index=self.ldf_.index, name="std_err")
-        self.weights_ = (None if pattern.weights is None else
-                         pd.DataFrame(pattern.weights, index=triangle.origins,
-                                      columns=pd.Index(ages[:-1], name="age")))
+        values = np.stack([t.values for t in triangles])
+        weights = np.stack([self._weights(t) for t in triangles])
+        return estimate_stack(values, weights, exponent, self.sigma_interpolation, first.ages)
 
     def _weights(self, triangle: Triangle) -> np.ndarray:
         """0/1 weight of each link (from-cell) after n_periods, drop, drop_high and drop_low."""
@@ -149,8 +183,6 @@ class Development:
             keep[order[bottom:top], j] = True
         return keep
 
-    def transform(self, triangle: Triangle) -> Pattern:
-        return self.pattern_
 
 
 def _per_column(setting, n_link: int, name: str) -> np.ndarray:
@@ -181,74 +213,95 @@ def _exponents(average, n_link: int) -> np.ndarray:
 
 def estimate(triangle: Triangle, weights: np.ndarray, exponent: np.ndarray,
              sigma_interpolation: str = "log-linear") -> Pattern:
-    """Weighted regression through the origin for every column at once (see module docstring)."""
-    values = triangle.values
-    x, y = values[:, :-1], values[:, 1:]
+    """The pattern of one triangle (see `estimate_stack`)."""
+    return estimate_stack(triangle.values[None], weights[None], exponent, sigma_interpolation,
+                          triangle.ages)[0]
+
+
+def estimate_stack(values: np.ndarray, weights: np.ndarray, exponent: np.ndarray,
+                   sigma_interpolation: str, ages: np.ndarray) -> list[Pattern]:
+    """Weighted regression through the origin for every column of every triangle at once.
+
+    values: (k, origins, ages); weights: (k, origins, ages − 1) of 0/1."""
+    x, y = values[:, :, :-1], values[:, :, 1:]
     use = (weights > 0) & np.isfinite(y) & (x != 0)
-    ages = triangle.ages
-    empty = ~use.any(axis=0)
+    empty = ~use.any(axis=1)
     if empty.any():
-        j = int(np.argmax(empty))
-        col = x[np.isfinite(y[:, j]), j]
+        t, j = np.argwhere(empty)[0]
+        col = x[t, np.isfinite(y[t, :, j]), j]
         why = ("every value at that age is zero" if col.size and not np.any(col) else
                "no link ratio is left after the exclusions")
+        where = f"triangle {t}: " if len(values) > 1 else ""
         raise DevelopmentError(
-            f"no development factor can be estimated from age {ages[j]} to {ages[j + 1]}: {why}; "
+            f"{where}no development factor can be estimated from age {ages[j]} to {ages[j + 1]}: {why}; "
             f"select it with DevelopmentConstant", field=f"age {ages[j]}")
     xs = np.where(use, x, 0.0)
     ys = np.where(use, y, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.where(use, weights / np.where(use, xs, 1.0) ** exponent[None, :], 0.0)
-        sxx = np.sum(w * xs * xs, axis=0)
-        ldf = np.sum(w * xs * ys, axis=0) / sxx
-        resid = ys - ldf[None, :] * xs
-        count = use.sum(axis=0)
-        mse = np.where(count > 1, np.sum(w * resid * resid, axis=0) / np.maximum(count - 1, 1), np.nan)
+        # chainladder's weights w/x^e (x keeps its sign for e = 1)
+        w = np.where(use, weights / np.where(use, xs, 1.0) ** exponent, 0.0)
+        sxx = np.sum(w * xs * xs, axis=1)
+        ldf = np.sum(w * xs * ys, axis=1) / sxx
+        resid = ys - ldf[:, None, :] * xs
+        count = use.sum(axis=1)
+        mse = np.where(count > 1, np.sum(w * resid * resid, axis=1) / np.maximum(count - 1, 1), np.nan)
         sigma = np.sqrt(mse)
         std_err = np.sqrt(mse / sxx)
     if not np.all(np.isfinite(ldf)):
-        j = int(np.argmax(~np.isfinite(ldf)))
-        raise DevelopmentError(f"the development factor from age {ages[j]} is not finite "
+        t, j = np.argwhere(~np.isfinite(ldf))[0]
+        where = f"triangle {t}: " if len(values) > 1 else ""
+        raise DevelopmentError(f"{where}the development factor from age {ages[j]} is not finite "
                                f"(the weighted from-values sum to zero)", field=f"age {ages[j]}")
-    sigma, std_err, problem = _fill_sigma(sigma, std_err, x, exponent, sigma_interpolation, ages)
-    return Pattern(ldf=ldf, exponent=exponent, sigma=sigma, std_err=std_err, weights=weights,
-                   sigma_problem=problem)
+    sigma, std_err, problems = _fill_sigma(sigma, std_err, x[:, 0, :], exponent, sigma_interpolation, ages)
+    return [Pattern(ldf=ldf[t], exponent=exponent, sigma=sigma[t], std_err=std_err[t], weights=weights[t],
+                    sigma_problem=problems[t]) for t in range(len(values))]
 
 
-def _fill_sigma(sigma, std_err, x, exponent, how, ages):
+def _fill_sigma(sigma, std_err, x0, exponent, how, ages):
     """Extrapolate sigma where a column has a single ratio, then its standard error the way
-    chainladder does (sigma / sqrt(x₀^(2−e)), x₀ the first origin's value)."""
+    chainladder does (sigma / sqrt(x₀^(2−e)), x₀ the first origin's value). Rows are triangles."""
+    problems = [None] * len(sigma)
     missing = ~np.isfinite(sigma)
     if not missing.any():
-        return sigma, std_err, None
-    known = ~missing
+        return sigma, std_err, problems
+    sigma = sigma.copy()
+    t_axis = np.arange(1, sigma.shape[1] + 1, dtype=np.float64)
     if how == "log-linear":
-        if known.sum() < 2:
-            return sigma, std_err, ("sigma cannot be extrapolated log-linearly: fewer than two "
-                                    "development columns have two or more link ratios")
-        t = np.arange(1, len(sigma) + 1, dtype=np.float64)
-        ly = np.log(np.where(sigma[known] == 0, _ZERO_SIGMA, sigma[known]))
-        tk = t[known]
-        slope = np.sum((tk - tk.mean()) * (ly - ly.mean())) / np.sum((tk - tk.mean()) ** 2)
-        intercept = ly.mean() - slope * tk.mean()
-        sigma = np.where(missing, np.exp(slope * t + intercept), sigma)
+        known = ~missing
+        n_known = known.sum(axis=1)
+        ly = np.where(known, np.log(np.where(sigma == 0, _ZERO_SIGMA, np.where(known, sigma, 1.0))), 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t_mean = np.sum(known * t_axis, axis=1) / n_known
+            y_mean = np.sum(ly, axis=1) / n_known
+            dt = np.where(known, t_axis - t_mean[:, None], 0.0)
+            slope = np.sum(dt * (ly - y_mean[:, None]) * known, axis=1) / np.sum(dt * dt, axis=1)
+            intercept = y_mean - slope * t_mean
+            filled = np.exp(slope[:, None] * t_axis + intercept[:, None])
+        sigma = np.where(missing, filled, sigma)
+        for t in np.flatnonzero(missing.any(axis=1) & (n_known < 2)):
+            problems[t] = ("sigma cannot be extrapolated log-linearly: fewer than two development "
+                           "columns have two or more link ratios")
     else:
-        filled = sigma.copy()
-        for k in np.flatnonzero(missing):
-            if k < 2 or not np.all(np.isfinite(filled[k - 2:k])):
-                return sigma, std_err, (f"Mack's sigma extrapolation needs two estimated sigmas before "
-                                        f"age {ages[k]}")
-            a = max(filled[k - 2], _ZERO_SIGMA)
-            b = max(filled[k - 1], _ZERO_SIGMA)
-            filled[k] = np.sqrt(abs(min(b ** 4 / a ** 2, min(a ** 2, b ** 2))))
-        sigma = filled
+        for k in range(sigma.shape[1]):
+            gap = missing[:, k]
+            if not gap.any():
+                continue
+            if k < 2:
+                for t in np.flatnonzero(gap):
+                    problems[t] = f"Mack's sigma extrapolation needs two estimated sigmas before age {ages[k]}"
+                continue
+            a = np.maximum(sigma[gap, k - 2], _ZERO_SIGMA)
+            b = np.maximum(sigma[gap, k - 1], _ZERO_SIGMA)
+            sigma[gap, k] = np.sqrt(np.abs(np.minimum(b ** 4 / a ** 2, np.minimum(a ** 2, b ** 2))))
+        for t in np.flatnonzero(~np.all(np.isfinite(sigma), axis=1)):
+            problems[t] = problems[t] or "Mack's sigma extrapolation needs two estimated sigmas first"
     with np.errstate(divide="ignore", invalid="ignore"):
-        fill_se = sigma / np.sqrt(x[0] ** (2.0 - exponent))
+        fill_se = sigma / np.sqrt(x0 ** (2.0 - exponent))
     std_err = np.where(np.isfinite(std_err), std_err, np.nan_to_num(fill_se, nan=0.0, posinf=0.0))
-    return sigma, std_err, None
+    return sigma, std_err, problems
 
 
-class DevelopmentConstant:
+class DevelopmentConstant(_Estimator):
     """An explicit selection of development factors: `{age: factor}` in LDF style (the factor
     from that age to the next; an entry for the last age is a tail) or CDF style (the factor
     from that age to ultimate), with a note saying why."""
@@ -260,8 +313,8 @@ class DevelopmentConstant:
         self.style = style
         self.note = note
 
-    def fit(self, triangle: Triangle) -> "DevelopmentConstant":
-        ages = [int(a) for a in triangle.ages]
+    def _patterns(self, triangles: list[Triangle]) -> list[Pattern]:
+        ages = [int(a) for a in triangles[0].ages]
         given = {int(k): float(v) for k, v in self.patterns.items()}
         unknown = sorted(set(given) - set(ages))
         if unknown:
@@ -277,12 +330,10 @@ class DevelopmentConstant:
                                    field=f"age {missing[0]}")
         if self.style == "ldf":
             ldf = np.array([given[a] for a in ages[:-1]])
-            self.selected_tail_ = given.get(ages[-1])
         else:
             cdf = np.array([given[a] for a in ages[:-1]] + [given.get(ages[-1], 1.0)])
             ldf = cdf[:-1] / cdf[1:]
-            self.selected_tail_ = given.get(ages[-1])
+        self.selected_tail_ = given.get(ages[-1])
         pattern = Pattern(ldf=ldf, exponent=np.ones(len(ldf)), sigma=None, std_err=None, weights=None,
                           sigma_problem="a DevelopmentConstant selection carries no sigma")
-        Development._store(self, triangle, pattern)
-        return self
+        return [pattern] * len(triangles)

@@ -7,10 +7,16 @@ a `tail`), `fit(triangle[, exposure=])` returns self, and the learned values end
 it) by origin. The formulas are chainladder 0.10's, and so are the numbers (tests hold them to
 1e-9), except that zeros stay zeros (see `development.py`): an origin with nothing yet has an
 ultimate of 0 where chainladder shows NaN. No output ever holds a NaN or an infinity.
+
+`fit_many(triangles[, exposures])` fits one configuration to many triangles of the same shape
+(every company, segment or currency) in one vectorised pass and returns one fitted estimator
+per triangle; `fit` is `fit_many` of one. The numbers live in numpy arrays; the pandas views
+are built when read.
 """
 from __future__ import annotations
 
 import copy
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -21,11 +27,12 @@ from .tails import TailConstant
 from .triangle import Triangle
 
 
-def _finite(series: pd.Series, what: str) -> pd.Series:
-    bad = ~np.isfinite(series.to_numpy(dtype=np.float64))
+def _check_finite(values: np.ndarray, what: str, triangles: list[Triangle]) -> None:
+    bad = ~np.isfinite(values)
     if bad.any():
-        raise EngineError(f"{what} for origin {series.index[np.argmax(bad)]} is not finite", field=what)
-    return series
+        t, i = np.argwhere(bad.reshape(len(triangles), -1))[0]
+        where = f"triangle {t}: " if len(triangles) > 1 else ""
+        raise EngineError(f"{where}{what} for origin {triangles[t].origins[i]} is not finite", field=what)
 
 
 def align_exposure(exposure, triangle: Triangle) -> np.ndarray:
@@ -56,12 +63,39 @@ def align_exposure(exposure, triangle: Triangle) -> np.ndarray:
     return values
 
 
-def _apriori(apriori) -> float:
-    if not isinstance(apriori, (int, float, np.integer, np.floating)) or isinstance(apriori, bool) \
-            or not np.isfinite(apriori) or apriori < 0:
-        raise ParameterError(f"apriori (expected loss ratio) must be a number ≥ 0, got {apriori!r}",
-                             field="apriori")
-    return float(apriori)
+def _number(value, name: str, *, low=None, low_inclusive=True) -> float:
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
+        and np.isfinite(value)
+    if ok and low is not None:
+        ok = value >= low if low_inclusive else value > low
+    if not ok:
+        bound = "" if low is None else f" {'≥' if low_inclusive else '>'} {low:g}"
+        raise ParameterError(f"{name} must be a number{bound}, got {value!r}", field=name)
+    return float(value)
+
+
+class _Stack:
+    """Triangles of one shape stacked along a first axis, with their observed staircases."""
+
+    def __init__(self, triangles):
+        triangles = list(triangles)
+        if not triangles:
+            raise ParameterError("no triangles to fit", field="triangle")
+        for t in triangles:
+            if not isinstance(t, Triangle):
+                raise ParameterError(f"fit() wants a Triangle, got {type(t).__name__}", field="triangle")
+        first = triangles[0]
+        for k, t in enumerate(triangles[1:], start=1):
+            if t.shape != first.shape or not np.array_equal(t.ages, first.ages):
+                raise ParameterError(f"triangle {k} differs in shape or ages from triangle 0; fit them "
+                                     f"separately", field="triangle")
+        self.triangles = triangles
+        self.values = np.stack([t.values for t in triangles])
+        self.lengths = np.stack([t.lengths for t in triangles])
+        self.latest_index = self.lengths - 1
+        k, n, m = self.values.shape
+        self.observed = np.arange(m)[None, None, :] < self.lengths[:, :, None]
+        self.latest = np.take_along_axis(self.values, self.latest_index[:, :, None], axis=2)[:, :, 0]
 
 
 class _Method:
@@ -71,42 +105,102 @@ class _Method:
         self.development = development
         self.tail = tail
 
-    def _fit_pattern(self, triangle: Triangle) -> None:
-        if not isinstance(triangle, Triangle):
-            raise ParameterError(f"fit() wants a Triangle, got {type(triangle).__name__}", field="triangle")
+    # ---------------------------------------------------------------- fitting
+    def fit(self, triangle: Triangle, *args, **kwargs):
+        fitted = self.fit_many([triangle], *args, **kwargs)[0]
+        self.__dict__.update(fitted.__dict__)
+        return self
+
+    def fit_many(self, triangles, exposures=None) -> list:
+        stack = _Stack(triangles)
+        results, shared = self._fit_pattern(stack)
+        self._fit_stack(stack, results, exposures, shared)
+        return results
+
+    def _fit_pattern(self, stack: _Stack):
+        """Fitted copies of self, one per triangle, and the stacked factors they share."""
         # fitted copies: the configured estimators are never mutated
         dev = copy.deepcopy(self.development if self.development is not None else Development())
         if not isinstance(dev, (Development, DevelopmentConstant)):
             raise ParameterError(f"development must be a Development or a DevelopmentConstant, got "
                                  f"{type(dev).__name__}", field="development")
-        dev.fit(triangle)
+        patterns = dev._patterns(stack.triangles)
         selected_tail = getattr(dev, "selected_tail_", None)
         if selected_tail is not None and self.tail is not None:
             raise ParameterError("the selection already carries a tail factor; do not also pass tail=",
                                  field="tail")
-        tail = copy.deepcopy(self.tail if self.tail is not None else TailConstant(selected_tail or 1.0))
-        tail.fit(triangle, dev.pattern_)
-        self.triangle_ = triangle
-        self.development_ = dev
-        self.tail_fit_ = tail
-        self.tail_ = float(tail.tail_)
-        self.ldf_ = dev.ldf_.copy()
-        self.cdf_ = (dev.cdf_ * self.tail_).rename("cdf")
-        latest = triangle.latest_diagonal
-        self.latest_ = latest
-        self.origin_cdf_ = pd.Series(self.cdf_.to_numpy()[triangle.latest_index], index=triangle.origins,
-                                     name="cdf")
+        tail_config = self.tail if self.tail is not None else TailConstant(selected_tail or 1.0)
+        results = []
+        ldf, tails = [], []
+        first_tail = copy.copy(tail_config).fit(stack.triangles[0], patterns[0])  # settings are scalars
+        # a constant tail of 1 has no sigma to extrapolate: one fit serves every triangle
+        same_tail = isinstance(tail_config, TailConstant) and first_tail.tail_ == 1.0
+        for tri, pattern in zip(stack.triangles, patterns):
+            result = copy.copy(self)
+            result_dev = copy.copy(dev)
+            result_dev._bind(tri, pattern)
+            tail = first_tail if same_tail or tri is stack.triangles[0] else copy.copy(tail_config).fit(tri, pattern)
+            result.triangle_, result.development_, result.tail_fit_ = tri, result_dev, tail
+            result.tail_ = float(tail.tail_)
+            results.append(result)
+            ldf.append(pattern.ldf)
+            tails.append(tail.tail_)
+        shared = SimpleNamespace(ldf=np.stack(ldf), tail=np.array(tails, dtype=np.float64))
+        shared.cdf = np.cumprod(np.concatenate([shared.ldf, shared.tail[:, None]], axis=1)[:, ::-1],
+                                axis=1)[:, ::-1]
+        shared.origin_cdf = np.take_along_axis(shared.cdf, stack.latest_index, axis=1)
+        return results, shared
 
-    def _set_ultimate(self, ultimate: np.ndarray) -> None:
-        self.ultimate_ = _finite(pd.Series(ultimate, index=self.triangle_.origins, name="ultimate"),
-                                 "ultimate")
-        self.ibnr_ = (self.ultimate_ - self.latest_).rename("ibnr")
+    def _fit_stack(self, stack: _Stack, results: list, exposures, shared) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def _share(results: list, stack: _Stack, shared, **arrays) -> None:
+        """Hand each fitted copy its row of the stacked arrays."""
+        arrays = {"_ldf": shared.ldf, "_cdf": shared.cdf, "_origin_cdf": shared.origin_cdf,
+                  "_latest": stack.latest, **arrays}
+        for k, result in enumerate(results):
+            for name, value in arrays.items():
+                setattr(result, name, value[k])
+
+    # ---------------------------------------------------------------- pandas views
+    def _by_origin(self, name: str, values) -> pd.Series:
+        return pd.Series(values, index=self.triangle_.origins, name=name)
+
+    def _need(self, attr: str):
+        if attr not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__} is not fitted")
+        return self.__dict__[attr]
+
+    @property
+    def ldf_(self) -> pd.Series:
+        return pd.Series(self._need("_ldf"), index=pd.Index(self.triangle_.ages[:-1], name="age"), name="ldf")
+
+    @property
+    def cdf_(self) -> pd.Series:
+        return pd.Series(self._need("_cdf"), index=pd.Index(self.triangle_.ages, name="age"), name="cdf")
+
+    @property
+    def latest_(self) -> pd.Series:
+        return self._by_origin("latest", self._need("_latest"))
+
+    @property
+    def origin_cdf_(self) -> pd.Series:
+        return self._by_origin("cdf", self._need("_origin_cdf"))
+
+    @property
+    def ultimate_(self) -> pd.Series:
+        return self._by_origin("ultimate", self._need("_ultimate"))
+
+    @property
+    def ibnr_(self) -> pd.Series:
+        return self._by_origin("ibnr", self._need("_ultimate") - self._need("_latest"))
 
     @property
     def full_triangle_(self) -> pd.DataFrame:
         """Observed cells as they are; future cells ultimate / CDF (chainladder's expectation)."""
         tri = self.triangle_
-        expected = self.ultimate_.to_numpy()[:, None] / self.cdf_.to_numpy()[None, :]
+        expected = self._need("_ultimate")[:, None] / self._need("_cdf")[None, :]
         full = np.where(tri.observed, tri.values, expected)
         return pd.DataFrame(full, index=tri.origins, columns=pd.Index(tri.ages, name="age"))
 
@@ -114,10 +208,10 @@ class _Method:
 class ChainLadder(_Method):
     """Ultimate = latest × CDF at the latest age (tail included)."""
 
-    def fit(self, triangle: Triangle) -> "ChainLadder":
-        self._fit_pattern(triangle)
-        self._set_ultimate(self.latest_.to_numpy() * self.origin_cdf_.to_numpy())
-        return self
+    def _fit_stack(self, stack, results, exposures, shared) -> None:
+        ultimate = stack.latest * shared.origin_cdf
+        _check_finite(ultimate, "ultimate", stack.triangles)
+        self._share(results, stack, shared, _ultimate=ultimate)
 
 
 class MackChainLadder(ChainLadder):
@@ -126,42 +220,59 @@ class MackChainLadder(ChainLadder):
     `Development`'s `sigma_interpolation` ("log-linear" by default, as in chainladder and R's
     ChainLadder; "mack" for Mack 1994)."""
 
-    def fit(self, triangle: Triangle) -> "MackChainLadder":
-        super().fit(triangle)
-        pattern = self.development_.pattern_
-        if pattern.sigma is None or pattern.sigma_problem:
-            raise EngineError(f"Mack's standard error needs sigma: {pattern.sigma_problem}",
-                              field="development")
-        tri = triangle
-        n_origin, n_age = tri.shape
-        full = self.full_triangle_.to_numpy()
-        ldf = np.append(pattern.ldf, self.tail_)
-        std_err = np.append(pattern.std_err, self.tail_fit_.tail_std_err_)
-        sigma = np.append(pattern.sigma, self.tail_fit_.tail_sigma_)
-        alpha = np.append(pattern.exponent, pattern.exponent[-1])
+    def _fit_stack(self, stack, results, exposures, shared) -> None:
+        patterns = [r.development_.pattern_ for r in results]
+        for k, pattern in enumerate(patterns):
+            if pattern.sigma is None or pattern.sigma_problem:
+                where = f"triangle {k}: " if len(patterns) > 1 else ""
+                raise EngineError(f"{where}Mack's standard error needs sigma: {pattern.sigma_problem}",
+                                  field="development")
+        ultimate = stack.latest * shared.origin_cdf
+        _check_finite(ultimate, "ultimate", stack.triangles)
+        k, n, m = stack.values.shape
+        cdf = shared.cdf
+        full = np.where(stack.observed, stack.values, ultimate[:, :, None] / cdf[:, None, :])
+        ldf = np.concatenate([shared.ldf, shared.tail[:, None]], axis=1)
+        std_err = np.column_stack([np.stack([p.std_err for p in patterns]),
+                                   [r.tail_fit_.tail_std_err_ for r in results]])
+        sigma = np.column_stack([np.stack([p.sigma for p in patterns]), [r.tail_fit_.tail_sigma_ for r in results]])
+        alpha = np.append(patterns[0].exponent, patterns[0].exponent[-1])
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            scale = np.sqrt(full ** (2.0 - alpha[None, :]))
-            process_t = np.nan_to_num(sigma[None, :] / np.where(scale == 0, np.nan, scale)) * full
-        param_t = full * std_err[None, :]
-        future = np.arange(n_age)[None, :] >= tri.latest_index[:, None]  # cell k projects k → k+1
-        param = np.zeros(n_origin)
-        process = np.zeros(n_origin)
-        total_param = 0.0
-        for k in range(n_age):
-            param = np.where(future[:, k], np.sqrt(param_t[:, k] ** 2 + (ldf[k] * param) ** 2), 0.0)
-            process = np.where(future[:, k], np.sqrt(process_t[:, k] ** 2 + (ldf[k] * process) ** 2), 0.0)
-            step = np.sum(np.where(future[:, k], full[:, k], 0.0)) * std_err[k]
-            total_param = np.sqrt(step ** 2 + (ldf[k] * total_param) ** 2)
-        index = tri.origins
-        self.parameter_risk_ = _finite(pd.Series(param, index=index, name="parameter_risk"), "parameter risk")
-        self.process_risk_ = _finite(pd.Series(process, index=index, name="process_risk"), "process risk")
-        self.mack_se_ = np.sqrt(self.parameter_risk_ ** 2 + self.process_risk_ ** 2).rename("mack_se")
-        self.total_process_risk_ = float(np.sqrt(np.sum(process ** 2)))
-        self.total_parameter_risk_ = float(total_param)
-        self.total_mack_se_ = float(np.sqrt(self.total_process_risk_ ** 2 + total_param ** 2))
-        if not np.isfinite(self.total_mack_se_):
-            raise EngineError("the total Mack standard error is not finite", field="mack_se")
-        return self
+            scale = np.sqrt(full ** (2.0 - alpha))
+            process_t = np.nan_to_num(sigma[:, None, :] / np.where(scale == 0, np.nan, scale)) * full
+        param_t = full * std_err[:, None, :]
+        future = np.arange(m)[None, None, :] >= stack.latest_index[:, :, None]  # cell j projects j → j+1
+        param = np.zeros((k, n))
+        process = np.zeros((k, n))
+        total_param = np.zeros(k)
+        for j in range(m):
+            f = ldf[:, j:j + 1]
+            param = np.where(future[:, :, j], np.sqrt(param_t[:, :, j] ** 2 + (f * param) ** 2), 0.0)
+            process = np.where(future[:, :, j], np.sqrt(process_t[:, :, j] ** 2 + (f * process) ** 2), 0.0)
+            step = np.sum(np.where(future[:, :, j], full[:, :, j], 0.0), axis=1) * std_err[:, j]
+            total_param = np.sqrt(step ** 2 + (ldf[:, j] * total_param) ** 2)
+        total_process = np.sqrt(np.sum(process ** 2, axis=1))
+        total = np.sqrt(total_process ** 2 + total_param ** 2)
+        _check_finite(param, "parameter risk", stack.triangles)
+        _check_finite(process, "process risk", stack.triangles)
+        self._share(results, stack, shared, _ultimate=ultimate, _param=param, _process=process,
+                    total_parameter_risk_=total_param.astype(float), total_process_risk_=total_process,
+                    total_mack_se_=total)
+        for result in results:
+            for name in ("total_parameter_risk_", "total_process_risk_", "total_mack_se_"):
+                setattr(result, name, float(getattr(result, name)))
+
+    @property
+    def parameter_risk_(self) -> pd.Series:
+        return self._by_origin("parameter_risk", self._need("_param"))
+
+    @property
+    def process_risk_(self) -> pd.Series:
+        return self._by_origin("process_risk", self._need("_process"))
+
+    @property
+    def mack_se_(self) -> pd.Series:
+        return self._by_origin("mack_se", np.sqrt(self._need("_param") ** 2 + self._need("_process") ** 2))
 
 
 class Benktander(_Method):
@@ -174,22 +285,44 @@ class Benktander(_Method):
         self.apriori = apriori
         self.n_iters = n_iters
 
-    def fit(self, triangle: Triangle, exposure=None) -> "Benktander":
-        apriori = _apriori(self.apriori)
-        if not isinstance(self.n_iters, (int, np.integer)) or self.n_iters < 0:
-            raise ParameterError(f"n_iters must be an integer ≥ 0, got {self.n_iters!r}", field="n_iters")
-        self._fit_pattern(triangle)
-        premium = align_exposure(exposure, triangle)
-        self.exposure_ = pd.Series(premium, index=triangle.origins, name="exposure")
-        self._benktander(premium * apriori)
-        return self
+    def fit(self, triangle: Triangle, exposure=None):
+        return super().fit(triangle, [exposure])
 
-    def _benktander(self, expected: np.ndarray) -> None:
-        self.expectation_ = pd.Series(expected, index=self.triangle_.origins, name="expectation")
-        q = 1.0 - 1.0 / self.origin_cdf_.to_numpy()
+    def fit_many(self, triangles, exposures=None) -> list:
+        triangles = list(triangles)
+        exposures = [None] * len(triangles) if exposures is None else list(exposures)
+        if len(exposures) != len(triangles):
+            raise ExposureError(f"{len(exposures)} exposures for {len(triangles)} triangles", field="exposure")
+        self._check_settings()
+        return super().fit_many(triangles, exposures)
+
+    def _check_settings(self) -> None:
+        _number(self.apriori, "apriori", low=0)
+        if not isinstance(self.n_iters, (int, np.integer)) or isinstance(self.n_iters, bool) or self.n_iters < 0:
+            raise ParameterError(f"n_iters must be an integer ≥ 0, got {self.n_iters!r}", field="n_iters")
+
+    def _premium(self, stack, exposures) -> np.ndarray:
+        return np.stack([align_exposure(e, t) for e, t in zip(exposures, stack.triangles)])
+
+    def _fit_stack(self, stack, results, exposures, shared) -> None:
+        premium = self._premium(stack, exposures)
+        self._benktander(stack, results, shared, premium, premium * float(self.apriori))
+
+    def _benktander(self, stack, results, shared, premium, expected, **extra) -> None:
+        q = 1.0 - 1.0 / shared.origin_cdf
         n = int(self.n_iters)
-        weight_latest = np.sum([q ** j for j in range(n)], axis=0) if n else np.zeros_like(q)
-        self._set_ultimate(self.latest_.to_numpy() * weight_latest + q ** n * expected)
+        weight_latest = sum(q ** j for j in range(n)) if n else np.zeros_like(q)
+        ultimate = stack.latest * weight_latest + q ** n * expected
+        _check_finite(ultimate, "ultimate", stack.triangles)
+        self._share(results, stack, shared, _ultimate=ultimate, _premium=premium, _expected=expected, **extra)
+
+    @property
+    def exposure_(self) -> pd.Series:
+        return self._by_origin("exposure", self._need("_premium"))
+
+    @property
+    def expectation_(self) -> pd.Series:
+        return self._by_origin("expectation", self._need("_expected"))
 
 
 class BornhuetterFerguson(Benktander):
@@ -221,32 +354,37 @@ class CapeCod(Benktander):
         self.trend = trend
         self.decay = decay
 
-    def fit(self, triangle: Triangle, exposure=None) -> "CapeCod":
-        for name in ("trend", "decay"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
-                raise ParameterError(f"{name} must be a number, got {value!r}", field=name)
-        if not 0 <= self.decay <= 1:
+    def _check_settings(self) -> None:
+        super()._check_settings()
+        _number(self.trend, "trend", low=-1, low_inclusive=False)
+        decay = _number(self.decay, "decay", low=0)
+        if decay > 1:
             raise ParameterError(f"decay must lie in [0, 1], got {self.decay!r}", field="decay")
-        if self.trend <= -1:
-            raise ParameterError(f"trend must be above -100%, got {self.trend!r}", field="trend")
-        self._fit_pattern(triangle)
-        premium = align_exposure(exposure, triangle)
-        self.exposure_ = pd.Series(premium, index=triangle.origins, name="exposure")
-        n = triangle.shape[0]
-        years = (n - 1 - np.arange(n)) * triangle.origin_months / 12.0
-        trend = (1.0 + self.trend) ** years
-        used_up = premium / self.origin_cdf_.to_numpy()
+
+    def _fit_stack(self, stack, results, exposures, shared) -> None:
+        premium = self._premium(stack, exposures)
+        k, n, _ = stack.values.shape
+        months = np.array([t.origin_months for t in stack.triangles], dtype=np.float64)
+        years = (n - 1 - np.arange(n))[None, :] * months[:, None] / 12.0
+        trend = (1.0 + float(self.trend)) ** years
+        used_up = premium / shared.origin_cdf
         enters = used_up != 0
         decay = float(self.decay) ** np.abs(np.arange(n)[:, None] - np.arange(n)[None, :])
-        num = decay @ np.where(enters, self.latest_.to_numpy() * trend, 0.0)
-        den = decay @ np.where(enters, used_up, 0.0)
+        num = np.where(enters, stack.latest * trend, 0.0) @ decay.T
+        den = np.where(enters, used_up, 0.0) @ decay.T
         if np.any(den == 0):
-            j = int(np.argmax(den == 0))
-            raise ExposureError(f"Cape Cod: no used-up exposure to weigh for origin {triangle.origins[j]} "
+            t, j = np.argwhere(den == 0)[0]
+            raise ExposureError(f"Cape Cod: no used-up exposure to weigh for origin {stack.triangles[t].origins[j]} "
                                 f"(premium is zero where it counts)", field="exposure")
         apriori = num / den
-        self.apriori_ = _finite(pd.Series(apriori, index=triangle.origins, name="apriori"), "apriori")
-        self.detrended_apriori_ = (self.apriori_ / trend).rename("detrended_apriori")
-        self._benktander(premium * self.detrended_apriori_.to_numpy())
-        return self
+        _check_finite(apriori, "apriori", stack.triangles)
+        detrended = apriori / trend
+        self._benktander(stack, results, shared, premium, premium * detrended, _apriori=apriori, _detrended=detrended)
+
+    @property
+    def apriori_(self) -> pd.Series:
+        return self._by_origin("apriori", self._need("_apriori"))
+
+    @property
+    def detrended_apriori_(self) -> pd.Series:
+        return self._by_origin("detrended_apriori", self._need("_detrended"))

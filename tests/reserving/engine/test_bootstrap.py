@@ -62,10 +62,12 @@ def test_hat_matrix_adjustment_and_poisson_process_run(raa):
 def test_ten_thousand_samples_on_forty_by_forty_take_under_two_seconds():
     tri = quarterly_triangle(40, seed=11)
     best = np.inf
-    for _ in range(3):  # best of three: the machine is shared
-        start = time.perf_counter()
+    for _ in range(3):
+        # CPU seconds of this process, best of three: on a shared machine the wall clock
+        # measures the neighbours (benchmarks/bench_engine.py reports the wall clock)
+        start = time.process_time()
         boot = BootstrapODP(n_sims=10000, random_state=0).fit(tri)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     assert best < 2.0
     assert boot.reserve_samples_.shape == (10000, 40)
 

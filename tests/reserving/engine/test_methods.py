@@ -137,3 +137,40 @@ def test_outputs_are_finite_even_with_zero_rows(tri):
     for series in (mack.ultimate_, mack.ibnr_, mack.mack_se_, mack.ldf_, mack.cdf_):
         assert np.all(np.isfinite(series))
     assert mack.ultimate_.iloc[-1] == 0
+
+
+def _company(seed: int) -> Triangle:
+    rng = np.random.default_rng(seed)
+    values = np.array(VALUES, dtype=float) * rng.uniform(0.5, 2.0, size=(4, 1)) * rng.uniform(0.9, 1.1, size=(4, 4))
+    values = np.maximum.accumulate(np.where(np.isnan(values), 0, values), axis=1)
+    values[np.isnan(np.array(VALUES, dtype=float))] = np.nan
+    return Triangle.from_array(values, origins=[2021, 2022, 2023, 2024], ages=[12, 24, 36, 48])
+
+
+@pytest.mark.parametrize("make", [
+    lambda: MackChainLadder(tail=TailConstant(1.03)),
+    lambda: MackChainLadder(development=Development(average="simple", sigma_interpolation="mack")),
+    lambda: CapeCod(decay=0.7, trend=0.03),
+    lambda: Benktander(apriori=0.9, n_iters=3),
+])
+def test_fit_many_gives_exactly_what_fitting_one_by_one_gives(make):
+    triangles = [_company(seed) for seed in range(6)]
+    premiums = [PREMIUM * (1 + seed / 10) for seed in range(6)]
+    batch = (make().fit_many(triangles, premiums) if isinstance(make(), Benktander)
+             else make().fit_many(triangles))
+    for k, (tri, premium) in enumerate(zip(triangles, premiums)):
+        one = make().fit(tri, exposure=premium) if isinstance(make(), Benktander) else make().fit(tri)
+        pd.testing.assert_series_equal(batch[k].ultimate_, one.ultimate_)
+        pd.testing.assert_series_equal(batch[k].ldf_, one.ldf_)
+        if isinstance(one, MackChainLadder):
+            pd.testing.assert_series_equal(batch[k].mack_se_, one.mack_se_)
+            assert batch[k].total_mack_se_ == one.total_mack_se_
+
+
+def test_fit_many_names_the_triangle_that_fails(tri):
+    zero = Triangle.from_array(np.where(np.isnan(np.array(VALUES, dtype=float)), np.nan, 0.0) + 0,
+                               origins=tri.origins, ages=tri.ages)
+    with pytest.raises(DevelopmentError, match="triangle 1: no development factor can be estimated from age 12"):
+        ChainLadder().fit_many([tri, zero])
+    with pytest.raises(ParameterError, match="triangle 1 differs in shape"):
+        ChainLadder().fit_many([tri, Triangle.from_array([[1.0, 2.0], [1.0, np.nan]])])
