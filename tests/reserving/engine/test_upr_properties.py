@@ -111,3 +111,22 @@ def test_earned_premium_of_adjacent_periods_adds_up_and_is_never_negative(tx, me
     per_policy = earned_premium(tx, middle + pd.Timedelta(days=1), last, method=method).groupby(tx.policy_id).sum()
     base = (tx.gross_premium - tx.commission).groupby(tx.policy_id).sum()
     assert (per_policy >= -1e-6 * (1 + base.abs())).all()
+
+
+@fast
+@given(tx=books(), valuation=valuations)
+def test_pro_rata_upr_equals_the_row_by_row_reference(tx, valuation):
+    from benchmarks.bench_upr import naive_upr
+
+    reference = pd.Series(naive_upr(tx, valuation.date()), index=tx.index)
+    engine = upr(tx, valuation)
+    # The reference has no per-policy clamp: compare the policies it leaves within their bounds.
+    booked = tx.accounting_date <= valuation
+    cap = ((tx.gross_premium - tx.commission).where(booked, 0.0)).groupby(tx.policy_id).sum()
+    gross_cap = tx.gross_premium.where(booked, 0.0).groupby(tx.policy_id).sum()
+    not_started = tx.effective_date.groupby(tx.policy_id).min() > valuation
+    cap = gross_cap.where(not_started, cap)
+    per_policy = reference.groupby(tx.policy_id).sum()
+    inside = per_policy[(per_policy >= -1e-9) & (per_policy <= cap + 1e-9)].index
+    rows = tx.policy_id.isin(inside)
+    assert np.allclose(engine[rows].to_numpy(), reference[rows].to_numpy(), rtol=1e-12, atol=1e-6)
