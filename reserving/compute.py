@@ -258,7 +258,7 @@ def _bootstrap(paid: pd.DataFrame, params: dict, seed: int) -> dict:
                     "p50": float(np.percentile(sims, 50)), "p75": float(np.percentile(sims, 75)),
                     "p95": float(np.percentile(sims, 95)), "p99.5": float(np.percentile(sims, 99.5))}
         return {"status": "ok", "n_sims": int(params["bootstrap_sims"]), "seed": seed,
-                **{k: round(float(v), 2) for k, v in dict(dist).items() if np.isscalar(v)}}
+                **{str(k).replace(".", "_"): round(float(v), 2) for k, v in dict(dist).items() if np.isscalar(v)}}
     except (E.EngineError, ValueError, TypeError, AttributeError) as exc:
         return {"status": "failed", "reason": str(exc)[:300]}
 
