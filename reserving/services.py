@@ -524,3 +524,73 @@ def ensure_roles() -> None:
 
 
 __all__ = [name for name in dir() if name.startswith(("run_", "regime_", "period_", "segment_"))] + ["ensure_roles"]
+
+
+# --------------------------------------------------------------------------- schedules, demo
+FIRST_CUT_TASK_NAME = "reserving: quarter-end first-cut run"
+
+
+@transaction.atomic
+def schedules_install(*, actor=None):
+    """The django-celery-beat schedule of the quarter-end first cut: 02:00 on the 1st of Jan,
+    Apr, Jul and Oct in CELERY_TIMEZONE. Idempotent; edit it in the admin afterwards (a re-install
+    restores the timing but keeps the task's enabled flag)."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    crontab, _ = CrontabSchedule.objects.get_or_create(
+        minute="0", hour="2", day_of_month="1", month_of_year="1,4,7,10", day_of_week="*",
+        timezone=settings.CELERY_TIMEZONE)
+    task, created = PeriodicTask.objects.get_or_create(
+        name=FIRST_CUT_TASK_NAME,
+        defaults={"task": "reserving.quarter_end_first_cut", "crontab": crontab,
+                  "description": "First-cut draft run of the official regime for the quarter just ended"})
+    if not created and (task.crontab_id != crontab.pk or task.task != "reserving.quarter_end_first_cut"):
+        task.crontab, task.task = crontab, "reserving.quarter_end_first_cut"
+        task.save()
+    audit_record(actor=actor, verb="schedule.install", target=task, new={"crontab": str(crontab), "created": created})
+    return task
+
+
+def demo_quarter_runs(*, quarters: int, regime: str, actuary, approver, last: date | None = None,
+                      log=lambda message: None) -> list[ReserveRun]:
+    """Quarter-end runs for the last `quarters` quarters of the loaded book, prepared by one
+    user and approved by another; quarters that already have an approved run are skipped."""
+    from django.db.models import Max
+
+    from claims.models import ClaimTransaction
+    from policies.models import PremiumTransaction
+
+    if last is None:
+        latest = max(filter(None, [ClaimTransaction.objects.aggregate(m=Max("accounting_date"))["m"],
+                                   PremiumTransaction.objects.aggregate(m=Max("accounting_date"))["m"]]), default=None)
+        if latest is None:
+            log("no book loaded: no runs")
+            return []
+        q = Quarter.of(min(latest, timezone.localdate()))
+        last = q.end if q.end <= timezone.localdate() and latest >= q.end else (q - 1).end
+    ends = [(Quarter.of(last) - i).end for i in reversed(range(quarters))]
+    done = []
+    for v in ends:
+        if ReserveRun.objects.filter(regime_code=regime, valuation_date=v, status=S.APPROVED).exists():
+            log(f"{v}: already approved, skipped")
+            continue
+        started = time.monotonic()
+        run = run_create(valuation_date=v, regime=regime, actor=actuary)
+        try:
+            run = run_compute(run=run, actor=actuary)
+        except DomainError as exc:
+            log(f"{v}: run {run.pk} blocked: {exc.message}")
+            continue
+        while run.status == S.COMPUTING and time.monotonic() - started < 1800:
+            time.sleep(0.5)
+            run = ReserveRun.objects.get(pk=run.pk)
+        if run.status != S.COMPUTED:
+            log(f"{v}: run {run.pk} {run.status} {run.error}")
+            continue
+        for check in selectors.run_open_warnings(run=run):
+            run_check_acknowledge(check=check, actor=actuary)
+        run_submit(run=run, actor=actuary)
+        run = run_approve(run=run, actor=approver)
+        log(f"{v}: run {run.pk} approved ({run.segments_total} segments, {time.monotonic() - started:.1f}s)")
+        done.append(run)
+    return done
