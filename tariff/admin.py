@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils import timezone
 
 from core.errors import DomainError
@@ -173,8 +174,49 @@ class DiyehAmountForm(forms.ModelForm):
 @admin.register(DiyehAmount)
 class DiyehAmountAdmin(admin.ModelAdmin):
     form = DiyehAmountForm
-    list_display = ("jalali_year", "year_starts", "amount_rials", "amount_toman", "note")
+    list_display = ("jalali_year", "year_starts", "amount_rials", "amount_toman", "note", "preview_link")
     actions = ["revalue_open_claims"]
+
+    def get_urls(self):
+        extra = [path("<int:jalali_year>/revaluation/", self.admin_site.admin_view(self.revaluation_view),
+                      name="tariff_diyeh_revaluation")]
+        return extra + super().get_urls()
+
+    @admin.display(description="open claims")
+    def preview_link(self, obj):
+        url = reverse("admin:tariff_diyeh_revaluation", args=[obj.jalali_year])
+        return format_html('<a href="{}">revaluation preview</a>', url)
+
+    def revaluation_view(self, request, jalali_year: int):
+        """The open claims on indexed cover, their estimate now and under this year's diyeh,
+        dates in the Jalali calendar; a POST books the revaluation."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        today = timezone.localdate()
+        if request.method == "POST":
+            if not self.has_add_permission(request):
+                raise PermissionDenied
+            self.revalue_open_claims(request, DiyehAmount.objects.filter(jalali_year=jalali_year))
+            return redirect(request.path)
+        try:
+            lines = selectors.diyeh_revaluation_plan(jalali_year=jalali_year, accounting_date=today)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect(reverse("admin:tariff_diyehamount_changelist"))
+        rows = [
+            {"line": line, "policy": line.claim.policy, "jalali": {
+                name: selectors.jalali_text(getattr(obj, name))
+                for obj, name in ((line.claim.policy, "inception_date"), (line.claim.policy, "expiry_date"),
+                                  (line.claim, "occurrence_date"), (line.claim, "report_date"))}}
+            for line in lines
+        ]
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta,
+            "title": f"Diyeh {jalali_year}: revaluation of open claims", "rows": rows, "jalali_year": jalali_year,
+            "today": today, "today_jalali": selectors.jalali_text(today),
+            "can_revalue": self.has_add_permission(request),
+        }
+        return TemplateResponse(request, "admin/tariff/diyeh_revaluation.html", context)
 
     @admin.display(description="1 Farvardin (Gregorian)")
     def year_starts(self, obj):

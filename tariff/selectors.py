@@ -9,10 +9,12 @@ from datetime import date
 from decimal import Decimal
 
 import jdatetime
-from django.db.models import Q
+from django.db.models import Q, Sum
 
 from core.errors import DomainError
+from core.money import ZERO
 from tariff import engine, indicated
+from tariff.diyeh import DIYEH_CURRENCY, diyeh_target_estimate
 from tariff.models import DiyehAmount, Setting, TariffVersion
 
 
@@ -100,6 +102,63 @@ def diyeh_amount_of(jalali_year: int) -> Decimal:
     if amount is None:
         raise DomainError(f"no diyeh amount is recorded for the Jalali year {jalali_year}", field="jalali_year")
     return amount
+
+
+@dataclass(frozen=True)
+class RevaluationLine:
+    """One open claim on diyeh-indexed cover: its indemnity estimate now and the target under
+    a Jalali year's diyeh; skip_reason says why it cannot be revalued."""
+
+    claim: object
+    paid: Decimal
+    outstanding: Decimal
+    target: Decimal | None
+    skip_reason: str = ""
+
+    @property
+    def change(self) -> Decimal:
+        return ZERO if self.target is None else self.target - self.outstanding
+
+
+def diyeh_revaluation_plan(*, jalali_year: int, accounting_date: date) -> list[RevaluationLine]:
+    """What diyeh_revalue_open_claims would post: open claims with an awarded share on IRR
+    policies whose cover is in diyeh of a year up to jalali_year."""
+    from claims.models import Claim, ClaimTransaction
+
+    amounts = diyeh_amounts()
+    if jalali_year not in amounts:
+        raise DomainError(f"no diyeh amount is recorded for the Jalali year {jalali_year}", field="jalali_year")
+    claims = list(
+        Claim.objects.filter(
+            status=Claim.Status.OPEN, policy__cover_in_diyeh=True, awarded_diyeh_share__isnull=False,
+            policy__diyeh_year__isnull=False, policy__diyeh_year__lte=jalali_year,
+        ).select_related("policy", "policy__insured").order_by("claim_number")
+    )
+    sums: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for row in (
+        # The whole ledger, as claim_reserve_change measures the estimate it changes.
+        ClaimTransaction.objects.filter(claim__in=claims, cost_type=ClaimTransaction.CostType.INDEMNITY)
+        .order_by().values("claim_id", "effect_kind").annotate(total=Sum("amount"))
+    ):
+        sums[row["claim_id"]][row["effect_kind"]] = row["total"] or ZERO
+    lines = []
+    for claim in claims:
+        policy, got = claim.policy, sums[claim.pk]
+        paid = got.get(ClaimTransaction.EffectKind.PAYMENT, ZERO)
+        outstanding = max(got.get(ClaimTransaction.EffectKind.RESERVE, ZERO) - paid, ZERO)
+        reason = ""
+        if policy.currency != DIYEH_CURRENCY:
+            reason = f"policy currency {policy.currency}, diyeh is in IRR"
+        elif policy.diyeh_year not in amounts:
+            reason = f"no diyeh amount recorded for the policy year {policy.diyeh_year}"
+        elif claim.report_date > accounting_date:
+            reason = "reported after the accounting date"
+        target = None if reason else diyeh_target_estimate(
+            awarded_share=claim.awarded_diyeh_share, policy_year_amount=amounts[policy.diyeh_year],
+            new_amount=amounts[jalali_year], endorsed=policy.diyeh_increase_endorsement, paid=paid,
+        )
+        lines.append(RevaluationLine(claim, paid, outstanding, target, reason))
+    return lines
 
 
 # --- experience for indicated rates --------------------------------------------------------

@@ -2,21 +2,18 @@
 revaluing the case reserves of open claims on diyeh-indexed cover."""
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
 
 from core.errors import DomainError
 from core.money import ZERO, money_round, to_decimal
 from core.services import audit_record
 from tariff import engine, selectors
+from tariff.diyeh import DIYEH_CURRENCY
 from tariff.models import DiyehAmount
-
-DIYEH_CURRENCY = "IRR"
 
 
 @transaction.atomic
@@ -92,71 +89,31 @@ class RevaluationResult:
         return sum((Decimal(c["change"]) for c in self.changes), ZERO)
 
 
-def diyeh_target_estimate(
-    *, awarded_share: Decimal, policy_year_amount: Decimal, new_amount: Decimal, endorsed: bool, paid: Decimal
-) -> Decimal:
-    """The insurer's indemnity case estimate: the awarded share of the payment-day diyeh —
-    all of it with the diyeh-increase endorsement, else capped at the policy year's amount —
-    less what is already paid, never below zero."""
-    amount = new_amount if endorsed else min(new_amount, policy_year_amount)
-    return max(money_round(awarded_share * amount, DIYEH_CURRENCY) - paid, ZERO)
-
-
 @transaction.atomic
 def diyeh_revalue_open_claims(*, jalali_year: int, accounting_date: date, actor) -> RevaluationResult:
     """Bring the indemnity case estimate of every open claim on diyeh-indexed cover (policy
     year ≤ jalali_year, awarded share known) to its target with an ordinary reserve change.
     Idempotent: a second run finds every estimate on target and writes nothing, not even the
     audit row."""
-    from claims.models import Claim, ClaimTransaction
     from claims.services import claim_reserve_change
 
     year_row = DiyehAmount.objects.filter(jalali_year=jalali_year).first()
     if year_row is None:
         raise DomainError(f"no diyeh amount is recorded for the Jalali year {jalali_year}", field="jalali_year")
-    amounts = selectors.diyeh_amounts()
     result = RevaluationResult(jalali_year=jalali_year, accounting_date=accounting_date)
-    claims = list(
-        Claim.objects.filter(
-            status=Claim.Status.OPEN, policy__cover_in_diyeh=True, awarded_diyeh_share__isnull=False,
-            policy__diyeh_year__isnull=False, policy__diyeh_year__lte=jalali_year,
-        ).select_related("policy").order_by("claim_number")
-    )
-    sums: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    for row in (
-        # The whole ledger, as claim_reserve_change measures the estimate it changes.
-        ClaimTransaction.objects.filter(claim__in=claims, cost_type=ClaimTransaction.CostType.INDEMNITY)
-        .order_by().values("claim_id", "effect_kind").annotate(total=Sum("amount"))
-    ):
-        sums[row["claim_id"]][row["effect_kind"]] = row["total"] or ZERO
-    for claim in claims:
-        policy = claim.policy
-        if policy.currency != DIYEH_CURRENCY:
-            result.skipped.append({"claim": claim.claim_number, "reason": f"policy currency {policy.currency}"})
+    for line in selectors.diyeh_revaluation_plan(jalali_year=jalali_year, accounting_date=accounting_date):
+        if line.skip_reason:
+            result.skipped.append({"claim": line.claim.claim_number, "reason": line.skip_reason})
             continue
-        if policy.diyeh_year not in amounts:
-            result.skipped.append({"claim": claim.claim_number, "reason": f"no diyeh for {policy.diyeh_year}"})
-            continue
-        if claim.report_date > accounting_date:
-            result.skipped.append({"claim": claim.claim_number, "reason": "reported after the accounting date"})
-            continue
-        got = sums[claim.pk]
-        paid = got.get(ClaimTransaction.EffectKind.PAYMENT, ZERO)
-        outstanding = max(got.get(ClaimTransaction.EffectKind.RESERVE, ZERO) - paid, ZERO)
-        target = diyeh_target_estimate(
-            awarded_share=claim.awarded_diyeh_share, policy_year_amount=amounts[policy.diyeh_year],
-            new_amount=year_row.amount, endorsed=policy.diyeh_increase_endorsement, paid=paid,
-        )
-        if target == outstanding:
+        if line.change == ZERO:
             continue
         claim_reserve_change(
-            claim=claim, cost_type=ClaimTransaction.CostType.INDEMNITY, new_estimate=target,
-            accounting_date=accounting_date, actor=actor,
-            note=f"diyeh {jalali_year} revaluation",
+            claim=line.claim, cost_type="indemnity", new_estimate=line.target, accounting_date=accounting_date,
+            actor=actor, note=f"diyeh {jalali_year} revaluation",
         )
         result.changes.append({
-            "claim": claim.claim_number, "old_estimate": str(outstanding), "new_estimate": str(target),
-            "change": str(target - outstanding), "endorsed": policy.diyeh_increase_endorsement,
+            "claim": line.claim.claim_number, "old_estimate": str(line.outstanding), "new_estimate": str(line.target),
+            "change": str(line.change), "endorsed": line.claim.policy.diyeh_increase_endorsement,
         })
     if result.changes:
         audit_record(

@@ -97,3 +97,24 @@ def test_diyeh_admin_adds_a_year_through_the_service_and_revalues(admin_client):
     assert "0 claim(s) revalued" in res.content.decode()
     listing = admin_client.get("/admin/tariff/diyehamount/").content.decode()
     assert "2021-03-21" in listing  # 1 Farvardin 1400
+
+
+def test_diyeh_revaluation_preview_shows_jalali_dates_and_books_on_post(admin_client):
+    from tariff.services import diyeh_year_add
+
+    user = get_user_model().objects.get(username="boss")
+    policy = policy_issue_from_quote(
+        request=QuoteRequest(profession="nurse", setting="hospital", cover=Decimal("4400000000")),
+        policy_number="IR-PRE-1", insured_name="Ali", inception_date=date(2020, 9, 1), expiry_date=date(2021, 8, 31),
+        issue_date=date(2020, 9, 1), cover_in_diyeh=True, diyeh_increase_endorsement=True, actor=user,
+    )
+    claim = claim_report(policy=policy, occurrence_date=date(2021, 5, 27), report_date=date(2021, 6, 1),
+                         awarded_diyeh_share=Decimal("0.5"), initial_reserve={"indemnity": Decimal("2200000000")},
+                         actor=user)
+    diyeh_year_add(jalali_year=1400, amount=Decimal("4800000000"), actor=user)
+    html = admin_client.get("/admin/tariff/diyehamount/1400/revaluation/").content.decode()
+    assert "1400/03/06" in html  # occurrence 2021-05-27 in the Jalali calendar
+    assert "1399/06/11" in html  # inception 2020-09-01
+    assert "200,000,000" in html  # the change: 0.5 × (4.8bn − 4.4bn)
+    admin_client.post("/admin/tariff/diyehamount/1400/revaluation/")
+    assert claim.transactions.filter(note="diyeh 1400 revaluation").count() == 1

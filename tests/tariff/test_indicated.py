@@ -41,3 +41,15 @@ def test_relative_change_compares_per_mille_rates():
     assert r.gross_rate_permille == pytest.approx(12.944, abs=1e-3)
     assert indicated.relative_change(1.8, 1.5) == pytest.approx(0.2)
     assert indicated.relative_change(1.8, None) is None
+
+
+def test_diyeh_target_endorsed_follows_the_new_year_unendorsed_stops_at_the_policy_year():
+    from decimal import Decimal
+
+    from tariff.diyeh import diyeh_target_estimate
+
+    common = {"awarded_share": Decimal("0.3"), "policy_year_amount": Decimal("1000"), "new_amount": Decimal("1500"),
+              "paid": Decimal("100")}
+    assert diyeh_target_estimate(endorsed=True, **common) == Decimal("350")  # 0.3 × 1500 − 100
+    assert diyeh_target_estimate(endorsed=False, **common) == Decimal("200")  # 0.3 × 1000 − 100
+    assert diyeh_target_estimate(endorsed=True, **{**common, "paid": Decimal("999")}) == Decimal("0")
