@@ -120,7 +120,14 @@ class Development(_Estimator):
             raise ParameterError(f"unknown sigma_interpolation {self.sigma_interpolation!r}; "
                                  f"known: {', '.join(SIGMA_INTERPOLATIONS)}", field="sigma_interpolation")
         values = np.stack([t.values for t in triangles])
-        weights = np.stack([self._weights(t) for t in triangles])
+        n_origin = first.shape[0]
+        plain = (self.drop is None and self.drop_high is None and self.drop_low is None
+                 and isinstance(self.n_periods, (int, np.integer)) and not isinstance(self.n_periods, bool)
+                 and not 1 <= self.n_periods < n_origin - 1)
+        if plain:  # every observed link counts: one mask for the whole stack
+            weights = (np.isfinite(values[:, :, 1:]) & (values[:, :, :-1] != 0)).astype(np.float64)
+        else:
+            weights = np.stack([self._weights(t) for t in triangles])
         return estimate_stack(values, weights, exponent, self.sigma_interpolation, first.ages)
 
     def _weights(self, triangle: Triangle) -> np.ndarray:
