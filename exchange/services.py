@@ -47,6 +47,8 @@ class ImportReport:
     derived: int
     seconds: float
     rows_per_second: float = field(default=0.0)
+    validate_seconds: float = field(default=0.0)
+    write_seconds: float = field(default=0.0)
 
     @property
     def total_rows(self) -> int:
@@ -58,7 +60,8 @@ class ImportReport:
             out.append(f"  {name}: {n:,} rows")
         out.append("  written: " + ", ".join(f"{k} {v:,}" for k, v in self.written.items()))
         out.append(f"  reserve top-ups posted: {self.topups:,}; close reserve changes re-created: {self.derived:,}")
-        out.append(f"  {self.seconds:,.1f} s, {self.rows_per_second:,.0f} rows/s")
+        out.append(f"  {self.seconds:,.1f} s, {self.rows_per_second:,.0f} rows/s "
+                   f"(parse and validate {self.validate_seconds:,.1f} s, write {self.write_seconds:,.1f} s)")
         return out
 
     def as_dict(self) -> dict:
@@ -83,10 +86,12 @@ def book_import(*, sources: dict[str, Path | bytes], actor=None, allow_topup: bo
     plan = BookValidator(sources, options, errors, progress).run()
     if plan is None:
         raise BookRefused(errors.messages(), errors.count)
+    validated = time.monotonic()
     written = _plan_write(plan, actor=actor, options=options, progress=progress)
     seconds = time.monotonic() - started
     report = ImportReport(rows_read=plan.rows_read, written=written, topups=plan.topups, derived=plan.derived,
-                          seconds=round(seconds, 3))
+                          seconds=round(seconds, 3), validate_seconds=round(validated - started, 3),
+                          write_seconds=round(time.monotonic() - validated, 3))
     report.rows_per_second = round(report.total_rows / seconds, 1) if seconds > 0 else 0.0
     fingerprint = hashlib.sha256(repr(sorted(plan.rows_read.items())).encode() + str(options.now).encode())
     audit_record(actor=actor, verb="book.import", target=_BookTarget(fingerprint.hexdigest()[:16]),

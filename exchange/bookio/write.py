@@ -93,7 +93,10 @@ def _copy_text_column(field, values: list) -> list[str]:
     if isinstance(field, (models.DateField, models.DateTimeField)):
         return ["\\N" if v is None else v.isoformat() for v in values]
     if isinstance(field, (models.CharField, models.TextField, models.JSONField)):
-        return ["\\N" if v is None else str(v).translate(_COPY_ESCAPES) for v in values]
+        text = [None if v is None else str(v) for v in values]
+        if any(c in "".join(v for v in text if v is not None) for c in "\\\t\n\r"):
+            text = [None if v is None else v.translate(_COPY_ESCAPES) for v in text]
+        return ["\\N" if v is None else v for v in text]
     return ["\\N" if v is None else str(v) for v in values]
 
 
