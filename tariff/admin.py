@@ -75,10 +75,16 @@ class TariffVersionForm(forms.ModelForm):
         return data
 
 
+class CopyForm(forms.Form):
+    code = forms.CharField(max_length=64)
+    name = forms.CharField(max_length=200, required=False)
+    effective_from = forms.DateField(help_text="the source version ends the day before")
+
+
 @admin.register(TariffVersion)
 class TariffVersionAdmin(admin.ModelAdmin):
     form = TariffVersionForm
-    list_display = ("code", "name", "effective_from", "effective_from_jalali", "effective_to", "vat_rate")
+    list_display = ("code", "name", "effective_from", "effective_from_jalali", "effective_to", "vat_rate", "copy_link")
     search_fields = ("code", "name")
     inlines = [ProfessionInline, BaseRateInline, SettingModifierInline, CoverShareInline, NoClaimsInline,
                GroupBandInline, ReferralRuleInline]
@@ -87,10 +93,31 @@ class TariffVersionAdmin(admin.ModelAdmin):
     def effective_from_jalali(self, obj):
         return selectors.jalali_text(obj.effective_from)
 
+    @admin.display(description="new version")
+    def copy_link(self, obj):
+        return format_html('<a href="{}">copy as new version</a>', reverse("admin:tariff_copy", args=[obj.pk]))
+
+    def copy_view(self, request, pk: int):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        source = TariffVersion.objects.get(pk=pk)
+        form = CopyForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                copy = services.tariff_version_copy(source=source, actor=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, f"{copy.code} created from {source.code}; edit its rates below.")
+                return redirect(reverse("admin:tariff_tariffversion_change", args=[copy.pk]))
+        context = self._context(request, f"Copy {source.code} as a new version", form=form, source=source)
+        return TemplateResponse(request, "admin/tariff/copy.html", context)
+
     def get_urls(self):
         extra = [
             path("quote/", self.admin_site.admin_view(self.quote_view), name="tariff_quote"),
             path("indicated/", self.admin_site.admin_view(self.indicated_view), name="tariff_indicated"),
+            path("<int:pk>/copy/", self.admin_site.admin_view(self.copy_view), name="tariff_copy"),
         ]
         return extra + super().get_urls()
 

@@ -3,7 +3,7 @@ revaluing the case reserves of open claims on diyeh-indexed cover."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -13,7 +13,7 @@ from core.money import ZERO, money_round, to_decimal
 from core.services import audit_record
 from tariff import engine, selectors
 from tariff.diyeh import DIYEH_CURRENCY
-from tariff.models import DiyehAmount
+from tariff.models import DiyehAmount, TariffVersion
 
 
 @transaction.atomic
@@ -59,6 +59,47 @@ def policy_issue_from_quote(
         diyeh_year=diyeh_year if cover_in_diyeh else None,
         diyeh_increase_endorsement=diyeh_increase_endorsement, actor=actor,
     )
+
+
+ROW_TABLES = ("professions", "base_rates", "setting_modifiers", "cover_shares", "no_claims_discounts", "group_bands",
+              "referral_rules")
+
+
+@transaction.atomic
+def tariff_version_copy(*, source: TariffVersion, code: str, effective_from: date, actor, name: str = "") -> TariffVersion:
+    """A new tariff version with all the source's tables, in force from effective_from. The
+    source, if still open-ended or running past that date, ends the day before, so that
+    exactly one version is in force on any date."""
+    code = (code or "").strip()
+    if not code:
+        raise DomainError("the new version needs a code", field="code")
+    if TariffVersion.objects.filter(code=code).exists():
+        raise DomainError(f"tariff version {code} already exists", field="code")
+    if effective_from <= source.effective_from:
+        raise DomainError(
+            f"the new version must start after {source.code} starts ({source.effective_from.isoformat()})",
+            field="effective_from",
+        )
+    old_end = source.effective_to
+    if old_end is None or old_end >= effective_from:
+        source.effective_to = effective_from - timedelta(days=1)
+        source.save(update_fields=["effective_to"])
+    copy = TariffVersion.objects.create(
+        code=code, name=name or source.name, effective_from=effective_from, effective_to=old_end,
+        vat_rate=source.vat_rate, resident_multiplier=source.resident_multiplier,
+        group_min_size=source.group_min_size, group_min_insured_share=source.group_min_insured_share,
+        referral_contact=source.referral_contact, notes=f"copied from {source.code}",
+    )
+    for table in ROW_TABLES:
+        rows = list(getattr(source, table).all())
+        for row in rows:
+            row.pk, row.version = None, copy
+        if rows:
+            type(rows[0]).objects.bulk_create(rows)
+    audit_record(actor=actor, verb="tariff.copy", target=copy,
+                 old={"source": source.code, "source_effective_to": old_end.isoformat() if old_end else None},
+                 new={"code": code, "effective_from": effective_from.isoformat()})
+    return copy
 
 
 @transaction.atomic

@@ -118,3 +118,14 @@ def test_diyeh_revaluation_preview_shows_jalali_dates_and_books_on_post(admin_cl
     assert "200,000,000" in html  # the change: 0.5 × (4.8bn − 4.4bn)
     admin_client.post("/admin/tariff/diyehamount/1400/revaluation/")
     assert claim.transactions.filter(note="diyeh 1400 revaluation").count() == 1
+
+
+def test_copy_page_creates_a_new_version_and_opens_it(admin_client):
+    from tariff.models import TariffVersion
+
+    source = TariffVersion.objects.get(code="IR-PARAMED-1399")
+    res = admin_client.post(f"/admin/tariff/tariffversion/{source.pk}/copy/",
+                            {"code": "IR-PARAMED-1401", "name": "", "effective_from": "2022-03-21"})
+    assert res.status_code == 302
+    copy = TariffVersion.objects.get(code="IR-PARAMED-1401")
+    assert res.url.endswith(f"/{copy.pk}/change/") and copy.base_rates.count() == 3

@@ -1,0 +1,58 @@
+"""Tariff versions: a copy takes every table, the source ends the day before, and quotes
+follow the version in force on their date."""
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from core.errors import DomainError
+from core.models import AuditEvent
+from tariff.engine import QuoteRequest
+from tariff.models import TariffBaseRate, TariffVersion
+from tariff.selectors import quote_price
+from tariff.services import tariff_version_copy
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seed_tariff")]
+
+REQUEST = QuoteRequest(profession="midwife", setting="hospital", cover=Decimal("440000000"))
+
+
+@pytest.fixture
+def new_version():
+    source = TariffVersion.objects.get(code="IR-PARAMED-1399")
+    copy = tariff_version_copy(source=source, code="IR-PARAMED-1400", effective_from=date(2021, 3, 21),
+                               actor=get_user_model().objects.create_user("actuary"))
+    # the actuary then raises group 1's hospital rate in the new version only
+    TariffBaseRate.objects.filter(version=copy, risk_group=1, setting="hospital").update(rate_permille=Decimal("1.6"))
+    return copy
+
+
+def test_copy_takes_every_table_and_closes_the_source(new_version):
+    source = TariffVersion.objects.get(code="IR-PARAMED-1399")
+    assert source.effective_to == date(2021, 3, 20)
+    assert new_version.effective_to is None
+    for table in ("professions", "base_rates", "setting_modifiers", "cover_shares", "no_claims_discounts",
+                  "group_bands"):
+        assert getattr(new_version, table).count() == getattr(source, table).count() > 0
+    assert AuditEvent.objects.filter(verb="tariff.copy").count() == 1
+
+
+def test_quotes_follow_the_version_in_force_on_their_date(new_version):
+    old = quote_price(request=REQUEST, on=date(2021, 3, 20))
+    new = quote_price(request=REQUEST, on=date(2021, 3, 21))
+    assert (old.tariff_version, old.premium) == ("IR-PARAMED-1399", Decimal("660000"))
+    assert (new.tariff_version, new.premium) == ("IR-PARAMED-1400", Decimal("704000"))
+
+
+def test_a_named_version_out_of_force_on_the_date_is_refused(new_version):
+    with pytest.raises(DomainError, match="not in force"):
+        quote_price(request=REQUEST, on=date(2021, 6, 1), tariff_code="IR-PARAMED-1399")
+
+
+def test_copy_must_start_after_its_source_and_have_a_new_code(new_version):
+    source = TariffVersion.objects.get(code="IR-PARAMED-1399")
+    with pytest.raises(DomainError):
+        tariff_version_copy(source=source, code="IR-X", effective_from=date(2019, 1, 1), actor=None)
+    with pytest.raises(DomainError):
+        tariff_version_copy(source=new_version, code="IR-PARAMED-1400", effective_from=date(2022, 3, 21), actor=None)
