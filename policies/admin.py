@@ -18,6 +18,7 @@ from policies import selectors, services
 from policies.forms import (
     CancelForm,
     EndorseForm,
+    InsuredCreateForm,
     PolicyCreateForm,
     PolicyMasterForm,
     ReverseForm,
@@ -104,13 +105,26 @@ class NoRevertHistoryMixin:
 
 
 @admin.register(Insured)
-class InsuredAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin):
+class InsuredAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdmin):
     list_display = ("name", "kind", "national_id")
     list_filter = ("kind",)
     search_fields = ("name", "national_id")
 
+    # No service edits an insured in place yet; new ones come through insured_create.
+    def has_change_permission(self, request, obj=None):
+        return False
+
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        self.perm_require(request, "policies.add_insured")
+        form = self.bound(request, InsuredCreateForm)
+        return self.action_view(
+            request, form=form, title="Add an insured",
+            call=lambda data: services.insured_create(actor=request.user, **data),
+            done=lambda insured: (f"Insured {insured.name} added.", self.change_url(insured)),
+        )
 
 
 class PremiumTransactionInline(ReadOnlyLedgerMixin, admin.TabularInline):

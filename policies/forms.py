@@ -52,6 +52,14 @@ class PolicyCreateForm(forms.Form):
         self.fields = ordered
 
 
+class InsuredCreateForm(forms.Form):
+    """A new insured through insured_create."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(fields_for_model(Insured, fields=("name", "kind", "national_id")))
+
+
 class PolicyMasterForm(forms.Form):
     """Master-data edit through policy_update_master; history keeps the old version."""
 

@@ -184,3 +184,15 @@ def test_issue_page_renders(client, staff):
     response = client.get(reverse("admin:policies_policy_add"))
     assert response.status_code == 200
     assert 'name="insured_name"' in page(response) and 'name="gross_premium"' in page(response)
+
+
+def test_insured_is_added_through_insured_create_and_not_edited_in_place(client, staff):
+    from policies.models import Insured
+
+    response = client.post(reverse("admin:policies_insured_add"), {"name": "  ", "kind": "person"})
+    assert response.status_code == 200 and not Insured.objects.exists()
+    response = client.post(reverse("admin:policies_insured_add"), {"name": "Clinic Nine", "kind": "organisation"})
+    assert response.status_code == 302
+    insured = Insured.objects.get()
+    assert AuditEvent.objects.filter(verb="insured.create", actor=staff).count() == 1
+    assert client.post(reverse("admin:policies_insured_change", args=[insured.pk]), {"name": "x"}).status_code == 403
