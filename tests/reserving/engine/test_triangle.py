@@ -187,3 +187,50 @@ def test_yearly_grain_counts_age_in_twelves():
 def test_a_valuation_date_that_is_not_a_period_end_is_refused():
     with pytest.raises(TriangleError, match="2024-11-30 is not the end of a quarter"):
         Triangle.from_ledger(BOOK, valuation_date="2024-11-30", value="paid")
+
+
+def test_a_row_accounted_before_its_accident_is_refused():
+    rows = ledger(("C", "2024-05-10", "2024-05-11", "2024-02-01", "reserve", "indemnity", 100))
+    with pytest.raises(TriangleError, match="claim C: a row accounted on 2024-02-01 lies before its origin"):
+        cells("paid", rows)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_day = st.integers(min_value=0, max_value=729).map(lambda d: pd.Timestamp("2023-01-01") + pd.Timedelta(days=d))
+
+
+@st.composite
+def ledgers(draw):
+    rows = []
+    for c in range(draw(st.integers(min_value=1, max_value=12))):
+        accident = draw(_day)
+        report = accident + pd.Timedelta(days=draw(st.integers(min_value=0, max_value=200)))
+        for _ in range(draw(st.integers(min_value=1, max_value=6))):
+            kind = draw(st.sampled_from(["reserve", "payment"]))
+            when = report + pd.Timedelta(days=draw(st.integers(min_value=0, max_value=400)))
+            amount = float(draw(st.integers(min_value=1, max_value=10_000)))
+            rows.append((f"c{c}", accident, report, when, kind, "indemnity", amount))
+            if kind == "payment" and draw(st.booleans()):  # a recovery of part of it, later
+                later = when + pd.Timedelta(days=draw(st.integers(min_value=0, max_value=200)))
+                rows.append((f"c{c}", accident, report, later, "recovery", "indemnity",
+                             float(draw(st.integers(min_value=1, max_value=int(amount))))))
+    return ledger(*rows)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=ledgers())
+def test_the_latest_paid_diagonal_adds_up_to_the_ledger(rows):
+    valuation = pd.Timestamp("2024-12-31")
+    tri = Triangle.from_ledger(rows, valuation_date=valuation, value="paid", allow_decrease=True,
+                               origin_start="2023-01-01")
+    seen = rows[pd.to_datetime(rows["accounting_date"]) <= valuation]
+    paid = seen.loc[seen.kind == "payment", "amount"].sum() - seen.loc[seen.kind == "recovery", "amount"].sum()
+    assert tri.latest_diagonal.sum() == pytest.approx(paid)
+    assert tri.shape == (8, 8)
+    reported = Triangle.from_ledger(rows, valuation_date=valuation, value="reported_count",
+                                    origin_start="2023-01-01")
+    # the ledger knows a claim through its rows: reported by V and booked by V
+    assert reported.latest_diagonal.sum() == seen.loc[pd.to_datetime(seen.report_date) <= valuation,
+                                                      "claim_id"].nunique()
