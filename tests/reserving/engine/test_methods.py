@@ -174,3 +174,13 @@ def test_fit_many_names_the_triangle_that_fails(tri):
         ChainLadder().fit_many([tri, zero])
     with pytest.raises(ParameterError, match="triangle 1 differs in shape"):
         ChainLadder().fit_many([tri, Triangle.from_array([[1.0, 2.0], [1.0, np.nan]])])
+
+
+def test_development_fits_on_its_own_and_reports_by_age(tri):
+    dev = Development(average="simple")
+    assert not hasattr(dev, "ldf_")
+    assert dev.fit(tri) is dev
+    assert list(dev.ldf_.index) == [12, 24, 36] and list(dev.cdf_.index) == [12, 24, 36, 48]
+    assert dev.ldf_.loc[36] == pytest.approx(3800 / 3400)
+    assert dev.ldf_.loc[12] == pytest.approx(np.mean([2500 / 1000, 2900 / 1200, 3200 / 1300]))
+    assert dev.cdf_.loc[48] == 1.0 and np.all(np.isfinite(dev.sigma_)) and np.all(np.isfinite(dev.std_err_))
