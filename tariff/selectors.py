@@ -251,6 +251,14 @@ def indicated_rates(
     loading_share: float = 0.25, use_claim_sd: bool = True,
 ) -> list[IndicatedRow]:
     """Indicated gross rate per risk group beside the hospital rate of the tariff in force."""
+    try:
+        indicated.alpha_for(gamma)
+    except ValueError as exc:
+        raise DomainError(str(exc), field="gamma") from exc
+    if not 0 <= loading_share < 1:
+        raise DomainError("the loading share f must be at least 0 and below 1", field="loading_share")
+    if period_end < period_start:
+        raise DomainError("the period ends before it starts", field="period_end")
     version = tariff_version_in_force(on=on)
     current = {
         r.risk_group: r.rate_permille

@@ -1,6 +1,7 @@
 """`quote` command and the quote API: the --json contract, and bad input answered clearly
 with nothing recorded."""
 import json
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -116,3 +117,46 @@ def test_api_lists_the_seed_tariff_version_with_its_rates(api):
     assert res.status_code == 200
     rates = {(r["setting"], r["risk_group"], r["profession"]): r["rate_permille"] for r in res.json()["base_rates"]}
     assert rates == {("hospital", 1, ""): "1.5000", ("hospital", 3, ""): "0.7500", ("own_office", None, "midwife"): "3.0000"}
+
+
+ISSUE = {"profession": "nurse", "setting": "hospital", "cover": "4400000000", "date": "2020-09-01",
+         "policy_number": "IR-API-1", "insured_name": "Sara", "inception_date": "2020-09-01",
+         "expiry_date": "2021-08-31", "issue_date": "2020-09-01", "cover_in_diyeh": True}
+
+
+def test_api_issues_a_policy_from_a_quote(api):
+    res = api.post("/api/v1/tariff/policies/", ISSUE, format="json")
+    assert res.status_code == 201, res.content
+    from policies.models import Policy
+
+    policy = Policy.objects.get(policy_number="IR-API-1")
+    assert policy.premium_transactions.get().gross_premium == Decimal("3300000")
+    assert res.json()["tariff_version"] == "IR-PARAMED-1399" and res.json()["rating_steps"]
+
+
+def test_api_refuses_to_issue_a_referred_quote_and_records_nothing(api):
+    from policies.models import Policy
+
+    before = AuditEvent.objects.count()
+    res = api.post("/api/v1/tariff/policies/", {**ISSUE, "profession": "icu_nurse"}, format="json")
+    assert res.status_code == 400 and "profession" in res.json()
+    assert not Policy.objects.exists() and AuditEvent.objects.count() == before
+
+
+def test_api_diyeh_year_and_revaluation(api):
+    res = api.post("/api/v1/tariff/diyeh-amounts/", {"jalali_year": 1400, "amount": "4800000000"}, format="json")
+    assert res.status_code == 201, res.content
+    again = api.post("/api/v1/tariff/diyeh-amounts/", {"jalali_year": 1400, "amount": "4800000000"}, format="json")
+    assert again.status_code == 400 and "jalali_year" in again.json()
+    res = api.post("/api/v1/tariff/diyeh-amounts/1400/revalue/", {"accounting_date": "2021-06-30"}, format="json")
+    assert res.status_code == 200 and res.json()["changes"] == []
+    res = api.post("/api/v1/tariff/diyeh-amounts/1410/revalue/", {"accounting_date": "2021-06-30"}, format="json")
+    assert res.status_code == 400 and "jalali_year" in res.json()
+
+
+def test_api_indicated_rates(api):
+    res = api.get("/api/v1/tariff/indicated-rates/", {"period_start": "2020-01-01", "period_end": "2020-12-31"})
+    assert res.status_code == 200 and res.json() == []
+    bad = api.get("/api/v1/tariff/indicated-rates/", {"period_start": "2020-01-01", "period_end": "2020-12-31",
+                                                      "gamma": "0.99"})
+    assert bad.status_code == 400 and "gamma" in bad.json()
