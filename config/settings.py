@@ -142,6 +142,9 @@ SPECTACULAR_SETTINGS = {
     # Several ledgers have a "kind"/"basis": name each choice set so the schema is unambiguous.
     "ENUM_NAME_OVERRIDES": {
         "PolicyBasisEnum": "policies.models.Policy.Basis",
+        "PolicyStatusEnum": "policies.models.Policy.Status",
+        "ClaimStatusEnum": "claims.models.Claim.Status",
+        "ReserveRunStatusEnum": "reserving.models.ReserveRun.Status",
         "PremiumTransactionKindEnum": "policies.models.PremiumTransaction.Kind",
         "PremiumEffectKindEnum": "policies.models.PremiumTransaction.EffectKind",
         "ClaimTransactionKindEnum": "claims.models.ClaimTransaction.Kind",

@@ -207,3 +207,11 @@ def test_schema_and_docs_are_served_to_a_signed_in_user(api):
                  "/api/v1/claim-transactions/{transaction_id}/reverse/", "/api/v1/claims/{claim_number}/settle/"):
         assert path in text
     assert api.get("/api/docs/").status_code == 200
+
+
+def test_openapi_schema_validates(tmp_path):
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--file", str(out))
+    assert "/api/v1/claims/{claim_number}/settle/" in out.read_text()
