@@ -163,3 +163,29 @@ def diyeh_revalue_open_claims(*, jalali_year: int, accounting_date: date, actor)
                  "claims_changed": len(result.changes), "total_change": str(result.total_change)},
         )
     return result
+
+
+DIYEH_SCHEDULE_NAME = "tariff: diyeh revaluation of open claims"
+
+
+@transaction.atomic
+def diyeh_schedule_install(*, actor=None):
+    """The django-celery-beat schedule of `tariff.diyeh_revalue_latest`: daily at 03:00 in
+    CELERY_TIMEZONE, so a newly entered diyeh year reaches the case reserves by the next
+    morning; a day with nothing to change writes nothing. Idempotent."""
+    from django.conf import settings
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    crontab, _ = CrontabSchedule.objects.get_or_create(
+        minute="0", hour="3", day_of_month="*", month_of_year="*", day_of_week="*", timezone=settings.CELERY_TIMEZONE
+    )
+    task, created = PeriodicTask.objects.get_or_create(
+        name=DIYEH_SCHEDULE_NAME,
+        defaults={"task": "tariff.diyeh_revalue_latest", "crontab": crontab,
+                  "description": "Revalue open claims on diyeh-indexed cover against the latest diyeh year"},
+    )
+    if not created and (task.crontab_id != crontab.pk or task.task != "tariff.diyeh_revalue_latest"):
+        task.crontab, task.task = crontab, "tariff.diyeh_revalue_latest"
+        task.save()
+    audit_record(actor=actor, verb="schedule.install", target=task, new={"crontab": str(crontab), "created": created})
+    return task

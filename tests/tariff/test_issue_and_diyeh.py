@@ -135,3 +135,15 @@ def test_celery_task_revalues_with_the_latest_year(actor, book):
     summary = diyeh_revalue_latest.apply(kwargs={"accounting_date": "2021-06-30"}).get()
     assert summary["jalali_year"] == 1400 and summary["claims_changed"] == 1
     assert indemnity_outstanding(book["endorsed"]) == Decimal("0.25") * DIYEH_1400 - Decimal("100000000")
+
+
+def test_diyeh_schedule_install_is_idempotent():
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django_celery_beat.models import PeriodicTask
+
+    call_command("install_diyeh_schedule", stdout=StringIO())
+    call_command("install_diyeh_schedule", stdout=StringIO())
+    [task] = PeriodicTask.objects.filter(task="tariff.diyeh_revalue_latest")
+    assert (task.crontab.hour, task.crontab.minute) == ("3", "0")
