@@ -6,6 +6,7 @@ import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from django.utils import timezone
 
 from claims.models import Claim, ClaimTransaction
@@ -111,3 +112,15 @@ def make_book(*, seed: int = 1, policies: int = 60, first: date = date(2021, 1, 
         PremiumTransaction.objects.filter(pk=r.pk).update(reverses=r.reverses)
     ClaimTransaction.objects.bulk_create(ctx)
     return {"premium_rows": len(prem), "claim_rows": len(ctx), "claims": n_claims}
+
+
+@pytest.fixture
+def eager_celery():
+    """Tasks run in-process even when CELERY_BROKER_URL is set (CI): these tests are about the
+    run lifecycle, not the broker; test_tasks.py covers the real worker."""
+    from config.celery import app
+
+    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before

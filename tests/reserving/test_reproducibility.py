@@ -13,9 +13,9 @@ from django.utils import timezone
 from claims.models import Claim, ClaimTransaction
 from policies.models import Policy, PremiumTransaction
 from reserving import selectors, services
-from tests.reserving.runbook import make_book
+from tests.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 V = date(2024, 12, 31)
 
 

@@ -16,9 +16,9 @@ from core.models import ReportingPeriod
 from core.services import period_ensure_open
 from reserving import selectors, services
 from reserving.models import ReserveRun, RunDataCheck, RunEvent, RunSegmentResult
-from tests.reserving.runbook import make_book
+from tests.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 V = date(2024, 12, 31)
 
 

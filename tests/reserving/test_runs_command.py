@@ -11,9 +11,9 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from reserving.models import ReserveRun
-from tests.reserving.runbook import make_book
+from tests.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_celery")]
 
 
 def test_reserve_run_json_has_the_contract_shape_and_rerun_is_identical():

@@ -14,7 +14,7 @@ from django_celery_beat.models import PeriodicTask
 from reserving import services
 from reserving.models import ReserveRun
 from reserving.tasks import quarter_end_first_cut
-from tests.reserving.runbook import make_book
+from tests.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
 
 
 @pytest.mark.django_db
@@ -29,6 +29,7 @@ def test_install_schedules_is_idempotent_and_runs_at_two_on_the_first_of_the_qua
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("eager_celery")
 def test_the_first_cut_task_creates_a_draft_run_for_the_quarter_just_ended():
     make_book(seed=81, policies=40, recorded_at=timezone.now() - timedelta(days=1))
     with mock.patch("reserving.tasks.timezone.localdate", return_value=date(2025, 1, 1)):
@@ -39,6 +40,7 @@ def test_the_first_cut_task_creates_a_draft_run_for_the_quarter_just_ended():
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("eager_celery")
 def test_demo_runs_are_prepared_and_approved_by_two_people():
     services.ensure_roles()
     a = User.objects.create_user("actuary")

@@ -17,7 +17,7 @@ from reserving import services
 from reserving.models import ReserveRun, RunOriginResult, RunSegmentResult
 from reserving.tasks import compute_segment
 from tests.conftest import ROOT
-from tests.reserving.runbook import make_book
+from tests.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
 
 V = date(2024, 12, 31)
 
@@ -81,6 +81,7 @@ def test_a_real_worker_computes_a_run(celery_worker_process):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("eager_celery")
 def test_a_duplicated_segment_task_does_not_duplicate_results():
     make_book(seed=52, policies=60, recorded_at=timezone.now() - timedelta(days=1))
     run = services.run_create(valuation_date=V)
