@@ -37,7 +37,8 @@ def _result(severity, code, message, columns, rows) -> CheckResult | None:
 
 def _claims_outstanding_sql(scope: Scope, d: _Dialect) -> tuple[str, list]:
     frm, params = _claim_ledger_from(scope, d)
-    sql = (f"SELECT t.claim_id AS claim_id, t.cost_type AS cost_type, SUM({CASE_EFFECT}) AS o{frm}"
+    # in cents: SQLite sums floats, and -1e-12 is not a negative outstanding
+    sql = (f"SELECT t.claim_id AS claim_id, t.cost_type AS cost_type, SUM({d.cents(CASE_EFFECT)}) AS o{frm}"
            " AND t.amount IS NOT NULL GROUP BY t.claim_id, t.cost_type")
     return sql, params
 
@@ -45,7 +46,7 @@ def _claims_outstanding_sql(scope: Scope, d: _Dialect) -> tuple[str, list]:
 def check_outstanding_below_zero(scope: Scope) -> CheckResult | None:
     d = _Dialect()
     sql, params = _claims_outstanding_sql(scope, d)
-    rows = _fetch(f"SELECT c.claim_number, x.cost_type, x.o FROM ({sql}) x JOIN {Claim._meta.db_table} c ON c.id = x.claim_id"
+    rows = _fetch(f"SELECT c.claim_number, x.cost_type, x.o / 100.0 FROM ({sql}) x JOIN {Claim._meta.db_table} c ON c.id = x.claim_id"
                   " WHERE x.o < 0 ORDER BY c.claim_number", params)
     return _result(ERROR, "outstanding_below_zero", "{n} claim cost types have payments beyond their case reserve at the valuation date",
                    ["claim_number", "cost_type", "outstanding"], rows)
@@ -62,7 +63,7 @@ def check_open_claims_without_case_reserve(scope: Scope) -> CheckResult | None:
     v = scope.valuation_date.isoformat()
     dp = d.date_param()
     sql = (
-        f"SELECT c.claim_number, hc.report_date, COALESCE(SUM({CASE_EFFECT.replace('t.', 'o.')}), 0) AS outstanding"
+        f"SELECT c.claim_number, hc.report_date, COALESCE(SUM({d.cents(CASE_EFFECT.replace('t.', 'o.'))}), 0) / 100.0 AS outstanding"
         f" FROM ({hc_sql}) hc JOIN ({hp_sql}) hp ON hp.id = hc.policy_id JOIN {Claim._meta.db_table} c ON c.id = hc.id"
         f" LEFT JOIN {ct} o ON o.claim_id = hc.id AND o.accounting_date <= {dp} AND o.recorded_at <= %s AND o.amount IS NOT NULL"
         f" WHERE hc.report_date <= {dp}{seg_sql}"
@@ -71,7 +72,7 @@ def check_open_claims_without_case_reserve(scope: Scope) -> CheckResult | None:
         f" >= COALESCE((SELECT MAX(k.id) FROM {ct} k WHERE k.claim_id = hc.id AND k.kind = 'close'"
         f"   AND k.accounting_date <= {dp} AND k.recorded_at <= %s), 0)"
         " GROUP BY c.claim_number, hc.report_date"
-        f" HAVING COALESCE(SUM({CASE_EFFECT.replace('t.', 'o.')}), 0) <= 0 ORDER BY c.claim_number"
+        f" HAVING COALESCE(SUM({d.cents(CASE_EFFECT.replace('t.', 'o.'))}), 0) <= 0 ORDER BY c.claim_number"
     )
     ts = _ts(scope.cut_off)
     params = [*hc_params, *hp_params, v, ts, v, *seg_params, v, ts, v, ts]

@@ -7,6 +7,7 @@ with core.money.money_round; the engine works in float64.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -19,8 +20,11 @@ import pandas as pd
 from core.money import money_round
 from core.periods import Quarter
 from reserving import engine as E
-from reserving.engine import upr as engine_upr
 from reserving import selectors
+
+# The package re-exports functions named like these modules, so import the modules by path.
+engine_rbns = importlib.import_module("reserving.engine.rbns")
+engine_upr = importlib.import_module("reserving.engine.upr")
 
 DEFAULT_PARAMETERS: dict = {
     "upr_method": "pro_rata",
@@ -232,8 +236,8 @@ def _development(tri: E.Triangle, selection: dict, borrowed: E.Triangle | None):
 
 def _ulae(params: dict, ibnr: float, rbns: float) -> float:
     if params["ulae_method"] == "share_of_rbns":
-        return float(params["ulae_share_of_rbns"]) * rbns
-    return float(params["ulae_r"]) * (ibnr + float(params["ulae_a"]) * rbns)
+        return float(engine_rbns.ulae_three_percent(rbns, rate=float(params["ulae_share_of_rbns"])))
+    return float(engine_rbns.ulae_eiopa(ibnr, rbns, R=float(params["ulae_r"]), a=float(params["ulae_a"])))
 
 
 def _bootstrap(paid: pd.DataFrame, params: dict, seed: int) -> dict:
@@ -251,6 +255,8 @@ def _bootstrap(paid: pd.DataFrame, params: dict, seed: int) -> dict:
         tri = _to_triangle(paid, "paid")
         model = cls(n_sims=int(params["bootstrap_sims"]), random_state=seed).fit(tri)
         dist = getattr(model, "distribution_", None)
+        if isinstance(dist, pd.DataFrame):
+            dist = dist.loc["total"].to_dict() if "total" in dist.index else dist.iloc[-1].to_dict()
         if dist is None:
             sims = np.asarray(getattr(model, "reserve_sims_", getattr(model, "ibnr_sims_", [])), dtype=float)
             sims = sims.sum(axis=1) if sims.ndim == 2 else sims
@@ -311,7 +317,8 @@ def compute_segment(*, inputs: SegmentInputs, params: dict, selection: dict | No
         if fallback:
             notes.append(f"{n_origins} origin quarters < {params['min_origin_quarters']}: expected loss ratio {apriori:.0%}")
         expected = pd.Series({o: apriori * inputs.earned.get(o, 0.0) for o in latest_inc.index}, dtype=float)
-        ultimate = pd.concat([expected, latest_inc], axis=1).max(axis=1) if params.get("elr_floor_at_incurred", True) else expected
+        # as the engine's ibnr_expected_loss_ratio: IBNR never below zero, per origin
+        ultimate = pd.concat([expected, latest_inc], axis=1).max(axis=1)
         if incurred.empty:
             ibnr_total = apriori * earned_total
     else:
@@ -362,8 +369,9 @@ def compute_segment(*, inputs: SegmentInputs, params: dict, selection: dict | No
     recent_ult = float(sum(ultimate.get(q, 0.0) for q in recent_q)) if len(ultimate) else 0.0
     loss_ratio = recent_ult / recent_earned if recent_earned > 0 and recent_ult > 0 else apriori
     ulae_ratio = float(params["ulae_r"]) if params["ulae_method"] != "share_of_rbns" else float(params["ulae_share_of_rbns"])
-    expected = upr * (loss_ratio * (1 + ulae_ratio) + float(params["maintenance_expense_ratio"]))
-    deficiency = max(expected - upr, 0.0)
+    deficiency = float(engine_rbns.premium_deficiency(
+        upr=upr, expected_loss_ratio=loss_ratio * (1 + ulae_ratio),
+        expense_ratio=float(params["maintenance_expense_ratio"])))
 
     bootstrap = _bootstrap(paid, params, seed if seed is not None else int(params["bootstrap_seed"]))
     triangles = {"paid": _frame_json(paid), "incurred": _frame_json(incurred), "case": _frame_json(case),

@@ -67,39 +67,18 @@ def _key(segment: str, currency: str) -> str:
 
 
 # --------------------------------------------------------------------------- regimes
-PARAMETER_TYPES = {
-    "upr_method": (str, ("pro_rata", "1/24", "1/8")), "premium_base": (str, ("net", "gross")),
-    "pre_inception_gross": (bool, None), "ibnr_method": (str, compute.SELECTION_METHODS),
-    "ibnr_triangle": (str, ("incurred",)), "min_origin_quarters": (int, None),
-    "expected_loss_ratio": (float, None), "fallback": (str, ("elr", "premium_share")),
-    "fallback_premium_share": (float, None), "fallback_quarters": (int, None), "tail": (float, None),
-    "origin_basis": (str, ("accident", "report")), "ulae_method": (str, ("eiopa", "share_of_rbns")),
-    "ulae_r": (float, None), "ulae_a": (float, None), "ulae_share_of_rbns": (float, None),
-    "maintenance_expense_ratio": (float, None), "bootstrap_sims": (int, None), "bootstrap_seed": (int, None),
-    "large_movement_threshold": (float, None), "history_quarters": (int, None), "elr_floor_at_incurred": (bool, None),
-}
-
-
 def regime_parameters_check(parameters: dict) -> dict:
-    """Refuse unknown keys and values of the wrong type or outside their choices; keys starting
-    with "_" are free-form notes. Later regimes (IFRS 17, bylaw 58) add their keys here."""
+    """Validate a parameter set with the engine's own spec (reserving.engine.rules): unknown
+    keys, wrong types, values outside their choices are refused; "_" keys are free notes."""
+    from reserving.engine import rules as engine_rules
+    from reserving.engine.errors import EngineError
+
     if not isinstance(parameters, dict):
         raise DomainError("parameters must be a JSON object", field="parameters")
-    for key, value in parameters.items():
-        if key.startswith("_"):
-            continue
-        if key not in PARAMETER_TYPES:
-            raise DomainError(f"unknown parameter {key!r}", field="parameters")
-        kind, choices = PARAMETER_TYPES[key]
-        ok = isinstance(value, bool) if kind is bool else (
-            isinstance(value, (int, float)) and not isinstance(value, bool) if kind is float else
-            isinstance(value, int) and not isinstance(value, bool) if kind is int else isinstance(value, kind))
-        if not ok:
-            raise DomainError(f"parameter {key!r} must be {kind.__name__}, got {value!r}", field="parameters")
-        if choices and value not in choices:
-            raise DomainError(f"parameter {key!r} must be one of {', '.join(choices)}", field="parameters")
-        if kind in (int, float) and value < 0:
-            raise DomainError(f"parameter {key!r} must not be negative", field="parameters")
+    try:
+        engine_rules.parameters_check(parameters)
+    except EngineError as exc:
+        raise DomainError(exc.message, field="parameters") from exc
     return parameters
 
 

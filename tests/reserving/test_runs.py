@@ -251,7 +251,7 @@ def test_large_movement_since_the_last_approved_run_is_a_warning(people, book, d
 
 
 def test_unknown_regime_parameter_is_refused(people):
-    with pytest.raises(DomainError, match="unknown parameter"):
+    with pytest.raises(DomainError, match="unknown regime parameter"):
         services.run_create(valuation_date=V, actor=people["actuary"], parameters={"ibnr_magic": 1})
     with pytest.raises(DomainError):
         services.regime_version_create(code="ru", effective_from=date(2025, 1, 1), parameters={"tail": "big"},
