@@ -4,7 +4,8 @@
 log(LDF − 1) by age, as chainladder's `TailCurve(curve="exponential")` does with its defaults
 (LDFs ≤ 1.00001 left out of the fit, 100 extrapolated periods), and multiplies the projected
 factors beyond the last age. Both also give the tail's sigma and standard error for Mack,
-extrapolated log-linearly to the tail's "age" as chainladder does (zero for a tail of 1).
+extrapolated log-linearly to the tail's "age" as chainladder does (zero for a tail of 1, and
+zero where that extrapolation overflows).
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ class _Tail:
             return
         y = pattern.ldf.astype(np.float64).copy()
         y[y <= 1] = np.nan
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             slope, intercept = _ols(np.log(y - 1))
             point = tail if tail > 1 else 1.001
             time_pd = (np.log(point - 1) - intercept) / slope
@@ -45,6 +46,8 @@ class _Tail:
             e_slope, e_int = _ols(np.log(se))
             sigma = float(np.exp(time_pd * s_slope + s_int))
             std_err = float(np.exp(time_pd * e_slope + e_int))
+        # LDFs that barely decline put the tail's "age" far out and the extrapolation
+        # overflows; then the tail adds no Mack uncertainty (chainladder would give inf/NaN)
         if np.isfinite(sigma) and np.isfinite(std_err):
             self.tail_sigma_, self.tail_std_err_ = sigma, std_err
 
