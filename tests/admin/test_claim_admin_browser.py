@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from claims.models import Claim
-from tests.browser.conftest import admin_login, browser, screenshot  # noqa: F401 - fixture
+from tests.browser.conftest import browser, screenshot  # noqa: F401 - fixture
 from tests.factories import PolicyFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -45,6 +45,16 @@ def follow(driver, href_end: str) -> None:
     driver.find_element(By.CSS_SELECTOR, f'.object-tools a[href$="{href_end}"]').click()
 
 
+def login(driver, url: str, username: str, password: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{url}/admin/login/")
+    fill(driver, "username", username)
+    fill(driver, "password", password)
+    driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    wait_for(driver, "Log out")
+
+
 def test_clerk_works_a_claim_from_report_to_settlement_in_the_browser(browser, live_server):  # noqa: F811
     from selenium.webdriver.common.by import By
 
@@ -52,7 +62,7 @@ def test_clerk_works_a_claim_from_report_to_settlement_in_the_browser(browser, l
 
     demo_users_ensure()
     PolicyFactory(policy_number="P-WEB", deductible_amount=Decimal("25000.00"))
-    admin_login(browser, live_server.url, "clerk", demo_password("clerk"))
+    login(browser, live_server.url, "clerk", demo_password("clerk"))
 
     browser.get(f"{live_server.url}/admin/claims/claim/add/")
     for name, value in {"policy_number": "P-WEB", "claim_number": "C-WEB", "occurrence_date": "2024-05-02",
