@@ -241,32 +241,34 @@ def _ulae(params: dict, ibnr: float, rbns: float) -> float:
 
 
 def _bootstrap(paid: pd.DataFrame, params: dict, seed: int) -> dict:
-    """ODP bootstrap of the paid triangle's reserve, when the engine offers it."""
-    cls = getattr(E, "BootstrapODP", None)
-    if cls is None:
+    """ODP bootstrap of the paid triangle's reserve (England & Verrall, engine.BootstrapODP).
+    Medmal pays nothing in its first quarters, and a development column with nothing to develop
+    from has no factor: such leading ages are dropped, and with them the origins too young to
+    have reached the first age kept (their paid reserve is outside the distribution; the note
+    says how many)."""
+    if paid.empty or paid.shape[0] < 3:
+        return {"status": "not computed", "reason": "too little history"}
+    values = paid.to_numpy()
+    last_error = ""
+    for k in range(0, min(12, values.shape[1] - 2)):
+        sub = paid.iloc[: values.shape[0] - k, k:]
+        if sub.shape[0] < 3 or sub.shape[1] < 2:
+            break
         try:
-            from reserving.engine import methods as M
-            cls = getattr(M, "BootstrapODP", None)
-        except ImportError:  # pragma: no cover - the engine always has methods
-            cls = None
-    if cls is None or paid.empty or paid.shape[0] < 3:
-        return {"status": "not computed", "reason": "bootstrap unavailable or too little history"}
-    try:
-        tri = _to_triangle(paid, "paid")
-        model = cls(n_sims=int(params["bootstrap_sims"]), random_state=seed).fit(tri)
-        dist = getattr(model, "distribution_", None)
-        if isinstance(dist, pd.DataFrame):
-            dist = dist.loc["total"].to_dict() if "total" in dist.index else dist.iloc[-1].to_dict()
-        if dist is None:
-            sims = np.asarray(getattr(model, "reserve_sims_", getattr(model, "ibnr_sims_", [])), dtype=float)
-            sims = sims.sum(axis=1) if sims.ndim == 2 else sims
-            dist = {"mean": float(np.mean(sims)), "sd": float(np.std(sims, ddof=1)),
-                    "p50": float(np.percentile(sims, 50)), "p75": float(np.percentile(sims, 75)),
-                    "p95": float(np.percentile(sims, 95)), "p99.5": float(np.percentile(sims, 99.5))}
-        return {"status": "ok", "n_sims": int(params["bootstrap_sims"]), "seed": seed,
-                **{str(k).replace(".", "_"): round(float(v), 2) for k, v in dict(dist).items() if np.isscalar(v)}}
-    except (E.EngineError, ValueError, TypeError, AttributeError) as exc:
-        return {"status": "failed", "reason": str(exc)[:300]}
+            tri = _to_triangle(sub, "paid")
+            model = E.BootstrapODP(n_sims=int(params["bootstrap_sims"]), random_state=seed).fit(tri)
+        except E.EngineError as exc:
+            last_error = str(exc)
+            continue
+        dist = model.distribution_
+        total = dist.loc["total"] if "total" in dist.index else dist.iloc[-1]
+        out = {"status": "ok", "n_sims": int(params["bootstrap_sims"]), "seed": seed,
+               **{str(key).replace(".", "_"): round(float(v), 2) for key, v in total.items()}}
+        if k:
+            out["note"] = (f"first {k} development quarters have no payments: the {k} youngest origins "
+                           "are outside the distribution")
+        return out
+    return {"status": "failed", "reason": last_error[:300] or "no estimable development"}
 
 
 def compute_segment(*, inputs: SegmentInputs, params: dict, selection: dict | None, valuation_date: date,
