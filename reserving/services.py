@@ -272,7 +272,8 @@ def run_compute(*, run: ReserveRun, actor=None, test_delay: float = 0.0) -> Rese
         if not keys:
             _finish_if_done(run)
         else:
-            transaction.on_commit(lambda: _dispatch(run.pk, keys, test_delay))
+            # robust: with eager Celery a failing segment is recorded on the run (failed, retryable), not raised here
+            transaction.on_commit(lambda: _dispatch(run.pk, keys, test_delay), robust=True)
     return ReserveRun.objects.get(pk=run.pk)
 
 
@@ -290,7 +291,7 @@ def run_retry(*, run: ReserveRun, actor=None) -> ReserveRun:
         run.status, run.error = S.COMPUTING, ""
         run.save(update_fields=["status", "error"])
         _event(run, actor=actor, verb="retry", from_status=before, note=f"{len(missing)} segments re-dispatched")
-        transaction.on_commit(lambda: _dispatch(run.pk, missing))
+        transaction.on_commit(lambda: _dispatch(run.pk, missing), robust=True)
     return ReserveRun.objects.get(pk=run.pk)
 
 

@@ -262,3 +262,30 @@ def test_unknown_regime_parameter_is_refused(people):
     assert services.regime_effective(code="ru", valuation_date=date(2025, 3, 31)).version == 2
     assert services.regime_effective(code="ru", valuation_date=V).version == 1
 
+
+
+def test_a_failing_segment_fails_the_run_which_can_be_retried(people, book, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    from reserving import compute
+
+    real = compute.compute_segment
+    calls = {"n": 0}
+
+    def flaky(**kw):
+        calls["n"] += 1
+        if kw["inputs"].segment == "clinic_claims_made":
+            raise RuntimeError("worker ran out of memory")
+        return real(**kw)
+
+    run = services.run_create(valuation_date=V, actor=people["actuary"])
+    with mock.patch.object(compute, "compute_segment", side_effect=flaky):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.run_compute(run=run, actor=people["actuary"])
+    run.refresh_from_db()
+    assert run.status == "failed" and "out of memory" in run.error
+    assert not run.segment_results.filter(segment="clinic_claims_made").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.run_retry(run=run, actor=people["actuary"])
+    run.refresh_from_db()
+    assert run.status == "computed" and run.segment_results.count() == 3 == run.segments_done
