@@ -200,16 +200,28 @@ def _to_triangle(df: pd.DataFrame, measure: str) -> E.Triangle:
                                  allow_negative=True, allow_decrease=True, origin_months=3)
 
 
+# An age-to-age factor resting on fewer link ratios than this is noise in a quarterly medmal
+# triangle (one settlement below its case reserve moved every CDF by 70% on the demo book);
+# such ages take 1.0 unless the actuary selects otherwise.
+MIN_LINK_RATIOS = 3
+
+
+def _link_counts(tri: E.Triangle) -> np.ndarray:
+    x, y = tri.values[:, :-1], tri.values[:, 1:]
+    return (np.isfinite(x) & np.isfinite(y) & (x != 0)).sum(axis=0)
+
+
 def _volume_ldfs(tri: E.Triangle) -> dict[int, float]:
-    """Volume-weighted LDFs where they exist, 1.0 where a column has nothing to develop from
-    (sparse quarterly triangles of a young or small segment)."""
+    """Volume-weighted LDFs where enough link ratios exist, 1.0 elsewhere (sparse quarterly
+    triangles of a young or small segment)."""
     x, y = tri.values[:, :-1], tri.values[:, 1:]
     both = np.isfinite(x) & np.isfinite(y)
     num = np.where(both, y, 0.0).sum(axis=0)
     den = np.where(both, x, 0.0).sum(axis=0)
+    counts = _link_counts(tri)
     out = {}
-    for age, n, d in zip(tri.ages[:-1], num, den):
-        out[int(age)] = float(n / d) if d > 0 and n > 0 else 1.0
+    for age, n, d, k in zip(tri.ages[:-1], num, den, counts):
+        out[int(age)] = float(n / d) if d > 0 and n > 0 and k >= MIN_LINK_RATIOS else 1.0
     return out
 
 
@@ -226,12 +238,15 @@ def _development(tri: E.Triangle, selection: dict, borrowed: E.Triangle | None):
         src = _volume_ldfs(borrowed)
         patterns = {a: src.get(a, 1.0) for a in ages[:-1]}
         return E.DevelopmentConstant(patterns, style="ldf", note="borrowed pattern"), "borrowed pattern"
-    try:
-        dev = E.Development(average="volume")
-        dev.fit(tri)
-        return dev, "volume-weighted"
-    except E.EngineError:
-        return E.DevelopmentConstant(_volume_ldfs(tri), style="ldf", note="sparse columns set to 1"), "volume-weighted (sparse columns 1.0)"
+    if (_link_counts(tri) >= MIN_LINK_RATIOS).all():
+        try:
+            dev = E.Development(average="volume")
+            dev.fit(tri)
+            return dev, "volume-weighted"
+        except E.EngineError:
+            pass
+    return (E.DevelopmentConstant(_volume_ldfs(tri), style="ldf", note="thin ages set to 1"),
+            f"volume-weighted; ages with fewer than {MIN_LINK_RATIOS} link ratios 1.0")
 
 
 def _ulae(params: dict, ibnr: float, rbns: float) -> float:
