@@ -56,10 +56,11 @@ MACK_SE_LIMIT = 1e15
 
 
 def engine_version() -> str:
-    """A digest of the engine's source: a changed formula changes the version."""
+    """A digest of the engine's source and of this glue and the SQL selectors: a changed formula
+    anywhere on the way from the ledger to a result changes the version."""
     root = Path(E.__file__).resolve().parent
     h = hashlib.sha256()
-    for path in sorted(root.glob("*.py")):
+    for path in [*sorted(root.glob("*.py")), Path(__file__).resolve(), Path(selectors.__file__).resolve()]:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return "engine-" + h.hexdigest()[:12]
