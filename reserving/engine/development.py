@@ -109,8 +109,9 @@ class Development(_Estimator):
         self.sigma_interpolation = sigma_interpolation
         self.preserve = preserve
 
-    def _patterns(self, triangles: list[Triangle]) -> list[Pattern]:
-        """One pattern per triangle (same ages), estimated for all of them at once."""
+    def _patterns(self, triangles: list[Triangle], with_sigma: bool = True) -> list[Pattern]:
+        """One pattern per triangle (same ages), estimated for all of them at once; sigma only
+        when asked (the chain ladder and BF need none, and it is the costly part)."""
         first = triangles[0]
         if first.shape[1] < 2:
             raise DevelopmentError("a triangle with a single development age has no factors to estimate",
@@ -128,7 +129,8 @@ class Development(_Estimator):
             weights = (np.isfinite(values[:, :, 1:]) & (values[:, :, :-1] != 0)).astype(np.float64)
         else:
             weights = np.stack([self._weights(t) for t in triangles])
-        return estimate_stack(values, weights, exponent, self.sigma_interpolation, first.ages)
+        return estimate_stack(values, weights, exponent, self.sigma_interpolation, first.ages,
+                              with_sigma=with_sigma)
 
     def _weights(self, triangle: Triangle) -> np.ndarray:
         """0/1 weight of each link (from-cell) after n_periods, drop, drop_high and drop_low."""
@@ -226,7 +228,7 @@ def estimate(triangle: Triangle, weights: np.ndarray, exponent: np.ndarray,
 
 
 def estimate_stack(values: np.ndarray, weights: np.ndarray, exponent: np.ndarray,
-                   sigma_interpolation: str, ages: np.ndarray) -> list[Pattern]:
+                   sigma_interpolation: str, ages: np.ndarray, with_sigma: bool = True) -> list[Pattern]:
     """Weighted regression through the origin for every column of every triangle at once.
 
     values: (k, origins, ages); weights: (k, origins, ages − 1) of 0/1."""
@@ -249,16 +251,21 @@ def estimate_stack(values: np.ndarray, weights: np.ndarray, exponent: np.ndarray
         w = np.where(use, weights / np.where(use, xs, 1.0) ** exponent, 0.0)
         sxx = np.sum(w * xs * xs, axis=1)
         ldf = np.sum(w * xs * ys, axis=1) / sxx
-        resid = ys - ldf[:, None, :] * xs
-        count = use.sum(axis=1)
-        mse = np.where(count > 1, np.sum(w * resid * resid, axis=1) / np.maximum(count - 1, 1), np.nan)
-        sigma = np.sqrt(mse)
-        std_err = np.sqrt(mse / sxx)
     if not np.all(np.isfinite(ldf)):
         t, j = np.argwhere(~np.isfinite(ldf))[0]
         where = f"triangle {t}: " if len(values) > 1 else ""
         raise DevelopmentError(f"{where}the development factor from age {ages[j]} is not finite "
                                f"(the weighted from-values sum to zero)", field=f"age {ages[j]}")
+    if not with_sigma:
+        return [Pattern(ldf=ldf[t], exponent=exponent, sigma=None, std_err=None, weights=weights[t],
+                        sigma_problem="sigma was not estimated (only Mack needs it)")
+                for t in range(len(values))]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        resid = ys - ldf[:, None, :] * xs
+        count = use.sum(axis=1)
+        mse = np.where(count > 1, np.sum(w * resid * resid, axis=1) / np.maximum(count - 1, 1), np.nan)
+        sigma = np.sqrt(mse)
+        std_err = np.sqrt(mse / sxx)
     sigma, std_err, problems = _fill_sigma(sigma, std_err, x[:, 0, :], exponent, sigma_interpolation, ages)
     return [Pattern(ldf=ldf[t], exponent=exponent, sigma=sigma[t], std_err=std_err[t], weights=weights[t],
                     sigma_problem=problems[t]) for t in range(len(values))]
@@ -320,7 +327,7 @@ class DevelopmentConstant(_Estimator):
         self.style = style
         self.note = note
 
-    def _patterns(self, triangles: list[Triangle]) -> list[Pattern]:
+    def _patterns(self, triangles: list[Triangle], with_sigma: bool = True) -> list[Pattern]:
         ages = [int(a) for a in triangles[0].ages]
         given = {int(k): float(v) for k, v in self.patterns.items()}
         unknown = sorted(set(given) - set(ages))

@@ -101,6 +101,8 @@ class _Stack:
 class _Method:
     """Shared fitting of the development pattern and the tail."""
 
+    _needs_sigma = False  # only Mack uses sigma; the others skip estimating it
+
     def __init__(self, development=None, tail=None):
         self.development = development
         self.tail = tail
@@ -120,11 +122,11 @@ class _Method:
     def _fit_pattern(self, stack: _Stack):
         """Fitted copies of self, one per triangle, and the stacked factors they share."""
         # fitted copies: the configured estimators are never mutated
-        dev = copy.deepcopy(self.development if self.development is not None else Development())
+        dev = copy.copy(self.development if self.development is not None else Development())
         if not isinstance(dev, (Development, DevelopmentConstant)):
             raise ParameterError(f"development must be a Development or a DevelopmentConstant, got "
                                  f"{type(dev).__name__}", field="development")
-        patterns = dev._patterns(stack.triangles)
+        patterns = dev._patterns(stack.triangles, with_sigma=self._needs_sigma)
         selected_tail = getattr(dev, "selected_tail_", None)
         if selected_tail is not None and self.tail is not None:
             raise ParameterError("the selection already carries a tail factor; do not also pass tail=",
@@ -220,6 +222,8 @@ class MackChainLadder(ChainLadder):
     `Development`'s `sigma_interpolation` ("log-linear" by default, as in chainladder and R's
     ChainLadder; "mack" for Mack 1994)."""
 
+    _needs_sigma = True
+
     def _fit_stack(self, stack, results, exposures, shared) -> None:
         patterns = [r.development_.pattern_ for r in results]
         for k, pattern in enumerate(patterns):
@@ -242,15 +246,14 @@ class MackChainLadder(ChainLadder):
             process_t = np.nan_to_num(sigma[:, None, :] / np.where(scale == 0, np.nan, scale)) * full
         param_t = full * std_err[:, None, :]
         future = np.arange(m)[None, None, :] >= stack.latest_index[:, :, None]  # cell j projects j → j+1
-        param = np.zeros((k, n))
-        process = np.zeros((k, n))
-        total_param = np.zeros(k)
-        for j in range(m):
-            f = ldf[:, j:j + 1]
-            param = np.where(future[:, :, j], np.sqrt(param_t[:, :, j] ** 2 + (f * param) ** 2), 0.0)
-            process = np.where(future[:, :, j], np.sqrt(process_t[:, :, j] ** 2 + (f * process) ** 2), 0.0)
-            step = np.sum(np.where(future[:, :, j], full[:, :, j], 0.0), axis=1) * std_err[:, j]
-            total_param = np.sqrt(step ** 2 + (ldf[:, j] * total_param) ** 2)
+        # chainladder's recursion R[j+1]² = t[j]² + f[j]²·R[j]² from the latest cell (R = 0) to
+        # ultimate, unrolled: R[ult]² = Σ_j t[j]²·Π_{l>j} f[l]², summed over the future steps.
+        onward = np.cumprod((ldf ** 2)[:, ::-1], axis=1)[:, ::-1]
+        onward = np.concatenate([onward[:, 1:], np.ones((k, 1))], axis=1)[:, None, :]
+        param = np.sqrt(np.sum(np.where(future, param_t ** 2 * onward, 0.0), axis=2))
+        process = np.sqrt(np.sum(np.where(future, process_t ** 2 * onward, 0.0), axis=2))
+        step = np.sum(np.where(future, full, 0.0), axis=1) * std_err
+        total_param = np.sqrt(np.sum(step ** 2 * onward[:, 0, :], axis=1))
         total_process = np.sqrt(np.sum(process ** 2, axis=1))
         total = np.sqrt(total_process ** 2 + total_param ** 2)
         _check_finite(param, "parameter risk", stack.triangles)
