@@ -45,11 +45,33 @@ class Pattern:
     sigma_problem: str | None = None
 
 
+@dataclass
+class StackPattern:
+    """The patterns of k triangles of one shape, as stacked arrays (rows are triangles)."""
+
+    ldf: np.ndarray
+    exponent: np.ndarray
+    sigma: np.ndarray | None
+    std_err: np.ndarray | None
+    weights: np.ndarray | None
+    problems: list
+
+    def __len__(self) -> int:
+        return len(self.ldf)
+
+    def pattern(self, t: int) -> Pattern:
+        return Pattern(ldf=self.ldf[t], exponent=self.exponent,
+                       sigma=None if self.sigma is None else self.sigma[t],
+                       std_err=None if self.std_err is None else self.std_err[t],
+                       weights=None if self.weights is None else self.weights[t],
+                       sigma_problem=self.problems[t])
+
+
 class _Estimator:
     """Binds a pattern to the triangle it was fitted on; the pandas views are built on access."""
 
     def fit(self, triangle: Triangle):
-        self._bind(triangle, self._patterns([triangle])[0])
+        self._bind(triangle, self._patterns([triangle]).pattern(0))
         return self
 
     def _bind(self, triangle: Triangle, pattern: Pattern) -> None:
@@ -109,7 +131,7 @@ class Development(_Estimator):
         self.sigma_interpolation = sigma_interpolation
         self.preserve = preserve
 
-    def _patterns(self, triangles: list[Triangle], with_sigma: bool = True) -> list[Pattern]:
+    def _patterns(self, triangles: list[Triangle], with_sigma: bool = True) -> StackPattern:
         """One pattern per triangle (same ages), estimated for all of them at once; sigma only
         when asked (the chain ladder and BF need none, and it is the costly part)."""
         first = triangles[0]
@@ -224,11 +246,11 @@ def estimate(triangle: Triangle, weights: np.ndarray, exponent: np.ndarray,
              sigma_interpolation: str = "log-linear") -> Pattern:
     """The pattern of one triangle (see `estimate_stack`)."""
     return estimate_stack(triangle.values[None], weights[None], exponent, sigma_interpolation,
-                          triangle.ages)[0]
+                          triangle.ages).pattern(0)
 
 
 def estimate_stack(values: np.ndarray, weights: np.ndarray, exponent: np.ndarray,
-                   sigma_interpolation: str, ages: np.ndarray, with_sigma: bool = True) -> list[Pattern]:
+                   sigma_interpolation: str, ages: np.ndarray, with_sigma: bool = True) -> StackPattern:
     """Weighted regression through the origin for every column of every triangle at once.
 
     values: (k, origins, ages); weights: (k, origins, ages − 1) of 0/1."""
@@ -257,9 +279,8 @@ def estimate_stack(values: np.ndarray, weights: np.ndarray, exponent: np.ndarray
         raise DevelopmentError(f"{where}the development factor from age {ages[j]} is not finite "
                                f"(the weighted from-values sum to zero)", field=f"age {ages[j]}")
     if not with_sigma:
-        return [Pattern(ldf=ldf[t], exponent=exponent, sigma=None, std_err=None, weights=weights[t],
-                        sigma_problem="sigma was not estimated (only Mack needs it)")
-                for t in range(len(values))]
+        return StackPattern(ldf=ldf, exponent=exponent, sigma=None, std_err=None, weights=weights,
+                            problems=["sigma was not estimated (only Mack needs it)"] * len(values))
     with np.errstate(divide="ignore", invalid="ignore"):
         resid = ys - ldf[:, None, :] * xs
         count = use.sum(axis=1)
@@ -267,8 +288,8 @@ def estimate_stack(values: np.ndarray, weights: np.ndarray, exponent: np.ndarray
         sigma = np.sqrt(mse)
         std_err = np.sqrt(mse / sxx)
     sigma, std_err, problems = _fill_sigma(sigma, std_err, x[:, 0, :], exponent, sigma_interpolation, ages)
-    return [Pattern(ldf=ldf[t], exponent=exponent, sigma=sigma[t], std_err=std_err[t], weights=weights[t],
-                    sigma_problem=problems[t]) for t in range(len(values))]
+    return StackPattern(ldf=ldf, exponent=exponent, sigma=sigma, std_err=std_err, weights=weights,
+                        problems=problems)
 
 
 def _fill_sigma(sigma, std_err, x0, exponent, how, ages):
@@ -327,7 +348,7 @@ class DevelopmentConstant(_Estimator):
         self.style = style
         self.note = note
 
-    def _patterns(self, triangles: list[Triangle], with_sigma: bool = True) -> list[Pattern]:
+    def _patterns(self, triangles: list[Triangle], with_sigma: bool = True) -> StackPattern:
         ages = [int(a) for a in triangles[0].ages]
         given = {int(k): float(v) for k, v in self.patterns.items()}
         unknown = sorted(set(given) - set(ages))
@@ -348,6 +369,6 @@ class DevelopmentConstant(_Estimator):
             cdf = np.array([given[a] for a in ages[:-1]] + [given.get(ages[-1], 1.0)])
             ldf = cdf[:-1] / cdf[1:]
         self.selected_tail_ = given.get(ages[-1])
-        pattern = Pattern(ldf=ldf, exponent=np.ones(len(ldf)), sigma=None, std_err=None, weights=None,
-                          sigma_problem="a DevelopmentConstant selection carries no sigma")
-        return [pattern] * len(triangles)
+        return StackPattern(ldf=np.broadcast_to(ldf, (len(triangles), len(ldf))), exponent=np.ones(len(ldf)),
+                            sigma=None, std_err=None, weights=None,
+                            problems=["a DevelopmentConstant selection carries no sigma"] * len(triangles))

@@ -16,6 +16,7 @@ are built when read.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from types import SimpleNamespace
 
 import numpy as np
@@ -113,14 +114,14 @@ class _Method:
         self.__dict__.update(fitted.__dict__)
         return self
 
-    def fit_many(self, triangles, exposures=None) -> list:
+    def fit_many(self, triangles, exposures=None) -> "FittedMany":
         stack = _Stack(triangles)
         results, shared = self._fit_pattern(stack)
         self._fit_stack(stack, results, exposures, shared)
         return results
 
     def _fit_pattern(self, stack: _Stack):
-        """Fitted copies of self, one per triangle, and the stacked factors they share."""
+        """The fitted estimators (built on access) and the stacked factors they share."""
         # fitted copies: the configured estimators are never mutated
         dev = copy.copy(self.development if self.development is not None else Development())
         if not isinstance(dev, (Development, DevelopmentConstant)):
@@ -132,38 +133,28 @@ class _Method:
             raise ParameterError("the selection already carries a tail factor; do not also pass tail=",
                                  field="tail")
         tail_config = self.tail if self.tail is not None else TailConstant(selected_tail or 1.0)
-        results = []
-        ldf, tails = [], []
-        first_tail = copy.copy(tail_config).fit(stack.triangles[0], patterns[0])  # settings are scalars
-        # a constant tail of 1 has no sigma to extrapolate: one fit serves every triangle
-        same_tail = isinstance(tail_config, TailConstant) and first_tail.tail_ == 1.0
-        for tri, pattern in zip(stack.triangles, patterns):
-            result = copy.copy(self)
-            result_dev = copy.copy(dev)
-            result_dev._bind(tri, pattern)
-            tail = first_tail if same_tail or tri is stack.triangles[0] else copy.copy(tail_config).fit(tri, pattern)
-            result.triangle_, result.development_, result.tail_fit_ = tri, result_dev, tail
-            result.tail_ = float(tail.tail_)
-            results.append(result)
-            ldf.append(pattern.ldf)
-            tails.append(tail.tail_)
-        shared = SimpleNamespace(ldf=np.stack(ldf), tail=np.array(tails, dtype=np.float64))
+        first_tail = copy.copy(tail_config).fit(stack.triangles[0], patterns.pattern(0))  # settings are scalars
+        if isinstance(tail_config, TailConstant) and first_tail.tail_ == 1.0:
+            # a constant tail of 1 has no sigma to extrapolate: one fit serves every triangle
+            tail_fits = [first_tail] * len(stack.triangles)
+        else:
+            tail_fits = [first_tail] + [copy.copy(tail_config).fit(t, patterns.pattern(k))
+                                        for k, t in enumerate(stack.triangles[1:], start=1)]
+        shared = SimpleNamespace(dev=dev, patterns=patterns, tail_fits=tail_fits, ldf=patterns.ldf,
+                                 tail=np.array([t.tail_ for t in tail_fits], dtype=np.float64))
         shared.cdf = np.cumprod(np.concatenate([shared.ldf, shared.tail[:, None]], axis=1)[:, ::-1],
                                 axis=1)[:, ::-1]
         shared.origin_cdf = np.take_along_axis(shared.cdf, stack.latest_index, axis=1)
-        return results, shared
+        return FittedMany(self, stack, shared), shared
 
-    def _fit_stack(self, stack: _Stack, results: list, exposures, shared) -> None:
+    def _fit_stack(self, stack: _Stack, results: "FittedMany", exposures, shared) -> None:
         raise NotImplementedError
 
     @staticmethod
-    def _share(results: list, stack: _Stack, shared, **arrays) -> None:
-        """Hand each fitted copy its row of the stacked arrays."""
-        arrays = {"_ldf": shared.ldf, "_cdf": shared.cdf, "_origin_cdf": shared.origin_cdf,
-                  "_latest": stack.latest, **arrays}
-        for k, result in enumerate(results):
-            for name, value in arrays.items():
-                setattr(result, name, value[k])
+    def _share(results: "FittedMany", stack: _Stack, shared, **arrays) -> None:
+        """Give the fitted estimators their stacked arrays (row k for triangle k)."""
+        results._arrays.update({"_ldf": shared.ldf, "_cdf": shared.cdf, "_origin_cdf": shared.origin_cdf,
+                                "_latest": stack.latest, **arrays})
 
     # ---------------------------------------------------------------- pandas views
     def _by_origin(self, name: str, values) -> pd.Series:
@@ -207,6 +198,43 @@ class _Method:
         return pd.DataFrame(full, index=tri.origins, columns=pd.Index(tri.ages, name="age"))
 
 
+class FittedMany(Sequence):
+    """The estimators `fit_many` fitted, one per triangle, built when first read (the numbers
+    are already computed, stacked; building a few thousand objects up front would cost more
+    than the arithmetic)."""
+
+    def __init__(self, config: _Method, stack: _Stack, shared):
+        self._config = config
+        self._stack = stack
+        self._shared = shared
+        self._arrays: dict = {}
+        self._built: dict = {}
+
+    def __len__(self) -> int:
+        return len(self._stack.triangles)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        if k < 0:
+            k += len(self)
+        if not 0 <= k < len(self):
+            raise IndexError(k)
+        if k not in self._built:
+            shared = self._shared
+            result = copy.copy(self._config)
+            tri = self._stack.triangles[k]
+            dev = copy.copy(shared.dev)
+            dev._bind(tri, shared.patterns.pattern(k))
+            result.triangle_, result.development_, result.tail_fit_ = tri, dev, shared.tail_fits[k]
+            result.tail_ = float(shared.tail[k])
+            for name, values in self._arrays.items():
+                row = values[k]
+                setattr(result, name, float(row) if np.ndim(row) == 0 else row)
+            self._built[k] = result
+        return self._built[k]
+
+
 class ChainLadder(_Method):
     """Ultimate = latest × CDF at the latest age (tail included)."""
 
@@ -225,22 +253,20 @@ class MackChainLadder(ChainLadder):
     _needs_sigma = True
 
     def _fit_stack(self, stack, results, exposures, shared) -> None:
-        patterns = [r.development_.pattern_ for r in results]
-        for k, pattern in enumerate(patterns):
-            if pattern.sigma is None or pattern.sigma_problem:
+        patterns = shared.patterns
+        for k, problem in enumerate(patterns.problems):
+            if patterns.sigma is None or problem:
                 where = f"triangle {k}: " if len(patterns) > 1 else ""
-                raise EngineError(f"{where}Mack's standard error needs sigma: {pattern.sigma_problem}",
-                                  field="development")
+                raise EngineError(f"{where}Mack's standard error needs sigma: {problem}", field="development")
         ultimate = stack.latest * shared.origin_cdf
         _check_finite(ultimate, "ultimate", stack.triangles)
         k, n, m = stack.values.shape
         cdf = shared.cdf
         full = np.where(stack.observed, stack.values, ultimate[:, :, None] / cdf[:, None, :])
         ldf = np.concatenate([shared.ldf, shared.tail[:, None]], axis=1)
-        std_err = np.column_stack([np.stack([p.std_err for p in patterns]),
-                                   [r.tail_fit_.tail_std_err_ for r in results]])
-        sigma = np.column_stack([np.stack([p.sigma for p in patterns]), [r.tail_fit_.tail_sigma_ for r in results]])
-        alpha = np.append(patterns[0].exponent, patterns[0].exponent[-1])
+        std_err = np.column_stack([patterns.std_err, [t.tail_std_err_ for t in shared.tail_fits]])
+        sigma = np.column_stack([patterns.sigma, [t.tail_sigma_ for t in shared.tail_fits]])
+        alpha = np.append(patterns.exponent, patterns.exponent[-1])
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             scale = np.sqrt(full ** (2.0 - alpha))
             process_t = np.nan_to_num(sigma[:, None, :] / np.where(scale == 0, np.nan, scale)) * full
@@ -261,9 +287,6 @@ class MackChainLadder(ChainLadder):
         self._share(results, stack, shared, _ultimate=ultimate, _param=param, _process=process,
                     total_parameter_risk_=total_param.astype(float), total_process_risk_=total_process,
                     total_mack_se_=total)
-        for result in results:
-            for name in ("total_parameter_risk_", "total_process_risk_", "total_mack_se_"):
-                setattr(result, name, float(getattr(result, name)))
 
     @property
     def parameter_risk_(self) -> pd.Series:
