@@ -131,9 +131,10 @@ class Development(_Estimator):
         self.sigma_interpolation = sigma_interpolation
         self.preserve = preserve
 
-    def _patterns(self, triangles: list[Triangle], with_sigma: bool = True) -> StackPattern:
+    def _patterns(self, triangles: list[Triangle], with_sigma: bool = True, values=None) -> StackPattern:
         """One pattern per triangle (same ages), estimated for all of them at once; sigma only
-        when asked (the chain ladder and BF need none, and it is the costly part)."""
+        when asked (the chain ladder and BF need none, and it is the costly part). `values` is
+        the stacked triangles when the caller has them already."""
         first = triangles[0]
         if first.shape[1] < 2:
             raise DevelopmentError("a triangle with a single development age has no factors to estimate",
@@ -142,7 +143,7 @@ class Development(_Estimator):
         if self.sigma_interpolation not in SIGMA_INTERPOLATIONS:
             raise ParameterError(f"unknown sigma_interpolation {self.sigma_interpolation!r}; "
                                  f"known: {', '.join(SIGMA_INTERPOLATIONS)}", field="sigma_interpolation")
-        values = np.stack([t.values for t in triangles])
+        values = np.stack([t.values for t in triangles]) if values is None else values
         n_origin = first.shape[0]
         plain = (self.drop is None and self.drop_high is None and self.drop_low is None
                  and isinstance(self.n_periods, (int, np.integer)) and not isinstance(self.n_periods, bool)
@@ -348,7 +349,7 @@ class DevelopmentConstant(_Estimator):
         self.style = style
         self.note = note
 
-    def _patterns(self, triangles: list[Triangle], with_sigma: bool = True) -> StackPattern:
+    def _patterns(self, triangles: list[Triangle], with_sigma: bool = True, values=None) -> StackPattern:
         ages = [int(a) for a in triangles[0].ages]
         given = {int(k): float(v) for k, v in self.patterns.items()}
         unknown = sorted(set(given) - set(ages))

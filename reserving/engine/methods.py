@@ -82,14 +82,18 @@ class _Stack:
         triangles = list(triangles)
         if not triangles:
             raise ParameterError("no triangles to fit", field="triangle")
-        for t in triangles:
-            if not isinstance(t, Triangle):
-                raise ParameterError(f"fit() wants a Triangle, got {type(t).__name__}", field="triangle")
+        if not all(isinstance(t, Triangle) for t in triangles):
+            bad = next(t for t in triangles if not isinstance(t, Triangle))
+            raise ParameterError(f"fit() wants a Triangle, got {type(bad).__name__}", field="triangle")
         first = triangles[0]
-        for k, t in enumerate(triangles[1:], start=1):
-            if t.shape != first.shape or not np.array_equal(t.ages, first.ages):
-                raise ParameterError(f"triangle {k} differs in shape or ages from triangle 0; fit them "
-                                     f"separately", field="triangle")
+        same_shape = [t.values.shape == first.values.shape for t in triangles]
+        if all(same_shape):
+            ages = np.stack([t.ages for t in triangles])
+            same_ages = (ages == ages[0]).all(axis=1)
+        if not all(same_shape) or not same_ages.all():
+            k = same_shape.index(False) if not all(same_shape) else int(np.argmin(same_ages))
+            raise ParameterError(f"triangle {k} differs in shape or ages from triangle 0; fit them "
+                                 f"separately", field="triangle")
         self.triangles = triangles
         self.values = np.stack([t.values for t in triangles])
         self.lengths = np.stack([t.lengths for t in triangles])
@@ -127,7 +131,7 @@ class _Method:
         if not isinstance(dev, (Development, DevelopmentConstant)):
             raise ParameterError(f"development must be a Development or a DevelopmentConstant, got "
                                  f"{type(dev).__name__}", field="development")
-        patterns = dev._patterns(stack.triangles, with_sigma=self._needs_sigma)
+        patterns = dev._patterns(stack.triangles, with_sigma=self._needs_sigma, values=stack.values)
         selected_tail = getattr(dev, "selected_tail_", None)
         if selected_tail is not None and self.tail is not None:
             raise ParameterError("the selection already carries a tail factor; do not also pass tail=",
