@@ -37,6 +37,8 @@ def to_decimal(value) -> Decimal:
     """A Decimal from an int, str, Decimal or float (floats through repr, never binary)."""
     if isinstance(value, Decimal):
         return value
+    if hasattr(value, "item") and not isinstance(value, (int, str)):
+        value = value.item()  # numpy scalars: their repr is "np.float64(…)" under numpy 2
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise InvalidOperation(f"not a finite amount: {value!r}")

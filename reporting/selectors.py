@@ -171,7 +171,10 @@ def bootstrap_percentiles(result: RunSegmentResult | None) -> dict[float, float]
     source = raw.get("percentiles", raw) if isinstance(raw, dict) else {}
     out: dict[float, float] = {}
     for key, value in source.items():
-        k = str(key).lower().lstrip("p")
+        k = str(key).lower()
+        if not (k[:1] == "p" or k[:1].isdigit()):
+            continue
+        k = k.lstrip("p").replace("_", ".")
         try:
             p = float(k)
         except ValueError:

@@ -280,6 +280,11 @@ def _bootstrap(paid: pd.DataFrame, params: dict, seed: int) -> dict:
         total = dist.loc["total"] if "total" in dist.index else dist.iloc[-1]
         out = {"status": "ok", "n_sims": int(params["bootstrap_sims"]), "seed": seed,
                **{str(key).replace(".", "_"): round(float(v), 2) for key, v in total.items()}}
+        samples = np.asarray(getattr(model, "total_reserve_samples_", []), dtype=float)
+        if samples.size:
+            # a fuller quantile curve for the dashboard than the three reporting percentiles
+            levels = (1, 5, 10, 25, 50, 75, 90, 95, 99, 99.5)
+            out["percentiles"] = {f"{q:g}": round(float(np.percentile(samples, q)), 2) for q in levels}
         if k:
             out["note"] = (f"first {k} development quarters have no payments: the {k} youngest origins "
                            "are outside the distribution")

@@ -58,4 +58,9 @@ def admin_login(driver, live_server_url: str, username: str, password: str) -> N
     driver.find_element(By.NAME, "username").send_keys(username)
     driver.find_element(By.NAME, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    assert "/admin/login/" not in driver.current_url, "login failed"
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        WebDriverWait(driver, 20).until(lambda d: "/admin/login/" not in d.current_url)
+    except Exception:  # noqa: BLE001 - report the page instead of a bare timeout
+        raise AssertionError(f"login failed for {username}: still at {driver.current_url}") from None

@@ -34,3 +34,10 @@ def test_quarter_labels_and_dates():
     assert quarter_ends(date(2024, 2, 1), date(2024, 7, 1)) == [date(2024, 3, 31), date(2024, 6, 30), date(2024, 9, 30)]
     with pytest.raises(ValueError):
         Quarter.parse("2024-3")
+
+
+def test_numpy_scalars_round_like_floats():
+    import numpy as np
+
+    assert money_round(np.float64(2.675), "RUB") == Decimal("2.68")
+    assert money_round(np.int64(7), "IRR") == Decimal("7")

@@ -156,3 +156,16 @@ def test_summary_csv_has_the_run_totals():
     assert sum(D(r["total"]) for r in rub) == D("1000000") + D("300000") + D("250000") + D("27500") + D("500000") + D("12345.67") + D("100000") + D("50000") + D("7500")
     irr = [r for r in rows if r["currency"] == "IRR"][0]
     assert irr["upr"] == "900000000"  # whole rials
+
+
+def test_bootstrap_percentiles_read_every_stored_style():
+    from reporting.selectors import bootstrap_percentiles, percentile_of
+    from reserving.models import RunSegmentResult
+
+    stored = RunSegmentResult(bootstrap={"status": "ok", "mean": 50.0, "std": 9.0, "p75": 60.0, "p95": 80.0, "p99_5": 95.0,
+                                         "percentiles": {"5": 30.0, "50": 50.0, "99.5": 95.0}})
+    assert bootstrap_percentiles(stored) == {5.0: 30.0, 50.0: 50.0, 99.5: 95.0}
+    flat = RunSegmentResult(bootstrap={"mean": 50.0, "std": 9.0, "p75": 60.0, "p95": 80.0, "p99_5": 95.0})
+    assert bootstrap_percentiles(flat) == {75.0: 60.0, 95.0: 80.0, 99.5: 95.0}
+    assert percentile_of({50.0: 50.0, 75.0: 60.0}, 55.0) == pytest.approx(62.5)
+    assert percentile_of({50.0: 50.0, 75.0: 60.0}, 10.0) is None
