@@ -38,9 +38,9 @@ if has_command demo_reports; then
   echo "== regulator exports -> var/exports/"
   $PY manage.py demo_reports --out var/exports
 fi
-if has_command install_schedules; then
-  $PY manage.py install_schedules
-fi
+for schedule in install_schedules install_diyeh_schedule; do
+  if has_command $schedule; then $PY manage.py $schedule; fi
+done
 
 echo
 echo "Admin:    http://127.0.0.1:8000/admin/   (users and passwords printed above)"
