@@ -26,29 +26,8 @@ from reserving import selectors
 engine_rbns = importlib.import_module("reserving.engine.rbns")
 engine_upr = importlib.import_module("reserving.engine.upr")
 
-DEFAULT_PARAMETERS: dict = {
-    "upr_method": "pro_rata",
-    "premium_base": "net",
-    "pre_inception_gross": True,
-    "ibnr_method": "chainladder",
-    "ibnr_triangle": "incurred",
-    "min_origin_quarters": 8,
-    "expected_loss_ratio": 0.75,
-    "fallback": "elr",
-    "fallback_premium_share": 0.10,
-    "fallback_quarters": 4,
-    "tail": 1.0,
-    "origin_basis": "accident",
-    "ulae_method": "eiopa",
-    "ulae_r": 0.03,
-    "ulae_a": 0.5,
-    "ulae_share_of_rbns": 0.03,
-    "maintenance_expense_ratio": 0.05,
-    "bootstrap_sims": 1000,
-    "bootstrap_seed": 20240331,
-    "large_movement_threshold": 0.25,
-    "history_quarters": 40,
-}
+# The regime defaults live in the engine (reserving/engine/rules.py); `ru` carries them all.
+DEFAULT_PARAMETERS: dict = dict(importlib.import_module("reserving.engine.rules").REGIMES["ru"].parameters)
 
 SELECTION_METHODS = ("chainladder", "bf", "capecod", "elr")
 # A standard error beyond this (a DecimalField(18, 2) holds < 1e16) is an extrapolation blow-up.
