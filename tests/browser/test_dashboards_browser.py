@@ -15,7 +15,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from reporting.services import capital_entry_save
 from reserving import services
 from tests.browser.conftest import admin_login, screenshot
-from tests.reserving.runbook import make_book
+from tests.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,27 +31,20 @@ def _approve(people, valuation_date):
     return run
 
 
-def test_every_dashboard_draws_its_charts(live_server, browser, settings):
-    if not settings.CELERY_TASK_ALWAYS_EAGER:
-        settings.CELERY_TASK_ALWAYS_EAGER = True  # compute in-process here; the worker tests cover Celery
-    from config.celery import app
-    app.conf.task_always_eager = True
-    try:
-        services.ensure_roles()
-        actuary = User.objects.create_user("actuary-b", password="pw-actuary-b", is_staff=True)
-        actuary.groups.add(Group.objects.get(name="actuary"))
-        approver = User.objects.create_superuser("approver-b", password="pw-approver-b")
-        approver.groups.add(Group.objects.get(name="approver"))
-        people = {"actuary": actuary, "approver": approver}
-        make_book(seed=3, policies=120, recorded_at=timezone.now() - timedelta(days=30))
-        _approve(people, date(2024, 9, 30))
-        _approve(people, date(2024, 12, 31))
-        for period in ("2024Q3", "2024Q4"):
-            capital_entry_save(period=period, currency="RUB", actor=approver, own_funds=Decimal("90000000"),
-                               minimum_capital=Decimal("0"), premiums_12m=Decimal("500000000"),
-                               claims_36m=Decimal("900000000"), retention_k=Decimal("0.8"), required_capital_iran=None)
-    finally:
-        app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+def test_every_dashboard_draws_its_charts(live_server, browser, eager_celery):
+    services.ensure_roles()
+    actuary = User.objects.create_user("actuary-b", password="pw-actuary-b", is_staff=True)
+    actuary.groups.add(Group.objects.get(name="actuary"))
+    approver = User.objects.create_superuser("approver-b", password="pw-approver-b")
+    approver.groups.add(Group.objects.get(name="approver"))
+    people = {"actuary": actuary, "approver": approver}
+    make_book(seed=3, policies=120, recorded_at=timezone.now() - timedelta(days=30))
+    _approve(people, date(2024, 9, 30))
+    _approve(people, date(2024, 12, 31))
+    for period in ("2024Q3", "2024Q4"):
+        capital_entry_save(period=period, currency="RUB", actor=approver, own_funds=Decimal("90000000"),
+                           minimum_capital=Decimal("0"), premiums_12m=Decimal("500000000"),
+                           claims_36m=Decimal("900000000"), retention_k=Decimal("0.8"), required_capital_iran=None)
 
     admin_login(browser, live_server.url, "approver-b", "pw-approver-b")
     pages = {"reserves": "reserves/", "loss-ratios": "loss-ratios/", "triangle": "triangle/", "bootstrap": "bootstrap/",

@@ -19,9 +19,9 @@ from reporting.exports.f0420155 import thousands
 from reporting.services import FORMATS, report_export
 from reserving import services
 from reserving.models import ReserveRun
-from tests.reserving.runbook import make_book
+from tests.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 V = date(2024, 12, 31)
 
 

@@ -15,9 +15,9 @@ from claims.services import claim_payment_post, claim_reserve_change
 from reporting.rollforward import actual_vs_expected, claims_behind, prior_selection, roll_forward
 from reserving import services
 from tests.reporting.test_reports_from_runs import approved_run
-from tests.reserving.runbook import make_book
+from tests.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
 
 @pytest.fixture
