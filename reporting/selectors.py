@@ -61,12 +61,25 @@ def _triangle(result: RunSegmentResult, name: str) -> pd.DataFrame:
     return decode_triangle(tri)
 
 
+def earned_year_to_date(result: RunSegmentResult, valuation_date: date) -> Decimal | None:
+    """Earned premium from 1 January to the valuation date, from the run's quarterly earned
+    premium (stored beside its triangles)."""
+    by_quarter = (result.triangles or {}).get("earned_premium")
+    if not isinstance(by_quarter, dict):
+        return None
+    year = str(valuation_date.year)
+    total = sum((Decimal(str(v)) for q, v in by_quarter.items() if str(q).startswith(year + "Q")
+                 and Quarter.parse(str(q)) <= Quarter.of(valuation_date)), Decimal("0"))
+    return total
+
+
 def segment_reserves(result: RunSegmentResult, groups: dict[str, str]) -> SegmentReserves:
     return SegmentReserves(
         segment=result.segment, currency=result.currency,
         accounting_group=groups.get(result.segment, UNMAPPED_GROUP),
         upr=result.upr, premium_deficiency=result.premium_deficiency, rbns=result.rbns, ibnr=result.ibnr,
-        ulae=result.ulae, earned_premium=result.earned_premium, ibnr_method=result.ibnr_method,
+        ulae=result.ulae, earned_premium=earned_year_to_date(result, result.run.valuation_date),
+        ibnr_method=result.ibnr_method,
     )
 
 

@@ -118,7 +118,7 @@ def _reserve_sheet(wb, title: str, heading: str, data: ReportData, group: str | 
 
 
 def _triangle_sheet(wb, title: str, heading: str, triangles: list[SegmentTriangles], attr: str,
-                    valuation_date: date, n_quarters: int):
+                    valuation_date: date, n_quarters: int, n_origins: int):
     """Accident quarter × quarter end, cumulative; row 010 dates, 020 earlier accident
     quarters together, 030… the last n accident quarters; columns 3… the last n quarter ends."""
     ws = wb.create_sheet(title)
@@ -127,8 +127,8 @@ def _triangle_sheet(wb, title: str, heading: str, triangles: list[SegmentTriangl
     ws["A2"] = "тыс. руб. / thousands of roubles; RUB segments only"
     last_q = Quarter.of(valuation_date)
     quarter_ends = [(last_q - (n_quarters - 1 - k)) for k in range(n_quarters)]
-    origins = [(last_q - (n_quarters - 1 - k)) for k in range(n_quarters)]
-    grid = np.zeros((n_quarters + 1, n_quarters))  # row 0 = earlier accident quarters
+    origins = [(last_q - (n_origins - 1 - k)) for k in range(n_origins)]
+    grid = np.zeros((n_origins + 1, n_quarters))  # row 0 = earlier accident quarters
     seen = np.zeros_like(grid, dtype=bool)
     for tri in triangles:
         if tri.currency != "RUB":
@@ -153,7 +153,7 @@ def _triangle_sheet(wb, title: str, heading: str, triangles: list[SegmentTriangl
     for k, q in enumerate(quarter_ends):
         ws.cell(row=5, column=3 + k, value=quarter_label_ru(q.end))
     labels = ["Ранее / Earlier"] + [quarter_label_ru(q.end) for q in origins]
-    for r in range(n_quarters + 1):
+    for r in range(n_origins + 1):
         ws.cell(row=6 + r, column=1, value=f"{20 + 10 * r:03d}")
         ws.cell(row=6 + r, column=2, value=labels[r])
         for c in range(n_quarters):
@@ -162,7 +162,9 @@ def _triangle_sheet(wb, title: str, heading: str, triangles: list[SegmentTriangl
     return grid
 
 
-def write_0420155(data: ReportData, *, n_quarters: int = 20) -> bytes:
+def write_0420155(data: ReportData, *, n_quarters: int = 20, n_origins: int = 20) -> bytes:
+    """n_quarters: quarter-end columns of the triangles; n_origins: accident-quarter rows after
+    the row of earlier accident quarters (20 and 20 in the form)."""
     wb = workbook_new(as_of=data.valuation_date)
     cover = wb.active
     cover.title = "Титул"
@@ -205,7 +207,7 @@ def write_0420155(data: ReportData, *, n_quarters: int = 20) -> bytes:
         r += 1
 
     _triangle_sheet(wb, "3 ЗНУ", "Раздел 3. Заявленные, но неурегулированные убытки / Section 3 Reported-not-settled claims",
-                    data.triangles, "case", data.valuation_date, n_quarters)
+                    data.triangles, "case", data.valuation_date, n_quarters, n_origins)
     _triangle_sheet(wb, "5.1 Выплаты", "Раздел 5.1. Выплаты нарастающим итогом / Section 5.1 Cumulative payments",
-                    data.triangles, "paid", data.valuation_date, n_quarters)
+                    data.triangles, "paid", data.valuation_date, n_quarters, n_origins)
     return workbook_bytes(wb)

@@ -81,7 +81,7 @@ def test_0420155_ulae_inside_rbns_under_ru51n():
 
 
 def test_0420155_payment_triangle_is_cumulative_and_says_rub_only():
-    wb = openpyxl.load_workbook(io.BytesIO(write_0420155(report_data(), n_quarters=8)))
+    wb = openpyxl.load_workbook(io.BytesIO(write_0420155(report_data(), n_quarters=8, n_origins=8)))
     ws = wb["5.1 Выплаты"]
     assert "RUB" in ws["A2"].value
     assert ws.cell(row=5, column=3).value == "1.2023" and ws.cell(row=5, column=10).value == "4.2024"
@@ -169,3 +169,14 @@ def test_bootstrap_percentiles_read_every_stored_style():
     assert bootstrap_percentiles(flat) == {75.0: 60.0, 95.0: 80.0, 99.5: 95.0}
     assert percentile_of({50.0: 50.0, 75.0: 60.0}, 55.0) == pytest.approx(62.5)
     assert percentile_of({50.0: 50.0, 75.0: 60.0}, 10.0) is None
+
+
+def test_0420155_triangle_sizes_are_parameters():
+    wb = openpyxl.load_workbook(io.BytesIO(write_0420155(report_data(), n_quarters=6, n_origins=4)))
+    ws = wb["5.1 Выплаты"]
+    assert [ws.cell(row=5, column=c).value for c in range(3, 9)] == ["3.2023", "4.2023", "1.2024", "2.2024", "3.2024", "4.2024"]
+    assert ws.cell(row=10, column=1).value == "060"  # 020 earlier + 030..060 four accident quarters
+    assert ws.cell(row=11, column=1).value is None
+    # the earlier-accident-quarters row gathers 2023Q1–2023Q4: cumulative, never decreasing
+    earlier = [ws.cell(row=6, column=c).value for c in range(3, 9)]
+    assert earlier == sorted(earlier) and earlier[0] is not None

@@ -79,6 +79,16 @@ def test_every_export_reads_back_with_the_runs_totals(runs, tmp_path):
     assert total["031"] == thousands(sum(r.rbns for r in rub))
     assert total["035"] == thousands(sum(r.ibnr for r in rub))
 
+    earned = wb["2 Заработанная премия"]
+    from reporting.selectors import earned_year_to_date
+
+    for row in range(4, earned.max_row + 1):
+        seg = earned.cell(row=row, column=2).value
+        res = next(r for r in rub if r.segment == seg)
+        ytd = earned_year_to_date(res, V)
+        assert ytd is not None and ytd > 0
+        assert earned.cell(row=row, column=3).value == thousands(ytd)
+
     s19 = list(csv.DictReader(io.StringIO((tmp_path / "s1901-csv.out").read_text())))
     paid_to_date = next(float(x["value"]) for x in s19 if x["currency"] == "RUB" and x["cell"] == "R0260C0180")
     assert paid_to_date == pytest.approx(float(sum(r.paid for r in rub)), abs=0.05)
