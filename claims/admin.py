@@ -99,8 +99,18 @@ class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdm
     list_select_related = ("policy", "policy__insured")
     date_hierarchy = "report_date"
     inlines = [ClaimTransactionInline]
-    fields = ("claim_number", "policy", "status", "occurrence_date", "report_date", "claimant", "cause",
+    readonly_fields = ("dates_jalali",)
+    fields = ("claim_number", "policy", "status", "occurrence_date", "report_date", "dates_jalali", "claimant", "cause",
               "litigated", "awarded_diyeh_share", "created_at")
+
+    @admin.display(description="occurrence / report (Jalali)")
+    def dates_jalali(self, claim):
+        # Iranian policies are read in the Jalali calendar.
+        from tariff.selectors import jalali_text
+
+        if claim.policy.currency != "IRR":
+            return "—"
+        return f"{jalali_text(claim.occurrence_date)} / {jalali_text(claim.report_date)}"
 
     def get_queryset(self, request):
         return selectors.claims_with_totals(super().get_queryset(request))

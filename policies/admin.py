@@ -158,11 +158,11 @@ class PolicyAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAd
     list_select_related = ("insured",)
     date_hierarchy = "inception_date"
     inlines = [PremiumTransactionInline]
-    readonly_fields = ("written_premium",)
+    readonly_fields = ("written_premium", "cover_jalali")
     fieldsets = (
         (None, {"fields": ("policy_number", "insured", "status", "cancelled_on", "written_premium")}),
         ("Cover", {"fields": ("profession", "risk_group", "segment", "basis", "retro_date", "currency",
-                              "inception_date", "expiry_date", "issue_date")}),
+                              "inception_date", "expiry_date", "issue_date", "cover_jalali")}),
         ("Limits and deductible", {"fields": ("limit_per_claim", "aggregate_limit", "deductible_amount",
                                               "deductible_percent", "expenses_within_limits")}),
         ("Tariff and diyeh", {"classes": ("collapse",), "fields": (
@@ -171,6 +171,15 @@ class PolicyAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAd
 
     def get_queryset(self, request):
         return selectors.policy_with_premium(super().get_queryset(request))
+
+    @admin.display(description="cover (Jalali)")
+    def cover_jalali(self, policy):
+        # Iranian policies are read in the Jalali calendar.
+        from tariff.selectors import jalali_text
+
+        if policy.currency != "IRR":
+            return "—"
+        return f"{jalali_text(policy.inception_date)} – {jalali_text(policy.expiry_date)}"
 
     @admin.display(description="written premium", ordering="written_gross")
     def written_premium(self, policy):
