@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from claims import rules, selectors, services
-from claims.forms import ClaimReportForm, PostingForm, ReserveForm, SettleForm, StatusForm
+from claims.forms import ClaimMasterForm, ClaimReportForm, PostingForm, ReserveForm, SettleForm, StatusForm
 from claims.models import Claim, ClaimTransaction
 from core.errors import DomainError
 from core.money import money_round
@@ -154,6 +154,7 @@ class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdm
             own("<int:pk>/close/", self.close_view, "close"),
             own("<int:pk>/reopen/", self.reopen_view, "reopen"),
             own("<int:pk>/reverse/<int:row_pk>/", self.reverse_view, "reverse"),
+            own("<int:pk>/edit/", self.edit_view, "edit"),
         ] + super().get_urls()
 
     # --- figures shown with the claim and on each posting page ------------------------------
@@ -275,6 +276,16 @@ class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdm
             done=lambda s: (f"Claim {claim.claim_number} settled: paid the insurer's share "
                             f"{_amount(s.share, claim.policy.currency)} and closed.", self.change_url(claim)),
             submit_label="Settle and close", context=context,
+        )
+
+    def edit_view(self, request, pk):
+        self.perm_require(request, "claims.change_claim")
+        claim = self._claim(pk)
+        form = self.bound(request, ClaimMasterForm, claim=claim)
+        return self.action_view(
+            request, form=form, obj=claim, title=f"Edit master data of claim {claim}",
+            call=lambda data: services.claim_update_master(claim=claim, actor=request.user, **form.changes(claim)),
+            done=lambda c: (f"Claim {c.claim_number} updated.", self.change_url(c)),
         )
 
     def close_view(self, request, pk):

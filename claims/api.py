@@ -14,6 +14,7 @@ from claims import selectors, services
 from claims.models import Claim, ClaimTransaction
 from claims.serializers import (
     ClaimLedgerRowSerializer,
+    ClaimMasterSerializer,
     ClaimPostingSerializer,
     ClaimReportSerializer,
     ClaimSerializer,
@@ -60,6 +61,7 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         "settle": "claims.add_claimtransaction",
         "close": "claims.add_claimtransaction",
         "reopen": "claims.add_claimtransaction",
+        "edit": "claims.change_claim",
     }
 
     def get_queryset(self):
@@ -119,6 +121,14 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         rows = services.claim_close(claim=self.get_object(), actor=request.user,
                                     **validated(StatusChangeSerializer, request))
         return Response(ClaimTransactionSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ClaimMasterSerializer, responses={200: ClaimSerializer})
+    @action(detail=True, methods=["post"])
+    def edit(self, request, claim_number=None):
+        """Change master data (dates, cause, claimant, litigation, awarded diyeh share); history kept."""
+        claim = services.claim_update_master(claim=self.get_object(), actor=request.user,
+                                             **validated(ClaimMasterSerializer, request))
+        return Response(self._claim_out(claim))
 
     @extend_schema(request=StatusChangeSerializer, responses={201: ClaimTransactionSerializer})
     @action(detail=True, methods=["post"])

@@ -72,3 +72,22 @@ class StatusForm(forms.Form):
 
     accounting_date = forms.DateField(widget=AdminDateWidget)
     note = forms.CharField(max_length=500, required=False)
+
+
+class ClaimMasterForm(forms.Form):
+    """Master-data edit through claim_update_master; history keeps the old version."""
+
+    occurrence_date = forms.DateField(widget=AdminDateWidget)
+    report_date = forms.DateField(widget=AdminDateWidget)
+    cause = forms.CharField(max_length=200, required=False)
+    litigated = forms.BooleanField(required=False)
+    claimant = forms.CharField(max_length=200, required=False)
+    awarded_diyeh_share = forms.DecimalField(max_digits=7, decimal_places=4, required=False,
+                                             help_text="share of a full diyeh awarded, 0.25 = 25%")
+
+    def __init__(self, *args, claim, **kwargs):
+        kwargs.setdefault("initial", {f: getattr(claim, f) for f in self.base_fields})
+        super().__init__(*args, **kwargs)
+
+    def changes(self, claim) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if getattr(claim, k) != v}

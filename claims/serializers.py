@@ -111,3 +111,14 @@ class SettlementSerializer(serializers.Serializer):
 class StatusChangeSerializer(serializers.Serializer):
     accounting_date = serializers.DateField()
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class ClaimMasterSerializer(serializers.Serializer):
+    """Master-data changes (claim_update_master); send only what changes."""
+
+    occurrence_date = serializers.DateField(required=False)
+    report_date = serializers.DateField(required=False)
+    cause = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    litigated = serializers.BooleanField(required=False)
+    claimant = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    awarded_diyeh_share = serializers.DecimalField(max_digits=7, decimal_places=4, required=False, allow_null=True)

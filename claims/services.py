@@ -124,6 +124,39 @@ def claim_report(
     return claim
 
 
+CLAIM_MASTER_FIELDS = ("occurrence_date", "report_date", "cause", "litigated", "claimant", "awarded_diyeh_share")
+
+
+@transaction.atomic
+def claim_update_master(*, claim: Claim, actor=None, **changes) -> Claim:
+    """Edit a claim's master data; django-simple-history keeps the old version. Dates are
+    checked against the cover again, and the report date may not move after a posted row."""
+    unknown = sorted(set(changes) - set(CLAIM_MASTER_FIELDS))
+    if unknown:
+        raise DomainError(f"these fields cannot be changed here: {', '.join(unknown)}", field=unknown[0])
+    claim = _locked(claim)
+    changed = {k: v for k, v in changes.items() if getattr(claim, k) != v}
+    if not changed:
+        return claim
+    new = {f: changed.get(f, getattr(claim, f)) for f in CLAIM_MASTER_FIELDS}
+    policy = claim.policy
+    rules.claim_dates_check(policy.basis, policy.inception_date, cover_end(policy), policy.retro_date,
+                            new["occurrence_date"], new["report_date"])
+    first_row = claim.transactions.order_by("accounting_date").values_list("accounting_date", flat=True).first()
+    if first_row is not None and new["report_date"] > first_row:
+        raise DomainError(f"report date {new['report_date']} would fall after the claim's first posting on "
+                          f"{first_row}; no claim row may be dated before the report date", field="report_date")
+    share = new["awarded_diyeh_share"]
+    if share is not None and not ZERO <= to_decimal(share) <= Decimal(1):
+        raise DomainError(f"awarded diyeh share {share} is outside 0–1", field="awarded_diyeh_share")
+    old = {k: str(getattr(claim, k)) for k in changed}
+    for k, v in changed.items():
+        setattr(claim, k, v if k not in ("cause", "claimant") else (v or ""))
+    claim.save()
+    audit_record(actor=actor, verb="claim.update", target=claim, old=old, new={k: str(getattr(claim, k)) for k in changed})
+    return claim
+
+
 @transaction.atomic
 def claim_reserve_change(
     *, claim: Claim, cost_type: str, accounting_date: date, amount=None, new_estimate=None,
