@@ -10,11 +10,11 @@ from .development import Development, DevelopmentConstant
 from .tails import TailConstant, TailCurve
 from .bootstrap import BootstrapODP
 from .methods import (Benktander, BornhuetterFerguson, CapeCod, ChainLadder, ExpectedLossRatio,
-                      MackChainLadder)
+                      MackChainLadder, TriangleStack)
 
 __all__ = [
     "EngineError", "TriangleError", "DevelopmentError", "TailError", "ExposureError", "ParameterError",
-    "Triangle",
+    "Triangle", "TriangleStack",
     "Development", "DevelopmentConstant",
     "TailConstant", "TailCurve",
     "ChainLadder", "MackChainLadder", "BornhuetterFerguson", "Benktander", "CapeCod", "ExpectedLossRatio",

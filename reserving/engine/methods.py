@@ -75,8 +75,10 @@ def _number(value, name: str, *, low=None, low_inclusive=True) -> float:
     return float(value)
 
 
-class _Stack:
-    """Triangles of one shape stacked along a first axis, with their observed staircases."""
+class TriangleStack:
+    """Triangles of one shape stacked along a first axis, with their observed staircases.
+    Build it once for many segments or companies and pass it to `fit_many` repeatedly (the
+    counterpart of chainladder's multi-index triangle)."""
 
     def __init__(self, triangles):
         triangles = list(triangles)
@@ -119,12 +121,12 @@ class _Method:
         return self
 
     def fit_many(self, triangles, exposures=None) -> "FittedMany":
-        stack = _Stack(triangles)
+        stack = triangles if isinstance(triangles, TriangleStack) else TriangleStack(triangles)
         results, shared = self._fit_pattern(stack)
         self._fit_stack(stack, results, exposures, shared)
         return results
 
-    def _fit_pattern(self, stack: _Stack):
+    def _fit_pattern(self, stack: TriangleStack):
         """The fitted estimators (built on access) and the stacked factors they share."""
         # fitted copies: the configured estimators are never mutated
         dev = copy.copy(self.development if self.development is not None else Development())
@@ -151,11 +153,11 @@ class _Method:
         shared.origin_cdf = np.take_along_axis(shared.cdf, stack.latest_index, axis=1)
         return FittedMany(self, stack, shared), shared
 
-    def _fit_stack(self, stack: _Stack, results: "FittedMany", exposures, shared) -> None:
+    def _fit_stack(self, stack: TriangleStack, results: "FittedMany", exposures, shared) -> None:
         raise NotImplementedError
 
     @staticmethod
-    def _share(results: "FittedMany", stack: _Stack, shared, **arrays) -> None:
+    def _share(results: "FittedMany", stack: TriangleStack, shared, **arrays) -> None:
         """Give the fitted estimators their stacked arrays (row k for triangle k)."""
         results._arrays.update({"_ldf": shared.ldf, "_cdf": shared.cdf, "_origin_cdf": shared.origin_cdf,
                                 "_latest": stack.latest, **arrays})
@@ -207,7 +209,7 @@ class FittedMany(Sequence):
     are already computed, stacked; building a few thousand objects up front would cost more
     than the arithmetic)."""
 
-    def __init__(self, config: _Method, stack: _Stack, shared):
+    def __init__(self, config: _Method, stack: TriangleStack, shared):
         self._config = config
         self._stack = stack
         self._shared = shared

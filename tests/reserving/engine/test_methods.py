@@ -167,6 +167,19 @@ def test_fit_many_gives_exactly_what_fitting_one_by_one_gives(make):
             assert batch[k].total_mack_se_ == one.total_mack_se_
 
 
+def test_a_triangle_stack_built_once_fits_like_the_list():
+    from reserving.engine import TriangleStack
+
+    triangles = [_company(seed) for seed in range(5)]
+    stack = TriangleStack(triangles)
+    for again in range(2):  # the stack is reusable and never mutated by a fit
+        from_stack = MackChainLadder().fit_many(stack)
+        from_list = MackChainLadder().fit_many(triangles)
+        for a, b in zip(from_stack, from_list):
+            pd.testing.assert_series_equal(a.ultimate_, b.ultimate_)
+            pd.testing.assert_series_equal(a.mack_se_, b.mack_se_)
+
+
 def test_fit_many_names_the_triangle_that_fails(tri):
     zero = Triangle.from_array(np.where(np.isnan(np.array(VALUES, dtype=float)), np.nan, 0.0) + 0,
                                origins=tri.origins, ages=tri.ages)
