@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from claims import rules, selectors, services
+from claims import selectors, services
 from claims.forms import ClaimMasterForm, ClaimReportForm, PostingForm, ReserveForm, SettleForm, StatusForm
 from claims.models import Claim, ClaimTransaction
 from core.errors import DomainError
@@ -29,11 +29,7 @@ def _amount(value, currency: str) -> str:
 def settlement_share_preview(claim: Claim, loss_amount: Decimal) -> Decimal:
     """What claim_settle would pay on this loss now (the same rule function and limit state),
     shown before the handler confirms."""
-    state = selectors.claim_ledger_state(claim)
-    policy = claim.policy
-    share = rules.insurer_share(loss_amount, policy.deductible_amount, policy.deductible_percent,
-                                state.limits.remaining(claim.claim_number))
-    return money_round(share, policy.currency)
+    return selectors.settlement_share(claim, loss_amount)
 
 
 class ClaimTransactionInline(ReadOnlyLedgerMixin, admin.TabularInline):

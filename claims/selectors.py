@@ -10,8 +10,8 @@ from django.db.models import Case, DecimalField, F, OuterRef, Q, QuerySet, Subqu
 from django.db.models.functions import Coalesce, Greatest
 
 from claims.models import Claim, ClaimTransaction
-from claims.rules import COST_TYPES, ClaimLedgerState, LedgerRow, PolicyLimitState
-from core.money import ZERO
+from claims.rules import COST_TYPES, ClaimLedgerState, LedgerRow, PolicyLimitState, insurer_share
+from core.money import ZERO, money_round
 from policies.models import Policy
 
 _MONEY = DecimalField(max_digits=18, decimal_places=2)
@@ -154,6 +154,16 @@ def claim_ledger_rows(claim: Claim) -> list[LedgerRow]:
                      "derived", "topup")
     )
     return [LedgerRow(*values) for values in rows]
+
+
+def settlement_share(claim: Claim, loss, state: ClaimLedgerState | None = None):
+    """What the insurer pays on `loss` now: min(max(loss − deductible, 0), remaining limit),
+    rounded to the currency. Shared by claim_settle and the admin's preview."""
+    state = state if state is not None else claim_ledger_state(claim)
+    policy = claim.policy
+    share = insurer_share(loss, policy.deductible_amount, policy.deductible_percent,
+                          state.limits.remaining(claim.claim_number))
+    return money_round(share, policy.currency)
 
 
 def claim_ledger_state(claim: Claim, new_rows: tuple[LedgerRow, ...] | list[LedgerRow] = ()) -> ClaimLedgerState:

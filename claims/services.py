@@ -14,7 +14,7 @@ from django.utils import timezone
 from claims import rules
 from claims.models import Claim, ClaimTransaction
 from claims.rules import COST_TYPES, LedgerRow
-from claims.selectors import claim_ledger_state, claim_number_next
+from claims.selectors import claim_ledger_state, claim_number_next, settlement_share
 from core.errors import DomainError
 from core.money import ZERO, money_round, to_decimal
 from core.services import audit_record, period_ensure_open
@@ -303,11 +303,7 @@ def claim_settle(*, claim: Claim, loss_amount, accounting_date: date, expense_am
     state = claim_ledger_state(claim)
     if state.status == Claim.Status.CLOSED:
         raise DomainError(f"claim {claim.claim_number} is closed; reopen it before settling", field="status")
-    share = money_round(
-        rules.insurer_share(loss, policy.deductible_amount, policy.deductible_percent,
-                            state.limits.remaining(claim.claim_number)),
-        policy.currency,
-    )
+    share = settlement_share(claim, loss, state)
     payments = {CostType.INDEMNITY: share}
     if expense_amount not in (None, ""):
         payments[CostType.EXPENSE] = _money(expense_amount, claim, "expense_amount")
