@@ -23,12 +23,12 @@ from policies.models import Policy
 
 
 def _amount(value, currency: str) -> str:
-    return "—" if value is None else f"{value:,.2f} {currency}"
+    return "—" if value is None else f"{money_round(value, currency):,.2f} {currency}"
 
 
-def settlement_share_preview(claim: Claim, loss_amount: Decimal) -> Decimal:
+def settlement_share_preview(claim: Claim, loss_amount: Decimal) -> selectors.SettlementFigures:
     """What claim_settle would pay on this loss now (the same rule function and limit state),
-    shown before the handler confirms."""
+    shown before the handler confirms: the share, the indemnity already paid, what is left to pay."""
     return selectors.settlement_share(claim, loss_amount)
 
 
@@ -117,15 +117,15 @@ class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdm
 
     @admin.display(description="outstanding", ordering="outstanding")
     def outstanding_total(self, claim):
-        return claim.outstanding
+        return money_round(claim.outstanding, claim.policy.currency)
 
     @admin.display(description="paid", ordering="paid")
     def paid_total(self, claim):
-        return claim.paid
+        return money_round(claim.paid, claim.policy.currency)
 
     @admin.display(description="incurred", ordering="incurred")
     def incurred_total(self, claim):
-        return claim.incurred
+        return money_round(claim.incurred, claim.policy.currency)
 
     # No service edits claim master data in place, and ledger rows move only through the
     # pages below; the standard form is view-only.
@@ -251,7 +251,7 @@ class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdm
         if request.method == "POST" and "_preview" in request.POST:
             if form.is_valid():
                 try:
-                    share = settlement_share_preview(claim, form.cleaned_data["loss_amount"])
+                    figures = settlement_share_preview(claim, form.cleaned_data["loss_amount"])
                 except DomainError as exc:
                     form_add_domain_error(form, exc)
                 else:
@@ -261,7 +261,9 @@ class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdm
                         ("deductible amount", _amount(claim.policy.deductible_amount, currency)),
                         ("deductible percent", "—" if claim.policy.deductible_percent is None
                          else f"{claim.policy.deductible_percent}%"),
-                        ("insurer's share to pay", _amount(share, currency)),
+                        ("insurer's share of the loss", _amount(figures.share, currency)),
+                        ("indemnity already paid", _amount(figures.paid_before, currency)),
+                        ("to pay now", _amount(figures.to_pay, currency)),
                     ])
             # A preview never writes (call=None): the form comes back with its input.
             return self.action_view(request, form=form, obj=claim, title=f"Settle claim {claim}", call=None,
@@ -270,7 +272,9 @@ class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdm
             request, form=form, obj=claim, title=f"Settle claim {claim}",
             call=lambda data: services.claim_settle(claim=claim, actor=request.user, **data),
             done=lambda s: (f"Claim {claim.claim_number} settled: paid the insurer's share "
-                            f"{_amount(s.share, claim.policy.currency)} and closed.", self.change_url(claim)),
+                            f"{_amount(s.share, claim.policy.currency)} less "
+                            f"{_amount(s.paid_before, claim.policy.currency)} already paid: "
+                            f"{_amount(s.to_pay, claim.policy.currency)}; closed.", self.change_url(claim)),
             submit_label="Settle and close", context=context,
         )
 

@@ -106,11 +106,13 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(request=SettleSerializer, responses={201: SettlementSerializer})
     @action(detail=True, methods=["post"])
     def settle(self, request, claim_number=None):
-        """Pay the insurer's share of the loss (after the deductible, within the remaining
-        limit; the indemnity reserve is raised if needed) and close the claim."""
+        """Settle on the whole agreed loss: pay the insurer's share (after the deductible, within
+        the per-claim and aggregate limits) less the indemnity already paid on the claim (the
+        indemnity reserve is raised if needed), and close the claim."""
         claim = self.get_object()
         settlement = services.claim_settle(claim=claim, actor=request.user, **validated(SettleSerializer, request))
-        body = {"share": settlement.share, "claim": self.get_queryset().get(pk=claim.pk),
+        body = {"share": settlement.share, "paid_before": settlement.paid_before, "to_pay": settlement.to_pay,
+                "claim": self.get_queryset().get(pk=claim.pk),
                 "transactions": settlement.rows}
         return Response(SettlementSerializer(body).data, status=status.HTTP_201_CREATED)
 

@@ -156,14 +156,37 @@ def claim_ledger_rows(claim: Claim) -> list[LedgerRow]:
     return [LedgerRow(*values) for values in rows]
 
 
-def settlement_share(claim: Claim, loss, state: ClaimLedgerState | None = None):
-    """What the insurer pays on `loss` now: min(max(loss − deductible, 0), remaining limit),
-    rounded to the currency. Shared by claim_settle and the admin's preview."""
+@dataclass(frozen=True)
+class SettlementFigures:
+    """A settlement on the whole agreed loss (D-5): the insurer's `share` of it, the indemnity
+    `paid_before` on this claim, and `to_pay` = max(share − paid_before, 0)."""
+
+    share: Decimal
+    paid_before: Decimal
+    to_pay: Decimal
+
+
+def settlement_share(claim: Claim, loss, state: ClaimLedgerState | None = None) -> SettlementFigures:
+    """What a settlement on the whole agreed `loss` pays now. share = min(max(loss − deductible,
+    0), per-claim limit, aggregate limit − limit used by the policy's other claims), rounded to
+    the currency; when expenses count within the limits, this claim's expense payments use
+    both limits too. paid_before = indemnity paid on this claim (recoveries do not reduce it,
+    reversed payments do); to_pay = max(share − paid_before, 0). Shared by claim_settle and
+    the admin's preview."""
     state = state if state is not None else claim_ledger_state(claim)
-    policy = claim.policy
-    share = insurer_share(loss, policy.deductible_amount, policy.deductible_percent,
-                          state.limits.remaining(claim.claim_number))
-    return money_round(share, policy.currency)
+    policy, limits, number = claim.policy, state.limits, claim.claim_number
+    expense_here = state.payments["expense"] if limits.expenses_within_limits else ZERO
+    caps = []
+    if limits.limit_per_claim is not None:
+        caps.append(limits.limit_per_claim - expense_here)
+    if limits.aggregate_limit is not None:
+        used_by_others = limits.aggregate_used - limits.used(number)
+        caps.append(limits.aggregate_limit - used_by_others - expense_here)
+    cap = max(min(caps), ZERO) if caps else None
+    share = money_round(insurer_share(loss, policy.deductible_amount, policy.deductible_percent, cap), policy.currency)
+    paid_before = money_round(state.payments["indemnity"], policy.currency)
+    to_pay = money_round(max(share - paid_before, ZERO), policy.currency)
+    return SettlementFigures(share=share, paid_before=paid_before, to_pay=to_pay)
 
 
 def claim_ledger_state(claim: Claim, new_rows: tuple[LedgerRow, ...] | list[LedgerRow] = ()) -> ClaimLedgerState:

@@ -96,14 +96,19 @@ class ClaimPostingSerializer(serializers.Serializer):
 
 
 class SettleSerializer(serializers.Serializer):
-    loss_amount = money_field(help_text="the loss as agreed or awarded, before the deductible")
+    loss_amount = money_field(help_text="the whole loss as agreed or awarded, before the deductible and "
+                                        "including any indemnity already paid on the claim")
     expense_amount = money_field(required=False, allow_null=True, help_text="expenses paid with the settlement")
     accounting_date = serializers.DateField()
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class SettlementSerializer(serializers.Serializer):
-    share = money_field(help_text="the insurer's share of the loss, paid")
+    share = money_field(help_text="the insurer's share of the whole agreed loss: min(max(loss − deductible, 0), "
+                                  "per-claim limit, aggregate limit − the policy's other claims' usage)")
+    paid_before = money_field(help_text="indemnity already paid on the claim before the settlement "
+                                        "(recoveries do not reduce it)")
+    to_pay = money_field(help_text="indemnity this settlement paid: max(share − paid_before, 0)")
     claim = ClaimSerializer()
     transactions = ClaimTransactionSerializer(many=True)
 

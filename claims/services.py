@@ -18,6 +18,7 @@ from claims.selectors import claim_ledger_state, claim_number_next, settlement_s
 from core.errors import DomainError
 from core.money import ZERO, money_round, to_decimal
 from core.services import audit_record, period_ensure_open
+from core.roles import Operation, authorize
 from policies.models import Policy
 
 CostType = ClaimTransaction.CostType
@@ -94,10 +95,11 @@ def _post(claim: Claim, rows: list[LedgerRow], *, actor, note: str = "", recorde
 def claim_report(
     *, policy: Policy, occurrence_date: date, report_date: date, claim_number: str | None = None,
     cause: str = "", litigated: bool = False, claimant: str = "", awarded_diyeh_share=None,
-    initial_reserve: dict[str, Decimal] | None = None, actor=None, recorded_at: datetime | None = None,
+    initial_reserve: dict[str, Decimal] | None = None, actor, recorded_at: datetime | None = None,
 ) -> Claim:
     """A new claim on the policy, optionally with its first case-reserve rows (accounted on
     the report date)."""
+    authorize(actor, Operation.CLAIM_REPORT)
     policy = Policy.objects.select_for_update().get(pk=policy.pk)
     rules.claim_dates_check(policy.basis, policy.inception_date, cover_end(policy), policy.retro_date,
                             occurrence_date, report_date)
@@ -128,9 +130,10 @@ CLAIM_MASTER_FIELDS = ("occurrence_date", "report_date", "cause", "litigated", "
 
 
 @transaction.atomic
-def claim_update_master(*, claim: Claim, actor=None, **changes) -> Claim:
+def claim_update_master(*, claim: Claim, actor, **changes) -> Claim:
     """Edit a claim's master data; django-simple-history keeps the old version. Dates are
     checked against the cover again, and the report date may not move after a posted row."""
+    authorize(actor, Operation.CLAIM_UPDATE)
     unknown = sorted(set(changes) - set(CLAIM_MASTER_FIELDS))
     if unknown:
         raise DomainError(f"these fields cannot be changed here: {', '.join(unknown)}", field=unknown[0])
@@ -160,10 +163,14 @@ def claim_update_master(*, claim: Claim, actor=None, **changes) -> Claim:
 @transaction.atomic
 def claim_reserve_change(
     *, claim: Claim, cost_type: str, accounting_date: date, amount=None, new_estimate=None,
-    note: str = "", actor=None, recorded_at: datetime | None = None, transaction_id: str | None = None,
+    note: str = "", actor, recorded_at: datetime | None = None, transaction_id: str | None = None,
+    authorized_as: Operation = Operation.CLAIM_RESERVE,
 ) -> ClaimTransaction:
     """A signed change of the case estimate of one cost type, given as `amount` (the change)
-    or `new_estimate` (the estimate it should become)."""
+    or `new_estimate` (the estimate it should become). `authorized_as` names the operation the
+    actor must be allowed: a reserve change, or an operation that changes reserves as one of
+    its steps (the actuary's diyeh revaluation)."""
+    authorize(actor, authorized_as)
     claim = _locked(claim)
     cost_type = _cost_type(cost_type)
     if (amount is None) == (new_estimate is None):
@@ -205,10 +212,11 @@ def _amount_posting(kind: str, *, claim, cost_type, amount, accounting_date, not
 
 @transaction.atomic
 def claim_payment_post(*, claim: Claim, cost_type: str, amount, accounting_date: date, note: str = "",
-                       actor=None, recorded_at: datetime | None = None, transaction_id: str | None = None
+                       actor, recorded_at: datetime | None = None, transaction_id: str | None = None
                        ) -> ClaimTransaction:
     """A payment; it erodes the case estimate of its cost type and may not exceed it, nor the
     per-claim or remaining aggregate limit."""
+    authorize(actor, Operation.CLAIM_PAYMENT)
     return _amount_posting("payment", claim=claim, cost_type=cost_type, amount=amount,
                            accounting_date=accounting_date, note=note, actor=actor, recorded_at=recorded_at,
                            transaction_id=transaction_id)
@@ -216,9 +224,10 @@ def claim_payment_post(*, claim: Claim, cost_type: str, amount, accounting_date:
 
 @transaction.atomic
 def claim_recovery_post(*, claim: Claim, cost_type: str, amount, accounting_date: date, note: str = "",
-                        actor=None, recorded_at: datetime | None = None, transaction_id: str | None = None
+                        actor, recorded_at: datetime | None = None, transaction_id: str | None = None
                         ) -> ClaimTransaction:
     """A recovery (subrogation, deductible recovered): reduces paid, never beyond it."""
+    authorize(actor, Operation.CLAIM_RECOVERY)
     return _amount_posting("recovery", claim=claim, cost_type=cost_type, amount=amount,
                            accounting_date=accounting_date, note=note, actor=actor, recorded_at=recorded_at,
                            transaction_id=transaction_id)
@@ -232,9 +241,10 @@ def _close_rows(claim: Claim, state: rules.ClaimLedgerState, accounting_date: da
 
 
 @transaction.atomic
-def claim_close(*, claim: Claim, accounting_date: date, note: str = "", actor=None,
+def claim_close(*, claim: Claim, accounting_date: date, note: str = "", actor,
                 recorded_at: datetime | None = None) -> list[ClaimTransaction]:
     """Derived reserve rows taking each outstanding estimate to zero, then the close row."""
+    authorize(actor, Operation.CLAIM_CLOSE)
     claim = _locked(claim)
     state = claim_ledger_state(claim)
     if state.status == Claim.Status.CLOSED:
@@ -247,8 +257,9 @@ def claim_close(*, claim: Claim, accounting_date: date, note: str = "", actor=No
 
 
 @transaction.atomic
-def claim_reopen(*, claim: Claim, accounting_date: date, note: str = "", actor=None,
+def claim_reopen(*, claim: Claim, accounting_date: date, note: str = "", actor,
                  recorded_at: datetime | None = None) -> ClaimTransaction:
+    authorize(actor, Operation.CLAIM_REOPEN)
     claim = _locked(claim)
     [row] = _post(claim, [LedgerRow(_next_ids(claim, 1)[0], "reopen", accounting_date)], actor=actor, note=note,
                   recorded_at=recorded_at)
@@ -259,10 +270,11 @@ def claim_reopen(*, claim: Claim, accounting_date: date, note: str = "", actor=N
 
 @transaction.atomic
 def claim_transaction_reverse(*, transaction: ClaimTransaction, accounting_date: date, note: str = "",
-                              actor=None, recorded_at: datetime | None = None,
+                              actor, recorded_at: datetime | None = None,
                               transaction_id: str | None = None) -> ClaimTransaction:
     """A row carrying the negated amount of `transaction`; a row is reversed at most once, and
     closes, reopens and their derived reserve changes are never reversed (reopen instead)."""
+    authorize(actor, Operation.CLAIM_REVERSE)
     original = ClaimTransaction.objects.get(pk=transaction.pk)
     claim = _locked(original.claim)
     if accounting_date < original.accounting_date:
@@ -282,29 +294,36 @@ def claim_transaction_reverse(*, transaction: ClaimTransaction, accounting_date:
 
 @dataclass(frozen=True)
 class Settlement:
+    """share: the insurer's share of the whole agreed loss; paid_before: indemnity already paid
+    on the claim; to_pay: what this settlement paid, max(share − paid_before, 0) (D-5)."""
+
     share: Decimal
+    paid_before: Decimal
+    to_pay: Decimal
     rows: list[ClaimTransaction]
 
 
 @transaction.atomic
 def claim_settle(*, claim: Claim, loss_amount, accounting_date: date, expense_amount=None, note: str = "",
-                 actor=None, recorded_at: datetime | None = None) -> Settlement:
-    """Pay the insurer's share of the loss and close the claim.
+                 actor, recorded_at: datetime | None = None) -> Settlement:
+    """Pay the insurer's share of the agreed loss, less the indemnity already paid, and close.
 
-    share = min(max(loss − deductible, 0), min(per-claim remaining, aggregate remaining)); the
-    indemnity reserve is raised first if the outstanding is below the share. `loss_amount` is
-    the loss this settlement pays: earlier indemnity payments on the claim already count
-    against its limits. An optional `expense_amount` is paid the same way (reserve raised if
-    needed), then the claim closes and any remaining estimate is released.
+    `loss_amount` is the whole loss as agreed or awarded (D-5): share = min(max(loss −
+    deductible, 0), per-claim limit, aggregate limit − the policy's other claims' usage);
+    to_pay = max(share − indemnity already paid on this claim, 0) (recoveries do not reduce
+    what was paid). The indemnity reserve is raised first if the outstanding is below to_pay.
+    An optional `expense_amount` is paid the same way (reserve raised if needed), then the
+    claim closes and any remaining estimate is released.
     """
+    authorize(actor, Operation.CLAIM_SETTLE)
     claim = _locked(claim)
     policy = claim.policy
     loss = _money(loss_amount, claim, "loss_amount")
     state = claim_ledger_state(claim)
     if state.status == Claim.Status.CLOSED:
         raise DomainError(f"claim {claim.claim_number} is closed; reopen it before settling", field="status")
-    share = settlement_share(claim, loss, state)
-    payments = {CostType.INDEMNITY: share}
+    figures = settlement_share(claim, loss, state)
+    payments = {CostType.INDEMNITY: figures.to_pay}
     if expense_amount not in (None, ""):
         payments[CostType.EXPENSE] = _money(expense_amount, claim, "expense_amount")
     new_rows: list[LedgerRow] = []
@@ -323,7 +342,8 @@ def claim_settle(*, claim: Claim, loss_amount, accounting_date: date, expense_am
     new_rows.append(LedgerRow(next(ids), "close", accounting_date))
     written = _post(claim, new_rows, actor=actor, note=note or "settlement", recorded_at=recorded_at)
     audit_record(actor=actor, verb="claim.settle", target=claim, old={"status": "open"},
-                 new={"loss": str(loss), "share": str(share),
+                 new={"loss": str(loss), "share": str(figures.share), "paid_before": str(figures.paid_before),
+                      "to_pay": str(figures.to_pay),
                       "expense": str(payments.get(CostType.EXPENSE, ZERO)), "status": "closed",
                       "transactions": [r.transaction_id for r in written]})
-    return Settlement(share=share, rows=written)
+    return Settlement(share=figures.share, paid_before=figures.paid_before, to_pay=figures.to_pay, rows=written)

@@ -119,9 +119,11 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
 REST_FRAMEWORK = {
+    # Basic first: an API client without credentials, or with wrong ones, gets 401 and a
+    # WWW-Authenticate challenge (session-first would answer 403 to both).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -157,7 +159,6 @@ SPECTACULAR_SETTINGS = {
 
 # Business parameters.
 OFFICIAL_REGIME = os.environ.get("OFFICIAL_REGIME", "ru")
-SUPPORTED_CURRENCIES = ["RUB", "IRR", "USD", "EUR"]
 
 LOGGING = {
     "version": 1,

@@ -47,8 +47,10 @@ def to_decimal(value) -> Decimal:
 
 
 def money_round(value, currency: str) -> Decimal:
-    """The one rounding rule: half-up to the currency's minor unit."""
-    return to_decimal(value).quantize(quantum(currency), rounding=ROUND_HALF_UP)
+    """The one rounding rule: half-up to the currency's minor unit. A zero result is always
+    positive zero: a float sum's −2.8e-17 (or −0.0, or 0 × −1) never shows as "-0.00"."""
+    rounded = to_decimal(value).quantize(quantum(currency), rounding=ROUND_HALF_UP)
+    return rounded.copy_abs() if rounded.is_zero() else rounded
 
 
 def money_sum(amounts, currencies) -> Decimal:

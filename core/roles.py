@@ -1,21 +1,149 @@
-"""Staff roles (groups with model permissions) and the demo users who hold them.
+"""Who may do what: the staff roles, every domain operation that writes, and the one function
+that services call before they write (`authorize`). The admin and the API ask `can` to decide
+what to show; the services refuse whatever they are asked regardless (decision D-19).
 
-Permissions are granted by app label, so models that later issues add to an app (e.g. the
-reserving runs) are covered by re-running `demo_users`.
+Roles are Django groups of the same names. A superuser passes every role check, but never the
+maker-checker rule (reserving.services). Management commands and scheduled tasks act as the
+`system` actor: a real user row that cannot log in, allowed every operation and named in the
+audit trail. `None` is nobody and is refused everything.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from enum import StrEnum
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.contrib.auth.models import Permission
+from django.db import IntegrityError, models
 from django.db.models import Q
 
-from core.services import audit_record
+from core.errors import PermissionDenied
 
-BOOK_APPS = ("policies", "claims")
-PRODUCT_APPS = ("core", "policies", "claims", "reserving", "exchange", "tariff", "django_celery_beat")
+
+class Role(models.TextChoices):
+    CLERK = "clerk", "clerk"
+    ACTUARY = "actuary", "actuary"
+    APPROVER = "approver", "approver"
+    AUDITOR = "auditor", "auditor"
+
+
+class Operation(StrEnum):
+    """Every write of the product, named as its audit verb is."""
+
+    INSURED_CREATE = "insured.create"
+    POLICY_CREATE = "policy.create"
+    POLICY_UPDATE = "policy.update"
+    POLICY_ENDORSE = "policy.endorse"
+    POLICY_CANCEL = "policy.cancel"
+    PREMIUM_REVERSE = "premium.reverse"
+    POLICY_ISSUE_FROM_QUOTE = "policy.issue_from_quote"
+    CLAIM_REPORT = "claim.report"
+    CLAIM_UPDATE = "claim.update"
+    CLAIM_RESERVE = "claim.reserve"
+    CLAIM_PAYMENT = "claim.payment"
+    CLAIM_RECOVERY = "claim.recovery"
+    CLAIM_CLOSE = "claim.close"
+    CLAIM_REOPEN = "claim.reopen"
+    CLAIM_REVERSE = "claim.reverse"
+    CLAIM_SETTLE = "claim.settle"
+    BOOK_IMPORT = "book.import"
+    BOOK_EXPORT = "book.export"
+    TARIFF_VERSION_COPY = "tariff.copy"
+    DIYEH_ADD = "diyeh.add"
+    DIYEH_REVALUE = "diyeh.revalue"
+    REGIME_VERSION_CREATE = "regime.version_create"
+    RUN_CREATE = "run.create"
+    RUN_COMPUTE = "run.compute"
+    RUN_RETRY = "run.retry"
+    RUN_ACKNOWLEDGE = "run.acknowledge"
+    RUN_SELECT = "run.select"
+    RUN_SUBMIT = "run.submit"
+    RUN_RERUN = "run.rerun"
+    RUN_APPROVE = "run.approve"
+    RUN_REJECT = "run.reject"
+    PERIOD_CLOSE = "period.close"
+    CAPITAL_SAVE = "capital.save"
+    REPORT_EXPORT = "report.export"
+    SCHEDULE_INSTALL = "schedule.install"
+    DEMO_USERS = "demo_users.ensure"
+
+
+_BOOK_KEEPING = {
+    Operation.INSURED_CREATE, Operation.POLICY_CREATE, Operation.POLICY_UPDATE, Operation.POLICY_ENDORSE,
+    Operation.POLICY_CANCEL, Operation.PREMIUM_REVERSE, Operation.POLICY_ISSUE_FROM_QUOTE,
+    Operation.CLAIM_REPORT, Operation.CLAIM_UPDATE, Operation.CLAIM_RESERVE, Operation.CLAIM_PAYMENT,
+    Operation.CLAIM_RECOVERY, Operation.CLAIM_CLOSE, Operation.CLAIM_REOPEN, Operation.CLAIM_REVERSE,
+    Operation.CLAIM_SETTLE, Operation.BOOK_IMPORT, Operation.BOOK_EXPORT,
+}
+_PREPARING = {
+    Operation.TARIFF_VERSION_COPY, Operation.DIYEH_ADD, Operation.DIYEH_REVALUE, Operation.REGIME_VERSION_CREATE,
+    Operation.RUN_CREATE, Operation.RUN_COMPUTE, Operation.RUN_RETRY, Operation.RUN_ACKNOWLEDGE, Operation.RUN_SELECT,
+    Operation.RUN_SUBMIT, Operation.RUN_RERUN, Operation.CAPITAL_SAVE, Operation.REPORT_EXPORT, Operation.BOOK_EXPORT,
+}
+_SIGNING = {Operation.RUN_APPROVE, Operation.RUN_REJECT, Operation.PERIOD_CLOSE, Operation.CAPITAL_SAVE,
+            Operation.REPORT_EXPORT}
+
+# The permission matrix: operation → the roles allowed it. Operations absent from every role
+# (installing schedules, resetting demo users) are for the system actor and superusers only.
+ALLOWED: dict[Operation, frozenset[str]] = {
+    op: frozenset(role for role, ops in (
+        (Role.CLERK, _BOOK_KEEPING), (Role.ACTUARY, _PREPARING), (Role.APPROVER, _SIGNING),
+        (Role.AUDITOR, {Operation.REPORT_EXPORT}),
+    ) if op in ops)
+    for op in Operation
+}
+
+SYSTEM_USERNAME = "system"
+
+
+def system_actor():
+    """The actor of management commands and scheduled tasks: a user who cannot log in."""
+    User = get_user_model()
+    user = User.objects.filter(username=SYSTEM_USERNAME).first()
+    if user is None:
+        try:
+            user = User(username=SYSTEM_USERNAME, is_active=False, is_staff=False,
+                        first_name="system", last_name="(commands and schedules)")
+            user.set_unusable_password()
+            user.save()
+        except IntegrityError:  # created concurrently by another worker
+            user = User.objects.get(username=SYSTEM_USERNAME)
+    return user
+
+
+def is_system(actor) -> bool:
+    return bool(getattr(actor, "pk", None) and actor.username == SYSTEM_USERNAME and not actor.is_active
+                and not actor.has_usable_password())
+
+
+def roles_of(actor) -> set[str]:
+    if actor is None or not getattr(actor, "pk", None) or not actor.is_active:
+        return set()
+    cached = getattr(actor, "_medmal_roles", None)
+    if cached is None:
+        cached = set(actor.groups.filter(name__in=Role.values).values_list("name", flat=True))
+        actor._medmal_roles = cached
+    return cached
+
+
+def can(actor, operation: Operation) -> bool:
+    """Whether `actor` may perform `operation` (maker-checker aside)."""
+    if actor is None or not getattr(actor, "pk", None):
+        return False
+    if is_system(actor) or (actor.is_active and actor.is_superuser):
+        return True
+    return bool(roles_of(actor) & ALLOWED[Operation(operation)])
+
+
+def authorize(actor, operation: Operation) -> None:
+    """Refuse `operation` unless `actor` holds a role allowed it. Services call this first."""
+    if can(actor, operation):
+        return
+    operation = Operation(operation)
+    roles = sorted(ALLOWED[operation])
+    if actor is None or not getattr(actor, "pk", None):
+        raise PermissionDenied(f"{operation.value} needs a signed-in user")
+    needs = f"the {' or '.join(roles)} role" if roles else "a superuser"
+    raise PermissionDenied(f"{operation.value} needs {needs}; {actor.get_username()} does not have it")
 
 
 def _perms(apps, actions) -> list[Permission]:
@@ -25,51 +153,22 @@ def _perms(apps, actions) -> list[Permission]:
     return list(Permission.objects.filter(query, content_type__app_label__in=apps))
 
 
+BOOK_APPS = ("policies", "claims")
+PRODUCT_APPS = ("core", "policies", "claims", "reserving", "exchange", "tariff", "reporting", "django_celery_beat")
+
+
 def role_permissions() -> dict[str, list[Permission]]:
-    """clerk books policies and claims; actuary and approver see everything and work the
-    reserving models; auditor only looks."""
+    """The admin's model permissions of each role, matching ALLOWED: clerk books policies and
+    claims; actuary and approver see everything and work the reserving models and capital
+    entries; auditor only looks. Granted by app label, so models that later issues add are
+    covered by re-running `demo_users`."""
     view_all = _perms(PRODUCT_APPS, ["view"])
     reserving = _perms(["reserving"], ["add", "change", "view"])
-    # Clerks quote from the tariff before issuing; actuaries maintain tariffs and diyeh amounts.
+    capital = _perms(["reporting"], ["add", "change", "view"])
     tariff_view, tariff_edit = _perms(["tariff"], ["view"]), _perms(["tariff"], ["add", "change"])
     return {
-        "clerk": _perms(BOOK_APPS, ["add", "change", "view"]) + tariff_view,
-        "actuary": view_all + reserving + tariff_edit,
-        "approver": view_all + reserving,
-        "auditor": view_all,
+        Role.CLERK: _perms(BOOK_APPS, ["add", "change", "view"]) + tariff_view,
+        Role.ACTUARY: view_all + reserving + tariff_edit + capital,
+        Role.APPROVER: view_all + reserving + capital,
+        Role.AUDITOR: view_all,
     }
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    username: str
-    password: str
-    role: str
-
-
-def demo_password(username: str) -> str:
-    return f"{username}-demo-2026"
-
-
-@transaction.atomic
-def demo_users_ensure(*, actor=None) -> list[DemoUser]:
-    """Create or reset the role groups and one demo user per role plus `admin` (superuser).
-    Idempotent: re-running resets passwords and permissions."""
-    User = get_user_model()
-    made = []
-    for role, perms in role_permissions().items():
-        group, _ = Group.objects.get_or_create(name=role)
-        group.permissions.set(perms)
-        user, _ = User.objects.get_or_create(username=role)
-        user.is_staff, user.is_superuser, user.is_active = True, False, True
-        user.set_password(demo_password(role))
-        user.save()
-        user.groups.set([group])
-        made.append(DemoUser(role, demo_password(role), role))
-    admin, _ = User.objects.get_or_create(username="admin")
-    admin.is_staff = admin.is_superuser = admin.is_active = True
-    admin.set_password(demo_password("admin"))
-    admin.save()
-    made.append(DemoUser("admin", demo_password("admin"), "superuser"))
-    audit_record(actor=actor, verb="demo_users.ensure", target=admin, new={"users": [u.username for u in made]})
-    return made

@@ -1,14 +1,18 @@
-"""Writes shared by every app: the audit row and the closed-period guard."""
+"""Writes shared by every app: the audit row, the closed-period guard and the demo users."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
 from core.errors import PeriodClosed
 from core.models import AuditEvent, ReportingPeriod
 from core.periods import Quarter
+from core.roles import Operation, authorize, role_permissions
 
 
 def audit_record(*, actor, verb: str, target, old: dict | None = None, new: dict | None = None) -> AuditEvent:
@@ -44,6 +48,7 @@ def period_get_or_create(*, label: str) -> ReportingPeriod:
 def period_mark_closed(*, label: str, actor) -> ReportingPeriod:
     """Mark a quarter closed. The runs work adds the precondition (the official run approved)
     in its own period_close service, which calls this."""
+    authorize(actor, Operation.PERIOD_CLOSE)
     period = period_get_or_create(label=label)
     period = ReportingPeriod.objects.select_for_update().get(pk=period.pk)
     if period.status == ReportingPeriod.Status.CLOSED:
@@ -54,3 +59,39 @@ def period_mark_closed(*, label: str, actor) -> ReportingPeriod:
     period.save(update_fields=["status", "closed_at", "closed_by"])
     audit_record(actor=actor, verb="period.close", target=period, old={"status": "open"}, new={"status": "closed"})
     return period
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    password: str
+    role: str
+
+
+def demo_password(username: str) -> str:
+    return f"{username}-demo-2026"
+
+
+@transaction.atomic
+def demo_users_ensure(*, actor) -> list[DemoUser]:
+    """Create or reset the role groups and one demo user per role plus `admin` (superuser).
+    Idempotent: re-running resets passwords and permissions."""
+    authorize(actor, Operation.DEMO_USERS)
+    User = get_user_model()
+    made = []
+    for role, perms in role_permissions().items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set(perms)
+        user, _ = User.objects.get_or_create(username=role)
+        user.is_staff, user.is_superuser, user.is_active = True, False, True
+        user.set_password(demo_password(role))
+        user.save()
+        user.groups.set([group])
+        made.append(DemoUser(role, demo_password(role), role))
+    admin, _ = User.objects.get_or_create(username="admin")
+    admin.is_staff = admin.is_superuser = admin.is_active = True
+    admin.set_password(demo_password("admin"))
+    admin.save()
+    made.append(DemoUser("admin", demo_password("admin"), "superuser"))
+    audit_record(actor=actor, verb="demo_users.ensure", target=admin, new={"users": [u.username for u in made]})
+    return made

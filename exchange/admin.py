@@ -7,21 +7,50 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from datetime import datetime
 from pathlib import PurePosixPath
 
+from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 
-from core.errors import DomainError
+from core.errors import DomainError, PermissionDenied
 from exchange.bookio import format as fmt
 from exchange.services import BookRefused, book_export_zip, book_import
 
 IMPORT_PERMISSION = "policies.add_policy"
 KNOWN = {spec.name for spec in fmt.FILES}
+# The most one file inside an uploaded zip may unpack to (settings.BOOK_UPLOAD_MEMBER_MAX_BYTES):
+# a zip bomb is refused, not inflated into memory. Larger books go through `import_book DIR`.
+MEMBER_MAX_BYTES = 256 * 1024 * 1024
+# What zipfile raises on a damaged archive besides BadZipFile: a bad offset ends in a negative
+# seek (ValueError), a damaged deflate stream in zlib.error, an encrypted or unknown-method member
+# in RuntimeError / NotImplementedError, a short read in EOFError.
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, RuntimeError,
+               NotImplementedError, zlib.error)
+
+
+def member_max_bytes() -> int:
+    return int(getattr(settings, "BOOK_UPLOAD_MEMBER_MAX_BYTES", MEMBER_MAX_BYTES))
+
+
+def _member_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> bytes:
+    """One member, never more than the cap: the declared size is checked first, and the read
+    stops one byte past the cap whatever the header claims."""
+    cap = member_max_bytes()
+    if info.file_size > cap:
+        raise DomainError(f"{label} unpacks to {info.file_size:,} bytes, more than the {cap:,} allowed",
+                          field="files")
+    with archive.open(info) as stream:
+        data = stream.read(cap + 1)
+    if len(data) > cap:
+        raise DomainError(f"{label} unpacks to more than the {cap:,} bytes allowed", field="files")
+    return data
 
 
 def _sources(uploads) -> tuple[dict[str, bytes], list[str]]:
@@ -34,14 +63,17 @@ def _sources(uploads) -> tuple[dict[str, bytes], list[str]]:
         if name.lower().endswith(".zip"):
             try:
                 with zipfile.ZipFile(io.BytesIO(upload.read())) as archive:
-                    for member in archive.namelist():
+                    for info in archive.infolist():
+                        member = info.filename
                         base = PurePosixPath(member).name
                         if base in KNOWN:
-                            sources[base] = archive.read(member)
+                            sources[base] = _member_read(archive, info, f"{name}/{member}")
                         elif base and base != fmt.BOOK_JSON and not member.endswith("/"):
                             ignored.append(f"{name}/{member}")
-            except zipfile.BadZipFile:
-                raise DomainError(f"{name} is not a zip archive", field="files")
+            except _ZIP_ERRORS as exc:
+                detail = str(exc) if isinstance(exc, (zipfile.BadZipFile, RuntimeError, NotImplementedError)) \
+                    else "it is damaged or truncated"
+                raise DomainError(f"{name} is not a readable zip archive: {detail}", field="files") from exc
         elif name in KNOWN:
             sources[name] = upload.read()
         elif name != fmt.BOOK_JSON:
@@ -83,7 +115,11 @@ def import_view(request):
 
 
 def export_view(request):
-    response = HttpResponse(book_export_zip(), content_type="application/zip")
+    try:
+        content = book_export_zip(actor=request.user)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
+    response = HttpResponse(content, content_type="application/zip")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="book-{stamp}.zip"'
     return response

@@ -10,6 +10,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -149,18 +150,33 @@ class PremiumTransactionInline(ReadOnlyLedgerMixin, admin.TabularInline):
         return format_html('<a class="button" href="{}">Reverse</a>', url)
 
 
+class PolicyStatusFilter(admin.SimpleListFilter):
+    """In force / expired / cancelled, as shown: computed from the dates (no stored "expired")."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return Policy.DisplayStatus.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Policy.DisplayStatus.values:
+            return selectors.policy_filter_display_status(queryset, self.value())
+        return queryset
+
+
 @admin.register(Policy)
 class PolicyAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdmin):
     list_display = ("policy_number", "insured", "segment", "basis", "currency", "inception_date", "expiry_date",
-                    "status", "written_premium")
-    list_filter = ("segment", "basis", "currency", "status", "risk_group", "inception_date", "expiry_date")
+                    "status_shown", "written_premium")
+    list_filter = ("segment", "basis", "currency", PolicyStatusFilter, "risk_group", "inception_date", "expiry_date")
     search_fields = ("policy_number", "insured__name")
     list_select_related = ("insured",)
     date_hierarchy = "inception_date"
     inlines = [PremiumTransactionInline]
-    readonly_fields = ("written_premium", "cover_jalali")
+    readonly_fields = ("written_premium", "cover_jalali", "status_shown")
     fieldsets = (
-        (None, {"fields": ("policy_number", "insured", "status", "cancelled_on", "written_premium")}),
+        (None, {"fields": ("policy_number", "insured", "status_shown", "cancelled_on", "written_premium")}),
         ("Cover", {"fields": ("profession", "risk_group", "segment", "basis", "retro_date", "currency",
                               "inception_date", "expiry_date", "issue_date", "cover_jalali")}),
         ("Limits and deductible", {"fields": ("limit_per_claim", "aggregate_limit", "deductible_amount",
@@ -170,7 +186,12 @@ class PolicyAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAd
     )
 
     def get_queryset(self, request):
-        return selectors.policy_with_premium(super().get_queryset(request))
+        return selectors.policy_with_display_status(selectors.policy_with_premium(super().get_queryset(request)))
+
+    @admin.display(description="status", ordering="display_status")
+    def status_shown(self, policy):
+        value = getattr(policy, "display_status", None) or policy.status_on(timezone.localdate())
+        return Policy.DisplayStatus(value).label
 
     @admin.display(description="cover (Jalali)")
     def cover_jalali(self, policy):

@@ -7,6 +7,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from core.money import CurrencyError, currency_check
+from policies.rules import display_status
 
 
 def validate_currency(value: str) -> None:
@@ -47,6 +48,14 @@ class Policy(models.Model):
         IN_FORCE = "in_force", "in force"
         CANCELLED = "cancelled", "cancelled"
 
+    class DisplayStatus(models.TextChoices):
+        """The status shown and filtered on, computed from the stored status and the dates
+        (policies.rules.display_status); never stored."""
+
+        IN_FORCE = "in_force", "in force"
+        EXPIRED = "expired", "expired"
+        CANCELLED = "cancelled", "cancelled"
+
     policy_number = models.CharField(max_length=40, unique=True)
     insured = models.ForeignKey(Insured, on_delete=models.PROTECT, related_name="policies")
     profession = models.CharField(max_length=64, help_text="snake_case code, e.g. midwife, icu_nurse")
@@ -81,6 +90,10 @@ class Policy(models.Model):
 
     def __str__(self) -> str:
         return self.policy_number
+
+    def status_on(self, today) -> str:
+        """The display status on `today`: "expired" once the expiry date has passed, unless cancelled."""
+        return display_status(self.status, self.expiry_date, today)
 
 
 class PremiumTransaction(models.Model):

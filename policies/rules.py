@@ -33,6 +33,15 @@ def currency_valid(currency: str) -> str:
         raise PolicyRuleError(str(exc), field="currency") from exc
 
 
+def display_status(status: str, expiry_date: date, today: date) -> str:
+    """The status a policy is shown and filtered with: "cancelled" if cancelled, "expired" if
+    its expiry date is before `today`, else "in force". Computed, never stored (the stored
+    status only records a cancellation)."""
+    if status == "cancelled":
+        return "cancelled"
+    return "expired" if expiry_date < today else "in_force"
+
+
 def cover_window_check(inception_date: date, expiry_date: date) -> None:
     if expiry_date < inception_date:
         raise PolicyRuleError(

@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Case, CharField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from core.money import ZERO
 from policies.models import Policy, PremiumTransaction
@@ -83,3 +84,31 @@ def policy_with_premium(queryset: QuerySet | None = None) -> QuerySet:
         written_gross=Coalesce(Sum("premium_transactions__gross_premium"), ZERO),
         written_commission=Coalesce(Sum("premium_transactions__commission"), ZERO),
     )
+
+
+def _display_status_q(display_status: str, today: date) -> Q:
+    """policies.rules.display_status as a database condition."""
+    cancelled = Q(status=Policy.Status.CANCELLED)
+    if display_status == Policy.DisplayStatus.CANCELLED:
+        return cancelled
+    if display_status == Policy.DisplayStatus.EXPIRED:
+        return ~cancelled & Q(expiry_date__lt=today)
+    if display_status == Policy.DisplayStatus.IN_FORCE:
+        return ~cancelled & Q(expiry_date__gte=today)
+    raise ValueError(f"unknown policy status {display_status!r}; known: {', '.join(Policy.DisplayStatus.values)}")
+
+
+def policy_with_display_status(queryset: QuerySet | None = None, today: date | None = None) -> QuerySet:
+    """Policies annotated with display_status: "in_force", "expired" (expiry date before
+    `today`, business time zone by default, and not cancelled) or "cancelled"."""
+    queryset = queryset if queryset is not None else Policy.objects.all()
+    today = today or timezone.localdate()
+    return queryset.annotate(display_status=Case(
+        *[When(_display_status_q(s, today), then=Value(s)) for s in Policy.DisplayStatus.values],
+        output_field=CharField(),
+    ))
+
+
+def policy_filter_display_status(queryset: QuerySet, display_status: str, today: date | None = None) -> QuerySet:
+    """Policies whose display status on `today` is `display_status`."""
+    return queryset.filter(_display_status_q(display_status, today or timezone.localdate()))

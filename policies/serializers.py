@@ -9,8 +9,16 @@ from rest_framework import serializers
 from policies.models import Policy, PremiumTransaction
 
 
+class MoneyField(serializers.DecimalField):
+    """A 2-place amount; a zero is never shown as "-0.00" (see core.money.money_round)."""
+
+    def quantize(self, value):
+        value = super().quantize(value)
+        return value.copy_abs() if value.is_zero() else value
+
+
 def money_field(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=18, decimal_places=2, **kwargs)
+    return MoneyField(max_digits=18, decimal_places=2, **kwargs)
 
 
 class PolicySerializer(serializers.ModelSerializer):

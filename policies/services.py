@@ -13,6 +13,7 @@ from django.utils import timezone
 from core.errors import DomainError
 from core.money import ZERO, money_round, to_decimal
 from core.services import audit_record, period_ensure_open
+from core.roles import Operation, authorize
 from policies import rules
 from policies.models import Insured, Policy, PremiumTransaction
 from policies.selectors import policy_premium_windows, premium_transaction_next_id
@@ -43,7 +44,8 @@ def _money_or_none(value, currency: str):
 
 
 @transaction.atomic
-def insured_create(*, name: str, kind: str = Insured.Kind.PERSON, national_id: str = "", actor=None) -> Insured:
+def insured_create(*, name: str, kind: str = Insured.Kind.PERSON, national_id: str = "", actor) -> Insured:
+    authorize(actor, Operation.INSURED_CREATE)
     name = (name or "").strip()
     if not name:
         raise DomainError("the insured needs a name", field="name")
@@ -102,10 +104,11 @@ def policy_create(
     diyeh_increase_endorsement: bool = False,
     recorded_at: datetime | None = None,
     transaction_id: str | None = None,
-    actor=None,
+    actor,
 ) -> Policy:
     """A policy and its original premium, accounted on the issue date. `insured_name` reuses
     the insured of that exact name if there is one, else creates it."""
+    authorize(actor, Operation.POLICY_CREATE)
     policy_number = (policy_number or "").strip()
     if not policy_number:
         raise DomainError("the policy needs a number", field="policy_number")
@@ -182,8 +185,9 @@ def _claims_still_covered(policy: Policy, new: dict) -> None:
 
 
 @transaction.atomic
-def policy_update_master(*, policy: Policy, actor=None, **changes) -> Policy:
+def policy_update_master(*, policy: Policy, actor, **changes) -> Policy:
     """Edit master data; django-simple-history keeps the old version."""
+    authorize(actor, Operation.POLICY_UPDATE)
     unknown = sorted(set(changes) - set(MASTER_FIELDS))
     if unknown:
         raise DomainError(f"these fields cannot be changed here: {', '.join(unknown)}", field=unknown[0])
@@ -226,9 +230,10 @@ def _in_force_check(policy: Policy, what: str) -> None:
 @transaction.atomic
 def policy_endorse(
     *, policy: Policy, effective_date: date, accounting_date: date, gross_premium, commission=ZERO,
-    note: str = "", actor=None, recorded_at: datetime | None = None, transaction_id: str | None = None,
+    note: str = "", actor, recorded_at: datetime | None = None, transaction_id: str | None = None,
 ) -> PremiumTransaction:
     """Additional premium (negative for a reduction) earning from the effective date to expiry."""
+    authorize(actor, Operation.POLICY_ENDORSE)
     policy = Policy.objects.select_for_update().get(pk=policy.pk)
     _in_force_check(policy, "endorsement")
     rules.effective_date_check(effective_date, policy.inception_date, policy.expiry_date)
@@ -249,11 +254,12 @@ def policy_endorse(
 @transaction.atomic
 def policy_cancel(
     *, policy: Policy, effective_date: date, accounting_date: date, method: str = "pro_rata",
-    return_gross=None, short_rate_retention=None, note: str = "", actor=None,
+    return_gross=None, short_rate_retention=None, note: str = "", actor,
     recorded_at: datetime | None = None, transaction_id: str | None = None,
 ) -> PremiumTransaction:
     """A cancellation row returning premium (negative amounts) from the effective date to
     expiry: pro rata by default, or short rate with an explicit return or a retention."""
+    authorize(actor, Operation.POLICY_CANCEL)
     policy = Policy.objects.select_for_update().get(pk=policy.pk)
     _in_force_check(policy, "cancellation")
     rules.effective_date_check(effective_date, policy.inception_date, policy.expiry_date)
@@ -290,11 +296,12 @@ def policy_cancel(
 
 @transaction.atomic
 def premium_transaction_reverse(
-    *, transaction: PremiumTransaction, accounting_date: date, note: str = "", actor=None,
+    *, transaction: PremiumTransaction, accounting_date: date, note: str = "", actor,
     recorded_at: datetime | None = None, transaction_id: str | None = None,
 ) -> PremiumTransaction:
     """A row carrying the negated amounts of `transaction`; each row is reversed at most once.
     Reversing a cancellation puts the policy back in force."""
+    authorize(actor, Operation.PREMIUM_REVERSE)
     original = PremiumTransaction.objects.select_for_update().select_related("policy").get(pk=transaction.pk)
     if original.kind == PremiumTransaction.Kind.REVERSAL:
         raise DomainError(f"row {original.transaction_id} is itself a reversal; post the row again instead",

@@ -40,7 +40,9 @@ def prior_selection(result: RunSegmentResult | None) -> dict:
     used = result.selections or {}
     factors = result.factors or {}
     selection = {}
-    if used.get("method") in ("chainladder", "bf", "capecod", "elr", "premium_share"):
+    # premium_share is the regime's fallback, not a selectable method: without it the new data
+    # falls back (or not) on its own
+    if used.get("method") in ("chainladder", "bf", "capecod", "elr"):
         selection["method"] = used["method"]
     ldf = factors.get("ldf")
     if isinstance(ldf, dict) and ldf:
@@ -54,12 +56,70 @@ def prior_selection(result: RunSegmentResult | None) -> dict:
     return selection
 
 
+def prior_choices(result: RunSegmentResult | None) -> dict:
+    """The prior run's choices without its estimated pattern: method, tail, a-priori, borrowed
+    pattern, and LDFs only where the actuary selected them. Applied to the new data this gives
+    the new data's own pattern under the old choices."""
+    selection = prior_selection(result)
+    selection.pop("ldfs", None)
+    chosen = (result.selections or {}).get("ldfs") if result is not None else None
+    if isinstance(chosen, dict) and chosen:
+        selection["ldfs"] = {str(k): float(v) for k, v in chosen.items()}
+    return selection
+
+
+def _thin_ages(incurred: pd.DataFrame) -> set[int]:
+    """Ages whose LDF rests on fewer link ratios than the runs' thin-age rule needs."""
+    from reserving.compute import MIN_LINK_RATIOS
+
+    if incurred.empty or incurred.shape[1] < 2:
+        return set()
+    v = incurred.to_numpy(dtype=float)
+    x, y = v[:, :-1], v[:, 1:]
+    counts = (np.isfinite(x) & np.isfinite(y) & (x != 0)).sum(axis=0)
+    return {int(a) for a, k in zip(incurred.columns[:-1], counts) if k < MIN_LINK_RATIOS}
+
+
+class _Recompute:
+    """IBNR of one segment × currency of a run under a given selection: the computation of the
+    runs' selection preview (reserving.services.run_selection_preview), with the run's inputs
+    collected once for all the steps. Reads only; nothing is saved."""
+
+    def __init__(self, run: ReserveRun, segment: str, currency: str):
+        from reserving import compute
+
+        self.compute, self.run, self.currency = compute, run, currency
+        self.params = compute.effective_parameters(run.regime.parameters, run.parameters)
+        self.inputs = compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off, params=self.params,
+                                             segment=segment, currency=currency).get((segment, currency))
+
+    def __call__(self, selection: dict):
+        c, run = self.compute, self.run
+        borrowed = c.borrowed_incurred(selection=selection, valuation_date=run.valuation_date, cut_off=run.cut_off,
+                                       params=self.params, currency=self.currency)
+        return c.compute_segment(inputs=self.inputs, params=self.params, selection=selection,
+                                 valuation_date=run.valuation_date, borrowed_incurred=borrowed,
+                                 seed=int(self.params["bootstrap_seed"]))
+
+
+STEP_EMERGENCE = "IBNR emergence (opening run's pattern on the new data)"
+STEP_THIN_AGES = "ages past the thin-age rule (now 3+ link ratios)"
+STEP_PATTERN = "development pattern re-estimated on the new data"
+STEP_SELECTION = "selection changes"
+
+
 def roll_forward(*, opening: ReserveRun, closing: ReserveRun, segment: str, currency: str) -> list[RollForwardLine]:
     """Opening RBNS + IBNR → payments → newly reported → case development on earlier claims →
-    late postings to earlier periods → IBNR emergence → selection changes → closing. The lines
-    add up to the closing reserve; `unexplained` shows any residual (zero when the ledger rules hold)."""
-    from reserving.services import run_selection_preview
+    late postings to earlier periods → IBNR emergence → ages past the thin-age rule → pattern
+    re-estimated → selection changes → closing. The lines add up to the closing reserve;
+    `unexplained` shows any residual (zero when the ledger rules hold).
 
+    The IBNR change is split by re-running the closing data (nothing saved): E with the opening
+    run's method, LDFs, tail and a-priori; T as E but with the closing data's own LDFs at the ages
+    the thin-age rule held at 1.0 in the opening run and no longer does; P with the opening run's
+    choices and the closing data's own pattern. E − opening IBNR is emergence, T − E the thin-age
+    rule, P − T the re-estimated pattern, closing IBNR − P what changed selections did (zero when
+    nobody changed one)."""
     if opening.valuation_date >= closing.valuation_date:
         raise ValueError("the opening run must be valued before the closing run")
     v0, v1 = opening.valuation_date, closing.valuation_date
@@ -79,13 +139,24 @@ def roll_forward(*, opening: ReserveRun, closing: ReserveRun, segment: str, curr
     case_development = _sum(old, "reserve")
     late_postings = _sum(late, "reserve") - _sum(late, "payment")
 
-    if b is not None and a is not None:
-        rerun = run_selection_preview(run=closing, segment=segment, currency=currency, selection=prior_selection(a))
-        ibnr_prior_selection = Decimal(rerun["ibnr"])
-    else:
-        ibnr_prior_selection = ibnr1
-    emergence = ibnr_prior_selection - ibnr0
-    selection_changes = ibnr1 - ibnr_prior_selection
+    ibnr_e = ibnr_t = ibnr_p = ibnr1
+    recompute = _Recompute(closing, segment, currency) if a is not None and b is not None else None
+    if recompute is not None and recompute.inputs is not None:
+        full, choices = prior_selection(a), prior_choices(a)
+        ibnr_e = recompute(full).ibnr
+        own = recompute(choices)
+        ibnr_p = own.ibnr
+        ibnr_t = ibnr_e
+        if "ldfs" in full and not choices.get("pattern_from"):
+            # the thin-age rule's ages of the opening run that the closing data now estimates
+            selected = set((choices.get("ldfs") or {}))
+            before = _thin_ages(decode_triangle((a.triangles or {}).get("incurred")))
+            after = _thin_ages(decode_triangle((b.triangles or {}).get("incurred")))
+            own_ldf = own.factors.get("ldf") or {}
+            past = {str(age) for age in before - after if str(age) not in selected and str(age) in own_ldf}
+            if past:
+                ldfs = {**full["ldfs"], **{age: float(own_ldf[age]) for age in past}}
+                ibnr_t = recompute({**full, "ldfs": ldfs}).ibnr
 
     lines = [
         RollForwardLine("opening reserve (RBNS + IBNR)", rbns0 + ibnr0),
@@ -93,8 +164,10 @@ def roll_forward(*, opening: ReserveRun, closing: ReserveRun, segment: str, curr
         RollForwardLine("newly reported claims", newly_reported),
         RollForwardLine("case development on earlier claims", case_development),
         RollForwardLine("late postings to earlier periods", late_postings),
-        RollForwardLine("IBNR emergence (prior selections on the new data)", emergence),
-        RollForwardLine("selection changes", selection_changes),
+        RollForwardLine(STEP_EMERGENCE, ibnr_e - ibnr0),
+        RollForwardLine(STEP_THIN_AGES, ibnr_t - ibnr_e),
+        RollForwardLine(STEP_PATTERN, ibnr_p - ibnr_t),
+        RollForwardLine(STEP_SELECTION, ibnr1 - ibnr_p),
     ]
     explained = sum((line.amount for line in lines), ZERO)
     closing_total = rbns1 + ibnr1
@@ -104,18 +177,15 @@ def roll_forward(*, opening: ReserveRun, closing: ReserveRun, segment: str, curr
 
 
 def _paid_ldfs(paid: pd.DataFrame) -> dict[int, float]:
-    """Volume-weighted paid link ratios of a stored triangle (the prior run's paid pattern)."""
-    from reserving.engine import Development, Triangle
+    """The opening run's paid pattern: its stored paid triangle through the runs' own rule
+    (volume-weighted LDFs, 1.0 at ages resting on fewer than 3 link ratios). Medmal pays nothing
+    in its first quarters: those ages have nothing to develop from and take 1.0 (the engine's
+    Development refuses such a column, which left every paid expectation at zero)."""
+    from reserving.compute import _to_triangle, _volume_ldfs
 
     if paid.empty or paid.shape[1] < 2:
         return {}
-    tri = Triangle.from_array(paid.to_numpy(), origins=list(paid.index), ages=list(paid.columns), measure="paid",
-                              allow_negative=True, allow_decrease=True, origin_months=3)
-    try:
-        dev = Development(average="volume").fit(tri)
-    except Exception:  # noqa: BLE001 - a degenerate pattern gives no expectation, not an error page
-        return {}
-    return {int(k): float(v) for k, v in dev.ldf_.items()}
+    return _volume_ldfs(_to_triangle(paid, "paid"))
 
 
 def actual_vs_expected(*, opening: ReserveRun, closing: ReserveRun, segment: str, currency: str) -> pd.DataFrame:

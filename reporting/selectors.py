@@ -23,6 +23,18 @@ def approved_runs(*, regime_code: str | None = None) -> QuerySet[ReserveRun]:
     return ReserveRun.objects.filter(status=ReserveRun.Status.APPROVED, regime_code=regime_code).order_by("valuation_date", "decided_at", "id")
 
 
+def official_runs(*, regime_code: str | None = None) -> QuerySet[ReserveRun]:
+    """The official runs: approved and not superseded by a later approval (a rerun's), so one
+    per valuation date and regime (ReserveRun's one_official_run_per_date_and_regime)."""
+    return approved_runs(regime_code=regime_code).filter(superseded_by__isnull=True)
+
+
+def official_run_before(run: ReserveRun) -> ReserveRun | None:
+    """The official run of the latest valuation date before `run`'s, same regime."""
+    return (official_runs(regime_code=run.regime_code).filter(valuation_date__lt=run.valuation_date)
+            .order_by("valuation_date", "decided_at", "id").last())
+
+
 def latest_approved_by_quarter(*, regime_code: str | None = None) -> list[ReserveRun]:
     """The last approved run of each valuation date (a later approval supersedes an earlier one)."""
     latest: dict[date, ReserveRun] = {}

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from core.errors import DomainError
 from core.services import audit_record
+from core.roles import Operation, authorize
 from reporting import selectors
 from reporting.exports.f0420155 import write_0420155
 from reporting.exports.gl import Accounts, write_gl_csv
@@ -67,6 +68,7 @@ def report_render(*, run: ReserveRun, fmt: str) -> Export:
 @transaction.atomic
 def report_export(*, run: ReserveRun, fmt: str, actor) -> Export:
     """Render an export of an approved run and record who took it."""
+    authorize(actor, Operation.REPORT_EXPORT)
     export = report_render(run=run, fmt=fmt)
     audit_record(actor=actor, verb="report.export", target=run, new={"format": fmt, "filename": export.filename, "bytes": len(export.content)})
     return export
@@ -74,6 +76,7 @@ def report_export(*, run: ReserveRun, fmt: str, actor) -> Export:
 
 @transaction.atomic
 def capital_entry_save(*, period: str, currency: str, actor, **values) -> CapitalEntry:
+    authorize(actor, Operation.CAPITAL_SAVE)
     from core.money import currency_check
     from core.periods import Quarter
 

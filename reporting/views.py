@@ -10,7 +10,8 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.views.decorators.cache import cache_control
 
 from core.periods import Quarter
@@ -172,10 +173,9 @@ def exports(request):
 
     rows = []
     for run in selectors.approved_runs().order_by("-valuation_date", "-id")[:40]:
-        links = " · ".join(
-            f'<a href="{reverse("reporting:download", args=[run.pk, fmt])}">{fmt}</a>' for fmt in FORMATS
-        )
-        rows.append([f"run {run.pk}", str(run.valuation_date), run.regime_code, mark_safe(links)])
+        links = format_html_join(" · ", '<a href="{}">{}</a>',
+                                 ((reverse("reporting:download", args=[run.pk, fmt]), fmt) for fmt in FORMATS))
+        rows.append([f"run {run.pk}", str(run.valuation_date), run.regime_code, links])
     return _page(request, "Regulator exports", tables=[{"title": "Approved runs", "headers": ["run", "valuation date", "regime", "exports"], "rows": rows}],
                  note="0420155 is filed with the Bank of Russia as XBRL; the XLSX is the working paper behind it. "
                       "Reports in roubles cover the RUB segments only until exchange rates exist.")
@@ -217,9 +217,10 @@ def _rollforward_context(request):
     form = RollForwardPick(request.GET or None)
     form.is_valid()
     data = getattr(form, "cleaned_data", {}) or {}
-    runs = list(form.fields["closing"].queryset[:2])
-    closing = data.get("closing") or (runs[0] if runs else None)
-    opening = data.get("opening") or (runs[1] if len(runs) > 1 else None)
+    # by default the latest official run and the official run before it: a rerun's approval
+    # supersedes the run it reruns, so two approved runs of one date are never the default pair
+    closing = data.get("closing") or selectors.official_runs().order_by("-valuation_date", "-decided_at", "-id").first()
+    opening = data.get("opening") or (selectors.official_run_before(closing) if closing is not None else None)
     segment = data.get("segment") or (form.fields["segment"].choices[0][0] if form.fields["segment"].choices else None)
     return form, opening, closing, segment
 
@@ -247,13 +248,16 @@ def rollforward(request):
                                                                  f"Actual vs expected {measure} emergence by accident quarter"), f"ave-{measure}"))
             rows = []
             for r in part.head(10).itertuples(index=False):
-                link = reverse("reporting:ave-claims") + f"?opening={opening.pk}&closing={closing.pk}&segment={segment}&origin={r.origin}"
-                rows.append([mark_safe(f'<a href="{link}">{r.origin}</a>'), f"{r.expected:,.0f}", f"{r.actual:,.0f}", f"{r.deviation:,.0f}"])
+                link = reverse("reporting:ave-claims") + "?" + urlencode(
+                    {"opening": opening.pk, "closing": closing.pk, "segment": segment, "origin": r.origin})
+                rows.append([format_html('<a href="{}">{}</a>', link, r.origin), f"{r.expected:,.0f}", f"{r.actual:,.0f}", f"{r.deviation:,.0f}"])
             tables.append({"title": f"Largest {measure} deviations (click an accident quarter for its claims)",
                            "headers": ["accident quarter", "expected", "actual", "deviation"], "rows": rows})
     return _page(request, "Roll-forward and actual vs expected", charts_html=figs, tables=tables, filters=form,
-                 note="IBNR emergence re-runs the new data with the opening run's selections (method, LDFs, tail, a-priori); "
-                      "what remains is the effect of changed selections.")
+                 note="IBNR emergence re-runs the new data with the opening run's method, LDFs, tail and a-priori; then the "
+                      "ages the thin-age rule (fewer than 3 link ratios: LDF 1.0) held in the opening run and the new data now "
+                      "estimates; then the new data's own re-estimated pattern under the opening run's choices; what remains "
+                      "is the effect of changed selections.")
 
 
 def ave_claims(request):
@@ -271,7 +275,7 @@ def ave_claims(request):
     rows = []
     for c in claims_behind(opening=opening, closing=closing, segment=seg, currency=cur, origin=origin):
         url = reverse("admin:claims_claim_change", args=[c["claim_id"]])
-        rows.append([mark_safe(f'<a href="{url}">{c["claim_number"]}</a>'), c["status"], "yes" if c["litigated"] else "no",
+        rows.append([format_html('<a href="{}">{}</a>', url, c["claim_number"]), c["status"], "yes" if c["litigated"] else "no",
                      f"{c['incurred_movement']:,.2f}", f"{c['paid']:,.2f}"])
     return _page(request, f"Claims of {origin} behind the deviation", filters=form,
                  tables=[{"title": f"{seg} {cur}, accident quarter {origin}: largest incurred movements {opening.valuation_date} → {closing.valuation_date}",

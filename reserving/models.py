@@ -51,6 +51,9 @@ class ReserveRun(models.Model):
     preparer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     approver = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     rerun_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reruns")
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="supersedes",
+        help_text="the approved run that replaced this one as the official run of its date and regime")
     identical = models.BooleanField(null=True, blank=True, help_text="for a rerun: fingerprint and amounts equal the original's")
     segments_total = models.PositiveIntegerField(default=0)
     segments_done = models.PositiveIntegerField(default=0)
@@ -65,9 +68,25 @@ class ReserveRun(models.Model):
     class Meta:
         ordering = ["-valuation_date", "-id"]
         indexes = [models.Index(fields=["regime_code", "valuation_date", "status"])]
+        constraints = [
+            # exactly one official (approved, not superseded) run per valuation date and regime
+            models.UniqueConstraint(
+                fields=["valuation_date", "regime_code"], name="one_official_run_per_date_and_regime",
+                condition=models.Q(status="approved", superseded_by__isnull=True)),
+        ]
 
     def __str__(self) -> str:
-        return f"run {self.pk} {self.regime_code} {self.valuation_date} ({self.status})"
+        return f"run {self.pk} {self.regime_code} {self.valuation_date} ({self.status_label})"
+
+    @property
+    def is_official(self) -> bool:
+        return self.status == self.Status.APPROVED and self.superseded_by_id is None
+
+    @property
+    def status_label(self) -> str:
+        if self.status == self.Status.APPROVED and self.superseded_by_id is not None:
+            return f"approved, superseded by run {self.superseded_by_id}"
+        return self.status
 
     @property
     def progress(self) -> str:

@@ -15,7 +15,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import DomainError, PermissionDenied
+from core.models import ReportingPeriod
 from core.periods import Quarter, is_quarter_end
+from core.roles import Operation, Role, authorize, system_actor
 from core.services import audit_record, period_mark_closed
 from reserving import checks as data_checks_module
 from reserving import compute, selectors
@@ -23,19 +25,29 @@ from reserving.models import (Regime, ReserveRun, RunDataCheck, RunEvent, RunOri
                               RunSegmentResult)
 
 S = ReserveRun.Status
-ACTUARY, APPROVER = "actuary", "approver"
+# Verbs whose actor shaped the run's figures: each of them is a preparer (maker-checker).
+PREPARING_VERBS = ("create", "compute", "retry", "select", "acknowledge", "submit")
 
 
 # --------------------------------------------------------------------------- helpers
-def _has_role(user, role: str) -> bool:
-    if user is None or not getattr(user, "pk", None):
-        return False
-    return bool(user.is_superuser or user.groups.filter(name=role).exists())
+def run_preparers(run: ReserveRun) -> set[int]:
+    """Everyone who created, computed, selected on, acknowledged or submitted the run, and
+    whoever made the selections a rerun carries over; none of them may approve or reject it."""
+    ids = {run.preparer_id} if run.preparer_id else set()
+    ids |= set(RunEvent.objects.filter(run=run, verb__in=PREPARING_VERBS, actor__isnull=False)
+               .values_list("actor_id", flat=True))
+    original = run.rerun_of
+    while original is not None:
+        ids |= set(RunEvent.objects.filter(run=original, verb="select", actor__isnull=False)
+                   .values_list("actor_id", flat=True))
+        original = original.rerun_of
+    return ids
 
 
-def _require_role(user, role: str, what: str) -> None:
-    if not _has_role(user, role):
-        raise PermissionDenied(f"{what} needs the {role} role")
+def _require_independent(run: ReserveRun, actor, what: str) -> None:
+    if getattr(actor, "pk", None) in run_preparers(run):
+        raise PermissionDenied(f"{actor.get_username()} is a preparer of run {run.pk} (created, computed, selected on "
+                               f"or submitted it) and cannot {what} it; another approver must")
 
 
 def _event(run: ReserveRun, *, actor, verb: str, from_status: str, note: str = "") -> None:
@@ -107,6 +119,7 @@ def regime_effective(*, code: str, valuation_date: date) -> Regime:
 def regime_version_create(*, code: str, effective_from: date, parameters: dict, actor, name: str = "",
                           description: str = "") -> Regime:
     """A new version of a regime; earlier versions stay as they were (runs point at them)."""
+    authorize(actor, Operation.REGIME_VERSION_CREATE)
     regime_parameters_check(parameters)
     last = Regime.objects.filter(code=code).order_by("-version").first()
     regime = Regime.objects.create(code=code, version=(last.version + 1) if last else 1, effective_from=effective_from,
@@ -153,14 +166,13 @@ def _check_selection(selection: dict) -> dict:
 
 @transaction.atomic
 def run_create(*, valuation_date: date, regime: str = "ru", cut_off: datetime | None = None,
-               parameters: dict | None = None, selections: dict | None = None, actor=None,
+               parameters: dict | None = None, selections: dict | None = None, actor,
                rerun_of: ReserveRun | None = None, regime_version: int | None = None) -> ReserveRun:
     """A draft run as at the end of `valuation_date` (a quarter end), seeing what was recorded
     by `cut_off` (default: now)."""
+    authorize(actor, Operation.RUN_CREATE)
     if not is_quarter_end(valuation_date):
         raise DomainError(f"{valuation_date} is not a quarter end", field="valuation_date")
-    if actor is not None and getattr(actor, "pk", None):
-        _require_role(actor, ACTUARY, "creating a run")
     if regime_version is not None:
         reg = Regime.objects.filter(code=regime, version=regime_version).first()
         if reg is None:
@@ -188,9 +200,10 @@ def run_parameters(run: ReserveRun) -> dict:
 
 # --------------------------------------------------------------------------- checks
 @transaction.atomic
-def run_checks(*, run: ReserveRun, actor=None, inputs: dict | None = None) -> list[RunDataCheck]:
+def run_checks(*, run: ReserveRun, actor, inputs: dict | None = None) -> list[RunDataCheck]:
     """Run the data checks and store them on the run. A warning acknowledged before keeps its
     acknowledgement when the same check finds the same rows again."""
+    authorize(actor, Operation.RUN_COMPUTE)
     run = _locked(run)
     _require_status(run, (S.DRAFT, S.COMPUTED, S.FAILED, S.REJECTED), "check")
     scope = selectors.Scope(valuation_date=run.valuation_date, cut_off=run.cut_off)
@@ -219,9 +232,9 @@ def run_checks(*, run: ReserveRun, actor=None, inputs: dict | None = None) -> li
 
 @transaction.atomic
 def run_check_acknowledge(*, check: RunDataCheck, actor) -> RunDataCheck:
+    authorize(actor, Operation.RUN_ACKNOWLEDGE)
     run = _locked(check.run)
     _require_status(run, (S.DRAFT, S.COMPUTING, S.COMPUTED, S.FAILED, S.REJECTED), "acknowledge checks of")
-    _require_role(actor, ACTUARY, "acknowledging a data check")
     if check.severity != RunDataCheck.Severity.WARNING:
         raise DomainError("errors cannot be acknowledged; correct the data", field="severity")
     check.acknowledged_by, check.acknowledged_at = actor, timezone.now()
@@ -238,13 +251,12 @@ def _dispatch(run_id: int, keys: list[tuple[str, str]], delay: float = 0.0) -> N
         compute_segment.delay(run_id, segment, currency, delay)
 
 
-def run_compute(*, run: ReserveRun, actor=None, test_delay: float = 0.0) -> ReserveRun:
+def run_compute(*, run: ReserveRun, actor, test_delay: float = 0.0) -> ReserveRun:
     """Check the data (stored on the run, committed even when they block), then fingerprint the
     inputs and hand each segment × currency to a Celery task. Errors in the checks refuse."""
+    authorize(actor, Operation.RUN_COMPUTE)
     run = ReserveRun.objects.get(pk=run.pk)
     _require_status(run, (S.DRAFT, S.COMPUTED, S.FAILED, S.REJECTED), "compute")
-    if actor is not None and getattr(actor, "pk", None):
-        _require_role(actor, ACTUARY, "computing a run")
     params = run_parameters(run)
     inputs = compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off, params=params)
     stored = run_checks(run=run, actor=actor, inputs=inputs)
@@ -277,9 +289,10 @@ def run_compute(*, run: ReserveRun, actor=None, test_delay: float = 0.0) -> Rese
     return ReserveRun.objects.get(pk=run.pk)
 
 
-def run_retry(*, run: ReserveRun, actor=None) -> ReserveRun:
+def run_retry(*, run: ReserveRun, actor) -> ReserveRun:
     """Dispatch the segments that have no result yet (after a failure or a lost worker); segments
     already stored are not computed again, and a duplicate would only overwrite its own row."""
+    authorize(actor, Operation.RUN_RETRY)
     with transaction.atomic():
         run = _locked(run)
         _require_status(run, (S.COMPUTING, S.FAILED), "retry")
@@ -354,7 +367,7 @@ def _finish_if_done(run: ReserveRun) -> None:
                              and selectors.run_amounts(run=original) == selectors.run_amounts(run=run))
             fields.append("identical")
         run.save(update_fields=fields)
-        _event(run, actor=None, verb="computed", from_status=S.COMPUTING,
+        _event(run, actor=system_actor(), verb="computed", from_status=S.COMPUTING,
                note="" if run.identical is None else f"identical to run {run.rerun_of_id}: {run.identical}")
     else:
         run.save(update_fields=fields)
@@ -367,15 +380,15 @@ def run_fail(*, run_id: int, error: str) -> None:
         return
     run.status, run.error = S.FAILED, error[:4000]
     run.save(update_fields=["status", "error"])
-    _event(run, actor=None, verb="fail", from_status=S.COMPUTING, note=error[:500])
+    _event(run, actor=system_actor(), verb="fail", from_status=S.COMPUTING, note=error[:500])
 
 
 # --------------------------------------------------------------------------- review
 @transaction.atomic
 def run_submit(*, run: ReserveRun, actor) -> ReserveRun:
+    authorize(actor, Operation.RUN_SUBMIT)
     run = _locked(run)
     _require_status(run, (S.COMPUTED,), "submit")
-    _require_role(actor, ACTUARY, "submitting a run")
     open_warnings = selectors.run_open_warnings(run=run)
     if open_warnings.exists():
         codes = ", ".join(sorted(set(open_warnings.values_list("code", flat=True))))
@@ -393,26 +406,39 @@ def run_submit(*, run: ReserveRun, actor) -> ReserveRun:
 
 @transaction.atomic
 def run_approve(*, run: ReserveRun, actor) -> ReserveRun:
+    """Sign the run off. It becomes the official run of its date and regime: an approved run
+    it reruns (or any other approved run of that date and regime) is marked superseded by it.
+    A run of a closed period is never approved: the period's figures are final."""
+    authorize(actor, Operation.RUN_APPROVE)
     run = _locked(run)
     _require_status(run, (S.SUBMITTED,), "approve")
-    _require_role(actor, APPROVER, "approving a run")
-    if run.preparer_id == getattr(actor, "pk", None):
-        raise PermissionDenied("the approver must not be the preparer of the run")
+    _require_independent(run, actor, "approve")
+    label = Quarter.of(run.valuation_date).label
+    if ReportingPeriod.objects.filter(label=label, status=ReportingPeriod.Status.CLOSED).exists():
+        raise DomainError(f"period {label} is closed; its official run can no longer be replaced",
+                          field="status", code="period_closed")
+    replaced = list(ReserveRun.objects.select_for_update().filter(
+        valuation_date=run.valuation_date, regime_code=run.regime_code, status=S.APPROVED,
+        superseded_by__isnull=True).exclude(pk=run.pk))
     run.status, run.approver, run.decided_at = S.APPROVED, actor, timezone.now()
+    for old in replaced:
+        old.superseded_by = run
+        old.save(update_fields=["superseded_by"])
+        _event(old, actor=actor, verb="supersede", from_status=S.APPROVED, note=f"superseded by run {run.pk}")
     run.save()
-    _event(run, actor=actor, verb="approve", from_status=S.SUBMITTED)
+    _event(run, actor=actor, verb="approve", from_status=S.SUBMITTED,
+           note=", ".join(f"supersedes run {old.pk}" for old in replaced))
     return run
 
 
 @transaction.atomic
 def run_reject(*, run: ReserveRun, actor, reason: str) -> ReserveRun:
+    authorize(actor, Operation.RUN_REJECT)
     run = _locked(run)
     _require_status(run, (S.SUBMITTED,), "reject")
-    _require_role(actor, APPROVER, "rejecting a run")
+    _require_independent(run, actor, "reject")
     if not (reason or "").strip():
         raise DomainError("say why the run is rejected", field="reason")
-    if run.preparer_id == getattr(actor, "pk", None):
-        raise PermissionDenied("the reviewer must not be the preparer of the run")
     run.status, run.approver, run.decided_at, run.reject_reason = S.REJECTED, actor, timezone.now(), reason.strip()
     run.save()
     _event(run, actor=actor, verb="reject", from_status=S.SUBMITTED, note=reason.strip())
@@ -424,9 +450,9 @@ def run_reject(*, run: ReserveRun, actor, reason: str) -> ReserveRun:
 def run_selection_set(*, run: ReserveRun, segment: str, currency: str, selection: dict, actor) -> ReserveRun:
     """Store a segment's selection (method, LDFs, tail, a-priori loss ratio, borrowed/pooled
     pattern) with its note. Results computed before no longer match: the run returns to draft."""
+    authorize(actor, Operation.RUN_SELECT)
     run = _locked(run)
     _require_status(run, (S.DRAFT, S.COMPUTED, S.FAILED, S.REJECTED), "change selections of")
-    _require_role(actor, ACTUARY, "selecting")
     selection = {k: v for k, v in _check_selection(dict(selection)).items() if v not in (None, "", {})}
     before, old = run.status, run.selections.get(_key(segment, currency))
     selections = dict(run.selections)
@@ -468,9 +494,10 @@ def run_selection_preview(*, run: ReserveRun, segment: str, currency: str, selec
 
 
 # --------------------------------------------------------------------------- rerun, period close
-def run_rerun(*, run: ReserveRun, actor=None, compute_now: bool = True) -> ReserveRun:
+def run_rerun(*, run: ReserveRun, actor, compute_now: bool = True) -> ReserveRun:
     """A new run linked to `run` with the same valuation date, cut-off, regime version,
     parameters and selections; once computed it records whether it came out identical."""
+    authorize(actor, Operation.RUN_RERUN)
     new = run_create(valuation_date=run.valuation_date, regime=run.regime_code, regime_version=run.regime_version,
                      cut_off=run.cut_off, parameters=run.parameters, selections=run.selections, actor=actor,
                      rerun_of=run)
@@ -483,7 +510,7 @@ def run_rerun(*, run: ReserveRun, actor=None, compute_now: bool = True) -> Reser
 def period_close(*, label: str, actor):
     """Close a quarter: its run of the official regime must be approved. Afterwards postings
     dated in it are refused (core.services.period_ensure_open)."""
-    _require_role(actor, APPROVER, "closing a period")
+    authorize(actor, Operation.PERIOD_CLOSE)
     q = Quarter.parse(label)
     official = settings.OFFICIAL_REGIME
     if not ReserveRun.objects.filter(regime_code=official, valuation_date=q.end, status=S.APPROVED).exists():
@@ -496,7 +523,7 @@ def ensure_roles() -> None:
     """The groups the run workflow checks (the demo users command may create them too)."""
     from django.contrib.auth.models import Group
 
-    for name in (ACTUARY, APPROVER, "clerk", "auditor"):
+    for name in Role.values:
         try:
             Group.objects.get_or_create(name=name)
         except IntegrityError:  # created concurrently
@@ -511,10 +538,11 @@ FIRST_CUT_TASK_NAME = "reserving: quarter-end first-cut run"
 
 
 @transaction.atomic
-def schedules_install(*, actor=None):
+def schedules_install(*, actor):
     """The django-celery-beat schedule of the quarter-end first cut: 02:00 on the 1st of Jan,
     Apr, Jul and Oct in CELERY_TIMEZONE. Idempotent; edit it in the admin afterwards (a re-install
     restores the timing but keeps the task's enabled flag)."""
+    authorize(actor, Operation.SCHEDULE_INSTALL)
     from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
     crontab, _ = CrontabSchedule.objects.get_or_create(

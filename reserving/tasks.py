@@ -26,13 +26,15 @@ def quarter_end_first_cut(regime: str | None = None) -> int:
     from django.conf import settings
 
     from core.errors import DomainError
+    from core.roles import system_actor
     from reserving.services import run_compute, run_create
 
     today: date = timezone.localdate()
     valuation = (Quarter.of(today) - 1).end
-    run = run_create(valuation_date=valuation, regime=regime or settings.OFFICIAL_REGIME, actor=None)
+    actor = system_actor()
+    run = run_create(valuation_date=valuation, regime=regime or settings.OFFICIAL_REGIME, actor=actor)
     try:
-        run_compute(run=run, actor=None)
+        run_compute(run=run, actor=actor)
     except DomainError:
         pass  # data errors: the first cut stays a draft with its checks stored, for the actuary
     return run.pk

@@ -21,6 +21,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from core.roles import system_actor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -50,7 +51,7 @@ def main(argv=None) -> int:
         run = (ReserveRun.objects.filter(regime_code=args.regime, valuation_date=v, status="approved").order_by("-id").first()
                or ReserveRun.objects.filter(regime_code=args.regime, valuation_date=v, status="computed").order_by("-id").first())
         if run is None:
-            run = services.run_compute(run=services.run_create(valuation_date=v, regime=args.regime))
+            run = services.run_compute(run=services.run_create(valuation_date=v, regime=args.regime, actor=system_actor()), actor=system_actor())
     vq = Quarter.of(run.valuation_date)
 
     truth: dict = defaultdict(Decimal)

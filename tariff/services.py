@@ -11,6 +11,7 @@ from django.db import transaction
 from core.errors import DomainError
 from core.money import ZERO, money_round, to_decimal
 from core.services import audit_record
+from core.roles import Operation, authorize
 from tariff import engine, selectors
 from tariff.diyeh import DIYEH_CURRENCY
 from tariff.models import DiyehAmount, TariffVersion
@@ -34,11 +35,12 @@ def policy_issue_from_quote(
     cover_in_diyeh: bool = False,
     diyeh_year: int | None = None,
     diyeh_increase_endorsement: bool = False,
-    actor=None,
+    actor,
 ):
     """Price the request again on the tariff in force on the quote date (default: inception)
     and issue the policy: premium excluding VAT (VAT is tax, not premium income), tariff
     version and every step of the price recorded on it; the limit is the insured cover."""
+    authorize(actor, Operation.POLICY_ISSUE_FROM_QUOTE)
     from policies.services import policy_create
 
     quote = selectors.quote_price(request=request, on=quote_date or inception_date, tariff_code=tariff_code)
@@ -70,6 +72,7 @@ def tariff_version_copy(*, source: TariffVersion, code: str, effective_from: dat
     """A new tariff version with all the source's tables, in force from effective_from. The
     source, if still open-ended or running past that date, ends the day before, so that
     exactly one version is in force on any date."""
+    authorize(actor, Operation.TARIFF_VERSION_COPY)
     code = (code or "").strip()
     if not code:
         raise DomainError("the new version needs a code", field="code")
@@ -106,6 +109,7 @@ def tariff_version_copy(*, source: TariffVersion, code: str, effective_from: dat
 def diyeh_year_add(*, jalali_year: int, amount, actor, note: str = "") -> DiyehAmount:
     """Record the official full diyeh of a Jalali year, in rials. Revaluing open claims is a
     separate step (diyeh_revalue_open_claims), run from the admin or the schedule."""
+    authorize(actor, Operation.DIYEH_ADD)
     if not 1300 <= int(jalali_year) <= 1500:
         raise DomainError(f"{jalali_year} is not a plausible Jalali year", field="jalali_year")
     value = money_round(to_decimal(amount), DIYEH_CURRENCY)
@@ -136,6 +140,7 @@ def diyeh_revalue_open_claims(*, jalali_year: int, accounting_date: date, actor)
     year ≤ jalali_year, awarded share known) to its target with an ordinary reserve change.
     Idempotent: a second run finds every estimate on target and writes nothing, not even the
     audit row."""
+    authorize(actor, Operation.DIYEH_REVALUE)
     from claims.services import claim_reserve_change
 
     year_row = DiyehAmount.objects.filter(jalali_year=jalali_year).first()
@@ -150,7 +155,7 @@ def diyeh_revalue_open_claims(*, jalali_year: int, accounting_date: date, actor)
             continue
         claim_reserve_change(
             claim=line.claim, cost_type="indemnity", new_estimate=line.target, accounting_date=accounting_date,
-            actor=actor, note=f"diyeh {jalali_year} revaluation",
+            actor=actor, note=f"diyeh {jalali_year} revaluation", authorized_as=Operation.DIYEH_REVALUE,
         )
         result.changes.append({
             "claim": line.claim.claim_number, "old_estimate": str(line.outstanding), "new_estimate": str(line.target),
@@ -169,10 +174,11 @@ DIYEH_SCHEDULE_NAME = "tariff: diyeh revaluation of open claims"
 
 
 @transaction.atomic
-def diyeh_schedule_install(*, actor=None):
+def diyeh_schedule_install(*, actor):
     """The django-celery-beat schedule of `tariff.diyeh_revalue_latest`: daily at 03:00 in
     CELERY_TIMEZONE, so a newly entered diyeh year reaches the case reserves by the next
     morning; a day with nothing to change writes nothing. Idempotent."""
+    authorize(actor, Operation.SCHEDULE_INSTALL)
     from django.conf import settings
     from django_celery_beat.models import CrontabSchedule, PeriodicTask
 

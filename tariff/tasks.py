@@ -9,6 +9,7 @@ from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from core.roles import system_actor
 from tariff import services
 from tariff.models import DiyehAmount
 
@@ -21,7 +22,9 @@ def _summary(result) -> dict:
 
 @shared_task(name="tariff.diyeh_revalue_open_claims", acks_late=True, time_limit=600)
 def diyeh_revalue_open_claims(jalali_year: int, accounting_date: str, actor_id: int | None = None) -> dict:
-    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    """Started from the admin by a user (whose roles the service checks again) or, without
+    actor_id, by the system."""
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else system_actor()
     result = services.diyeh_revalue_open_claims(
         jalali_year=int(jalali_year), accounting_date=date.fromisoformat(accounting_date), actor=actor
     )
@@ -35,4 +38,5 @@ def diyeh_revalue_latest(accounting_date: str | None = None) -> dict:
     if latest is None:
         return {"jalali_year": None, "claims_changed": 0}
     day = date.fromisoformat(accounting_date) if accounting_date else timezone.localdate()
-    return _summary(services.diyeh_revalue_open_claims(jalali_year=latest, accounting_date=day, actor=None))
+    return _summary(services.diyeh_revalue_open_claims(jalali_year=latest, accounting_date=day,
+                                                         actor=system_actor()))

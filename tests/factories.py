@@ -9,6 +9,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from claims.models import Claim
+from core.roles import system_actor
 from policies.models import Insured, Policy
 
 
@@ -21,6 +22,16 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.test")
     is_staff = True
     password = factory.PostGenerationMethodCall("set_password", "pw-for-tests")
+
+
+def user_with_roles(username: str, *roles: str, **fields):
+    """A staff user in the named role groups (core.roles.Role values)."""
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(username=username, **fields)
+    for role in roles:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
 
 
 class InsuredFactory(factory.django.DjangoModelFactory):
@@ -54,7 +65,7 @@ class PolicyFactory(factory.Factory):
     deductible_percent = None
     gross_premium = Decimal("36600.00")
     commission = Decimal("3660.00")
-    actor = None
+    actor = factory.LazyFunction(system_actor)  # test set-up books as the system, as an import does
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
@@ -88,7 +99,7 @@ class ClaimFactory(factory.Factory):
     litigated = False
     claimant = "A. Patient"
     initial_reserve = None
-    actor = None
+    actor = factory.LazyFunction(system_actor)
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):

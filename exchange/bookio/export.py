@@ -1,9 +1,9 @@
 """Writing the book of record out in the exchange format, streamed a chunk at a time and in a
 fixed order (policy_number, claim_number, then booking order), so that export → import →
-export gives byte-identical files."""
+export gives byte-identical files. Text cells are escaped against spreadsheet formulas
+(core/csvsafe.py; the import reverses it), numeric columns are written as they are."""
 from __future__ import annotations
 
-import csv
 import json
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,6 +12,7 @@ from typing import IO
 
 from django.utils import timezone
 
+from core.csvsafe import TextSafeWriter
 from core.money import money_round
 from exchange import selectors
 from exchange.bookio import format as fmt
@@ -50,13 +51,13 @@ def _int(value) -> str:
     return "" if value is None else str(value)
 
 
-def _writer(handle: IO[str]):
-    return csv.writer(handle, lineterminator="\n")
+def _writer(handle: IO[str], spec: fmt.FileSpec) -> TextSafeWriter:
+    return TextSafeWriter(handle, spec.columns, numeric=spec.numeric)
 
 
 def policies_write(handle: IO[str]) -> int:
-    w = _writer(handle)
-    w.writerow(fmt.POLICIES.columns)
+    w = _writer(handle, fmt.POLICIES)
+    w.writeheader()
     n = 0
     for p in selectors.policies_for_export():
         cur = p["currency"]
@@ -76,8 +77,8 @@ def policies_write(handle: IO[str]) -> int:
 
 
 def premium_transactions_write(handle: IO[str]) -> int:
-    w = _writer(handle)
-    w.writerow(fmt.PREMIUM_TRANSACTIONS.columns)
+    w = _writer(handle, fmt.PREMIUM_TRANSACTIONS)
+    w.writeheader()
     n = 0
     for r in selectors.premium_transactions_for_export():
         cur = r["policy__currency"]
@@ -91,8 +92,8 @@ def premium_transactions_write(handle: IO[str]) -> int:
 
 
 def claims_write(handle: IO[str]) -> int:
-    w = _writer(handle)
-    w.writerow(fmt.CLAIMS.columns)
+    w = _writer(handle, fmt.CLAIMS)
+    w.writeheader()
     n = 0
     for c in selectors.claims_for_export():
         w.writerow((
@@ -104,8 +105,8 @@ def claims_write(handle: IO[str]) -> int:
 
 
 def claim_transactions_write(handle: IO[str]) -> int:
-    w = _writer(handle)
-    w.writerow(fmt.CLAIM_TRANSACTIONS.columns)
+    w = _writer(handle, fmt.CLAIM_TRANSACTIONS)
+    w.writeheader()
     n = 0
     for r in selectors.claim_transactions_for_export():
         cur = r["claim__policy__currency"]

@@ -2,6 +2,10 @@
 
 Optional columns are those added after format_version 1 (or needed for an exact round trip);
 a file without them still imports, with their defaults.
+
+Text cells carry the spreadsheet-formula escape of core/csvsafe.py (exchange/README.md, "Text
+cells"): every column that is not listed in `numeric` is a text column; export escapes it, import
+reverses the escape. Numeric columns (amounts, shares, counts) are written and read as they are.
 """
 from __future__ import annotations
 
@@ -17,10 +21,15 @@ class FileSpec:
     required: tuple[str, ...]
     optional: tuple[str, ...] = field(default_factory=tuple)
     mandatory: bool = False
+    numeric: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def columns(self) -> tuple[str, ...]:
         return self.required + self.optional
+
+    @property
+    def text_columns(self) -> tuple[str, ...]:
+        return tuple(c for c in self.columns if c not in self.numeric)
 
 
 POLICIES = FileSpec(
@@ -36,23 +45,28 @@ POLICIES = FileSpec(
         "original_transaction_id", "recorded_at", "expenses_within_limits", "insured_kind", "tariff_version", "cover_in_diyeh",
         "diyeh_year", "diyeh_increase_endorsement",
     ),
+    numeric=("risk_group", "limit_per_claim", "aggregate_limit", "deductible_amount", "deductible_percent",
+             "gross_premium", "commission", "diyeh_year"),
 )
 PREMIUM_TRANSACTIONS = FileSpec(
     "premium_transactions.csv",
     required=("transaction_id", "policy_number", "kind", "accounting_date", "effective_date", "gross_premium",
               "commission"),
     optional=("recorded_at", "reverses", "note"),
+    numeric=("gross_premium", "commission"),
 )
 CLAIMS = FileSpec(
     "claims.csv",
     required=("claim_number", "policy_number", "occurrence_date", "report_date", "cause", "litigated"),
     optional=("claimant", "awarded_diyeh_share"),
+    numeric=("awarded_diyeh_share",),
 )
 CLAIM_TRANSACTIONS = FileSpec(
     "claim_transactions.csv",
     required=("transaction_id", "claim_number", "accounting_date", "kind", "cost_type", "amount"),
     # topup: a reserve top-up posted by an earlier `import_book --allow-topup`, so it round-trips.
     optional=("recorded_at", "reverses", "topup", "note"),
+    numeric=("amount",),
 )
 FILES = (POLICIES, PREMIUM_TRANSACTIONS, CLAIMS, CLAIM_TRANSACTIONS)
 BOOK_JSON = "book.json"

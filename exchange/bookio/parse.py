@@ -16,11 +16,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.csvsafe import ESCAPE, ESCAPED_FIRST
 from exchange.bookio.format import ERROR_CAP, FileSpec
 
 _DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 _OFFSET_RE = r"(?:Z|[+-]\d{2}:?\d{2})$"
 _TRUE, _FALSE = "true", "false"
+# What Python's date and datetime can hold (numpy and pandas take year 0 and beyond 9999). A
+# timestamp keeps a day's margin so that showing it in any time zone stays representable.
+_DATE_MIN, _DATE_MAX = np.datetime64("0001-01-01", "D"), np.datetime64("9999-12-31", "D")
+_TIMESTAMP_MIN = np.datetime64("0001-01-02T00:00", "us")
+_TIMESTAMP_MAX = np.datetime64("9999-12-30T23:59:59.999999", "us")
 
 
 class ErrorLog:
@@ -114,8 +120,37 @@ def table_read(source: Path | bytes, spec: FileSpec, errors: ErrorLog) -> Table 
     # Transposed in C (zip), stripped per column by pandas: no Python work per cell.
     by_position = list(zip(*records)) if records else [()] * width
     del records
-    columns = {c: pd.Series(by_position[header.index(c)], dtype=object).str.strip().tolist() for c in wanted}
-    return Table(spec, columns, lines, set(wanted))
+    text = set(spec.text_columns)
+    columns = {}
+    for c in wanted:
+        s = pd.Series(by_position[header.index(c)], dtype=object).str.strip()
+        columns[c] = (text_uncell(s) if c in text else s).tolist()
+    table = Table(spec, columns, lines, set(wanted))
+    if b"\x00" in data:
+        nul_refuse(table, errors)
+    return table
+
+
+def nul_refuse(table: Table, errors: ErrorLog) -> None:
+    """A NUL character in any cell refuses its row: no column of the book may hold one, and
+    PostgreSQL cannot store it in text at all."""
+    ty = Typer(table, errors)
+    for column in table.df.columns:
+        s = table.df[column]
+        ty._refuse(s.str.contains("\x00", regex=False).fillna(False).to_numpy(dtype=bool),
+                   lambda i, column=column: f"{column} contains a NUL character")
+
+
+def text_uncell(s: pd.Series) -> pd.Series:
+    """Reverse the spreadsheet-formula escape of a text column (core/csvsafe.text_uncell,
+    vectorised): a leading ' before one of = + - @ TAB CR ' is dropped; other values stand."""
+    if s.empty:
+        return s
+    quoted = s.str.startswith(ESCAPE).to_numpy(dtype=bool)
+    if not quoted.any():
+        return s
+    hit = quoted & s.str[1:2].isin(ESCAPED_FIRST).to_numpy(dtype=bool)
+    return s.where(~hit, s.str[1:])
 
 
 class Typer:
@@ -171,8 +206,11 @@ class Typer:
             return shaped, parsed.to_numpy().astype("datetime64[D]")
 
         shaped, parsed = by_value(s, parse)
+        out_of_range = ~np.isnat(parsed) & ((parsed < _DATE_MIN) | (parsed > _DATE_MAX))
+        parsed[out_of_range] = np.datetime64("NaT")
         bad = ~empty & (~shaped | np.isnat(parsed))
-        self._refuse(bad, lambda i: f"bad date in {column}: {s.iat[i]!r} (want YYYY-MM-DD)")
+        self._refuse(bad, lambda i: f"bad date in {column}: {s.iat[i]!r} "
+                     + ("(years run from 0001 to 9999)" if out_of_range[i] else "(want YYYY-MM-DD)"))
         if required:
             self._refuse(empty, lambda i: f"{column} is required")
         return parsed
@@ -189,8 +227,12 @@ class Typer:
             return has_offset, parsed.dt.tz_localize(None).to_numpy().astype("datetime64[us]")
 
         has_offset, parsed = by_value(s, parse)
+        out_of_range = ~np.isnat(parsed) & ((parsed < _TIMESTAMP_MIN) | (parsed > _TIMESTAMP_MAX))
+        parsed[out_of_range] = np.datetime64("NaT")
         bad = ~empty & (~has_offset | np.isnat(parsed))
-        self._refuse(bad, lambda i: f"bad timestamp in {column}: {s.iat[i]!r} (want ISO 8601 with offset)")
+        self._refuse(bad, lambda i: f"bad timestamp in {column}: {s.iat[i]!r} " + (
+            "(out of range: from 0001-01-02 to 9999-12-30 in UTC)" if out_of_range[i]
+            else "(want ISO 8601 with offset)"))
         return parsed
 
     def decimal(self, column: str, *, required: bool = True, int_digits: int = 16, places: int = 2) -> pd.Series:

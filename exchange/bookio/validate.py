@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from claims import rules as claim_rules
-from core.errors import DomainError
+from core.errors import DomainError, PeriodClosed
 from core.money import MINOR_UNITS, to_decimal
+from core.periods import Quarter
+from core.services import closed_period_labels
 from exchange import selectors
 from exchange.bookio import format as fmt
 from exchange.bookio.parse import ErrorLog, Table, Typer, fraction_digits, table_read
@@ -122,6 +124,25 @@ def _places_check(ty: Typer, columns: list[str], currency: pd.Series) -> None:
                    f"({MINOR_UNITS.get(currency.iat[i], 2)})")
 
 
+def _closed_period_check(ty: Typer, days: np.ndarray, closed: set[str], message=None) -> None:
+    """Refuse every row accounted in a closed period (the import's form of
+    core.services.period_ensure_open, with the closed labels read once and each distinct date
+    looked at once). Rows already refused, and rows without a date, are left alone."""
+    if not closed:
+        return
+    ok = ~ty.t.bad & ~np.isnat(days)
+    if not ok.any():
+        return
+    distinct = np.unique(days[ok])
+    labels = [Quarter.of(d).label for d in distinct.astype(object).tolist()]
+    shut = np.array([label in closed for label in labels], dtype=bool)
+    if not shut.any():
+        return
+    label_of = dict(zip(distinct.tolist(), labels))
+    message = message or (lambda day, label: PeriodClosed(day, label).message)
+    ty._refuse(ok & np.isin(days, distinct[shut]), lambda i: message(days[i].tolist(), label_of[days[i].tolist()]))
+
+
 class BookValidator:
     def __init__(self, sources: dict[str, Path | bytes], options: ImportOptions, errors: ErrorLog,
                  progress: Progress | None = None):
@@ -137,6 +158,8 @@ class BookValidator:
         self.db_policies: dict[str, dict] = {}
         self.claim_refused: set[str] = set()
         self.claim_refs: list = []
+        # Quarters signed off: nothing in a book may be accounted in them (read once per import).
+        self.closed_periods: set[str] = closed_period_labels()
 
     # ---------------------------------------------------------------------------------------
     def run(self) -> BookPlan | None:
@@ -211,6 +234,8 @@ class BookValidator:
         _rule_per_combination(ty, ["gross_premium", "commission"], [_dec, _dec], policy_rules.premium_signs_check)
         _places_check(ty, ["limit_per_claim", "aggregate_limit", "deductible_amount", "gross_premium", "commission"],
                       currency)
+        _closed_period_check(ty, issue, self.closed_periods, lambda day, label: (
+            f"issue_date {day}, the accounting date of the original premium, falls in the closed period {label}"))
 
         ok0 = ~t.bad
         existing = selectors.policy_numbers_existing(number[ok0].tolist())
@@ -332,6 +357,7 @@ class BookValidator:
         recorded = ty.timestamp("recorded_at")
         reverses = ty.text("reverses")
         note = ty.text("note", max_length=500)
+        _closed_period_check(ty, accounting, self.closed_periods)
         taken = selectors.premium_ids_existing(tid[~t.bad].tolist())
         if taken:
             ty._refuse(tid.isin(taken).to_numpy() & ~t.bad,
@@ -526,6 +552,8 @@ class BookValidator:
                    lambda i: f"a {kind.iat[i]} row carries no cost_type and no amount")
         ty._refuse(topup & (kind != "reserve").to_numpy() & ~t.bad,
                    lambda i: f"only a reserve row can be a top-up, not {kind.iat[i]}")
+        # Also covers what the import derives from a row (close releases, top-ups): same date.
+        _closed_period_check(ty, accounting, self.closed_periods)
         file_ids = set(tid.tolist())
         taken = selectors.claim_transaction_ids_existing(tid[~t.bad].tolist())
         if taken:

@@ -3,11 +3,11 @@ reversed and the closing one booked (shared/reports.md), as balanced debit/credi
 segment, currency and reserve type on a configurable chart of accounts."""
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from decimal import Decimal
 
+from core.csvsafe import TextSafeWriter
 from core.money import money_round
 from reporting.exports.data import RESERVE_TYPES, ReportData, SegmentReserves
 
@@ -32,6 +32,7 @@ DEFAULT_CHART: dict[str, Accounts] = {
 
 COLUMNS = ["entry_id", "line", "posting_date", "run_id", "segment", "currency", "reserve_type", "movement",
            "account", "debit", "credit", "description"]
+NUMERIC = ("run_id", "line", "debit", "credit")  # every other column is text, escaped (core/csvsafe.py)
 
 
 def journal_lines(data: ReportData, chart: dict[str, Accounts] | None = None) -> list[list[str]]:
@@ -66,8 +67,8 @@ def journal_lines(data: ReportData, chart: dict[str, Accounts] | None = None) ->
 
 def write_gl_csv(data: ReportData, chart: dict[str, Accounts] | None = None) -> bytes:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(COLUMNS)
+    w = TextSafeWriter(buf, COLUMNS, numeric=NUMERIC)
+    w.writeheader()
     for line in journal_lines(data, chart):
         w.writerow(line)
     return buf.getvalue().encode("utf-8")

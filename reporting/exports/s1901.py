@@ -16,6 +16,7 @@ import csv
 import io
 from pathlib import Path
 
+from core.csvsafe import TextSafeWriter
 from core.periods import Quarter
 from reporting.exports.annual import annual_cumulative, incremental, np_round, paid_in_calendar_year, value_at
 from reporting.exports.data import ReportData
@@ -114,8 +115,9 @@ def cells(data: ReportData, currency: str) -> list[tuple[str, str, str, float]]:
 
 def write_s1901_csv(data: ReportData) -> bytes:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["template", "line_of_business", "currency", "reference_date", "row", "column", "cell", "value"])
+    w = TextSafeWriter(buf, ["template", "line_of_business", "currency", "reference_date", "row", "column", "cell", "value"],
+                       numeric=("value",))
+    w.writeheader()
     for currency in data.currencies():
         for table, row, col, value in cells(data, currency):
             lob = LOB_MEMBER if table.startswith("S.19.01.01") else ""

@@ -10,6 +10,8 @@ from datetime import date, datetime
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from core.csvsafe import xlsx_neutralise
+
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 BOLD = Font(bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
@@ -26,6 +28,9 @@ def workbook_new(*, as_of: date) -> Workbook:
 
 
 def workbook_bytes(wb: Workbook) -> bytes:
+    """Every workbook the product writes is saved here: text cells are neutralised first
+    (never a formula, core/csvsafe.py)."""
+    xlsx_neutralise(wb)
     raw = io.BytesIO()
     wb.save(raw)
     return zip_normalized(raw.getvalue())

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .development import estimate
-from .errors import EngineError, ParameterError
+from .errors import EngineError, ParameterError, shown
 from .triangle import Triangle
 
 PROCESS_DISTS = ("gamma", "od_poisson")
@@ -42,7 +42,7 @@ class BootstrapODP:
 
     def fit(self, triangle: Triangle) -> "BootstrapODP":
         if not isinstance(self.n_sims, (int, np.integer)) or isinstance(self.n_sims, bool) or self.n_sims < 1:
-            raise ParameterError(f"n_sims must be a positive integer, got {self.n_sims!r}", field="n_sims")
+            raise ParameterError(f"n_sims must be a positive integer, got {shown(self.n_sims)}", field="n_sims")
         if self.process_dist not in PROCESS_DISTS:
             raise ParameterError(f"unknown process_dist {self.process_dist!r}; known: {', '.join(PROCESS_DISTS)}",
                                  field="process_dist")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import DevelopmentError, ParameterError
+from .errors import DevelopmentError, ParameterError, shown
 from .triangle import Triangle
 
 AVERAGES = {"regression": 0.0, "volume": 1.0, "simple": 2.0}
@@ -165,7 +165,7 @@ class Development(_Estimator):
         window = linked.copy()
         n_periods = self.n_periods
         if not isinstance(n_periods, (int, np.integer)) or isinstance(n_periods, bool):
-            raise ParameterError(f"n_periods must be an integer, got {n_periods!r}", field="n_periods")
+            raise ParameterError(f"n_periods must be an integer, got {shown(n_periods)}", field="n_periods")
         if 1 <= n_periods < n_origin - 1:
             # the n_periods latest link ratios of each column (the latest diagonals)
             from_bottom = np.cumsum(linked[::-1], axis=0)[::-1]
@@ -183,13 +183,13 @@ class Development(_Estimator):
         labels = [str(o) for o in triangle.origins]
         for item in drops:
             if not isinstance(item, tuple) or len(item) != 2:
-                raise ParameterError(f"drop wants (origin, age) pairs, got {item!r}", field="drop")
+                raise ParameterError(f"drop wants (origin, age) pairs, got {shown(item)}", field="drop")
             origin, age = item
             if str(origin) not in labels:
-                raise ParameterError(f"drop: unknown origin {origin!r}", field="drop")
+                raise ParameterError(f"drop: unknown origin {shown(origin)}", field="drop")
             hits = np.flatnonzero(triangle.ages[:-1] == age)
             if hits.size == 0:
-                raise ParameterError(f"drop: age {age!r} has no link ratio to drop", field="drop")
+                raise ParameterError(f"drop: age {shown(age)} has no link ratio to drop", field="drop")
             mask[labels.index(str(origin)), hits[0]] = True
         return mask
 
@@ -358,7 +358,7 @@ class DevelopmentConstant(_Estimator):
                                    field=f"age {unknown[0]}")
         for age, factor in given.items():
             if not np.isfinite(factor) or factor <= 0:
-                raise DevelopmentError(f"selected factor {factor!r} at age {age} must be a positive number",
+                raise DevelopmentError(f"selected factor {shown(factor)} at age {age} must be a positive number",
                                        field=f"age {age}")
         missing = [a for a in ages[:-1] if a not in given]
         if missing:

@@ -6,6 +6,16 @@ callers that need a `core.errors.DomainError` wrap these.
 """
 from __future__ import annotations
 
+import numpy as np
+
+
+def shown(value) -> str:
+    """A value as a message shows it: numpy scalars as the plain number or text they hold
+    (`2.5`, not `np.float64(2.5)`), strings quoted."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
 
 class EngineError(ValueError):
     """Input the engine cannot turn into numbers. `field` names the parameter at fault."""

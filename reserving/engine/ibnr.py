@@ -4,6 +4,9 @@ JSON (design.md §5) — so that the command, services and notebooks share one d
 Pure: a Triangle (and premium) in, a dict of floats out. `ibnr` = ultimate − latest, as
 chainladder defines it; `mack_se` is None unless the method is Mack; for the bootstrap the
 origins carry the chain-ladder point estimate and `distribution` the simulated total reserve.
+Where Mack cannot give a usable standard error (too few ratios for sigma, a tail whose sigma
+extrapolation diverges) the chain-ladder figures stand, every `mack_se` is None and
+`mack_se_unusable` says why: a standard error is never shown that is not one.
 """
 from __future__ import annotations
 
@@ -11,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from .bootstrap import BootstrapODP
-from .errors import ParameterError
+from .errors import EngineError, ParameterError
 from .methods import (BornhuetterFerguson, CapeCod, ChainLadder, ExpectedLossRatio, MackChainLadder)
 from .tails import TailConstant
-from .triangle import Triangle
+from .triangle import Triangle, origin_key
 
 METHODS = ("chainladder", "mack", "bf", "capecod", "elr", "bootstrap")
 _NEEDS_APRIORI = ("bf", "elr")
@@ -31,7 +34,7 @@ def ibnr_estimate(triangle: Triangle, *, method: str, premium=None, tail: float 
         raise ParameterError(f"method {method} needs premium by origin (--premium)", field="premium")
     tail_model = TailConstant(1.0 if tail is None else tail)
     distribution = None
-    mack_se = total_mack_se = None
+    mack_se = total_mack_se = mack_unusable = None
     if method == "bootstrap":
         if tail not in (None, 1.0):
             raise ParameterError("the bootstrap simulates the triangle's own development; it takes no tail",
@@ -44,8 +47,12 @@ def ibnr_estimate(triangle: Triangle, *, method: str, premium=None, tail: float 
     elif method == "chainladder":
         model = ChainLadder(tail=tail_model).fit(triangle)
     elif method == "mack":
-        model = MackChainLadder(tail=tail_model).fit(triangle)
-        mack_se, total_mack_se = model.mack_se_, model.total_mack_se_
+        try:
+            model = MackChainLadder(tail=tail_model).fit(triangle)
+            mack_se, total_mack_se = model.mack_se_, model.total_mack_se_
+        except EngineError as exc:
+            model = ChainLadder(tail=tail_model).fit(triangle)  # a problem of the triangle itself raises here
+            mack_unusable = exc.message
     elif method == "bf":
         model = BornhuetterFerguson(apriori=apriori, tail=tail_model).fit(triangle, exposure=premium)
     elif method == "elr":
@@ -72,6 +79,8 @@ def ibnr_estimate(triangle: Triangle, *, method: str, premium=None, tail: float 
         "total": {"origin": "total", "latest": latest, "cdf": ultimate / latest if latest else None,
                   "ultimate": ultimate, "ibnr": float(model.ibnr_.sum()), "mack_se": total_mack_se},
     }
+    if mack_unusable is not None:
+        result["mack_se_unusable"] = mack_unusable
     if method == "capecod":
         result["apriori"] = float(model.apriori_.iloc[-1])
     if distribution is not None:
@@ -80,16 +89,23 @@ def ibnr_estimate(triangle: Triangle, *, method: str, premium=None, tail: float 
 
 
 def premium_by_origin(frame: pd.DataFrame) -> pd.Series:
-    """The premium file (long: origin, premium) as a Series by origin label."""
+    """The premium file (long: origin, premium) as a Series by origin label, the labels written
+    as `origin_key` writes them (so 1988 and 1988.0 are one origin). Premium is a finite amount
+    ≥ 0: a negative one (a typo, or a return keyed as premium) is refused, not turned into a
+    negative expected loss."""
     for col in ("origin", "premium"):
         if col not in frame.columns:
             raise ParameterError(f"premium file lacks column {col!r}", field="premium")
-    values = pd.to_numeric(frame["premium"], errors="coerce")
-    if values.isna().any():
-        bad = frame["origin"][values.isna()].iloc[0]
-        raise ParameterError(f"premium for origin {bad} is not a number", field="premium")
-    labels = frame["origin"].astype(str)
+    labels = pd.Series([origin_key(o) for o in frame["origin"]], index=frame.index, dtype=object)
+    values = pd.to_numeric(frame["premium"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise ParameterError(f"premium for origin {labels.iloc[np.argmax(bad)]} is not a number", field="premium")
+    if (values < 0).any():
+        k = int(np.argmax(values < 0))
+        raise ParameterError(f"premium for origin {labels.iloc[k]} is negative ({values[k]:,.2f}); "
+                             f"premium is an amount ≥ 0", field="premium")
     if labels.duplicated().any():
         raise ParameterError(f"premium for origin {labels[labels.duplicated()].iloc[0]} appears twice",
                              field="premium")
-    return pd.Series(values.to_numpy(dtype=np.float64), index=labels, name="premium")
+    return pd.Series(values, index=pd.Index(labels.to_numpy(), name="origin"), name="premium")

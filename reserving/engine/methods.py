@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 from .development import Development, DevelopmentConstant
-from .errors import EngineError, ExposureError, ParameterError
+from .errors import EngineError, ExposureError, ParameterError, shown
 from .tails import TailConstant
-from .triangle import Triangle
+from .triangle import Triangle, origin_key
 
 
 def _check_finite(values: np.ndarray, what: str, triangles: list[Triangle]) -> None:
@@ -37,7 +37,8 @@ def _check_finite(values: np.ndarray, what: str, triangles: list[Triangle]) -> N
 
 
 def align_exposure(exposure, triangle: Triangle) -> np.ndarray:
-    """Exposure (premium) per origin, aligned to the triangle's origins by label."""
+    """Exposure (premium) per origin, aligned to the triangle's origins by label (`origin_key`:
+    1988, 1988.0 and "1988" are one origin)."""
     if exposure is None:
         raise ExposureError("this method needs exposure (earned premium by origin); none was given",
                             field="exposure")
@@ -48,11 +49,16 @@ def align_exposure(exposure, triangle: Triangle) -> np.ndarray:
             raise ExposureError("exposure must be one column by origin", field="exposure")
         exposure = exposure.iloc[:, 0]
     if isinstance(exposure, pd.Series):
-        by_label = {str(k): v for k, v in exposure.items()}
-        missing = [o for o in triangle.origins if str(o) not in by_label]
+        by_label = {}
+        for k, v in exposure.items():
+            key = origin_key(k)
+            if key in by_label:
+                raise ExposureError(f"exposure for origin {key} appears twice", field="exposure")
+            by_label[key] = v
+        missing = [o for o in triangle.origins if origin_key(o) not in by_label]
         if missing:
-            raise ExposureError(f"no exposure for origin {missing[0]}", field="exposure")
-        values = np.array([by_label[str(o)] for o in triangle.origins], dtype=np.float64)
+            raise ExposureError(f"no exposure for origin {origin_key(missing[0])}", field="exposure")
+        values = np.array([by_label[origin_key(o)] for o in triangle.origins], dtype=np.float64)
     else:
         values = np.asarray(exposure, dtype=np.float64).ravel()
         if values.size != triangle.shape[0]:
@@ -71,7 +77,7 @@ def _number(value, name: str, *, low=None, low_inclusive=True) -> float:
         ok = value >= low if low_inclusive else value > low
     if not ok:
         bound = "" if low is None else f" {'≥' if low_inclusive else '>'} {low:g}"
-        raise ParameterError(f"{name} must be a number{bound}, got {value!r}", field=name)
+        raise ParameterError(f"{name} must be a number{bound}, got {shown(value)}", field=name)
     return float(value)
 
 
@@ -264,6 +270,11 @@ class MackChainLadder(ChainLadder):
             if patterns.sigma is None or problem:
                 where = f"triangle {k}: " if len(patterns) > 1 else ""
                 raise EngineError(f"{where}Mack's standard error needs sigma: {problem}", field="development")
+        for k, fit in enumerate(shared.tail_fits):
+            problem = getattr(fit, "sigma_problem_", None)
+            if problem:
+                where = f"triangle {k}: " if len(patterns) > 1 else ""
+                raise EngineError(f"{where}Mack's standard error is unusable: {problem}", field="tail")
         ultimate = stack.latest * shared.origin_cdf
         _check_finite(ultimate, "ultimate", stack.triangles)
         k, n, m = stack.values.shape
@@ -331,7 +342,7 @@ class Benktander(_Method):
     def _check_settings(self) -> None:
         _number(self.apriori, "apriori", low=0)
         if not isinstance(self.n_iters, (int, np.integer)) or isinstance(self.n_iters, bool) or self.n_iters < 0:
-            raise ParameterError(f"n_iters must be an integer ≥ 0, got {self.n_iters!r}", field="n_iters")
+            raise ParameterError(f"n_iters must be an integer ≥ 0, got {shown(self.n_iters)}", field="n_iters")
 
     def _premium(self, stack, exposures) -> np.ndarray:
         return np.stack([align_exposure(e, t) for e, t in zip(exposures, stack.triangles)])
@@ -391,7 +402,7 @@ class CapeCod(Benktander):
         _number(self.trend, "trend", low=-1, low_inclusive=False)
         decay = _number(self.decay, "decay", low=0)
         if decay > 1:
-            raise ParameterError(f"decay must lie in [0, 1], got {self.decay!r}", field="decay")
+            raise ParameterError(f"decay must lie in [0, 1], got {shown(self.decay)}", field="decay")
 
     def _fit_stack(self, stack, results, exposures, shared) -> None:
         premium = self._premium(stack, exposures)

@@ -4,15 +4,17 @@
 log(LDF − 1) by age, as chainladder's `TailCurve(curve="exponential")` does with its defaults
 (LDFs ≤ 1.00001 left out of the fit, 100 extrapolated periods), and multiplies the projected
 factors beyond the last age. Both also give the tail's sigma and standard error for Mack,
-extrapolated log-linearly to the tail's "age" as chainladder does (zero for a tail of 1, and
-zero where that extrapolation overflows).
+extrapolated log-linearly to the tail's "age" as chainladder does (zero for a tail of 1). An
+extrapolation that diverges — not finite, or above every sigma (standard error) of the
+development it extends — is unusable: `sigma_problem_` says why and Mack refuses to give a
+standard error (chainladder prints the number: 2.5e80 on CAS medmal company 43770).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .development import Pattern
-from .errors import TailError
+from .errors import TailError, shown
 from .triangle import Triangle
 
 
@@ -30,9 +32,13 @@ def _ols(y: np.ndarray, x: np.ndarray | None = None, w: np.ndarray | None = None
     return slope, y_mean - slope * x_mean
 
 
+_NEGLIGIBLE = 1e-300  # the extrapolation of all-zero sigmas (1e-320 stand-ins) is zero, not a divergence
+
+
 class _Tail:
     def _tail_stats(self, pattern: Pattern, tail: float) -> None:
         self.tail_sigma_ = self.tail_std_err_ = 0.0
+        self.sigma_problem_ = None
         if pattern.sigma is None or pattern.sigma_problem or tail == 1.0 or len(pattern.ldf) < 2:
             return
         y = pattern.ldf.astype(np.float64).copy()
@@ -46,10 +52,16 @@ class _Tail:
             e_slope, e_int = _ols(np.log(se))
             sigma = float(np.exp(time_pd * s_slope + s_int))
             std_err = float(np.exp(time_pd * e_slope + e_int))
-        # LDFs that barely decline put the tail's "age" far out and the extrapolation
-        # overflows; then the tail adds no Mack uncertainty (chainladder would give inf/NaN)
-        if np.isfinite(sigma) and np.isfinite(std_err):
-            self.tail_sigma_, self.tail_std_err_ = sigma, std_err
+        # LDFs that barely decline (or fall) put the tail's "age" far out, and zero sigmas (logged
+        # as 1e-320) tilt the line: the extrapolation then explodes or overflows
+        for name, value, known in (("sigma", sigma, pattern.sigma), ("standard error", std_err, pattern.std_err)):
+            largest = float(np.nanmax(known, initial=0.0))
+            if not np.isfinite(value) or (value > largest and value > _NEGLIGIBLE):
+                self.sigma_problem_ = (
+                    f"the tail's {name}, extrapolated log-linearly to the age of a tail of {tail:g}, "
+                    f"diverges ({value:.3g}; the development's largest is {largest:.3g})")
+                return
+        self.tail_sigma_, self.tail_std_err_ = sigma, std_err
 
 
 class TailConstant(_Tail):
@@ -63,7 +75,7 @@ class TailConstant(_Tail):
     def fit(self, triangle: Triangle, pattern: Pattern) -> "TailConstant":
         factor = self.factor
         if not isinstance(factor, (int, float, np.floating, np.integer)) or not np.isfinite(factor):
-            raise TailError(f"tail factor must be a number, got {factor!r}", field="tail")
+            raise TailError(f"tail factor must be a number, got {shown(factor)}", field="tail")
         if factor < 1:
             raise TailError(f"tail factor {factor:g} is below 1; a tail cannot reduce the ultimate",
                             field="tail")
@@ -89,7 +101,7 @@ class TailCurve(_Tail):
         if self.curve != "exponential":
             raise TailError(f"unknown tail curve {self.curve!r}; known: exponential", field="curve")
         if not isinstance(self.extrap_periods, (int, np.integer)) or self.extrap_periods < 1:
-            raise TailError(f"extrap_periods must be a positive integer, got {self.extrap_periods!r}",
+            raise TailError(f"extrap_periods must be a positive integer, got {shown(self.extrap_periods)}",
                             field="extrap_periods")
         ldf = pattern.ldf.astype(np.float64)
         ages = triangle.ages[:-1]
@@ -112,7 +124,7 @@ class TailCurve(_Tail):
         t = np.arange(m + 1, m + self.extrap_periods + 1, dtype=np.float64)
         tail = float(np.prod(1 + np.exp(slope * t + intercept)))
         if not np.isfinite(tail) or tail < 1:
-            raise TailError(f"the fitted tail curve gives an unusable tail {tail!r}", field="tail")
+            raise TailError(f"the fitted tail curve gives an unusable tail {shown(tail)}", field="tail")
         self.slope_, self.intercept_ = float(slope), float(intercept)
         self.tail_ = tail
         self._tail_stats(pattern, tail)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError, TriangleError
+from .errors import ParameterError, TriangleError, shown
 
 MEASURES = ("paid", "incurred", "outstanding", "reported_count", "closed_count")
 # Counts can only grow; paid can only grow unless recoveries are allowed to push it down.
@@ -82,7 +82,8 @@ class Triangle:
 
         `development` is any increasing integer scale (lags 1, 2, … or ages in months). Every
         age present in the data becomes a column; an origin missing a cell before its last
-        observed age is a ragged triangle and is refused.
+        observed age is a ragged triangle and is refused. Origin labels that all denote numbers
+        (1988, "1988", "1988.0") become those numbers (see `origin_labels`).
         """
         for col in (origin, development, value):
             if col not in df.columns:
@@ -94,13 +95,13 @@ class Triangle:
         dev = pd.to_numeric(data[development], errors="coerce")
         if dev.isna().any() or np.any(dev != np.round(dev)):
             bad = data[development][dev.isna() | (dev != np.round(dev))].iloc[0]
-            raise TriangleError(f"development {bad!r} is not an integer age or lag", field=development)
+            raise TriangleError(f"development {shown(bad)} is not an integer age or lag", field=development)
         vals = pd.to_numeric(data[value], errors="coerce")
         if vals.isna().any():
             row = data[vals.isna()].iloc[0]
-            raise TriangleError(f"origin {row[origin]} age {row[development]}: value {row[value]!r} "
-                                f"is not a number", field=value)
-        keyed = pd.DataFrame({"origin": data[origin].to_numpy(), "age": dev.astype(np.int64).to_numpy(),
+            raise TriangleError(f"origin {origin_key(row[origin])} age {origin_key(row[development])}: "
+                                f"value {shown(row[value])} is not a number", field=value)
+        keyed = pd.DataFrame({"origin": origin_labels(data[origin]), "age": dev.astype(np.int64).to_numpy(),
                               "value": vals.astype(np.float64).to_numpy()})
         dup = keyed.duplicated(["origin", "age"])
         if dup.any():
@@ -181,6 +182,39 @@ class Triangle:
 
     def __repr__(self) -> str:
         return f"Triangle({self.shape[0]} origins × {self.shape[1]} ages, measure={self.measure})"
+
+
+def origin_labels(labels: pd.Series) -> np.ndarray:
+    """Origin labels as given or, when every one denotes a number (1988, "1988", "1988.0"), as
+    those numbers — integers when all are whole — so that they sort as numbers (1, 2, …, 10, not
+    "1", "10", "2") and two spellings of one period are one origin."""
+    if not (pd.api.types.is_numeric_dtype(labels.dtype) or pd.api.types.is_object_dtype(labels.dtype)
+            or pd.api.types.is_string_dtype(labels.dtype)) or pd.api.types.is_bool_dtype(labels.dtype):
+        return labels.to_numpy()
+    try:
+        numbers = pd.to_numeric(labels, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        return labels.to_numpy()
+    if len(numbers) == 0 or not np.all(np.isfinite(numbers)):
+        return labels.to_numpy()
+    if np.all(numbers == np.round(numbers)):
+        return numbers.astype(np.int64)
+    return numbers
+
+
+def origin_key(label) -> str:
+    """The text an origin label is matched by (exposure by origin, a premium file): a label that
+    denotes a number is that number written plainly — 1988, 1988.0, "1988.0" and np.int64(1988)
+    are all "1988" — and any other label is its str()."""
+    if isinstance(label, (bool, np.bool_)):
+        return str(label)
+    try:
+        number = float(label)
+    except (TypeError, ValueError, OverflowError):
+        return str(label)
+    if not np.isfinite(number):
+        return str(label)
+    return str(int(number)) if number == int(number) else repr(number)
 
 
 def _guess_origin_months(origins: pd.Index) -> int:

@@ -14,6 +14,7 @@ from django.urls import reverse
 from claims.models import Claim, ClaimTransaction
 from core.models import AuditEvent
 from tests.factories import ClaimFactory, PolicyFactory, UserFactory
+from core.roles import system_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +61,7 @@ def test_claim_page_shows_the_ledger_with_running_totals(client, staff, claim):
     from claims.services import claim_payment_post
 
     claim_payment_post(claim=claim, cost_type="indemnity", amount=Decimal("30000.00"),
-                       accounting_date=claim.report_date)
+                       accounting_date=claim.report_date, actor=system_actor())
     response = client.get(change_url(claim))
     assert response.status_code == 200
     rows = [r for r in response.context["inline_admin_formsets"][0].formset.queryset]
@@ -229,9 +230,10 @@ def test_report_page_renders_for_a_new_claim(client, staff):
 
 
 def test_demo_clerk_posts_and_demo_auditor_only_looks(client, claim):
-    from core.roles import demo_users_ensure
+    from core.roles import system_actor
+    from core.services import demo_users_ensure
 
-    demo_users_ensure()
+    demo_users_ensure(actor=system_actor())
     User = get_user_model()
     client.force_login(User.objects.get(username="clerk"))
     ok = client.post(reverse("admin:claims_claim_payment", args=[claim.pk]), {
@@ -243,3 +245,40 @@ def test_demo_clerk_posts_and_demo_auditor_only_looks(client, claim):
         "cost_type": "indemnity", "amount": "100.00", "accounting_date": claim.report_date.isoformat()})
     assert refused.status_code == 403
     assert claim.transactions.filter(kind="payment").count() == 1
+
+
+def test_settle_preview_after_an_interim_payment_shows_share_paid_before_and_to_pay(client, staff):
+    # Defect 8: the preview said "insurer's share to pay 90,000.00" and the settlement paid it again.
+    from claims.services import claim_payment_post
+
+    policy = PolicyFactory(policy_number="P-INT", deductible_amount=Decimal("10000.00"), actor=staff)
+    claim = ClaimFactory(policy=policy, claim_number="C-INT", initial_reserve={"indemnity": Decimal("120000.00")},
+                         actor=staff)
+    claim_payment_post(claim=claim, cost_type="indemnity", amount=Decimal("50000.00"),
+                       accounting_date=claim.report_date, actor=staff)
+    settle_url = reverse("admin:claims_claim_settle", args=[claim.pk])
+    form = {"loss_amount": "100000.00", "accounting_date": claim.report_date.isoformat()}
+    preview = client.post(settle_url, {**form, "_preview": "1"})
+    assert preview.status_code == 200
+    shown = dict(preview.context["preview"])
+    assert (shown["insurer's share of the loss"], shown["indemnity already paid"], shown["to pay now"]) == (
+        "90,000.00 RUB", "50,000.00 RUB", "40,000.00 RUB")
+    settled = client.post(settle_url, form, follow=True)
+    assert "less 50,000.00 RUB already paid: 40,000.00 RUB" in page(settled)
+    payments = claim.transactions.filter(kind="payment", cost_type="indemnity").order_by("id")
+    assert [p.amount for p in payments] == [Decimal("50000.00"), Decimal("40000.00")]
+
+
+def test_ledger_running_outstanding_never_shows_negative_zero(client, staff):
+    # Defect 12: 0.30 − 0.10 − 0.20 summed in floating point (SQLite) is −2.8e-17, shown as "-0.00".
+    from claims.services import claim_payment_post
+
+    claim = ClaimFactory(policy=PolicyFactory(actor=staff), initial_reserve={"indemnity": Decimal("0.30")},
+                         actor=staff)
+    for amount in ("0.10", "0.20"):
+        claim_payment_post(claim=claim, cost_type="indemnity", amount=Decimal(amount),
+                           accounting_date=claim.report_date, actor=staff)
+    html = page(client.get(change_url(claim)))
+    cells = re.findall(r'<td class="field-running_outstanding">\s*<p>([^<]*)</p>', html)
+    assert cells == ["0.30", "0.20", "0.00"]
+    assert "-0.00" not in html

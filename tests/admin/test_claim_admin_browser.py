@@ -58,9 +58,10 @@ def login(driver, url: str, username: str, password: str) -> None:
 def test_clerk_works_a_claim_from_report_to_settlement_in_the_browser(browser, live_server):  # noqa: F811
     from selenium.webdriver.common.by import By
 
-    from core.roles import demo_password, demo_users_ensure
+    from core.roles import system_actor
+    from core.services import demo_password, demo_users_ensure
 
-    demo_users_ensure()
+    demo_users_ensure(actor=system_actor())
     PolicyFactory(policy_number="P-WEB", deductible_amount=Decimal("25000.00"))
     login(browser, live_server.url, "clerk", demo_password("clerk"))
 

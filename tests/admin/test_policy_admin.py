@@ -3,6 +3,7 @@ policy_update_master, endorse/cancel/reverse through the services, a read-only p
 history without revert, and the auditors' read-only ledger lists."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -11,6 +12,7 @@ from django.urls import reverse
 from core.models import AuditEvent
 from policies.models import Policy, PremiumTransaction
 from tests.factories import PolicyFactory, UserFactory
+from core.roles import system_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -163,7 +165,7 @@ def test_auditor_ledger_lists_filter_by_kind(client, staff):
     from datetime import date
 
     policy_endorse(policy=policy, effective_date=date(2024, 3, 1), accounting_date=date(2024, 3, 1),
-                   gross_premium=Decimal("100.00"))
+                   gross_premium=Decimal("100.00"), actor=system_actor())
     response = client.get(reverse("admin:policies_premiumtransaction_changelist"), {"kind__exact": "endorsement"})
     assert response.status_code == 200
     assert "P-AUD-P2" in page(response) and "P-AUD-P1" not in page(response)
@@ -196,3 +198,45 @@ def test_insured_is_added_through_insured_create_and_not_edited_in_place(client,
     insured = Insured.objects.get()
     assert AuditEvent.objects.filter(verb="insured.create", actor=staff).count() == 1
     assert client.post(reverse("admin:policies_insured_change", args=[insured.pk]), {"name": "x"}).status_code == 403
+
+
+def test_expired_policy_is_shown_expired_and_filterable_without_changing_its_stored_status(client, staff):
+    # Defect 12: CLN-0000425-00 expired in Feb 2022 and was still listed "in force", with no "expired" filter.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from policies.services import policy_cancel
+
+    today = timezone.localdate()
+    PolicyFactory(policy_number="CLN-0000425-00", inception_date=today.replace(year=2021, month=3, day=1),
+                  expiry_date=today.replace(year=2022, month=2, day=28), actor=staff)
+    PolicyFactory(policy_number="P-CURRENT", inception_date=today - timedelta(days=30),
+                  expiry_date=today + timedelta(days=300), actor=staff)
+    PolicyFactory(policy_number="P-LAST-DAY", inception_date=today - timedelta(days=364), expiry_date=today,
+                  actor=staff)
+    old_cancelled = PolicyFactory(policy_number="P-OLD-CANC", inception_date=today.replace(year=2021, month=1, day=1),
+                                  expiry_date=today.replace(year=2021, month=12, day=31), actor=staff)
+    policy_cancel(policy=old_cancelled, effective_date=old_cancelled.expiry_date.replace(month=7, day=1),
+                  accounting_date=old_cancelled.expiry_date.replace(month=7, day=1), actor=staff)
+
+    url = reverse("admin:policies_policy_changelist")
+    response = client.get(url)
+    shown = {p.policy_number: p.display_status for p in response.context["cl"].result_list}
+    assert shown == {"CLN-0000425-00": "expired", "P-CURRENT": "in_force", "P-LAST-DAY": "in_force",
+                     "P-OLD-CANC": "cancelled"}
+    cells = re.findall(r'class="field-status_shown">([^<]*)<', page(response))
+    assert sorted(cells) == ["cancelled", "expired", "in force", "in force"]
+
+    def listed(status):
+        return {p.policy_number for p in client.get(url, {"status": status}).context["cl"].result_list}
+
+    assert listed("expired") == {"CLN-0000425-00"}
+    assert listed("in_force") == {"P-CURRENT", "P-LAST-DAY"}
+    assert listed("cancelled") == {"P-OLD-CANC"}
+    assert 'href="?status=expired"' in page(response)
+    # A display status computed from the dates: nothing stored changes.
+    assert Policy.objects.get(policy_number="CLN-0000425-00").status == "in_force"
+    detail = client.get(reverse("admin:policies_policy_change", args=[Policy.objects.get(
+        policy_number="CLN-0000425-00").pk]))
+    assert re.search(r'field-status_shown.*?<div class="readonly">expired</div>', page(detail), re.S)

@@ -5,21 +5,21 @@ import pytest
 from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory
+from tests.factories import user_with_roles
 
 CLERK_PERMS = ("add_policy", "change_policy", "add_premiumtransaction", "add_claim", "add_claimtransaction")
 
 
 @pytest.fixture
 def clerk(db):
-    user = UserFactory(username="clerk-api", is_staff=False)
+    user = user_with_roles("clerk-api", "clerk", is_staff=False)
     user.user_permissions.set(Permission.objects.filter(codename__in=CLERK_PERMS))
     return user
 
 
 @pytest.fixture
 def auditor(db):
-    user = UserFactory(username="auditor-api", is_staff=False)
+    user = user_with_roles("auditor-api", "auditor", is_staff=False)
     user.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
     return user
 

@@ -51,7 +51,7 @@ def test_claim_is_worked_from_report_to_settlement(api, policy):
     settled = post(api, f"{base}/settle/", {"loss_amount": "800000.00", "accounting_date": "2024-09-30"})
     assert settled.status_code == 201, settled.json()
     body = settled.json()
-    assert body["share"] == "720000.00"
+    assert (body["share"], body["paid_before"], body["to_pay"]) == ("720000.00", "0.00", "720000.00")
     assert body["claim"]["status"] == "closed"
     assert body["claim"]["outstanding"] == "0.00"
     assert body["claim"]["paid"] == "735000.00"
@@ -68,7 +68,28 @@ def test_settlement_is_capped_by_the_remaining_limit(api):
                                                      "amount": "60000.00", "accounting_date": "2024-02-01"})
     settled = post(api, "/api/v1/claims/C-LIM/settle/", {"loss_amount": "90000.00", "accounting_date": "2024-03-01"})
     assert settled.status_code == 201, settled.json()
-    assert settled.json()["share"] == "40000.00"  # 100,000 limit − 60,000 already paid
+    body = settled.json()
+    # The loss 90,000 is the whole agreed loss (D-5): within the 100,000 limit the share is 90,000,
+    # 60,000 of it was paid before the settlement, so 30,000 is paid now.
+    assert (body["share"], body["paid_before"], body["to_pay"]) == ("90000.00", "60000.00", "30000.00")
+    assert body["claim"]["paid"] == body["claim"]["incurred"] == "90000.00"
+
+
+def test_ledger_running_outstanding_is_never_negative_zero(api):
+    # Defect 12: 0.30 − 0.10 − 0.20 summed in floating point (SQLite) came back as "-0.00".
+    from claims.services import claim_payment_post
+    from tests.factories import UserFactory
+
+    admin = UserFactory(username="admin-negzero", is_superuser=True)
+    claim = ClaimFactory(policy=PolicyFactory(actor=admin), claim_number="C-NEG0", actor=admin,
+                         initial_reserve={"indemnity": Decimal("0.30")})
+    for amount in ("0.10", "0.20"):
+        claim_payment_post(claim=claim, cost_type="indemnity", amount=Decimal(amount),
+                           accounting_date=claim.report_date, actor=admin)
+    ledger = api.get("/api/v1/claims/C-NEG0/transactions/").json()
+    assert [row["running_outstanding"] for row in ledger] == ["0.30", "0.20", "0.00"]
+    assert [row["running_outstanding_indemnity"] for row in ledger][-1] == "0.00"
+    assert api.get("/api/v1/claims/C-NEG0/").json()["outstanding"] == "0.00"
 
 
 def test_payment_beyond_reserve_is_refused_and_nothing_is_written(api, policy):

@@ -11,6 +11,7 @@ from claims.services import claim_update_master
 from core.errors import DomainError
 from core.models import AuditEvent
 from tests.factories import ClaimFactory
+from core.roles import system_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_master_edit_keeps_history_and_writes_one_audit_row():
     claim = ClaimFactory(occurrence_date=date(2024, 3, 1), report_date=date(2024, 3, 5))
     before = claim.history.count()
-    claim_update_master(claim=claim, claimant="B. Patient", litigated=True)
+    claim_update_master(claim=claim, claimant="B. Patient", litigated=True, actor=system_actor())
     claim.refresh_from_db()
     assert (claim.claimant, claim.litigated) == ("B. Patient", True)
     assert claim.history.count() == before + 1
@@ -29,20 +30,20 @@ def test_report_date_may_not_move_after_the_first_posting():
     claim = ClaimFactory(occurrence_date=date(2024, 3, 1), report_date=date(2024, 3, 5),
                          initial_reserve={"indemnity": Decimal("1000")})
     with pytest.raises(DomainError, match="first posting"):
-        claim_update_master(claim=claim, report_date=date(2024, 4, 1))
+        claim_update_master(claim=claim, report_date=date(2024, 4, 1), actor=system_actor())
     assert Claim.objects.get(pk=claim.pk).report_date == date(2024, 3, 5)
 
 
 def test_occurrence_outside_cover_is_refused_on_edit():
     claim = ClaimFactory(occurrence_date=date(2024, 3, 1), report_date=date(2024, 3, 5))
     with pytest.raises(DomainError):
-        claim_update_master(claim=claim, occurrence_date=date(2023, 6, 1))
+        claim_update_master(claim=claim, occurrence_date=date(2023, 6, 1), actor=system_actor())
 
 
 def test_unknown_field_is_refused():
     claim = ClaimFactory()
     with pytest.raises(DomainError, match="cannot be changed"):
-        claim_update_master(claim=claim, status="closed")
+        claim_update_master(claim=claim, status="closed", actor=system_actor())
 
 
 def test_admin_edit_page_goes_through_the_service(client):

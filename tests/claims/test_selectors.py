@@ -17,6 +17,7 @@ from claims.selectors import (
     claim_transactions_with_balances,
 )
 from tests.factories import ClaimFactory, PolicyFactory
+from core.roles import system_actor
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -25,10 +26,10 @@ D = Decimal
 @pytest.fixture
 def worked_claim():
     claim = ClaimFactory(claim_number="C-1", report_date=date(2024, 1, 20), initial_reserve={"indemnity": D("1000")})
-    services.claim_reserve_change(claim=claim, cost_type="expense", amount=D("200"), accounting_date=date(2024, 2, 1))
-    services.claim_payment_post(claim=claim, cost_type="indemnity", amount=D("300"), accounting_date=date(2024, 3, 1))
-    services.claim_recovery_post(claim=claim, cost_type="indemnity", amount=D("50"), accounting_date=date(2024, 4, 1))
-    services.claim_payment_post(claim=claim, cost_type="expense", amount=D("200"), accounting_date=date(2024, 5, 1))
+    services.claim_reserve_change(claim=claim, cost_type="expense", amount=D("200"), accounting_date=date(2024, 2, 1), actor=system_actor())
+    services.claim_payment_post(claim=claim, cost_type="indemnity", amount=D("300"), accounting_date=date(2024, 3, 1), actor=system_actor())
+    services.claim_recovery_post(claim=claim, cost_type="indemnity", amount=D("50"), accounting_date=date(2024, 4, 1), actor=system_actor())
+    services.claim_payment_post(claim=claim, cost_type="expense", amount=D("200"), accounting_date=date(2024, 5, 1), actor=system_actor())
     return claim
 
 
@@ -45,7 +46,7 @@ def test_totals_as_of_an_accounting_date(worked_claim):
 def test_totals_ignore_rows_recorded_after_the_cut_off(worked_claim):
     cut_off = timezone.now()
     services.claim_reserve_change(claim=worked_claim, cost_type="indemnity", amount=D("500"),
-                                  accounting_date=date(2024, 2, 1), recorded_at=cut_off + timedelta(hours=1))
+                                  accounting_date=date(2024, 2, 1), recorded_at=cut_off + timedelta(hours=1), actor=system_actor())
     assert claim_ledger_totals(worked_claim, cut_off=cut_off).outstanding["indemnity"] == D("700.00")
     assert claim_ledger_totals(worked_claim).outstanding["indemnity"] == D("1200.00")
 

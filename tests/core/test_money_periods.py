@@ -13,6 +13,18 @@ def test_money_rounds_half_up_to_minor_unit():
     assert money_round(Decimal("1234.5"), "IRR") == Decimal("1235")
 
 
+@pytest.mark.parametrize("value, currency, shown", [
+    (0.3 - 0.1 - 0.2, "RUB", "0.00"),  # −2.8e-17: a floating-point window sum (defect 12)
+    (-0.0, "RUB", "0.00"),
+    (Decimal("0.00") * -1, "RUB", "0.00"),
+    (Decimal("-0.004"), "RUB", "0.00"),
+    (Decimal("-0.4"), "IRR", "0"),
+    (Decimal("-0.005"), "RUB", "-0.01"),  # a real negative amount keeps its sign
+])
+def test_money_round_never_gives_negative_zero(value, currency, shown):
+    assert f"{money_round(value, currency):,}" == shown
+
+
 def test_unknown_currency_is_refused():
     with pytest.raises(CurrencyError):
         money_round(1, "XXX")

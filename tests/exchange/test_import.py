@@ -12,12 +12,14 @@ from core.models import AuditEvent
 from exchange.services import book_import, book_sources_from_dir
 from policies.models import Insured, Policy, PremiumTransaction
 from tests.exchange.bookfiles import FIXTURES, book_copy, cell_set
+from core.roles import system_actor
 
 pytestmark = pytest.mark.django_db
 SMALL = FIXTURES / "small"
 
 
 def _import(book, **kwargs):
+    kwargs.setdefault("actor", system_actor())
     return book_import(sources=book_sources_from_dir(book), **kwargs)
 
 
@@ -136,20 +138,20 @@ def test_services_still_work_on_an_imported_book():
     claim = Claim.objects.get(claim_number="C-001")
     # Imported ledger: indemnity 300,000 − 50,000 + 50,000 (reversal) − 200,000 paid = 100,000 outstanding.
     row = claim_services.claim_payment_post(claim=claim, cost_type="indemnity", amount=Decimal("100000.00"),
-                                            accounting_date=date(2024, 6, 1))
+                                            accounting_date=date(2024, 6, 1), actor=system_actor())
     assert row.amount == Decimal("100000.00")
     with pytest.raises(Exception) as refused:
         claim_services.claim_payment_post(claim=claim, cost_type="indemnity", amount=Decimal("1.00"),
-                                          accounting_date=date(2024, 6, 2))
+                                          accounting_date=date(2024, 6, 2), actor=system_actor())
     assert "outstanding" in str(refused.value)
     closed = Claim.objects.get(claim_number="C-003")
-    claim_services.claim_reopen(claim=closed, accounting_date=date(2024, 6, 1))
+    claim_services.claim_reopen(claim=closed, accounting_date=date(2024, 6, 1), actor=system_actor())
     closed.refresh_from_db()
     assert closed.status == "open"
     policy = Policy.objects.get(policy_number="P-001")
     endorsement = policy_services.policy_endorse(policy=policy, effective_date=date(2023, 7, 1),
                                                  accounting_date=date(2023, 7, 1), gross_premium=Decimal("600.00"),
-                                                 commission=Decimal("60.00"))
+                                                 commission=Decimal("60.00"), actor=system_actor())
     assert endorsement.transaction_id == "P-001-P2"
 
 

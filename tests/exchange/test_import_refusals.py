@@ -9,6 +9,7 @@ from core.models import AuditEvent
 from exchange.services import BookRefused, book_import, book_sources_from_dir
 from policies.models import Insured, Policy, PremiumTransaction
 from tests.exchange.bookfiles import FIXTURES, book_copy, cell_set, column_drop, row_append
+from core.roles import system_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ def _nothing_written():
 
 def _refusals(book) -> list[str]:
     with pytest.raises(BookRefused) as refused:
-        book_import(sources=book_sources_from_dir(book))
+        book_import(sources=book_sources_from_dir(book), actor=system_actor())
     _nothing_written()
     return refused.value.errors
 
@@ -168,10 +169,10 @@ def test_line_numbers_are_physical_lines_when_a_field_spans_lines(tmp_path):
 
 
 def test_duplicate_against_the_database_is_refused(tmp_path):
-    book_import(sources=book_sources_from_dir(FIXTURES / "small"))
+    book_import(sources=book_sources_from_dir(FIXTURES / "small"), actor=system_actor())
     before = {m: m.objects.count() for m in (Policy, PremiumTransaction, Claim, ClaimTransaction)}
     with pytest.raises(BookRefused) as refused:
-        book_import(sources=book_sources_from_dir(FIXTURES / "small"))
+        book_import(sources=book_sources_from_dir(FIXTURES / "small"), actor=system_actor())
     errors = refused.value.errors
     assert "policies.csv:2: policy P-001 already exists in the database" in errors
     assert any(e.startswith("claims.csv:2: claim C-001 already exists in the database") for e in errors)

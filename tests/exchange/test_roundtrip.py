@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from exchange.services import book_export, book_import, book_sources_from_dir
 from policies.models import Policy
 from tests.exchange.bookfiles import FIXTURES, book_copy, cell_set
+from core.roles import system_actor
 
 FILES = ("policies.csv", "premium_transactions.csv", "claims.csv", "claim_transactions.csv", "book.json")
 
@@ -22,8 +23,8 @@ def _export_of(book, out, **kwargs) -> None:
     """Import `book` into the (empty) database, export to `out`, then roll the import back."""
     try:
         with transaction.atomic():
-            book_import(sources=book_sources_from_dir(book), **kwargs)
-            book_export(directory=out)
+            book_import(sources=book_sources_from_dir(book), **{"actor": system_actor(), **kwargs})
+            book_export(directory=out, actor=system_actor())
             raise _Rollback
     except _Rollback:
         pass

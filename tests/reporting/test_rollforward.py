@@ -16,6 +16,7 @@ from reporting.rollforward import actual_vs_expected, claims_behind, prior_selec
 from reserving import services
 from tests.reporting.test_reports_from_runs import approved_run
 from tests.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
+from core.roles import system_actor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
@@ -40,7 +41,7 @@ def test_roll_forward_reconciles_to_the_cent_with_late_postings_and_selection_ch
     # a back-dated posting into the opening quarter, recorded after the opening run's cut-off
     claim = Claim.objects.filter(report_date__lte=date(2024, 6, 1), policy__currency="RUB", status="open").first()
     assert claim is not None
-    claim_reserve_change(claim=claim, cost_type="indemnity", amount=Decimal("12345.67"), accounting_date=date(2024, 6, 15))
+    claim_reserve_change(claim=claim, cost_type="indemnity", amount=Decimal("12345.67"), accounting_date=date(2024, 6, 15), actor=system_actor())
     # the actuary changes the tail for the closing run: a selection change
     closing = services.run_create(valuation_date=date(2024, 12, 31), actor=people["actuary"])
     segment, currency = claim.policy.segment, claim.policy.currency

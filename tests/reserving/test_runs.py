@@ -17,6 +17,7 @@ from core.services import period_ensure_open
 from reserving import selectors, services
 from reserving.models import ReserveRun, RunDataCheck, RunEvent, RunSegmentResult
 from tests.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
+from core.roles import system_actor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 V = date(2024, 12, 31)
@@ -169,7 +170,7 @@ def test_an_approved_run_is_immutable(people, book, django_capture_on_commit_cal
                  lambda: services.run_selection_set(run=run, segment=seg.segment, currency=seg.currency,
                                                     selection={"tail": 1.1}, actor=people["actuary"]),
                  lambda: services.run_reject(run=run, actor=people["approver"], reason="x"),
-                 lambda: services.run_checks(run=run)):
+                 lambda: services.run_checks(run=run, actor=system_actor())):
         with pytest.raises(DomainError, match="approved"):
             call()
 

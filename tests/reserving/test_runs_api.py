@@ -44,10 +44,10 @@ def test_run_lifecycle_through_the_api(clients):
     assert prev.status_code == 200 and "ibnr" in prev.json()
     for check in run["data_checks"]:
         assert actuary.post(f"/api/v1/reserve-runs/{run['id']}/checks/{check['id']}/acknowledge/").status_code == 200
-    assert approver.post(f"/api/v1/reserve-runs/{run['id']}/submit/").status_code == 400  # not an actuary
+    assert approver.post(f"/api/v1/reserve-runs/{run['id']}/submit/").status_code == 403  # not an actuary
     assert actuary.post(f"/api/v1/reserve-runs/{run['id']}/submit/").json()["status"] == "submitted"
     refused = actuary.post(f"/api/v1/reserve-runs/{run['id']}/approve/")
-    assert refused.status_code == 400 and "non_field_errors" in refused.json()
+    assert refused.status_code == 403 and "non_field_errors" in refused.json()  # the preparer; maker-checker
     ok = approver.post(f"/api/v1/reserve-runs/{run['id']}/approve/")
     assert ok.json()["status"] == "approved"
     closed = approver.post("/api/v1/period-close/", {"label": "2024Q4"}, format="json")

@@ -18,6 +18,7 @@ from reserving.models import ReserveRun, RunOriginResult, RunSegmentResult
 from reserving.tasks import compute_segment
 from tests.conftest import ROOT
 from tests.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
+from core.roles import system_actor
 
 V = date(2024, 12, 31)
 
@@ -72,8 +73,8 @@ def _forget_unacked() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_computes_a_run(celery_worker_process):
     make_book(seed=51, policies=90, recorded_at=timezone.now() - timedelta(days=1))
-    run = services.run_create(valuation_date=V)
-    run = services.run_compute(run=run)
+    run = services.run_create(valuation_date=V, actor=system_actor())
+    run = services.run_compute(run=run, actor=system_actor())
     assert run.status == "computing" and run.segments_total == 3
     run = _wait(run.pk, "computed")
     assert run.segments_done == 3
@@ -84,12 +85,12 @@ def test_a_real_worker_computes_a_run(celery_worker_process):
 @pytest.mark.usefixtures("eager_celery")
 def test_a_duplicated_segment_task_does_not_duplicate_results():
     make_book(seed=52, policies=60, recorded_at=timezone.now() - timedelta(days=1))
-    run = services.run_create(valuation_date=V)
+    run = services.run_create(valuation_date=V, actor=system_actor())
     # computing state without dispatch: the on_commit hook would send tasks; run them by hand
     from unittest import mock
 
     with mock.patch("reserving.services._dispatch"):
-        run = services.run_compute(run=run)
+        run = services.run_compute(run=run, actor=system_actor())
     assert run.status == "computing"
     compute_segment.apply(args=(run.pk, "individual_occurrence", "RUB")).get()
     first = RunSegmentResult.objects.get(run=run, segment="individual_occurrence", currency="RUB")
@@ -113,8 +114,8 @@ def test_a_duplicated_segment_task_does_not_duplicate_results():
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_worker_leaves_no_partial_results_and_the_run_is_retryable(celery_worker_process):
     make_book(seed=53, policies=60, recorded_at=timezone.now() - timedelta(days=1))
-    run = services.run_create(valuation_date=V)
-    run = services.run_compute(run=run, test_delay=6.0)
+    run = services.run_create(valuation_date=V, actor=system_actor())
+    run = services.run_compute(run=run, test_delay=6.0, actor=system_actor())
     time.sleep(3.0)  # the first segment is computed in memory and now sleeping before it stores
     os.killpg(celery_worker_process.pid, signal.SIGKILL)
     celery_worker_process.wait(timeout=10)
@@ -123,7 +124,7 @@ def test_a_killed_worker_leaves_no_partial_results_and_the_run_is_retryable(cele
     assert not RunSegmentResult.objects.filter(run=run).exists() and not RunOriginResult.objects.exists()
     second = _start_worker()
     try:
-        services.run_retry(run=run)
+        services.run_retry(run=run, actor=system_actor())
         run = _wait(run.pk, "computed", seconds=120)
         assert RunSegmentResult.objects.filter(run=run).count() == 3 == run.segments_done
         per_segment = {r.pk: r.origins.count() for r in RunSegmentResult.objects.filter(run=run)}

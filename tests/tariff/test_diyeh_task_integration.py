@@ -16,7 +16,9 @@ def test_revaluation_task_runs_on_a_real_worker_and_is_idempotent(celery_worker_
     from tariff.tasks import diyeh_revalue_open_claims
 
     call_command("loaddata", "ir_paramed_1399", verbosity=0)
-    actor = get_user_model().objects.create_user("actuary", password="x" * 12)
+    from tests.factories import user_with_roles
+
+    actor = user_with_roles("actuary", "clerk", "actuary")  # issues the policy, then revalues
     policy = policy_issue_from_quote(
         request=QuoteRequest(profession="nurse", setting="hospital", cover=Decimal("4400000000")),
         policy_number="IR-T-1", insured_name="Reza", inception_date=date(2020, 9, 1), expiry_date=date(2021, 8, 31),

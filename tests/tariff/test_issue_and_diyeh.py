@@ -24,7 +24,9 @@ INCEPTION = date(2020, 9, 1)  # 1399/06/11
 
 @pytest.fixture
 def actor():
-    return get_user_model().objects.create_user("underwriter", password="x" * 12)
+    from tests.factories import user_with_roles
+
+    return user_with_roles("underwriter", "clerk", "actuary")  # issues policies and records diyeh
 
 
 def issue(actor, number, *, endorsed=False, profession="nurse", **request):

@@ -25,10 +25,11 @@ def test_clerk_quotes_and_issues_a_policy_in_the_browser(browser, live_server): 
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    from core.roles import demo_password, demo_users_ensure
+    from core.roles import system_actor
+    from core.services import demo_password, demo_users_ensure
 
     call_command("loaddata", "ir_paramed_1399", verbosity=0)
-    demo_users_ensure()
+    demo_users_ensure(actor=system_actor())
     admin_login(browser, live_server.url, "clerk", demo_password("clerk"))
 
     browser.get(f"{live_server.url}/admin/tariff/tariffversion/")

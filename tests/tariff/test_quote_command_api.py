@@ -68,11 +68,22 @@ def test_quote_command_refuses_a_date_without_a_tariff():
                      "--date", "2019-01-01", stdout=StringIO())
 
 
+def _client(username: str, *roles: str) -> APIClient:
+    from tests.factories import user_with_roles
+
+    client = APIClient()
+    client.force_authenticate(user_with_roles(username, *roles))
+    return client
+
+
 @pytest.fixture
 def api():
-    client = APIClient()
-    client.force_authenticate(get_user_model().objects.create_user("clerk", password="x" * 12))
-    return client
+    return _client("clerk", "clerk")
+
+
+@pytest.fixture
+def actuary_api():
+    return _client("actuary", "actuary")
 
 
 def test_api_quote_answers_the_same_as_the_command(api):
@@ -143,7 +154,8 @@ def test_api_refuses_to_issue_a_referred_quote_and_records_nothing(api):
     assert not Policy.objects.exists() and AuditEvent.objects.count() == before
 
 
-def test_api_diyeh_year_and_revaluation(api):
+def test_api_diyeh_year_and_revaluation(actuary_api):
+    api = actuary_api
     res = api.post("/api/v1/tariff/diyeh-amounts/", {"jalali_year": 1400, "amount": "4800000000"}, format="json")
     assert res.status_code == 201, res.content
     again = api.post("/api/v1/tariff/diyeh-amounts/", {"jalali_year": 1400, "amount": "4800000000"}, format="json")
@@ -160,3 +172,26 @@ def test_api_indicated_rates(api):
     bad = api.get("/api/v1/tariff/indicated-rates/", {"period_start": "2020-01-01", "period_end": "2020-12-31",
                                                       "gamma": "0.99"})
     assert bad.status_code == 400 and "gamma" in bad.json()
+
+
+@pytest.mark.parametrize("role", ["auditor", "clerk", "approver"])
+def test_only_the_actuary_writes_diyeh_amounts_and_revalues_claims_through_the_api(role):
+    """Defect 10.1: every signed-in role could record a diyeh year and revalue open claims."""
+    from tariff.models import DiyehAmount
+
+    client = _client(f"{role}-diyeh", role)
+    res = client.post("/api/v1/tariff/diyeh-amounts/", {"jalali_year": 1401, "amount": "6000000000"}, format="json")
+    assert res.status_code == 403 and "needs the actuary role" in res.json()["non_field_errors"][0]
+    assert not DiyehAmount.objects.filter(jalali_year=1401).exists()
+    res = client.post("/api/v1/tariff/diyeh-amounts/1399/revalue/", {"accounting_date": "2021-06-30"}, format="json")
+    assert res.status_code == 403
+    assert not AuditEvent.objects.filter(verb__startswith="diyeh.").exists()
+
+
+@pytest.mark.parametrize("role", ["auditor", "actuary", "approver"])
+def test_only_the_clerk_issues_a_policy_from_a_quote_through_the_api(role):
+    from policies.models import Policy
+
+    res = _client(f"{role}-issue", role).post("/api/v1/tariff/policies/", ISSUE, format="json")
+    assert res.status_code == 403, res.content
+    assert not Policy.objects.exists()

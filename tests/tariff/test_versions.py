@@ -12,6 +12,8 @@ from tariff.engine import QuoteRequest
 from tariff.models import TariffBaseRate, TariffVersion
 from tariff.selectors import quote_price
 from tariff.services import tariff_version_copy
+from core.roles import system_actor
+from tests.factories import user_with_roles
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seed_tariff")]
 
@@ -22,7 +24,7 @@ REQUEST = QuoteRequest(profession="midwife", setting="hospital", cover=Decimal("
 def new_version():
     source = TariffVersion.objects.get(code="IR-PARAMED-1399")
     copy = tariff_version_copy(source=source, code="IR-PARAMED-1400", effective_from=date(2021, 3, 21),
-                               actor=get_user_model().objects.create_user("actuary"))
+                               actor=user_with_roles("actuary", "actuary"))
     # the actuary then raises group 1's hospital rate in the new version only
     TariffBaseRate.objects.filter(version=copy, risk_group=1, setting="hospital").update(rate_permille=Decimal("1.6"))
     return copy
@@ -53,6 +55,6 @@ def test_a_named_version_out_of_force_on_the_date_is_refused(new_version):
 def test_copy_must_start_after_its_source_and_have_a_new_code(new_version):
     source = TariffVersion.objects.get(code="IR-PARAMED-1399")
     with pytest.raises(DomainError):
-        tariff_version_copy(source=source, code="IR-X", effective_from=date(2019, 1, 1), actor=None)
+        tariff_version_copy(source=source, code="IR-X", effective_from=date(2019, 1, 1), actor=system_actor())
     with pytest.raises(DomainError):
-        tariff_version_copy(source=new_version, code="IR-PARAMED-1400", effective_from=date(2022, 3, 21), actor=None)
+        tariff_version_copy(source=new_version, code="IR-PARAMED-1400", effective_from=date(2022, 3, 21), actor=system_actor())

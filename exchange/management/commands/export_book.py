@@ -5,6 +5,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from core.roles import system_actor
 from exchange.services import book_export
 
 
@@ -16,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, directory, **options):
         started = time.monotonic()
-        counts = book_export(directory=directory)
+        counts = book_export(directory=directory, actor=system_actor())
         seconds = time.monotonic() - started
         for name, n in counts.items():
             self.stdout.write(f"{name}: {n:,} rows")

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from exchange.bookio.write import Progress
 from exchange.services import BookRefused, book_import, book_sources_from_dir
 from core.errors import DomainError
+from core.roles import system_actor
 
 
 class Command(BaseCommand):
@@ -29,7 +30,7 @@ class Command(BaseCommand):
             if when.tzinfo is None:
                 raise CommandError("--recorded-at needs an offset, e.g. 2024-03-31T18:00:00+03:00")
         try:
-            report = book_import(sources=book_sources_from_dir(directory), allow_topup=allow_topup,
+            report = book_import(sources=book_sources_from_dir(directory), allow_topup=allow_topup, actor=system_actor(),
                                  recorded_at=when, progress=Progress())
         except BookRefused as exc:
             for line in exc.errors:

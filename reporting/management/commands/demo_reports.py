@@ -3,6 +3,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
+from core.roles import system_actor
+
 from reporting import selectors
 from reporting.services import FORMATS, report_export
 
@@ -22,6 +24,6 @@ class Command(BaseCommand):
         out = Path(opts["out"])
         out.mkdir(parents=True, exist_ok=True)
         for fmt in FORMATS:
-            export = report_export(run=run, fmt=fmt, actor=None)
+            export = report_export(run=run, fmt=fmt, actor=system_actor())
             (out / export.filename).write_bytes(export.content)
             self.stdout.write(f"  {out / export.filename}")

@@ -4,6 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import DomainError
+from core.roles import system_actor
 from reporting.services import FORMATS, report_export
 from reserving.models import ReserveRun
 
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         if run is None:
             raise CommandError(f"no reserve run {opts['run']}")
         try:
-            export = report_export(run=run, fmt=opts["format"], actor=None)
+            export = report_export(run=run, fmt=opts["format"], actor=system_actor())
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         out = Path(opts["out"])

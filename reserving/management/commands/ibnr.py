@@ -1,6 +1,9 @@
 """`ibnr --triangle FILE [--premium FILE] --method … [--tail F] [--apriori LR] [--json]`: one IBNR
 estimate from a long CSV triangle (origin, development, value; cumulative), printed as JSON
-(design.md §5) or a table. Thin: reads the files and calls `reserving.engine.ibnr`."""
+(design.md §5) or a table. Thin: reads the files and calls `reserving.engine.ibnr`. Origins that
+are numbers sort as numbers (1, 2, …, 40) and match the premium file however they are written
+(1988 or 1988.0); a Mack standard error the engine finds unusable is printed as "unusable", with
+the reason, never as a number."""
 from __future__ import annotations
 
 import json
@@ -48,8 +51,13 @@ class Command(BaseCommand):
 
 
 def _table(result: dict) -> str:
+    unusable = result.get("mack_se_unusable")
+
     def num(value, width=14, digits=2):
         return f"{'':>{width}}" if value is None else f"{value:>{width},.{digits}f}"
+
+    def se(value, width=14):
+        return f"{'unusable':>{width}}" if unusable else num(value, width)
 
     lines = [f"method {result['method']}   tail {result['tail']:.6f}", "",
              "age       ldf"] + [f"{row['age']:<6}{row['ldf']:>10.6f}" for row in result["ldf"]] + [""]
@@ -58,7 +66,9 @@ def _table(result: dict) -> str:
     for row in result["origins"] + [result["total"]]:
         cdf = "" if row["cdf"] is None else f"{row['cdf']:.4f}"
         lines.append(f"{row['origin']:<10}{num(row['latest'])}{cdf:>10}{num(row['ultimate'])}"
-                     f"{num(row['ibnr'])}{num(row['mack_se'])}")
+                     f"{num(row['ibnr'])}{se(row['mack_se'])}")
+    if unusable:
+        lines += ["", unusable]
     if "distribution" in result:
         d = result["distribution"]
         lines += ["", "reserve distribution: " + "  ".join(f"{k} {d[k]:,.0f}" for k in ("mean", "p75", "p95", "p99.5"))]

@@ -2,6 +2,8 @@
 (02:00 on the 1st of Jan/Apr/Jul/Oct, CELERY_TIMEZONE). Idempotent."""
 from django.core.management.base import BaseCommand
 
+from core.roles import system_actor
+
 from reserving.services import schedules_install
 
 
@@ -9,5 +11,5 @@ class Command(BaseCommand):
     help = "Install (or restore) the quarter-end first-cut schedule in django-celery-beat."
 
     def handle(self, *args, **opts):
-        task = schedules_install()
+        task = schedules_install(actor=system_actor())
         self.stdout.write(f"schedule installed: {task.name} — {task.crontab} ({'enabled' if task.enabled else 'disabled'})")

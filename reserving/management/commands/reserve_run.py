@@ -9,6 +9,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import DomainError
+from core.roles import system_actor
 from reserving import selectors, services
 
 
@@ -23,12 +24,13 @@ class Command(BaseCommand):
         parser.add_argument("--wait", type=float, default=600.0, help="seconds to wait for the workers")
 
     def handle(self, *args, **opts):
+        actor = system_actor()
         try:
             if opts["rerun"]:
-                run = services.run_rerun(run=selectors.run_get(run_id=opts["rerun"]))
+                run = services.run_rerun(run=selectors.run_get(run_id=opts["rerun"]), actor=actor)
             elif opts["valuation_date"]:
-                run = services.run_create(valuation_date=opts["valuation_date"], regime=opts["regime"])
-                run = services.run_compute(run=run)
+                run = services.run_create(valuation_date=opts["valuation_date"], regime=opts["regime"], actor=actor)
+                run = services.run_compute(run=run, actor=actor)
             else:
                 raise CommandError("give --valuation-date or --rerun")
         except DomainError as exc:

@@ -1,13 +1,11 @@
-"""ODP bootstrap: reproducible with a seed, centred on the chain ladder, vectorised and fast."""
+"""ODP bootstrap: reproducible with a seed, centred on the chain ladder, vectorised (its speed
+is measured in benchmarks/bench_engine.py, not asserted here)."""
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import pytest
 
 from reserving.engine import BootstrapODP, ChainLadder, EngineError, ParameterError, Triangle
-from tests.reserving.engine.test_properties import quarterly_triangle
 
 RAA = [
     [5012, 8269, 10907, 11805, 13539, 16181, 18009, 18608, 18662, 18834],
@@ -57,19 +55,6 @@ def test_the_scale_parameter_is_pearson_chi_square_over_degrees_of_freedom(raa):
 def test_hat_matrix_adjustment_and_poisson_process_run(raa):
     hat = BootstrapODP(n_sims=3000, random_state=3, hat_adj=True, process_dist="od_poisson").fit(raa)
     assert abs(hat.distribution_.loc["total", "mean"] / 52135.2 - 1) < 0.06
-
-
-def test_ten_thousand_samples_on_forty_by_forty_take_under_two_seconds():
-    tri = quarterly_triangle(40, seed=11)
-    best = np.inf
-    for _ in range(3):
-        # CPU seconds of this process, best of three: on a shared machine the wall clock
-        # measures the neighbours (benchmarks/bench_engine.py reports the wall clock)
-        start = time.process_time()
-        boot = BootstrapODP(n_sims=10000, random_state=0).fit(tri)
-        best = min(best, time.process_time() - start)
-    assert best < 2.0
-    assert boot.reserve_samples_.shape == (10000, 40)
 
 
 def test_bad_bootstrap_settings_are_refused(raa):

@@ -6,6 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.reserving.engine.budget import examples
+
 from reserving.engine import (BootstrapODP, BornhuetterFerguson, CapeCod, ChainLadder, MackChainLadder,
                               Triangle)
 
@@ -28,7 +30,7 @@ sizes = st.integers(min_value=4, max_value=12)
 seeds = st.integers(min_value=0, max_value=2**31 - 1)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(n=sizes, seed=seeds)
 def test_a_fully_developed_triangle_has_zero_ibnr(n, seed):
     tri = quarterly_triangle(n, seed, full=True)
@@ -39,7 +41,7 @@ def test_a_fully_developed_triangle_has_zero_ibnr(n, seed):
     assert np.all(BornhuetterFerguson(apriori=0.7).fit(tri, exposure=premium).ibnr_ == 0)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(n=sizes, seed=seeds)
 def test_a_triangle_that_stopped_developing_has_zero_ibnr(n, seed):
     base = quarterly_triangle(n, seed)
@@ -49,7 +51,7 @@ def test_a_triangle_that_stopped_developing_has_zero_ibnr(n, seed):
     assert np.allclose(cl.ldf_, 1.0) and np.allclose(cl.ibnr_, 0.0, atol=1e-9)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(n=sizes, seed=seeds, k=st.floats(min_value=1e-3, max_value=1e4))
 def test_scaling_the_triangle_scales_the_reserves(n, seed, k):
     tri = quarterly_triangle(n, seed)
@@ -65,7 +67,7 @@ def test_scaling_the_triangle_scales_the_reserves(n, seed, k):
     np.testing.assert_allclose(cc_b.ibnr_, k * cc_a.ibnr_, rtol=1e-9, atol=1e-9 * k)
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=examples(10), deadline=None)
 @given(n=st.integers(min_value=5, max_value=10), seed=seeds, rs=seeds)
 def test_the_bootstrap_with_a_fixed_seed_is_reproducible(n, seed, rs):
     tri = quarterly_triangle(n, seed)

@@ -7,6 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.reserving.engine.budget import examples
+
 from reserving.engine.rbns import RBNSInputError, rbns, rbns_by_claim, ulae_three_percent
 
 
@@ -108,7 +110,7 @@ def test_reversal_without_a_target_is_refused():
         rbns(ledger(r("reversal", "2024-03-01", -1.0)), "2024-06-30")
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["reserve", "payment", "recovery"]), st.integers(-50_000, 200_000),
                           st.integers(0, 400), st.sampled_from(["C1", "C2", "C3"])), min_size=1, max_size=40),
        st.integers(0, 400))

@@ -198,6 +198,8 @@ def test_a_row_accounted_before_its_accident_is_refused():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from tests.reserving.engine.budget import examples  # noqa: E402
+
 _day = st.integers(min_value=0, max_value=729).map(lambda d: pd.Timestamp("2023-01-01") + pd.Timedelta(days=d))
 
 
@@ -219,7 +221,7 @@ def ledgers(draw):
     return ledger(*rows)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(rows=ledgers())
 def test_the_latest_paid_diagonal_adds_up_to_the_ledger(rows):
     valuation = pd.Timestamp("2024-12-31")

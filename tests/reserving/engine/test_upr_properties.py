@@ -6,8 +6,10 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+
+from tests.reserving.engine.budget import examples
 
 from reserving.engine.upr import earned_premium, upr
 
@@ -62,7 +64,7 @@ def books(draw, retroactive: bool = True):
 
 
 valuations = st.integers(-30, 1500).map(lambda d: pd.Timestamp(DAY0 + timedelta(days=d)))
-fast = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+fast = settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @fast
@@ -98,11 +100,40 @@ def test_upr_of_a_book_is_the_sum_of_its_policies(tx, valuation, method, gross_r
     assert np.allclose(whole.sort_index().to_numpy(), parts.sort_index().to_numpy(), atol=1e-6)
 
 
+def _book(*rows) -> pd.DataFrame:
+    df = pd.DataFrame([dict(zip(("policy_id", "kind", "accounting_date", "effective_date", "expiry_date",
+                                 "gross_premium", "commission"), r)) for r in rows])
+    for c in ("accounting_date", "effective_date", "expiry_date"):
+        df[c] = pd.to_datetime(df[c])
+    return df
+
+
+# CI failed on this draw (hypothesis's shrunk case): premium 1.00 for 2023-01-01…03, cancelled
+# from the 2nd, booked that day, returning 0.67 where pro rata is 2/3 = 0.6667. The first day
+# earned 0.3333 before the cancellation existed; the policy keeps 0.33 in all; so the later
+# period earns 0.33 − 0.3333 = −0.0033, the cent rounding of the return. That is right.
+ROUNDED_UP_RETURN = _book((0, "original", "2023-01-01", "2023-01-01", "2023-01-03", 1.00, 0.0),
+                          (0, "cancellation", "2023-01-02", "2023-01-02", "2023-01-03", -0.67, -0.0))
+# The month methods earn a policy incepting on 28 April half a month by the 30th (1/24 assumes
+# mid-month inception); its exact pro-rata return from 1 May (27 of 30 days) is more than the
+# 1/24 UPR then held, so May onwards earns 2.70 − 13.50 = −10.80. Also right.
+MONTH_METHOD_AHEAD = _book((0, "original", "2023-04-28", "2023-04-28", "2023-05-27", 30.0, 3.0),
+                           (0, "cancellation", "2023-05-01", "2023-05-01", "2023-05-27", -27.0, -2.7))
+
+
 @fast
 @given(tx=books(retroactive=False), method=st.sampled_from(METHODS), cut=st.integers(0, 1500))
+@example(tx=ROUNDED_UP_RETURN, method="pro_rata", cut=0)
+@example(tx=MONTH_METHOD_AHEAD, method="1/24", cut=119)
 def test_earned_premium_of_adjacent_periods_adds_up_and_is_never_negative(tx, method, cut):
     # Only cancellations booked by their effective date: one booked in arrears takes back premium
-    # already earned in an earlier period, and that is the right accounting.
+    # already earned in an earlier period, and that is the right accounting. A period's earned
+    # premium is E(end) − E(start − 1), E = base booked − UPR, and a return lowers E wherever it
+    # exceeds the UPR still held; so "never negative" holds only for pro rata (the UPR is then
+    # the premium of the days given back) and only up to the cent: the generator's returns are
+    # rounded, half a cent of gross and half a cent of commission per cancellation at most (the
+    # engine earns that difference at once, on the cancellation's accounting date). The month
+    # methods can hold less than the pro-rata return (MONTH_METHOD_AHEAD): additivity only.
     first, last = pd.Timestamp("2022-01-01"), pd.Timestamp("2027-12-31")
     middle = pd.Timestamp(DAY0 + timedelta(days=cut))
     whole = earned_premium(tx, first, last, method=method)
@@ -110,7 +141,9 @@ def test_earned_premium_of_adjacent_periods_adds_up_and_is_never_negative(tx, me
     assert np.allclose(whole.to_numpy(), split.to_numpy(), atol=1e-6)
     per_policy = earned_premium(tx, middle + pd.Timedelta(days=1), last, method=method).groupby(tx.policy_id).sum()
     base = (tx.gross_premium - tx.commission).groupby(tx.policy_id).sum()
-    assert (per_policy >= -1e-6 * (1 + base.abs())).all()
+    rounding = 0.01 * (tx.kind == "cancellation").groupby(tx.policy_id).sum()
+    if method == "pro_rata":
+        assert (per_policy >= -rounding - 1e-6 * (1 + base.abs())).all()
 
 
 @fast
