@@ -49,6 +49,8 @@ class ClaimTransactionSerializer(serializers.ModelSerializer):
     claim_number = serializers.CharField(source="claim.claim_number", read_only=True)
     reverses = serializers.CharField(source="reverses.transaction_id", read_only=True, allow_null=True, default=None)
     recorded_by = serializers.CharField(source="recorded_by.username", read_only=True, allow_null=True, default=None)
+    cost_type = serializers.ChoiceField(choices=ClaimTransaction.CostType.choices, read_only=True, allow_blank=True,
+                                        help_text="empty on close and reopen rows, which carry no amount")
 
     class Meta:
         model = ClaimTransaction

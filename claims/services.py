@@ -17,8 +17,8 @@ from claims.rules import COST_TYPES, LedgerRow
 from claims.selectors import claim_ledger_state, claim_number_next, settlement_share
 from core.errors import DomainError
 from core.money import ZERO, money_round, to_decimal
-from core.services import audit_record, period_ensure_open
 from core.roles import Operation, authorize
+from core.services import audit_record, period_ensure_open
 from policies.models import Policy
 
 CostType = ClaimTransaction.CostType

@@ -5,19 +5,24 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 
+# (url name, label, help, the permission that opens the page): each role sees only its tools.
 TOOL_LINKS = [
-    ("admin:claims_claim_changelist", "Claims", "report a claim, post reserves and payments, settle"),
-    ("admin:policies_policy_changelist", "Policies", "issue, endorse, cancel; premium ledger"),
-    ("admin:reserving_reserverun_changelist", "Reserve runs", "quarter-end runs: compute, review, select, submit, approve"),
-    ("reporting:index", "Dashboards", "reserves, loss ratios, triangles, bootstrap, solvency — approved runs only"),
-    ("admin:exchange_import", "Import book", "upload the CSV book exchange files (all-or-nothing)"),
-    ("admin:tariff_quote", "Quote", "price a policy from the tariff and issue it"),
+    ("admin:claims_claim_changelist", "Claims", "report a claim, post reserves and payments, settle", "claims.view_claim"),
+    ("admin:policies_policy_changelist", "Policies", "issue, endorse, cancel; premium ledger", "policies.view_policy"),
+    ("admin:reserving_reserverun_changelist", "Reserve runs", "quarter-end runs: compute, review, select, submit, approve",
+     "reserving.view_reserverun"),
+    ("reporting:index", "Dashboards", "reserves, loss ratios, triangles, bootstrap, solvency — approved runs only",
+     "reserving.view_reserverun"),
+    ("admin:exchange_import", "Import book", "upload the CSV book exchange files (all-or-nothing)", "policies.add_policy"),
+    ("admin:tariff_quote", "Quote", "price a policy from the tariff and issue it", "tariff.view_tariffversion"),
 ]
 
 
-def tool_links() -> list[dict]:
+def tool_links(user) -> list[dict]:
     links = []
-    for name, label, help_text in TOOL_LINKS:
+    for name, label, help_text, permission in TOOL_LINKS:
+        if not user.has_perm(permission):
+            continue
         try:
             links.append({"url": reverse(name), "label": label, "help": help_text})
         except NoReverseMatch:
@@ -29,7 +34,7 @@ _original_index = admin.site.index
 
 
 def index(request, extra_context=None):
-    context = {"medmal_links": tool_links(), **(extra_context or {})}
+    context = {"medmal_links": tool_links(request.user), **(extra_context or {})}
     return _original_index(request, extra_context=context)
 
 

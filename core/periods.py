@@ -18,7 +18,10 @@ class Quarter:
         m = _QUARTER_RE.match(label.strip())
         if not m:
             raise ValueError(f"not a quarter label (want e.g. 2024Q3): {label!r}")
-        return cls(int(m.group(1)), int(m.group(2)))
+        year = int(m.group(1))
+        if not 1 <= year <= 9998:  # a quarter's dates (and the next quarter's start) must exist
+            raise ValueError(f"{label.strip()} is outside the calendar (years 0001 to 9998)")
+        return cls(year, int(m.group(2)))
 
     @classmethod
     def of(cls, day: date) -> "Quarter":

@@ -164,7 +164,7 @@ def role_permissions() -> dict[str, list[Permission]]:
     covered by re-running `demo_users`."""
     view_all = _perms(PRODUCT_APPS, ["view"])
     reserving = _perms(["reserving"], ["add", "change", "view"])
-    capital = _perms(["reporting"], ["add", "change", "view"])
+    capital = [p for p in _perms(["reporting"], ["add", "change"]) if p.codename.endswith("_capitalentry")]
     tariff_view, tariff_edit = _perms(["tariff"], ["view"]), _perms(["tariff"], ["add", "change"])
     return {
         Role.CLERK: _perms(BOOK_APPS, ["add", "change", "view"]) + tariff_view,

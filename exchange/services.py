@@ -17,8 +17,8 @@ from django.db import transaction
 
 from claims.models import Claim, ClaimTransaction
 from core.errors import DomainError
-from core.services import audit_record
 from core.roles import Operation, authorize
+from core.services import audit_record
 from exchange.bookio import format as fmt
 from exchange.bookio.parse import ErrorLog
 from exchange.bookio.validate import BookPlan, BookValidator, ImportOptions

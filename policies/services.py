@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from core.errors import DomainError
 from core.money import ZERO, money_round, to_decimal
-from core.services import audit_record, period_ensure_open
 from core.roles import Operation, authorize
+from core.services import audit_record, period_ensure_open
 from policies import rules
 from policies.models import Insured, Policy, PremiumTransaction
 from policies.selectors import policy_premium_windows, premium_transaction_next_id

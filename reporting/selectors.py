@@ -244,13 +244,26 @@ def _months_before(day: date, months: int) -> date:
     return date(y, m + 1, calendar.monthrange(y, m + 1)[1])
 
 
+def solvency_volumes(*, run: ReserveRun, currency: str) -> tuple[Decimal, Decimal]:
+    """The book's gross written premium of the 12 months and claims paid in the 36 months to
+    the run's valuation date, as the run saw them: the margin's inputs when a capital entry
+    gives none."""
+    from reserving.selectors import Scope, written_base_premium
+
+    scope = Scope(valuation_date=run.valuation_date, cut_off=run.cut_off, currency=currency)
+    since = _months_before(run.valuation_date, 12)
+    premiums = sum(written_base_premium(scope=scope, since=since, premium_base="gross").values(), Decimal("0"))
+    claims = claims_paid_between(currency=currency, after=_months_before(run.valuation_date, 36),
+                                 until=run.valuation_date, cut_off=run.cut_off)
+    return premiums, claims
+
+
 def solvency_views() -> dict:
     """Per currency: the three solvency views per quarter with an approved run and a capital
     entry — Russian margin (3743-У), Solvency II premium & reserve risk (segment 5), Iran
     bylaw 69 — as chart series and a table."""
     from reserving.engine.solvency import (premium_reserve_risk, solvency_level_ir, solvency_margin_ru,
                                            solvency_ratio_ir)
-    from reserving.selectors import Scope, written_base_premium
 
     runs = latest_approved_by_quarter()
     out: dict[str, dict] = {}
@@ -264,15 +277,11 @@ def solvency_views() -> dict:
             results = list(run.segment_results.filter(currency=currency))
             if entry is None or not results:
                 continue
-            scope = Scope(valuation_date=run.valuation_date, cut_off=run.cut_off, currency=currency)
-            since = _months_before(run.valuation_date, 12)
-            premiums = entry.premiums_12m
-            if premiums is None:
-                premiums = sum(written_base_premium(scope=scope, since=since, premium_base="gross").values(), Decimal("0"))
-            claims = entry.claims_36m
-            if claims is None:
-                claims = claims_paid_between(currency=currency, after=_months_before(run.valuation_date, 36),
-                                             until=run.valuation_date, cut_off=run.cut_off)
+            premiums, claims = entry.premiums_12m, entry.claims_36m
+            if premiums is None or claims is None:
+                book_premiums, book_claims = solvency_volumes(run=run, currency=currency)
+                premiums = book_premiums if premiums is None else premiums
+                claims = book_claims if claims is None else claims
             margin = solvency_margin_ru(premiums_12m=premiums, claims_36m=claims, retention=entry.retention_k,
                                         minimum_capital=entry.minimum_capital)
             ratio_ru = float(entry.own_funds) / margin.margin if margin.margin else None

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from core.errors import DomainError
-from core.services import audit_record
 from core.roles import Operation, authorize
+from core.services import audit_record
 from reporting import selectors
 from reporting.exports.f0420155 import write_0420155
 from reporting.exports.gl import Accounts, write_gl_csv
@@ -80,7 +80,10 @@ def capital_entry_save(*, period: str, currency: str, actor, **values) -> Capita
     from core.money import currency_check
     from core.periods import Quarter
 
-    label = Quarter.parse(period).label
+    try:
+        label = Quarter.parse(period).label
+    except ValueError as exc:
+        raise DomainError(str(exc), field="period") from exc
     currency = currency_check(currency)
     entry = CapitalEntry.objects.filter(period=label, currency=currency).first()
     old = {} if entry is None else {k: str(getattr(entry, k)) for k in values}

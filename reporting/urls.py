@@ -1,21 +1,38 @@
-"""Dashboard URLs, mounted under /admin/dashboards/ behind the admin's login."""
+"""Dashboard URLs, mounted under /admin/dashboards/ behind the admin's login. The dashboards
+show reserves of approved runs: only users who may view reserve runs (the reserving roles and
+the auditor) open them; a clerk gets 403."""
+from functools import wraps
+
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.urls import path
 
 from reporting import views
 
 app_name = "reporting"
+VIEW_PERMISSION = "reserving.view_reserverun"
+
+
+def dashboard(view):
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not request.user.has_perm(VIEW_PERMISSION):
+            raise PermissionDenied("the dashboards are for the reserving roles and the auditor")
+        return view(request, *args, **kwargs)
+
+    return admin.site.admin_view(guarded)
+
 
 urlpatterns = [
     path("plotly.min.js", views.plotly_js, name="plotly-js"),
-    path("", admin.site.admin_view(views.index), name="index"),
-    path("reserves/", admin.site.admin_view(views.reserves), name="reserves"),
-    path("loss-ratios/", admin.site.admin_view(views.loss_ratios), name="loss-ratios"),
-    path("triangle/", admin.site.admin_view(views.triangle), name="triangle"),
-    path("bootstrap/", admin.site.admin_view(views.bootstrap), name="bootstrap"),
-    path("solvency/", admin.site.admin_view(views.solvency), name="solvency"),
-    path("roll-forward/", admin.site.admin_view(views.rollforward), name="rollforward"),
-    path("roll-forward/claims/", admin.site.admin_view(views.ave_claims), name="ave-claims"),
-    path("exports/", admin.site.admin_view(views.exports), name="exports"),
-    path("exports/<int:run_id>/<str:fmt>/", admin.site.admin_view(views.download), name="download"),
+    path("", dashboard(views.index), name="index"),
+    path("reserves/", dashboard(views.reserves), name="reserves"),
+    path("loss-ratios/", dashboard(views.loss_ratios), name="loss-ratios"),
+    path("triangle/", dashboard(views.triangle), name="triangle"),
+    path("bootstrap/", dashboard(views.bootstrap), name="bootstrap"),
+    path("solvency/", dashboard(views.solvency), name="solvency"),
+    path("roll-forward/", dashboard(views.rollforward), name="rollforward"),
+    path("roll-forward/claims/", dashboard(views.ave_claims), name="ave-claims"),
+    path("exports/", dashboard(views.exports), name="exports"),
+    path("exports/<int:run_id>/<str:fmt>/", dashboard(views.download), name="download"),
 ]

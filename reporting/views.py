@@ -175,7 +175,8 @@ def exports(request):
     for run in selectors.approved_runs().order_by("-valuation_date", "-id")[:40]:
         links = format_html_join(" · ", '<a href="{}">{}</a>',
                                  ((reverse("reporting:download", args=[run.pk, fmt]), fmt) for fmt in FORMATS))
-        rows.append([f"run {run.pk}", str(run.valuation_date), run.regime_code, links])
+        label = f"run {run.pk}" + (f" (superseded by run {run.superseded_by_id})" if run.superseded_by_id else "")
+        rows.append([label, str(run.valuation_date), run.regime_code, links])
     return _page(request, "Regulator exports", tables=[{"title": "Approved runs", "headers": ["run", "valuation date", "regime", "exports"], "rows": rows}],
                  note="0420155 is filed with the Bank of Russia as XBRL; the XLSX is the working paper behind it. "
                       "Reports in roubles cover the RUB segments only until exchange rates exist.")
@@ -184,7 +185,9 @@ def exports(request):
 def download(request, run_id: int, fmt: str):
     from django.http import Http404
 
-    from core.errors import DomainError
+    from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+
+    from core.errors import DomainError, PermissionDenied
     from reporting.services import report_export
 
     run = ReserveRun.objects.filter(pk=run_id).first()
@@ -192,6 +195,8 @@ def download(request, run_id: int, fmt: str):
         raise Http404("no such run")
     try:
         export = report_export(run=run, fmt=fmt, actor=request.user)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
     except DomainError as exc:
         raise Http404(exc.message) from exc
     response = HttpResponse(export.content, content_type=export.content_type)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -14,6 +15,7 @@ from django.urls import path, reverse
 
 from core.errors import DomainError
 from core.periods import Quarter
+from core.roles import Operation, can
 from reserving import selectors, services
 from reserving.forms import RegimeVersionForm, RejectForm, RunCreateForm, SelectionForm
 from reserving.models import Regime, ReserveRun, RunDataCheck
@@ -35,8 +37,13 @@ class RegimeAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False  # versions are never edited: add a new one (runs point at the old)
 
+    def has_add_permission(self, request):
+        return can(request.user, Operation.REGIME_VERSION_CREATE)
+
     def add_view(self, request, form_url="", extra_context=None):
         """A new version of a regime, prefilled from the latest one."""
+        if not self.has_add_permission(request):
+            raise DjangoPermissionDenied("creating a regime version needs the actuary role")
         latest = Regime.objects.filter(code=request.GET.get("code", "ru")).order_by("-version").first()
         initial = {} if latest is None else {"code": latest.code, "name": latest.name, "description": latest.description,
                                               "parameters": latest.parameters}
@@ -56,13 +63,26 @@ class RegimeAdmin(admin.ModelAdmin):
 
 @admin.register(ReserveRun)
 class ReserveRunAdmin(admin.ModelAdmin):
-    list_display = ("id", "valuation_date", "regime_code", "regime_version", "status", "progress_display",
+    list_display = ("id", "valuation_date", "regime_code", "regime_version", "status_display", "progress_display",
                     "preparer", "approver", "fingerprint_short", "rerun_of", "identical", "created_at")
     list_filter = ("status", "regime_code", "valuation_date")
     date_hierarchy = "valuation_date"
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def has_add_permission(self, request):
+        return can(request.user, Operation.RUN_CREATE)
+
+    def _require_view(self, request) -> None:
+        """The run pages are custom views, which admin_view guards only for staff: check the
+        model permission here, so a clerk without reserving access gets 403, not the page."""
+        if not self.has_view_permission(request):
+            raise DjangoPermissionDenied("reserve runs are for the reserving roles")
+
+    @admin.display(description="status")
+    def status_display(self, obj):
+        return obj.status_label
 
     @admin.display(description="progress")
     def progress_display(self, obj):
@@ -87,6 +107,8 @@ class ReserveRunAdmin(admin.ModelAdmin):
 
     # ---------------------------------------------------------------- pages
     def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise DjangoPermissionDenied("creating a run needs the actuary role")
         form = RunCreateForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -104,17 +126,19 @@ class ReserveRunAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/reserving/form_page.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._require_view(request)
         run = get_object_or_404(selectors.runs_list(), pk=int(object_id))
         results = list(selectors.run_segment_results(run=run))
         context = {
             **self.admin_site.each_context(request), "title": f"Reserve run {run.pk}", "run": run,
             "results": results, "checks": run.data_checks.all(), "events": run.events.select_related("actor"),
             "opts": self.model._meta, "reject_form": RejectForm(), "period_label": Quarter.of(run.valuation_date).label,
-            "totals_by_currency": _totals(results),
+            "totals_by_currency": _totals(results), "can": _abilities(request.user, run),
         }
         return TemplateResponse(request, "admin/reserving/run_detail.html", context)
 
     def segment_view(self, request, run_id, segment, currency):
+        self._require_view(request)
         run = get_object_or_404(selectors.runs_list(), pk=run_id)
         result = run.segment_results.filter(segment=segment, currency=currency).prefetch_related("origins").first()
         current = run.selections.get(f"{segment}|{currency}", {})
@@ -133,6 +157,7 @@ class ReserveRunAdmin(admin.ModelAdmin):
             "link_ratios": _table((result.factors or {}).get("link_ratios") if result else None, digits=4),
             "ldf": (result.factors or {}).get("ldf", {}) if result else {},
             "preview_url": reverse("admin:reserving_run_preview", args=[run.pk, segment, currency]),
+            "can": _abilities(request.user, run),
         }
         return TemplateResponse(request, "admin/reserving/run_segment.html", context)
 
@@ -147,6 +172,7 @@ class ReserveRunAdmin(admin.ModelAdmin):
         return True
 
     def action_view(self, request, run_id, verb):
+        self._require_view(request)
         if request.method != "POST":
             return HttpResponseRedirect(reverse("admin:reserving_reserverun_change", args=[run_id]))
         run = get_object_or_404(ReserveRun, pk=run_id)
@@ -179,6 +205,7 @@ class ReserveRunAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:reserving_reserverun_change", args=[target]))
 
     def acknowledge_view(self, request, run_id, check_id):
+        self._require_view(request)
         check = get_object_or_404(RunDataCheck, pk=check_id, run_id=run_id)
         if request.method == "POST":
             self._call(request, lambda: services.run_check_acknowledge(check=check, actor=request.user), "acknowledged")
@@ -186,6 +213,7 @@ class ReserveRunAdmin(admin.ModelAdmin):
 
     def preview_view(self, request, run_id, segment, currency):
         """The live preview: the selection's effect computed now, saved nowhere."""
+        self._require_view(request)
         if request.method != "POST":
             return JsonResponse({"error": "POST the selection form"}, status=405)
         run = get_object_or_404(ReserveRun, pk=run_id)
@@ -199,9 +227,25 @@ class ReserveRunAdmin(admin.ModelAdmin):
             return JsonResponse({"errors": exc.field_errors}, status=400)
 
     def progress_view(self, request, run_id):
+        self._require_view(request)
         run = get_object_or_404(ReserveRun, pk=run_id)
         return JsonResponse({"status": run.status, "segments_done": run.segments_done,
                              "segments_total": run.segments_total, "error": run.error})
+
+
+def _abilities(user, run: ReserveRun) -> dict[str, bool]:
+    """Which run buttons to show: only those the services would let this user press (the
+    preparers of a run are not offered its approval)."""
+    ops = {"compute": Operation.RUN_COMPUTE, "retry": Operation.RUN_RETRY, "submit": Operation.RUN_SUBMIT,
+           "approve": Operation.RUN_APPROVE, "reject": Operation.RUN_REJECT, "rerun": Operation.RUN_RERUN,
+           "close_period": Operation.PERIOD_CLOSE, "select": Operation.RUN_SELECT,
+           "acknowledge": Operation.RUN_ACKNOWLEDGE}
+    allowed = {name: can(user, op) for name, op in ops.items()}
+    if allowed["approve"] or allowed["reject"]:
+        independent = user.pk not in selectors.run_preparers(run=run)
+        allowed["approve"] = allowed["approve"] and independent
+        allowed["reject"] = allowed["reject"] and independent
+    return allowed
 
 
 def _totals(results) -> dict:

@@ -207,17 +207,22 @@ def _volume_ldfs(tri: E.Triangle) -> dict[int, float]:
 
 def _development(tri: E.Triangle, selection: dict, borrowed: E.Triangle | None):
     """The development estimator for a segment: an explicit LDF selection, a pattern borrowed
-    from another (or pooled) triangle, or the segment's own volume-weighted factors."""
+    from another (or pooled) triangle, or the segment's own volume-weighted factors. Whatever
+    the factors, Mack's standard error is fitted on this same estimator (a fixed pattern gets
+    its sigma from the segment's own link ratios around those factors), so the s.e. belongs
+    to the ultimate booked."""
     ages = [int(a) for a in tri.ages]
     if selection.get("ldfs"):
         given = {int(k): float(v) for k, v in selection["ldfs"].items()}
         own = _volume_ldfs(tri)
         patterns = {a: given.get(a, own.get(a, 1.0)) for a in ages[:-1]}
-        return E.DevelopmentConstant(patterns, style="ldf", note=selection.get("note", "")), "selected LDFs"
+        return (E.DevelopmentConstant(patterns, style="ldf", note=selection.get("note", ""), mack_sigma="residuals"),
+                "selected LDFs")
     if borrowed is not None:
         src = _volume_ldfs(borrowed)
         patterns = {a: src.get(a, 1.0) for a in ages[:-1]}
-        return E.DevelopmentConstant(patterns, style="ldf", note="borrowed pattern"), "borrowed pattern"
+        return (E.DevelopmentConstant(patterns, style="ldf", note="borrowed pattern", mack_sigma="residuals"),
+                "borrowed pattern")
     if (_link_counts(tri) >= MIN_LINK_RATIOS).all():
         try:
             dev = E.Development(average="volume")
@@ -225,7 +230,7 @@ def _development(tri: E.Triangle, selection: dict, borrowed: E.Triangle | None):
             return dev, "volume-weighted"
         except E.EngineError:
             pass
-    return (E.DevelopmentConstant(_volume_ldfs(tri), style="ldf", note="thin ages set to 1"),
+    return (E.DevelopmentConstant(_volume_ldfs(tri), style="ldf", note="thin ages set to 1", mack_sigma="residuals"),
             f"volume-weighted; ages with fewer than {MIN_LINK_RATIOS} link ratios 1.0")
 
 
@@ -287,7 +292,8 @@ def compute_segment(*, inputs: SegmentInputs, params: dict, selection: dict | No
     earned_total = sum(inputs.earned.values())
     method = selection.get("method") or params["ibnr_method"]
     if method not in SELECTION_METHODS:
-        method = "chainladder"
+        raise E.ParameterError(f"unknown IBNR method {method!r}; known: {', '.join(SELECTION_METHODS)}",
+                               field="method")
     apriori = float(selection.get("apriori", params["expected_loss_ratio"]))
     n_origins = 0 if incurred.empty else incurred.shape[0]
     has_pattern = bool(selection.get("ldfs")) or borrowed_incurred is not None
@@ -341,13 +347,16 @@ def compute_segment(*, inputs: SegmentInputs, params: dict, selection: dict | No
         factors = {"development": how, "ldf": {str(int(a)): round(float(f), 6) for a, f in model.ldf_.items()},
                    "cdf": {str(int(a)): round(float(f), 6) for a, f in model.cdf_.items()}, "tail": tail,
                    "link_ratios": _frame_json(tri_inc.link_ratios())}
-        try:
-            mack_model = E.MackChainLadder(development=dev if isinstance(dev, E.Development) else E.Development(),
-                                           tail=E.TailConstant(tail)).fit(tri_inc)
-            mack = pd.Series(mack_model.mack_se_.to_numpy(), index=latest_inc.index)
-            factors["total_mack_se"] = round(float(mack_model.total_mack_se_), 2)
-        except E.EngineError as exc:
-            notes.append(f"Mack s.e. not available: {exc}")
+        if method == "chainladder":
+            # the same development and tail as the ultimates above: Mack's ultimates are theirs
+            try:
+                mack_model = E.MackChainLadder(development=dev, tail=E.TailConstant(tail)).fit(tri_inc)
+                mack = pd.Series(mack_model.mack_se_.to_numpy(), index=latest_inc.index)
+                factors["total_mack_se"] = round(float(mack_model.total_mack_se_), 2)
+            except E.EngineError as exc:
+                notes.append(f"Mack s.e. not available: {exc}")
+        else:
+            notes.append(f"Mack s.e. not shown: it is the chain ladder's standard error, and these ultimates are {method}")
 
     origin_ibnr = ultimate - latest_inc
     if ibnr_method != "premium_share" and not incurred.empty:

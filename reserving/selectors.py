@@ -26,7 +26,7 @@ from claims.models import Claim, ClaimTransaction
 from core.money import money_round
 from core.periods import Quarter
 from policies.models import Policy, PremiumTransaction
-from reserving.models import ReserveRun, RunDataCheck, RunSegmentResult
+from reserving.models import ReserveRun, RunDataCheck, RunEvent, RunSegmentResult
 
 HUNDRED = Decimal(100)
 
@@ -434,6 +434,24 @@ def run_last_approved(*, regime_code: str, before: date | None = None, exclude_i
     if exclude_id is not None:
         qs = qs.exclude(pk=exclude_id)
     return qs.order_by("-valuation_date", "-decided_at", "-id").first()
+
+
+# Verbs whose actor shaped the run's figures: each of them is a preparer (maker-checker).
+PREPARING_VERBS = ("create", "compute", "retry", "select", "acknowledge", "submit")
+
+
+def run_preparers(*, run: ReserveRun) -> set[int]:
+    """Everyone who created, computed, selected on, acknowledged or submitted the run, and
+    whoever made the selections a rerun carries over; none of them may approve or reject it."""
+    ids = {run.preparer_id} if run.preparer_id else set()
+    ids |= set(RunEvent.objects.filter(run=run, verb__in=PREPARING_VERBS, actor__isnull=False)
+               .values_list("actor_id", flat=True))
+    original = run.rerun_of
+    while original is not None:
+        ids |= set(RunEvent.objects.filter(run=original, verb="select", actor__isnull=False)
+                   .values_list("actor_id", flat=True))
+        original = original.rerun_of
+    return ids
 
 
 def run_open_warnings(*, run: ReserveRun) -> QuerySet[RunDataCheck]:

@@ -36,7 +36,7 @@ class DataCheckSerializer(serializers.ModelSerializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
-    actor = serializers.StringRelatedField()
+    actor = serializers.CharField(source="actor.username", read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = RunEvent
@@ -44,15 +44,17 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class RunListSerializer(serializers.ModelSerializer):
-    preparer = serializers.StringRelatedField()
-    approver = serializers.StringRelatedField()
+    preparer = serializers.CharField(source="preparer.username", read_only=True, allow_null=True, default=None)
+    approver = serializers.CharField(source="approver.username", read_only=True, allow_null=True, default=None)
     progress = serializers.SerializerMethodField()
+    official = serializers.BooleanField(source="is_official", read_only=True,
+                                        help_text="approved and not superseded: the run of record for its date and regime")
 
     class Meta:
         model = ReserveRun
         fields = ["id", "valuation_date", "regime_code", "regime_version", "cut_off", "status", "progress",
                   "segments_done", "segments_total", "input_fingerprint", "engine_version", "preparer", "approver",
-                  "rerun_of", "identical", "created_at", "computed_at", "submitted_at", "decided_at", "reject_reason",
+                  "rerun_of", "superseded_by", "official", "identical", "created_at", "computed_at", "submitted_at", "decided_at", "reject_reason",
                   "error"]
 
     def get_progress(self, run) -> str:
@@ -88,4 +90,12 @@ class SelectionSerializer(serializers.Serializer):
 
 
 class PeriodCloseSerializer(serializers.Serializer):
-    label = serializers.RegexField(r"^\d{4}Q[1-4]$")
+    label = serializers.RegexField(r"^\d{4}Q[1-4]$", help_text="a quarter, e.g. 2024Q4")
+
+    def validate_label(self, value: str) -> str:
+        from core.periods import Quarter
+
+        try:
+            return Quarter.parse(value).label
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc

@@ -25,27 +25,8 @@ from reserving.models import (Regime, ReserveRun, RunDataCheck, RunEvent, RunOri
                               RunSegmentResult)
 
 S = ReserveRun.Status
-# Verbs whose actor shaped the run's figures: each of them is a preparer (maker-checker).
-PREPARING_VERBS = ("create", "compute", "retry", "select", "acknowledge", "submit")
-
-
-# --------------------------------------------------------------------------- helpers
-def run_preparers(run: ReserveRun) -> set[int]:
-    """Everyone who created, computed, selected on, acknowledged or submitted the run, and
-    whoever made the selections a rerun carries over; none of them may approve or reject it."""
-    ids = {run.preparer_id} if run.preparer_id else set()
-    ids |= set(RunEvent.objects.filter(run=run, verb__in=PREPARING_VERBS, actor__isnull=False)
-               .values_list("actor_id", flat=True))
-    original = run.rerun_of
-    while original is not None:
-        ids |= set(RunEvent.objects.filter(run=original, verb="select", actor__isnull=False)
-                   .values_list("actor_id", flat=True))
-        original = original.rerun_of
-    return ids
-
-
 def _require_independent(run: ReserveRun, actor, what: str) -> None:
-    if getattr(actor, "pk", None) in run_preparers(run):
+    if getattr(actor, "pk", None) in selectors.run_preparers(run=run):
         raise PermissionDenied(f"{actor.get_username()} is a preparer of run {run.pk} (created, computed, selected on "
                                f"or submitted it) and cannot {what} it; another approver must")
 
@@ -511,7 +492,10 @@ def period_close(*, label: str, actor):
     """Close a quarter: its run of the official regime must be approved. Afterwards postings
     dated in it are refused (core.services.period_ensure_open)."""
     authorize(actor, Operation.PERIOD_CLOSE)
-    q = Quarter.parse(label)
+    try:
+        q = Quarter.parse(label)
+    except ValueError as exc:
+        raise DomainError(str(exc), field="label") from exc
     official = settings.OFFICIAL_REGIME
     if not ReserveRun.objects.filter(regime_code=official, valuation_date=q.end, status=S.APPROVED).exists():
         raise DomainError(f"period {q.label} has no approved {official} run; approve one before closing",

@@ -17,8 +17,8 @@ $PY manage.py migrate --noinput
 echo "== demo users"
 $PY manage.py demo_users
 
-book_loaded=$($PY manage.py shell -c "from policies.models import Policy; print(int(Policy.objects.exists()))" 2>/dev/null || echo 0)
-if [ "$book_loaded" = "1" ]; then
+# Ask a command's exit status (never parse `shell` output: Django 5.2 prints its own lines there).
+if $PY manage.py book_loaded >/dev/null; then
   echo "== demo book already loaded; skipping generation and import"
 elif has_command demo_book && has_command import_book; then
   echo "== demo book: $DEMO_POLICIES policies over $DEMO_YEARS years (seed $DEMO_SEED) -> $DEMO_DIR"
@@ -33,6 +33,10 @@ fi
 if has_command demo_runs; then
   echo "== quarter-end reserve runs for the last 8 quarters"
   $PY manage.py demo_runs --quarters 8
+fi
+if has_command demo_capital; then
+  echo "== capital entries for the solvency dashboard"
+  $PY manage.py demo_capital
 fi
 if has_command demo_reports; then
   echo "== regulator exports -> var/exports/"

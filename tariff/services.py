@@ -10,8 +10,8 @@ from django.db import transaction
 
 from core.errors import DomainError
 from core.money import ZERO, money_round, to_decimal
-from core.services import audit_record
 from core.roles import Operation, authorize
+from core.services import audit_record
 from tariff import engine, selectors
 from tariff.diyeh import DIYEH_CURRENCY
 from tariff.models import DiyehAmount, TariffVersion

@@ -15,7 +15,8 @@ the same because it reads zeros as missing); a fall *to* zero is a real ratio of
 (chainladder drops it). A column whose every usable from-value is zero has no factor at all: a
 `DevelopmentError` names its age — select that factor with `DevelopmentConstant` instead.
 
-`DevelopmentConstant` is an explicit selection of factors (LDF or CDF style) with a note.
+`DevelopmentConstant` is an explicit selection of factors (LDF or CDF style) with a note and,
+when asked, Mack's sigma around those factors from the triangle's own ratios (`sigma_around`).
 """
 from __future__ import annotations
 
@@ -282,15 +283,42 @@ def estimate_stack(values: np.ndarray, weights: np.ndarray, exponent: np.ndarray
     if not with_sigma:
         return StackPattern(ldf=ldf, exponent=exponent, sigma=None, std_err=None, weights=weights,
                             problems=["sigma was not estimated (only Mack needs it)"] * len(values))
+    sigma, std_err, problems = _sigma_step(xs, ys, w, use, sxx, ldf, x[:, 0, :], exponent, sigma_interpolation,
+                                           ages)
+    return StackPattern(ldf=ldf, exponent=exponent, sigma=sigma, std_err=std_err, weights=weights,
+                        problems=problems)
+
+
+def _sigma_step(xs, ys, w, use, sxx, ldf, x0, exponent, how, ages):
+    """Mack's sigma² = Σ w (y − f·x)² / (n − 1) around the factors f, the factors' standard
+    errors sigma / sqrt(Σ w x²), and the extrapolation where a column has a single ratio."""
     with np.errstate(divide="ignore", invalid="ignore"):
         resid = ys - ldf[:, None, :] * xs
         count = use.sum(axis=1)
         mse = np.where(count > 1, np.sum(w * resid * resid, axis=1) / np.maximum(count - 1, 1), np.nan)
         sigma = np.sqrt(mse)
         std_err = np.sqrt(mse / sxx)
-    sigma, std_err, problems = _fill_sigma(sigma, std_err, x[:, 0, :], exponent, sigma_interpolation, ages)
-    return StackPattern(ldf=ldf, exponent=exponent, sigma=sigma, std_err=std_err, weights=weights,
-                        problems=problems)
+    return _fill_sigma(sigma, std_err, x0, exponent, how, ages)
+
+
+def sigma_around(values: np.ndarray, ldf: np.ndarray, ages: np.ndarray, sigma_interpolation: str = "log-linear"):
+    """Mack's sigma and standard errors of *given* factors (a selection, a borrowed pattern, a
+    factor set by rule) from the triangles' own link ratios, volume-weighted: the estimator of
+    `Development(average="volume")` with f the factor in use instead of the one it would
+    estimate, so that for the volume-weighted factors themselves the two agree exactly. Ratios
+    from zero carry no weight (as in `Development`); a column with one ratio, or none, is
+    extrapolated. values: (k, origins, ages); ldf: (k, ages − 1). Returns sigma, std_err and
+    one problem (or None) per triangle."""
+    x, y = values[:, :, :-1], values[:, :, 1:]
+    use = np.isfinite(y) & (x != 0)
+    exponent = np.ones(x.shape[2])
+    xs = np.where(use, x, 0.0)
+    ys = np.where(use, y, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(use, 1.0 / np.where(use, xs, 1.0), 0.0)
+        sxx = np.sum(w * xs * xs, axis=1)
+    return _sigma_step(xs, ys, w, use, sxx, np.asarray(ldf, dtype=np.float64), x[:, 0, :], exponent,
+                       sigma_interpolation, ages)
 
 
 def _fill_sigma(sigma, std_err, x0, exponent, how, ages):
@@ -337,17 +365,30 @@ def _fill_sigma(sigma, std_err, x0, exponent, how, ages):
     return sigma, std_err, problems
 
 
+MACK_SIGMAS = ("none", "residuals")
+
+
 class DevelopmentConstant(_Estimator):
     """An explicit selection of development factors: `{age: factor}` in LDF style (the factor
     from that age to the next; an entry for the last age is a tail) or CDF style (the factor
-    from that age to ultimate), with a note saying why."""
+    from that age to ultimate), with a note saying why.
 
-    def __init__(self, patterns: dict, style: str = "ldf", note: str = ""):
+    A selection has no sigma of its own, so Mack refuses it by default (`mack_sigma="none"`,
+    as chainladder). `mack_sigma="residuals"` gives Mack the sigma and standard errors of the
+    selected factors estimated from the fitted triangle's link ratios (`sigma_around`), so that
+    the standard error belongs to the ultimate the selection gives; the parameter error then
+    treats the selected factor as if it had been estimated from those ratios."""
+
+    def __init__(self, patterns: dict, style: str = "ldf", note: str = "", mack_sigma: str = "none"):
         if style not in ("ldf", "cdf"):
             raise ParameterError(f"unknown style {style!r}; known: ldf, cdf", field="style")
+        if mack_sigma not in MACK_SIGMAS:
+            raise ParameterError(f"unknown mack_sigma {shown(mack_sigma)}; known: {', '.join(MACK_SIGMAS)}",
+                                 field="mack_sigma")
         self.patterns = dict(patterns)
         self.style = style
         self.note = note
+        self.mack_sigma = mack_sigma
 
     def _patterns(self, triangles: list[Triangle], with_sigma: bool = True, values=None) -> StackPattern:
         ages = [int(a) for a in triangles[0].ages]
@@ -370,6 +411,13 @@ class DevelopmentConstant(_Estimator):
             cdf = np.array([given[a] for a in ages[:-1]] + [given.get(ages[-1], 1.0)])
             ldf = cdf[:-1] / cdf[1:]
         self.selected_tail_ = given.get(ages[-1])
-        return StackPattern(ldf=np.broadcast_to(ldf, (len(triangles), len(ldf))), exponent=np.ones(len(ldf)),
+        stacked = np.broadcast_to(ldf, (len(triangles), len(ldf)))
+        if with_sigma and self.mack_sigma == "residuals":
+            values = np.stack([t.values for t in triangles]) if values is None else values
+            sigma, std_err, problems = sigma_around(values, stacked, triangles[0].ages)
+            return StackPattern(ldf=stacked, exponent=np.ones(len(ldf)), sigma=sigma, std_err=std_err,
+                                weights=None, problems=problems)
+        return StackPattern(ldf=stacked, exponent=np.ones(len(ldf)),
                             sigma=None, std_err=None, weights=None,
-                            problems=["a DevelopmentConstant selection carries no sigma"] * len(triangles))
+                            problems=["a DevelopmentConstant selection carries no sigma (mack_sigma=\"none\")"]
+                            * len(triangles))

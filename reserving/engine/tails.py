@@ -5,9 +5,10 @@ log(LDF − 1) by age, as chainladder's `TailCurve(curve="exponential")` does wi
 (LDFs ≤ 1.00001 left out of the fit, 100 extrapolated periods), and multiplies the projected
 factors beyond the last age. Both also give the tail's sigma and standard error for Mack,
 extrapolated log-linearly to the tail's "age" as chainladder does (zero for a tail of 1). An
-extrapolation that diverges — not finite, or above every sigma (standard error) of the
-development it extends — is unusable: `sigma_problem_` says why and Mack refuses to give a
-standard error (chainladder prints the number: 2.5e80 on CAS medmal company 43770).
+extrapolation that diverges — not finite, or more than ten times the largest sigma (standard
+error) of the development it extends — is unusable: `sigma_problem_` says why and Mack
+refuses to give a standard error (where chainladder prints one: 7.9e37 on the case-incurred
+triangle of CAS medmal company 43770 with a tail of 1.05, whose zero sigmas tilt the fit).
 """
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ def _ols(y: np.ndarray, x: np.ndarray | None = None, w: np.ndarray | None = None
     return slope, y_mean - slope * x_mean
 
 
+# An extrapolated sigma an order of magnitude above every sigma it was extrapolated from is a
+# divergence, not a trend (rising sigmas on a small triangle give 1–3×; 43770 gives 1e77×).
+_DIVERGENCE = 10.0
 _NEGLIGIBLE = 1e-300  # the extrapolation of all-zero sigmas (1e-320 stand-ins) is zero, not a divergence
 
 
@@ -56,10 +60,10 @@ class _Tail:
         # as 1e-320) tilt the line: the extrapolation then explodes or overflows
         for name, value, known in (("sigma", sigma, pattern.sigma), ("standard error", std_err, pattern.std_err)):
             largest = float(np.nanmax(known, initial=0.0))
-            if not np.isfinite(value) or (value > largest and value > _NEGLIGIBLE):
+            if not np.isfinite(value) or (value > _DIVERGENCE * largest and value > _NEGLIGIBLE):
                 self.sigma_problem_ = (
                     f"the tail's {name}, extrapolated log-linearly to the age of a tail of {tail:g}, "
-                    f"diverges ({value:.3g}; the development's largest is {largest:.3g})")
+                    f"diverges ({value:.3g}, against at most {largest:.3g} in the development)")
                 return
         self.tail_sigma_, self.tail_std_err_ = sigma, std_err
 

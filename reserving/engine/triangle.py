@@ -162,7 +162,9 @@ class Triangle:
         return pd.DataFrame(self.values, index=self.origins, columns=pd.Index(self.ages, name="age"))
 
     def to_long(self) -> pd.DataFrame:
-        frame = self.to_frame().stack().rename("value").reset_index()
+        """Observed cells as long rows (origin, development, value), what `from_long` reads (pandas
+        3's stack keeps NaN: the cells after the diagonal are dropped here)."""
+        frame = self.to_frame().stack().dropna().rename("value").reset_index()
         return frame.rename(columns={"age": "development"})
 
     def link_ratios(self) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from tests.reserving.engine.cl_oracle import (cl, comparable, first_all_zero_col
                                              medmal_companies, to_engine)
 
 from reserving.engine import (BornhuetterFerguson, CapeCod, ChainLadder, Development,
-                              DevelopmentError, MackChainLadder, TailConstant, TailCurve)
+                              DevelopmentError, EngineError, MackChainLadder, TailConstant, TailCurve)
 
 RTOL = 1e-9
 
@@ -153,6 +153,23 @@ def test_mack_1994_raa_totals():
     assert round(log_linear.ibnr_.sum()) == 52135
     assert round(log_linear.total_mack_se_, 2) == 26880.74
     assert round(mack.total_mack_se_) == 26909
+
+
+def test_a_tail_whose_sigma_extrapolation_diverges_gives_no_standard_error():
+    # CAS medmal 43770, case-incurred: two ratios of exactly 1 give sigma 0 at age 96, the
+    # log-linear fit through log(1e-320) tilts, and a tail of 1.05 lands where it explodes
+    clrd = cl.load_sample("clrd")
+    medmal = clrd[clrd["LOB"] == "medmal"]
+    company = medmal.iloc[list(medmal.index["GRNAME"]).index("Clinic Mut Ins Co RRG")]
+    case_incurred = company["IncurLoss"] - company["BulkLoss"]
+    theirs = cl.MackChainladder().fit(cl.TailConstant(1.05).fit_transform(cl.Development().fit_transform(case_incurred)))
+    assert float(theirs.total_mack_std_err_.values.ravel()[0]) > 1e30  # chainladder prints it
+    tri = to_engine(case_incurred)
+    with pytest.raises(EngineError, match=r"Mack's standard error is unusable: the tail's sigma.*diverges"):
+        MackChainLadder(tail=TailConstant(1.05)).fit(tri)
+    assert MackChainLadder().fit(tri).total_mack_se_ < tri.latest_diagonal.sum()  # no tail: fine
+    # a mild extrapolation stays a number (RAA's tail sigma lands inside its sigmas' range)
+    assert np.isfinite(MackChainLadder(tail=TailConstant(1.05)).fit(to_engine(cl.load_sample("raa"))).total_mack_se_)
 
 
 DEGENERATE = [(f"{c}/{label}", tri) for c, paid, inc, _ in medmal_companies()

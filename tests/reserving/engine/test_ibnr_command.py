@@ -109,3 +109,85 @@ def test_a_ragged_triangle_fails_with_the_engines_message_and_no_traceback(tmp_p
 def test_a_missing_file_is_a_command_error(tmp_path):
     with pytest.raises(CommandError, match="cannot read the triangle file"):
         call_command("ibnr", "--triangle", str(tmp_path / "nope.csv"), "--method", "mack")
+
+
+# --------------------------------------------------------------------------- defects, item 14
+def test_origins_that_are_numbers_sort_as_numbers(tmp_path):
+    # a q40-style file: origins 1…40, lags 1…41−origin; as text "10" < "2" and the staircase broke
+    tri = tmp_path / "q40.csv"
+    tri.write_text("origin,development,value\n" + "".join(
+        f"{i},{j},{100 + i + 10 * j}\n" for i in range(1, 41) for j in range(1, 42 - i)))
+    data = run("--triangle", str(tri), "--method", "chainladder")
+    assert [row["origin"] for row in data["origins"]] == [str(i) for i in range(1, 41)]
+    assert data["origins"][0]["ibnr"] == 0 and data["origins"][-1]["ibnr"] > 0
+
+
+def test_origin_labels_of_one_period_match_however_written(tmp_path, files):
+    _, premium = files  # keyed 2021…2024
+    tri = tmp_path / "floats.csv"
+    tri.write_text("origin,development,value\n" + "".join(
+        f"{2021 + i}.0,{12 * (j + 1)},{v}\n" for i, row in enumerate(ROWS) for j, v in enumerate(row)))
+    data = run("--triangle", str(tri), "--premium", str(premium), "--method", "elr", "--apriori", "0.8")
+    assert [row["origin"] for row in data["origins"]] == ["2021", "2022", "2023", "2024"]
+    assert [row["ultimate"] for row in data["origins"]] == [3200.0, 3600.0, 3840.0, 4000.0]
+    twice = tmp_path / "twice.csv"
+    twice.write_text("origin,premium\n2021,4000\n2021.0,4000\n2022,4500\n2023,4800\n2024,5000\n")
+    with pytest.raises(CommandError, match="premium for origin 2021 appears twice"):
+        call_command("ibnr", "--triangle", str(tri), "--premium", str(twice), "--method", "elr", "--apriori", "0.8")
+
+
+def test_negative_premium_is_refused(tmp_path, files):
+    tri, _ = files
+    premium = tmp_path / "negative.csv"
+    premium.write_text("origin,premium\n2021,4000\n2022,-4500\n2023,4800\n2024,5000\n")
+    for method in ("elr", "bf", "capecod"):
+        with pytest.raises(CommandError, match=r"premium for origin 2022 is negative \(-4,500.00\)"):
+            call_command("ibnr", "--triangle", str(tri), "--premium", str(premium), "--method", method,
+                         "--apriori", "0.8")
+
+
+@pytest.fixture
+def medmal_43770(tmp_path):
+    """CAS medmal company 43770 (Clinic Mut Ins Co RRG), case-incurred (IncurLoss − BulkLoss):
+    its sigmas reach 0 at age 8, and a tail of 1.05 extrapolates them to 1.9e78."""
+    from tests.reserving.engine.cl_oracle import cl, to_engine
+
+    clrd = cl.load_sample("clrd")
+    medmal = clrd[clrd["LOB"] == "medmal"]
+    k = list(medmal.index["GRNAME"]).index("Clinic Mut Ins Co RRG")
+    company = medmal.iloc[k]
+    tri = to_engine(company["IncurLoss"] - company["BulkLoss"])
+    path = tmp_path / "43770.csv"
+    path.write_text("origin,development,value\n" + "".join(
+        f"{origin},{j + 1},{tri.values[i, j]:g}\n" for i, origin in enumerate(tri.origins)
+        for j in range(tri.lengths[i])))
+    return path
+
+
+def test_a_mack_standard_error_whose_tail_sigma_blows_up_is_unusable_not_a_number(medmal_43770):
+    data = run("--triangle", str(medmal_43770), "--method", "mack", "--tail", "1.05")
+    assert round(data["total"]["ibnr"], 2) == 1739.39  # the chain-ladder figures stand
+    assert data["total"]["mack_se"] is None and all(row["mack_se"] is None for row in data["origins"])
+    assert "tail's sigma" in data["mack_se_unusable"] and "diverges" in data["mack_se_unusable"]
+    out = StringIO()
+    call_command("ibnr", "--triangle", str(medmal_43770), "--method", "mack", "--tail", "1.05", stdout=out)
+    *rows, blank, reason = out.getvalue().splitlines()
+    assert rows[-1].split()[0] == "total" and rows[-1].split()[-1] == "unusable"
+    assert reason.startswith("Mack's standard error is unusable: the tail's sigma") and blank == ""
+    numbers = [cell for line in rows for cell in line.split() if any(ch.isdigit() for ch in cell)]
+    assert not any("e+" in cell or len(cell) > 20 for cell in numbers)
+    # without the tail there is nothing to extrapolate to: Mack's figures are numbers again
+    plain = run("--triangle", str(medmal_43770), "--method", "mack")
+    assert "mack_se_unusable" not in plain and plain["total"]["mack_se"] < 10 * plain["total"]["latest"]
+
+
+@pytest.mark.parametrize("rows,args,message", [
+    ("2021,1,10\n2021,2.5,20\n2022,1,5\n", ["--method", "chainladder"], "development 2.5 is not an integer age or lag"),
+    ("2021,1,10\n2021,2,\n2022,1,5\n", ["--method", "chainladder"], "origin 2021 age 2: value nan is not a number"),
+])
+def test_error_messages_show_plain_values(tmp_path, rows, args, message):
+    tri = tmp_path / "bad.csv"
+    tri.write_text("origin,development,value\n" + rows)
+    with pytest.raises(CommandError) as caught:
+        call_command("ibnr", "--triangle", str(tri), *args)
+    assert str(caught.value) == message and "np." not in str(caught.value)

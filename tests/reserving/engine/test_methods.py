@@ -116,6 +116,26 @@ def test_mack_refuses_a_triangle_too_small_to_estimate_sigma():
     assert ChainLadder().fit(small).ultimate_.tolist() == [2.0, 2.0]
 
 
+def test_mack_on_a_selection_takes_sigma_from_the_ratios_around_the_selected_factors(tri):
+    own = MackChainLadder().fit(tri)
+    factors = dict(own.ldf_.items())
+    # the default, as chainladder: a selection has no sigma and Mack refuses it
+    with pytest.raises(EngineError, match="carries no sigma"):
+        MackChainLadder(development=DevelopmentConstant(factors)).fit(tri)
+    # around the volume-weighted factors themselves: exactly Mack on the Development
+    same = MackChainLadder(development=DevelopmentConstant(factors, mack_sigma="residuals")).fit(tri)
+    np.testing.assert_allclose(same.mack_se_, own.mack_se_, rtol=1e-12)
+    assert same.total_mack_se_ == pytest.approx(own.total_mack_se_, rel=1e-12)
+    # a selection away from the ratios: its own ultimates, and more process risk
+    steeper = {**factors, 12: 2.9}
+    sel = MackChainLadder(development=DevelopmentConstant(steeper, mack_sigma="residuals")).fit(tri)
+    np.testing.assert_allclose(sel.ultimate_, ChainLadder(development=DevelopmentConstant(steeper)).fit(tri).ultimate_)
+    assert sel.development_.sigma_.iloc[0] > own.development_.sigma_.iloc[0]
+    assert sel.mack_se_.iloc[-1] > own.mack_se_.iloc[-1]
+    with pytest.raises(ParameterError, match="unknown mack_sigma 'data'"):
+        DevelopmentConstant(factors, mack_sigma="data")
+
+
 def test_a_tail_curve_needs_factors_above_one():
     flat = Triangle.from_array([[5, 5, 5], [5, 5, NAN], [5, NAN, NAN]])
     with pytest.raises(TailError, match="needs at least two development factors"):

@@ -33,6 +33,31 @@ def test_from_long_accepts_lags_and_quarter_labels():
     assert list(tri.origins) == ["2024Q1", "2024Q2"]
 
 
+def test_origins_that_are_numbers_sort_as_numbers_and_one_period_is_one_origin():
+    rows = [[1, 2, 3], [4, 5], [6]]
+    as_text = long_frame(rows, origins=["9", "10", "11"]).astype({"origin": str})
+    assert list(Triangle.from_long(as_text).origins) == [9, 10, 11]
+    as_floats = long_frame(rows, origins=[1988.0, 1989.0, 1990.0])
+    assert list(Triangle.from_long(as_floats).origins) == [1988, 1989, 1990]
+    both = pd.concat([long_frame([[1]], origins=["1988"]), long_frame([[2]], origins=["1988.0"])])
+    with pytest.raises(TriangleError, match="origin 1988 age 12 appears twice"):
+        Triangle.from_long(both)
+
+
+def test_origin_key_writes_a_number_one_way():
+    from reserving.engine.triangle import origin_key
+
+    assert {origin_key(v) for v in (1988, 1988.0, "1988.0", " 1988", np.int64(1988), np.float64(1988))} == {"1988"}
+    assert origin_key("2024Q3") == "2024Q3" and origin_key(2.5) == "2.5" and origin_key("nan") == "nan"
+
+
+def test_to_long_round_trips_through_from_long():
+    tri = Triangle.from_long(long_frame([[1, 2, 3], [4, 5], [6]]))
+    again = Triangle.from_long(tri.to_long())
+    assert len(tri.to_long()) == 6
+    np.testing.assert_array_equal(again.values, tri.values)
+
+
 def test_zeros_stay_zeros():
     tri = Triangle.from_array([[0, 0, 5], [0, 3, NAN], [0, NAN, NAN]])
     assert tri.values[0, 0] == 0 and tri.values[2, 0] == 0
