@@ -146,6 +146,17 @@ def authorize(actor, operation: Operation) -> None:
     raise PermissionDenied(f"{operation.value} needs {needs}; {actor.get_username()} does not have it")
 
 
+# Who reads reserve runs and the dashboards built on them (the clerk does not).
+RESERVE_READERS = frozenset({Role.ACTUARY, Role.APPROVER, Role.AUDITOR})
+
+
+def can_read_reserves(actor) -> bool:
+    if actor is None or not getattr(actor, "pk", None) or not actor.is_active:
+        return False
+    return bool(actor.is_superuser or roles_of(actor) & RESERVE_READERS
+                or actor.has_perm("reserving.view_reserverun"))
+
+
 def _perms(apps, actions) -> list[Permission]:
     query = Q()
     for action in actions:

@@ -7,16 +7,16 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.urls import path
 
+from core.roles import can_read_reserves
 from reporting import views
 
 app_name = "reporting"
-VIEW_PERMISSION = "reserving.view_reserverun"
 
 
 def dashboard(view):
     @wraps(view)
     def guarded(request, *args, **kwargs):
-        if not request.user.has_perm(VIEW_PERMISSION):
+        if not can_read_reserves(request.user):
             raise PermissionDenied("the dashboards are for the reserving roles and the auditor")
         return view(request, *args, **kwargs)
 

@@ -1,6 +1,7 @@
 """REST API of reserve runs (/api/v1/reserve-runs/, /api/v1/regimes/, /api/v1/period-close/).
 Views type the input and call reserving.services / selectors; roles are checked by the services
-and refusals come back as 400 with a field map (core.api.exception_handler)."""
+and refusals come back as 403 with a field map (core.api.exception_handler). Reading runs needs
+the reserving view permission (the reserving roles and the auditor), as in the admin."""
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
@@ -8,13 +9,23 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.roles import can_read_reserves
 from reserving import selectors, services
 from reserving.models import Regime, RunDataCheck
 from reserving.serializers import (PeriodCloseSerializer, RegimeSerializer, RejectSerializer, RunCreateSerializer,
                                    RunDetailSerializer, RunListSerializer, SelectionSerializer)
+
+
+class ReservingAccess(BasePermission):
+    """A reader of reserve runs (core.roles.can_read_reserves); what a user may change the
+    services decide."""
+
+    def has_permission(self, request, view) -> bool:
+        return can_read_reserves(request.user)
 
 
 def validated(serializer_class, request) -> dict:
@@ -27,6 +38,7 @@ class ReserveRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     """Quarter-end reserve runs: create (and compute), follow progress, submit, approve, reject,
     rerun, selections with a preview, data-check acknowledgement."""
 
+    permission_classes = [ReservingAccess]
     filter_backends = [DjangoFilterBackend]
     filterset_fields = ["status", "regime_code", "valuation_date"]
 
@@ -113,11 +125,14 @@ class ReserveRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
 
 class RegimeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [ReservingAccess]
     serializer_class = RegimeSerializer
     queryset = Regime.objects.all()
 
 
 class PeriodCloseView(APIView):
+    permission_classes = [ReservingAccess]
+
     @extend_schema(request=PeriodCloseSerializer, responses={200: dict})
     def post(self, request):
         data = validated(PeriodCloseSerializer, request)

@@ -14,16 +14,19 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 # Hypothesis profiles. `ci` (the default, so `make test` on a fresh clone is deterministic): the
-# examples are derived from each test's name, not drawn at random, and no deadline (a shared
-# machine's timing is not a result). `deep` (HYPOTHESIS_PROFILE=deep, locally): random and 20×
-# each test's own example budget (tests/reserving/engine/budget.py scales by max_examples / 100).
-hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+# examples are derived from each test's name, not drawn at random, and nothing depends on the
+# clock (no deadline, no too_slow health check: a shared machine's timing is not a result).
+# `deep` (HYPOTHESIS_PROFILE=deep, locally): random, and 20× each test's own example budget
+# (tests/reserving/engine/budget.py scales by max_examples / 100).
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True,
+                                     suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.register_profile("deep", max_examples=2000, deadline=None, print_blob=True)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

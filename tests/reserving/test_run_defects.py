@@ -177,6 +177,10 @@ def test_the_clerk_cannot_open_reserve_run_pages_or_dashboards(demo, book, djang
     assert clerk.post(reverse("admin:reserving_run_action", args=[run.pk, "approve"])).status_code == 403
     run.refresh_from_db()
     assert run.status == "submitted"
+    api = APIClient()
+    api.force_authenticate(users["clerk"])
+    assert api.get("/api/v1/reserve-runs/").status_code == 403
+    assert api.get(f"/api/v1/reserve-runs/{run.pk}/").status_code == 403
     front = clerk.get(reverse("admin:index")).content.decode()
     assert "Reserve runs" not in front and "Dashboards" not in front and "Claims" in front
 
