@@ -15,6 +15,7 @@ from claims import rules
 from claims.models import Claim, ClaimTransaction
 from claims.rules import COST_TYPES, LedgerRow
 from claims.selectors import claim_ledger_state, claim_number_next, settlement_share
+from core.models import AuditVerb
 from core.errors import DomainError
 from core.money import ZERO, money_round, to_decimal
 from core.roles import Operation, authorize
@@ -91,7 +92,7 @@ def _post(claim: Claim, rows: list[LedgerRow], *, actor, note: str = "", recorde
     return written
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def claim_report(
     *, policy: Policy, occurrence_date: date, report_date: date, claim_number: str | None = None,
     cause: str = "", litigated: bool = False, claimant: str = "", awarded_diyeh_share=None,
@@ -119,7 +120,7 @@ def claim_report(
     rows = [LedgerRow(tid, "reserve", report_date, c, a) for tid, (c, a) in zip(ids, reserves.items())]
     if rows:
         _post(claim, rows, actor=actor, note="initial reserve", recorded_at=recorded_at)
-    audit_record(actor=actor, verb="claim.report", target=claim,
+    audit_record(actor=actor, verb=AuditVerb.CLAIM_REPORT, target=claim,
                  new={"claim_number": claim_number, "policy": policy.policy_number,
                       "occurrence_date": str(occurrence_date), "report_date": str(report_date),
                       "initial_reserve": {c: str(a) for c, a in reserves.items()}})
@@ -129,7 +130,7 @@ def claim_report(
 CLAIM_MASTER_FIELDS = ("occurrence_date", "report_date", "cause", "litigated", "claimant", "awarded_diyeh_share")
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def claim_update_master(*, claim: Claim, actor, **changes) -> Claim:
     """Edit a claim's master data; django-simple-history keeps the old version. Dates are
     checked against the cover again, and the report date may not move after a posted row."""
@@ -156,7 +157,7 @@ def claim_update_master(*, claim: Claim, actor, **changes) -> Claim:
     for k, v in changed.items():
         setattr(claim, k, v if k not in ("cause", "claimant") else (v or ""))
     claim.save()
-    audit_record(actor=actor, verb="claim.update", target=claim, old=old, new={k: str(getattr(claim, k)) for k in changed})
+    audit_record(actor=actor, verb=AuditVerb.CLAIM_UPDATE, target=claim, old=old, new={k: str(getattr(claim, k)) for k in changed})
     return claim
 
 
@@ -189,7 +190,7 @@ def claim_reserve_change(
     tid = transaction_id or _next_ids(claim, 1)[0]
     [row] = _post(claim, [LedgerRow(tid, "reserve", accounting_date, cost_type, change)], actor=actor, note=note,
                   recorded_at=recorded_at)
-    audit_record(actor=actor, verb="claim.reserve", target=claim,
+    audit_record(actor=actor, verb=AuditVerb.CLAIM_RESERVE, target=claim,
                  old={"outstanding": str(before)},
                  new={"transaction_id": tid, "cost_type": cost_type, "change": str(change),
                       "outstanding": str(before + change)})
@@ -204,13 +205,14 @@ def _amount_posting(kind: str, *, claim, cost_type, amount, accounting_date, not
     tid = transaction_id or _next_ids(claim, 1)[0]
     [row] = _post(claim, [LedgerRow(tid, kind, accounting_date, cost_type, value)], actor=actor, note=note,
                   recorded_at=recorded_at)
-    audit_record(actor=actor, verb=f"claim.{kind}", target=claim,
+    verb = {"payment": AuditVerb.CLAIM_PAYMENT, "recovery": AuditVerb.CLAIM_RECOVERY}[kind]
+    audit_record(actor=actor, verb=verb, target=claim,
                  new={"transaction_id": tid, "cost_type": cost_type, "amount": str(value),
                       "accounting_date": str(accounting_date)})
     return row
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def claim_payment_post(*, claim: Claim, cost_type: str, amount, accounting_date: date, note: str = "",
                        actor, recorded_at: datetime | None = None, transaction_id: str | None = None
                        ) -> ClaimTransaction:
@@ -222,7 +224,7 @@ def claim_payment_post(*, claim: Claim, cost_type: str, amount, accounting_date:
                            transaction_id=transaction_id)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def claim_recovery_post(*, claim: Claim, cost_type: str, amount, accounting_date: date, note: str = "",
                         actor, recorded_at: datetime | None = None, transaction_id: str | None = None
                         ) -> ClaimTransaction:
@@ -240,7 +242,7 @@ def _close_rows(claim: Claim, state: rules.ClaimLedgerState, accounting_date: da
     return rows + [LedgerRow(ids[-1], "close", accounting_date)]
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def claim_close(*, claim: Claim, accounting_date: date, note: str = "", actor,
                 recorded_at: datetime | None = None) -> list[ClaimTransaction]:
     """Derived reserve rows taking each outstanding estimate to zero, then the close row."""
@@ -251,24 +253,24 @@ def claim_close(*, claim: Claim, accounting_date: date, note: str = "", actor,
         raise DomainError(f"claim {claim.claim_number} is already closed", field="status")
     released = {c: str(-v) for c, v in state.close_changes().items()}
     written = _post(claim, _close_rows(claim, state, accounting_date), actor=actor, note=note, recorded_at=recorded_at)
-    audit_record(actor=actor, verb="claim.close", target=claim, old={"status": "open"},
+    audit_record(actor=actor, verb=AuditVerb.CLAIM_CLOSE, target=claim, old={"status": "open"},
                  new={"status": "closed", "released": released, "accounting_date": str(accounting_date)})
     return written
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def claim_reopen(*, claim: Claim, accounting_date: date, note: str = "", actor,
                  recorded_at: datetime | None = None) -> ClaimTransaction:
     authorize(actor, Operation.CLAIM_REOPEN)
     claim = _locked(claim)
     [row] = _post(claim, [LedgerRow(_next_ids(claim, 1)[0], "reopen", accounting_date)], actor=actor, note=note,
                   recorded_at=recorded_at)
-    audit_record(actor=actor, verb="claim.reopen", target=claim, old={"status": "closed"},
+    audit_record(actor=actor, verb=AuditVerb.CLAIM_REOPEN, target=claim, old={"status": "closed"},
                  new={"status": "open", "accounting_date": str(accounting_date)})
     return row
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def claim_transaction_reverse(*, transaction: ClaimTransaction, accounting_date: date, note: str = "",
                               actor, recorded_at: datetime | None = None,
                               transaction_id: str | None = None) -> ClaimTransaction:
@@ -286,7 +288,7 @@ def claim_transaction_reverse(*, transaction: ClaimTransaction, accounting_date:
     tid = transaction_id or _next_ids(claim, 1)[0]
     row = LedgerRow(tid, "reversal", accounting_date, original.cost_type, amount, reverses=original.transaction_id)
     [written] = _post(claim, [row], actor=actor, note=note, recorded_at=recorded_at)
-    audit_record(actor=actor, verb="claim.reverse", target=claim,
+    audit_record(actor=actor, verb=AuditVerb.CLAIM_REVERSE, target=claim,
                  new={"transaction_id": tid, "reverses": original.transaction_id, "kind": original.kind,
                       "amount": None if amount is None else str(amount)})
     return written
@@ -303,7 +305,7 @@ class Settlement:
     rows: list[ClaimTransaction]
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def claim_settle(*, claim: Claim, loss_amount, accounting_date: date, expense_amount=None, note: str = "",
                  actor, recorded_at: datetime | None = None) -> Settlement:
     """Pay the insurer's share of the agreed loss, less the indemnity already paid, and close.
@@ -341,7 +343,7 @@ def claim_settle(*, claim: Claim, loss_amount, accounting_date: date, expense_am
         new_rows.append(LedgerRow(next(ids), "reserve", accounting_date, c, v, derived=True))
     new_rows.append(LedgerRow(next(ids), "close", accounting_date))
     written = _post(claim, new_rows, actor=actor, note=note or "settlement", recorded_at=recorded_at)
-    audit_record(actor=actor, verb="claim.settle", target=claim, old={"status": "open"},
+    audit_record(actor=actor, verb=AuditVerb.CLAIM_SETTLE, target=claim, old={"status": "open"},
                  new={"loss": str(loss), "share": str(figures.share), "paid_before": str(figures.paid_before),
                       "to_pay": str(figures.to_pay),
                       "expense": str(payments.get(CostType.EXPENSE, ZERO)), "status": "closed",

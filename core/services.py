@@ -10,12 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import PeriodClosed
-from core.models import AuditEvent, ReportingPeriod
+from core.models import AuditEvent, AuditVerb, ReportingPeriod
 from core.periods import Quarter
 from core.roles import Operation, authorize, role_permissions
 
 
-def audit_record(*, actor, verb: str, target, old: dict | None = None, new: dict | None = None) -> AuditEvent:
+def audit_record(*, actor, verb: AuditVerb, target, old: dict | None = None, new: dict | None = None) -> AuditEvent:
+    verb = AuditVerb(verb)  # an unknown verb is a programming error, never a new kind of row
     return AuditEvent.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
         verb=verb,
@@ -57,7 +58,7 @@ def period_mark_closed(*, label: str, actor) -> ReportingPeriod:
     period.closed_at = timezone.now()
     period.closed_by = actor if getattr(actor, "pk", None) else None
     period.save(update_fields=["status", "closed_at", "closed_by"])
-    audit_record(actor=actor, verb="period.close", target=period, old={"status": "open"}, new={"status": "closed"})
+    audit_record(actor=actor, verb=AuditVerb.PERIOD_CLOSE, target=period, old={"status": "open"}, new={"status": "closed"})
     return period
 
 
@@ -72,7 +73,7 @@ def demo_password(username: str) -> str:
     return f"{username}-demo-2026"
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def demo_users_ensure(*, actor) -> list[DemoUser]:
     """Create or reset the role groups and one demo user per role plus `admin` (superuser).
     Idempotent: re-running resets passwords and permissions."""
@@ -93,5 +94,5 @@ def demo_users_ensure(*, actor) -> list[DemoUser]:
     admin.set_password(demo_password("admin"))
     admin.save()
     made.append(DemoUser("admin", demo_password("admin"), "superuser"))
-    audit_record(actor=actor, verb="demo_users.ensure", target=admin, new={"users": [u.username for u in made]})
+    audit_record(actor=actor, verb=AuditVerb.DEMO_USERS, target=admin, new={"users": [u.username for u in made]})
     return made

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 from django.db import transaction
 
 from claims.models import Claim, ClaimTransaction
+from core.models import AuditVerb
 from core.errors import DomainError
 from core.roles import Operation, authorize
 from core.services import audit_record
@@ -99,7 +100,7 @@ def book_import(*, sources: dict[str, Path | bytes], actor, allow_topup: bool = 
                           write_seconds=round(time.monotonic() - validated, 3))
     report.rows_per_second = round(report.total_rows / seconds, 1) if seconds > 0 else 0.0
     fingerprint = hashlib.sha256(repr(sorted(plan.rows_read.items())).encode() + str(options.now).encode())
-    audit_record(actor=actor, verb="book.import", target=_BookTarget(fingerprint.hexdigest()[:16]),
+    audit_record(actor=actor, verb=AuditVerb.BOOK_IMPORT, target=_BookTarget(fingerprint.hexdigest()[:16]),
                  new={"rows_read": plan.rows_read, "written": written, "topups": plan.topups,
                       "derived": plan.derived, "allow_topup": allow_topup,
                       "recorded_at": recorded_at.isoformat() if recorded_at else None})

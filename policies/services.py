@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from core.models import AuditVerb
 from core.errors import DomainError
 from core.money import ZERO, money_round, to_decimal
 from core.roles import Operation, authorize
@@ -52,7 +53,7 @@ def insured_create(*, name: str, kind: str = Insured.Kind.PERSON, national_id: s
     if kind not in Insured.Kind.values:
         raise DomainError(f"unknown insured kind {kind!r}; known: {', '.join(Insured.Kind.values)}", field="kind")
     insured = Insured.objects.create(name=name, kind=kind, national_id=national_id)
-    audit_record(actor=actor, verb="insured.create", target=insured, new={"name": name, "kind": kind})
+    audit_record(actor=actor, verb=AuditVerb.INSURED_CREATE, target=insured, new={"name": name, "kind": kind})
     return insured
 
 
@@ -146,7 +147,7 @@ def policy_create(
         actor=actor, recorded_at=recorded_at, transaction_id=transaction_id,
     )
     audit_record(
-        actor=actor, verb="policy.create", target=policy,
+        actor=actor, verb=AuditVerb.POLICY_CREATE, target=policy,
         new={"policy_number": policy_number, "insured": insured.name, "segment": segment, "currency": code,
              "inception_date": str(inception_date), "expiry_date": str(expiry_date),
              "gross_premium": str(gross), "commission": str(comm)},
@@ -184,7 +185,7 @@ def _claims_still_covered(policy: Policy, new: dict) -> None:
         )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def policy_update_master(*, policy: Policy, actor, **changes) -> Policy:
     """Edit master data; django-simple-history keeps the old version."""
     authorize(actor, Operation.POLICY_UPDATE)
@@ -217,7 +218,7 @@ def policy_update_master(*, policy: Policy, actor, **changes) -> Policy:
     for k in changed:
         setattr(policy, k, new[k])
     policy.save()
-    audit_record(actor=actor, verb="policy.update", target=policy, old=old,
+    audit_record(actor=actor, verb=AuditVerb.POLICY_UPDATE, target=policy, old=old,
                  new={k: _jsonable(getattr(policy, k)) for k in changed})
     return policy
 
@@ -227,7 +228,7 @@ def _in_force_check(policy: Policy, what: str) -> None:
         raise DomainError(f"policy {policy.policy_number} is cancelled; no {what} is possible", field="policy")
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def policy_endorse(
     *, policy: Policy, effective_date: date, accounting_date: date, gross_premium, commission=ZERO,
     note: str = "", actor, recorded_at: datetime | None = None, transaction_id: str | None = None,
@@ -245,13 +246,13 @@ def policy_endorse(
         commission=money_round(commission, policy.currency), actor=actor, recorded_at=recorded_at,
         transaction_id=transaction_id, note=note,
     )
-    audit_record(actor=actor, verb="policy.endorse", target=policy,
+    audit_record(actor=actor, verb=AuditVerb.POLICY_ENDORSE, target=policy,
                  new={"transaction_id": row.transaction_id, "effective_date": str(effective_date),
                       "gross_premium": str(row.gross_premium), "commission": str(row.commission)})
     return row
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def policy_cancel(
     *, policy: Policy, effective_date: date, accounting_date: date, method: str = "pro_rata",
     return_gross=None, short_rate_retention=None, note: str = "", actor,
@@ -287,14 +288,14 @@ def policy_cancel(
     policy.status = Policy.Status.CANCELLED
     policy.cancelled_on = effective_date
     policy.save(update_fields=["status", "cancelled_on"])
-    audit_record(actor=actor, verb="policy.cancel", target=policy, old={"status": "in_force"},
+    audit_record(actor=actor, verb=AuditVerb.POLICY_CANCEL, target=policy, old={"status": "in_force"},
                  new={"status": "cancelled", "cancelled_on": str(effective_date), "method": method,
                       "transaction_id": row.transaction_id, "gross_premium": str(row.gross_premium),
                       "commission": str(row.commission), "pro_rata_gross": str(-back.pro_rata_gross)})
     return row
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def premium_transaction_reverse(
     *, transaction: PremiumTransaction, accounting_date: date, note: str = "", actor,
     recorded_at: datetime | None = None, transaction_id: str | None = None,
@@ -324,7 +325,7 @@ def premium_transaction_reverse(
     if original.kind == PremiumTransaction.Kind.CANCELLATION and policy.status == Policy.Status.CANCELLED:
         policy.status, policy.cancelled_on = Policy.Status.IN_FORCE, None
         policy.save(update_fields=["status", "cancelled_on"])
-    audit_record(actor=actor, verb="premium.reverse", target=policy,
+    audit_record(actor=actor, verb=AuditVerb.PREMIUM_REVERSE, target=policy,
                  old={"status": old_status},
                  new={"status": policy.status, "transaction_id": row.transaction_id,
                       "reverses": original.transaction_id, "gross_premium": str(row.gross_premium)})

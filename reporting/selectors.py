@@ -36,11 +36,9 @@ def official_run_before(run: ReserveRun) -> ReserveRun | None:
 
 
 def latest_approved_by_quarter(*, regime_code: str | None = None) -> list[ReserveRun]:
-    """The last approved run of each valuation date (a later approval supersedes an earlier one)."""
-    latest: dict[date, ReserveRun] = {}
-    for run in approved_runs(regime_code=regime_code):
-        latest[run.valuation_date] = run
-    return [latest[d] for d in sorted(latest)]
+    """The official run of each valuation date, oldest first (a rerun's approval supersedes
+    the run it reruns, so there is one per date)."""
+    return list(official_runs(regime_code=regime_code).order_by("valuation_date"))
 
 
 def segment_groups() -> dict[str, str]:

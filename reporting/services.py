@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from core.models import AuditVerb
 from core.errors import DomainError
 from core.roles import Operation, authorize
 from core.services import audit_record
@@ -65,12 +66,12 @@ def report_render(*, run: ReserveRun, fmt: str) -> Export:
     return Export(f"run{run.pk}-{run.valuation_date.isoformat()}-{fmt}.{ext}", CONTENT_TYPES[ext], content)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_export(*, run: ReserveRun, fmt: str, actor) -> Export:
     """Render an export of an approved run and record who took it."""
     authorize(actor, Operation.REPORT_EXPORT)
     export = report_render(run=run, fmt=fmt)
-    audit_record(actor=actor, verb="report.export", target=run, new={"format": fmt, "filename": export.filename, "bytes": len(export.content)})
+    audit_record(actor=actor, verb=AuditVerb.REPORT_EXPORT, target=run, new={"format": fmt, "filename": export.filename, "bytes": len(export.content)})
     return export
 
 
@@ -93,5 +94,5 @@ def capital_entry_save(*, period: str, currency: str, actor, **values) -> Capita
         setattr(entry, k, v)
     entry.entered_by = actor if getattr(actor, "pk", None) else None
     entry.save()
-    audit_record(actor=actor, verb="capital.save", target=entry, old=old, new={k: str(v) for k, v in values.items()})
+    audit_record(actor=actor, verb=AuditVerb.CAPITAL_SAVE, target=entry, old=old, new={k: str(v) for k, v in values.items()})
     return entry

@@ -428,7 +428,8 @@ def runs_list() -> QuerySet[ReserveRun]:
 
 
 def run_last_approved(*, regime_code: str, before: date | None = None, exclude_id: int | None = None) -> ReserveRun | None:
-    qs = ReserveRun.objects.filter(regime_code=regime_code, status=ReserveRun.Status.APPROVED)
+    qs = ReserveRun.objects.filter(regime_code=regime_code, status=ReserveRun.Status.APPROVED,
+                                   superseded_by__isnull=True)
     if before is not None:
         qs = qs.filter(valuation_date__lte=before)
     if exclude_id is not None:

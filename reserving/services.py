@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import DomainError, PermissionDenied
-from core.models import ReportingPeriod
+from core.models import AuditVerb, ReportingPeriod
 from core.periods import Quarter, is_quarter_end
 from core.roles import Operation, Role, authorize, system_actor
 from core.services import audit_record, period_mark_closed
@@ -31,11 +31,16 @@ def _require_independent(run: ReserveRun, actor, what: str) -> None:
                                f"or submitted it) and cannot {what} it; another approver must")
 
 
-def _event(run: ReserveRun, *, actor, verb: str, from_status: str, note: str = "") -> None:
-    RunEvent.objects.create(run=run, actor=actor if getattr(actor, "pk", None) else None, verb=verb,
-                            from_status=from_status, to_status=run.status, note=note)
-    audit_record(actor=actor, verb=f"run.{verb}", target=run, old={"status": from_status},
-                 new={"status": run.status, **({"note": note} if note else {})})
+def _event(run: ReserveRun, *, actor, verb: AuditVerb, from_status: str, note: str = "",
+           old: dict | None = None, new: dict | None = None) -> None:
+    """The run's own history row and the audit row, written together: one trail, two views.
+    RunEvent keeps the short verb ("approve"); the audit row the enumerated one ("run.approve")."""
+    verb = AuditVerb(verb)
+    RunEvent.objects.create(run=run, actor=actor if getattr(actor, "pk", None) else None,
+                            verb=verb.value.removeprefix("run."), from_status=from_status, to_status=run.status,
+                            note=note)
+    audit_record(actor=actor, verb=verb, target=run, old={"status": from_status, **(old or {})},
+                 new={"status": run.status, **({"note": note} if note else {}), **(new or {})})
 
 
 def _locked(run: ReserveRun) -> ReserveRun:
@@ -96,7 +101,7 @@ def regime_effective(*, code: str, valuation_date: date) -> Regime:
     return regime
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def regime_version_create(*, code: str, effective_from: date, parameters: dict, actor, name: str = "",
                           description: str = "") -> Regime:
     """A new version of a regime; earlier versions stay as they were (runs point at them)."""
@@ -106,7 +111,7 @@ def regime_version_create(*, code: str, effective_from: date, parameters: dict, 
     regime = Regime.objects.create(code=code, version=(last.version + 1) if last else 1, effective_from=effective_from,
                                    parameters=parameters, name=name or (last.name if last else code),
                                    description=description)
-    audit_record(actor=actor, verb="regime.version_create", target=regime, new={"parameters": parameters})
+    audit_record(actor=actor, verb=AuditVerb.REGIME_VERSION_CREATE, target=regime, new={"parameters": parameters})
     return regime
 
 
@@ -171,7 +176,7 @@ def run_create(*, valuation_date: date, regime: str = "ru", cut_off: datetime | 
         valuation_date=valuation_date, regime=reg, regime_code=reg.code, regime_version=reg.version, cut_off=cut,
         parameters=parameters or {}, selections=selections or {}, engine_version=compute.engine_version(),
         preparer=actor if getattr(actor, "pk", None) else None, rerun_of=rerun_of)
-    _event(run, actor=actor, verb="create", from_status="", note=f"rerun of {rerun_of.pk}" if rerun_of else "")
+    _event(run, actor=actor, verb=AuditVerb.RUN_CREATE, from_status="", note=f"rerun of {rerun_of.pk}" if rerun_of else "")
     return run
 
 
@@ -180,7 +185,7 @@ def run_parameters(run: ReserveRun) -> dict:
 
 
 # --------------------------------------------------------------------------- checks
-@transaction.atomic
+@transaction.atomic(durable=True)
 def run_checks(*, run: ReserveRun, actor, inputs: dict | None = None) -> list[RunDataCheck]:
     """Run the data checks and store them on the run. A warning acknowledged before keeps its
     acknowledgement when the same check finds the same rows again."""
@@ -206,12 +211,12 @@ def run_checks(*, run: ReserveRun, actor, inputs: dict | None = None) -> list[Ru
         stored.append(RunDataCheck.objects.create(
             run=run, severity=f.severity, code=f.code, message=f.message[:500], rows=f.rows, row_count=f.row_count,
             acknowledged_by=old.acknowledged_by if old else None, acknowledged_at=old.acknowledged_at if old else None))
-    _event(run, actor=actor, verb="check", from_status=run.status,
+    _event(run, actor=actor, verb=AuditVerb.RUN_CHECK, from_status=run.status,
            note=", ".join(f"{c.severity}:{c.code}({c.row_count})" for c in stored) or "no findings")
     return stored
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def run_check_acknowledge(*, check: RunDataCheck, actor) -> RunDataCheck:
     authorize(actor, Operation.RUN_ACKNOWLEDGE)
     run = _locked(check.run)
@@ -220,7 +225,7 @@ def run_check_acknowledge(*, check: RunDataCheck, actor) -> RunDataCheck:
         raise DomainError("errors cannot be acknowledged; correct the data", field="severity")
     check.acknowledged_by, check.acknowledged_at = actor, timezone.now()
     check.save(update_fields=["acknowledged_by", "acknowledged_at"])
-    _event(run, actor=actor, verb="acknowledge", from_status=run.status, note=check.code)
+    _event(run, actor=actor, verb=AuditVerb.RUN_ACKNOWLEDGE, from_status=run.status, note=check.code)
     return check
 
 
@@ -260,7 +265,7 @@ def run_compute(*, run: ReserveRun, actor, test_delay: float = 0.0) -> ReserveRu
         if run.preparer_id is None and getattr(actor, "pk", None):
             run.preparer = actor
         run.save()
-        _event(run, actor=actor, verb="compute", from_status=before, note=f"{len(inputs)} segments, fingerprint {fp[:12]}")
+        _event(run, actor=actor, verb=AuditVerb.RUN_COMPUTE, from_status=before, note=f"{len(inputs)} segments, fingerprint {fp[:12]}")
         keys = sorted(inputs)
         if not keys:
             _finish_if_done(run)
@@ -284,7 +289,7 @@ def run_retry(*, run: ReserveRun, actor) -> ReserveRun:
         before = run.status
         run.status, run.error = S.COMPUTING, ""
         run.save(update_fields=["status", "error"])
-        _event(run, actor=actor, verb="retry", from_status=before, note=f"{len(missing)} segments re-dispatched")
+        _event(run, actor=actor, verb=AuditVerb.RUN_RETRY, from_status=before, note=f"{len(missing)} segments re-dispatched")
         transaction.on_commit(lambda: _dispatch(run.pk, missing), robust=True)
     return ReserveRun.objects.get(pk=run.pk)
 
@@ -317,7 +322,7 @@ def segment_compute(*, run_id: int, segment: str, currency: str, delay: float = 
     return f"{segment} {currency} stored"
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def _segment_store(*, run_id: int, outcome: compute.SegmentOutcome) -> None:
     run = ReserveRun.objects.select_for_update().get(pk=run_id)
     if run.status != S.COMPUTING:
@@ -348,24 +353,24 @@ def _finish_if_done(run: ReserveRun) -> None:
                              and selectors.run_amounts(run=original) == selectors.run_amounts(run=run))
             fields.append("identical")
         run.save(update_fields=fields)
-        _event(run, actor=system_actor(), verb="computed", from_status=S.COMPUTING,
+        _event(run, actor=system_actor(), verb=AuditVerb.RUN_COMPUTED, from_status=S.COMPUTING,
                note="" if run.identical is None else f"identical to run {run.rerun_of_id}: {run.identical}")
     else:
         run.save(update_fields=fields)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def run_fail(*, run_id: int, error: str) -> None:
     run = ReserveRun.objects.select_for_update().get(pk=run_id)
     if run.status != S.COMPUTING:
         return
     run.status, run.error = S.FAILED, error[:4000]
     run.save(update_fields=["status", "error"])
-    _event(run, actor=system_actor(), verb="fail", from_status=S.COMPUTING, note=error[:500])
+    _event(run, actor=system_actor(), verb=AuditVerb.RUN_FAIL, from_status=S.COMPUTING, note=error[:500])
 
 
 # --------------------------------------------------------------------------- review
-@transaction.atomic
+@transaction.atomic(durable=True)
 def run_submit(*, run: ReserveRun, actor) -> ReserveRun:
     authorize(actor, Operation.RUN_SUBMIT)
     run = _locked(run)
@@ -381,11 +386,11 @@ def run_submit(*, run: ReserveRun, actor) -> ReserveRun:
         run.preparer = actor
     run.status, run.submitted_at = S.SUBMITTED, timezone.now()
     run.save()
-    _event(run, actor=actor, verb="submit", from_status=S.COMPUTED)
+    _event(run, actor=actor, verb=AuditVerb.RUN_SUBMIT, from_status=S.COMPUTED)
     return run
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def run_approve(*, run: ReserveRun, actor) -> ReserveRun:
     """Sign the run off. It becomes the official run of its date and regime: an approved run
     it reruns (or any other approved run of that date and regime) is marked superseded by it.
@@ -405,14 +410,14 @@ def run_approve(*, run: ReserveRun, actor) -> ReserveRun:
     for old in replaced:
         old.superseded_by = run
         old.save(update_fields=["superseded_by"])
-        _event(old, actor=actor, verb="supersede", from_status=S.APPROVED, note=f"superseded by run {run.pk}")
+        _event(old, actor=actor, verb=AuditVerb.RUN_SUPERSEDE, from_status=S.APPROVED, note=f"superseded by run {run.pk}")
     run.save()
-    _event(run, actor=actor, verb="approve", from_status=S.SUBMITTED,
+    _event(run, actor=actor, verb=AuditVerb.RUN_APPROVE, from_status=S.SUBMITTED,
            note=", ".join(f"supersedes run {old.pk}" for old in replaced))
     return run
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def run_reject(*, run: ReserveRun, actor, reason: str) -> ReserveRun:
     authorize(actor, Operation.RUN_REJECT)
     run = _locked(run)
@@ -422,12 +427,12 @@ def run_reject(*, run: ReserveRun, actor, reason: str) -> ReserveRun:
         raise DomainError("say why the run is rejected", field="reason")
     run.status, run.approver, run.decided_at, run.reject_reason = S.REJECTED, actor, timezone.now(), reason.strip()
     run.save()
-    _event(run, actor=actor, verb="reject", from_status=S.SUBMITTED, note=reason.strip())
+    _event(run, actor=actor, verb=AuditVerb.RUN_REJECT, from_status=S.SUBMITTED, note=reason.strip())
     return run
 
 
 # --------------------------------------------------------------------------- selections
-@transaction.atomic
+@transaction.atomic(durable=True)
 def run_selection_set(*, run: ReserveRun, segment: str, currency: str, selection: dict, actor) -> ReserveRun:
     """Store a segment's selection (method, LDFs, tail, a-priori loss ratio, borrowed/pooled
     pattern) with its note. Results computed before no longer match: the run returns to draft."""
@@ -444,9 +449,9 @@ def run_selection_set(*, run: ReserveRun, segment: str, currency: str, selection
     run.selections = selections
     run.status = S.DRAFT
     run.save(update_fields=["selections", "status"])
-    RunEvent.objects.create(run=run, actor=actor, verb="select", from_status=before, to_status=run.status,
-                            note=f"{segment} {currency}: {selection.get('note', '')}")
-    audit_record(actor=actor, verb="run.select", target=run, old={"selection": old}, new={"selection": selection})
+    _event(run, actor=actor, verb=AuditVerb.RUN_SELECT, from_status=before,
+           note=f"{segment} {currency}: {selection.get('note', '')}", old={"selection": old},
+           new={"selection": selection})
     return run
 
 
@@ -487,7 +492,7 @@ def run_rerun(*, run: ReserveRun, actor, compute_now: bool = True) -> ReserveRun
     return new
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def period_close(*, label: str, actor):
     """Close a quarter: its run of the official regime must be approved. Afterwards postings
     dated in it are refused (core.services.period_ensure_open)."""
@@ -521,7 +526,7 @@ __all__ = [name for name in dir() if name.startswith(("run_", "regime_", "period
 FIRST_CUT_TASK_NAME = "reserving: quarter-end first-cut run"
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def schedules_install(*, actor):
     """The django-celery-beat schedule of the quarter-end first cut: 02:00 on the 1st of Jan,
     Apr, Jul and Oct in CELERY_TIMEZONE. Idempotent; edit it in the admin afterwards (a re-install
@@ -539,7 +544,7 @@ def schedules_install(*, actor):
     if not created and (task.crontab_id != crontab.pk or task.task != "reserving.quarter_end_first_cut"):
         task.crontab, task.task = crontab, "reserving.quarter_end_first_cut"
         task.save()
-    audit_record(actor=actor, verb="schedule.install", target=task, new={"crontab": str(crontab), "created": created})
+    audit_record(actor=actor, verb=AuditVerb.SCHEDULE_INSTALL, target=task, new={"crontab": str(crontab), "created": created})
     return task
 
 

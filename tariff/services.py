@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from core.models import AuditVerb
 from core.errors import DomainError
 from core.money import ZERO, money_round, to_decimal
 from core.roles import Operation, authorize
@@ -17,7 +18,7 @@ from tariff.diyeh import DIYEH_CURRENCY
 from tariff.models import DiyehAmount, TariffVersion
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def policy_issue_from_quote(
     *,
     request: engine.QuoteRequest,
@@ -67,7 +68,7 @@ ROW_TABLES = ("professions", "base_rates", "setting_modifiers", "cover_shares", 
               "referral_rules")
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def tariff_version_copy(*, source: TariffVersion, code: str, effective_from: date, actor, name: str = "") -> TariffVersion:
     """A new tariff version with all the source's tables, in force from effective_from. The
     source, if still open-ended or running past that date, ends the day before, so that
@@ -99,7 +100,7 @@ def tariff_version_copy(*, source: TariffVersion, code: str, effective_from: dat
             row.pk, row.version = None, copy
         if rows:
             type(rows[0]).objects.bulk_create(rows)
-    audit_record(actor=actor, verb="tariff.copy", target=copy,
+    audit_record(actor=actor, verb=AuditVerb.TARIFF_COPY, target=copy,
                  old={"source": source.code, "source_effective_to": old_end.isoformat() if old_end else None},
                  new={"code": code, "effective_from": effective_from.isoformat()})
     return copy
@@ -118,7 +119,7 @@ def diyeh_year_add(*, jalali_year: int, amount, actor, note: str = "") -> DiyehA
     if DiyehAmount.objects.filter(jalali_year=jalali_year).exists():
         raise DomainError(f"the diyeh of {jalali_year} is already recorded", field="jalali_year")
     row = DiyehAmount.objects.create(jalali_year=jalali_year, amount=value, note=note)
-    audit_record(actor=actor, verb="diyeh.add", target=row, new={"jalali_year": jalali_year, "amount": str(value)})
+    audit_record(actor=actor, verb=AuditVerb.DIYEH_ADD, target=row, new={"jalali_year": jalali_year, "amount": str(value)})
     return row
 
 
@@ -134,7 +135,7 @@ class RevaluationResult:
         return sum((Decimal(c["change"]) for c in self.changes), ZERO)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def diyeh_revalue_open_claims(*, jalali_year: int, accounting_date: date, actor) -> RevaluationResult:
     """Bring the indemnity case estimate of every open claim on diyeh-indexed cover (policy
     year ≤ jalali_year, awarded share known) to its target with an ordinary reserve change.
@@ -163,7 +164,7 @@ def diyeh_revalue_open_claims(*, jalali_year: int, accounting_date: date, actor)
         })
     if result.changes:
         audit_record(
-            actor=actor, verb="diyeh.revalue", target=year_row,
+            actor=actor, verb=AuditVerb.DIYEH_REVALUE, target=year_row,
             new={"jalali_year": jalali_year, "accounting_date": accounting_date.isoformat(),
                  "claims_changed": len(result.changes), "total_change": str(result.total_change)},
         )
@@ -173,7 +174,7 @@ def diyeh_revalue_open_claims(*, jalali_year: int, accounting_date: date, actor)
 DIYEH_SCHEDULE_NAME = "tariff: diyeh revaluation of open claims"
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def diyeh_schedule_install(*, actor):
     """The django-celery-beat schedule of `tariff.diyeh_revalue_latest`: daily at 03:00 in
     CELERY_TIMEZONE, so a newly entered diyeh year reaches the case reserves by the next
@@ -193,5 +194,5 @@ def diyeh_schedule_install(*, actor):
     if not created and (task.crontab_id != crontab.pk or task.task != "tariff.diyeh_revalue_latest"):
         task.crontab, task.task = crontab, "tariff.diyeh_revalue_latest"
         task.save()
-    audit_record(actor=actor, verb="schedule.install", target=task, new={"crontab": str(crontab), "created": created})
+    audit_record(actor=actor, verb=AuditVerb.SCHEDULE_INSTALL, target=task, new={"crontab": str(crontab), "created": created})
     return task
