@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reserving.engine.upr import upr
+from reserving.engine.upr import unearned_premium
 
 SEED = 20240331
 VALUATION = date(2024, 12, 31)
@@ -127,9 +127,9 @@ def main(argv=None) -> int:
 
     results = []
     for method in ("pro_rata", "1/24", "1/8"):
-        wall, cpu = best_of(lambda: upr(book, valuation, method=method))
+        wall, cpu = best_of(lambda: unearned_premium(book, valuation, method=method))
         results.append((f"engine UPR, {method}, {len(book):,} rows (best of 5)", wall, cpu, "measured"))
-    total = upr(book, valuation).sum()
+    total = unearned_premium(book, valuation).sum()
 
     # The naive loop on a sample of whole policies, checked against the engine on the same rows.
     rng = np.random.default_rng(SEED + 1)
@@ -138,7 +138,7 @@ def main(argv=None) -> int:
     sample = book[book["policy_id"].isin(chosen)].reset_index(drop=True)
     naive_seconds, naive_cpu = best_of(lambda: naive_upr(sample, VALUATION), repeat=3)
     naive = np.array(naive_upr(sample, VALUATION))
-    engine_sample = upr(sample, valuation).to_numpy()
+    engine_sample = unearned_premium(sample, valuation).to_numpy()
     max_diff = float(np.max(np.abs(naive - engine_sample))) if len(sample) else 0.0
     scale = len(book) / max(len(sample), 1)
     naive_full, naive_full_cpu = naive_seconds * scale, naive_cpu * scale

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class ClaimsConfig(AppConfig):
     name = "claims"
     verbose_name = "Claims"
+
+    def ready(self) -> None:
+        # A change of a policy's cover must keep its claims covered: policies asks, claims answers.
+        from claims.selectors import claims_cover_check
+        from policies.services import cover_check_register
+
+        cover_check_register(claims_cover_check)

@@ -130,17 +130,20 @@ class LimitUsage:
         )
 
 
-def policy_limit_usage(policy: Policy, exclude_claim: Claim | None = None) -> LimitUsage:
+def policy_limit_usage(policy: Policy, exclude_claim: Claim | None = None,
+                       expenses_within_limits: bool | None = None) -> LimitUsage:
     """Limit used by payments per claim and in aggregate (reversed payments give it back,
-    recoveries do not). `exclude_claim` leaves one claim out, for replaying it."""
-    counted = list(COST_TYPES) if policy.expenses_within_limits else ["indemnity"]
+    recoveries do not). `exclude_claim` leaves one claim out, for replaying it;
+    `expenses_within_limits` overrides the policy's flag (a cover change being checked)."""
+    within = policy.expenses_within_limits if expenses_within_limits is None else expenses_within_limits
+    counted = list(COST_TYPES) if within else ["indemnity"]
     rows = ClaimTransaction.objects.filter(claim__policy=policy, effect_kind=Kind.PAYMENT, cost_type__in=counted)
     if exclude_claim is not None:
         rows = rows.exclude(claim=exclude_claim)
     per_claim = dict(rows.values("claim__claim_number").annotate(used=Sum("amount")).values_list("claim__claim_number", "used"))
     return LimitUsage(
         limit_per_claim=policy.limit_per_claim, aggregate_limit=policy.aggregate_limit,
-        expenses_within_limits=policy.expenses_within_limits,
+        expenses_within_limits=within,
         aggregate_used=sum(per_claim.values(), ZERO), per_claim_used=per_claim,
     )
 
@@ -262,3 +265,29 @@ def claim_number_next(policy: Policy) -> str:
     while Claim.objects.filter(claim_number=f"{policy.policy_number}-C{n}").exists():
         n += 1
     return f"{policy.policy_number}-C{n}"
+
+
+def claims_cover_check(policy: Policy, new: dict) -> None:
+    """The claims' side of a change of cover (registered with policies.services): every claim
+    must stay inside the new dates, and no limit may already be used beyond its new amount."""
+    from claims.rules import claim_dates_check
+    from core.errors import DomainError
+
+    for number, occurred, reported in policy.claims.values_list("claim_number", "occurrence_date", "report_date"):
+        try:
+            claim_dates_check(new["basis"], new["inception_date"], new["expiry_date"], new["retro_date"],
+                              occurred, reported)
+        except DomainError as exc:
+            raise DomainError(f"claim {number} would no longer be covered: {exc.message}", field=exc.field) from exc
+    usage = policy_limit_usage(policy, expenses_within_limits=new["expenses_within_limits"])
+    used = [u for u in usage.per_claim_used.values() if u is not None]
+    if new["limit_per_claim"] is not None and used and max(used) > new["limit_per_claim"]:
+        raise DomainError(
+            f"a claim has already used {max(used):,.2f}, more than the new per-claim limit "
+            f"{new['limit_per_claim']:,.2f}", field="limit_per_claim",
+        )
+    if new["aggregate_limit"] is not None and sum(used, ZERO) > new["aggregate_limit"]:
+        raise DomainError(
+            f"claims have already used {sum(used, ZERO):,.2f}, more than the new aggregate limit "
+            f"{new['aggregate_limit']:,.2f}", field="aggregate_limit",
+        )

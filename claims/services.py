@@ -319,7 +319,6 @@ def claim_settle(*, claim: Claim, loss_amount, accounting_date: date, expense_am
     """
     authorize(actor, Operation.CLAIM_SETTLE)
     claim = _locked(claim)
-    policy = claim.policy
     loss = _money(loss_amount, claim, "loss_amount")
     state = claim_ledger_state(claim)
     if state.status == Claim.Status.CLOSED:

@@ -3,11 +3,11 @@ cancellation and reversal. Each is one transaction with one audit row; premium r
 append-only."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from core.models import AuditVerb
@@ -155,34 +155,23 @@ def policy_create(
     return policy
 
 
-def _claims_still_covered(policy: Policy, new: dict) -> None:
-    """Refuse master-data changes under which an existing claim would fall outside cover or
-    a limit would already be exceeded."""
-    from claims.models import ClaimTransaction
-    from claims.rules import claim_dates_check
+# Checks that a change of cover (master-data edit, cancellation) leaves what is booked against
+# the policy covered. policies knows no claims: the claims app registers its check here when it
+# loads (claims.apps), so the dependency points from claims to policies only.
+CoverCheck = Callable[[Policy, dict], None]
+_COVER_CHECKS: list[CoverCheck] = []
 
-    for number, occurred, reported in policy.claims.values_list("claim_number", "occurrence_date", "report_date"):
-        try:
-            claim_dates_check(new["basis"], new["inception_date"], new["expiry_date"], new["retro_date"],
-                              occurred, reported)
-        except DomainError as exc:
-            raise DomainError(f"claim {number} would no longer be covered: {exc.message}", field=exc.field) from exc
-    counted = ["indemnity", "expense"] if new["expenses_within_limits"] else ["indemnity"]
-    used = (
-        ClaimTransaction.objects.filter(claim__policy=policy, effect_kind="payment", cost_type__in=counted)
-        .values("claim_id").annotate(used=Sum("amount")).values_list("used", flat=True)
-    )
-    used = [u for u in used if u is not None]
-    if new["limit_per_claim"] is not None and used and max(used) > new["limit_per_claim"]:
-        raise DomainError(
-            f"a claim has already used {max(used):,.2f}, more than the new per-claim limit "
-            f"{new['limit_per_claim']:,.2f}", field="limit_per_claim",
-        )
-    if new["aggregate_limit"] is not None and sum(used, ZERO) > new["aggregate_limit"]:
-        raise DomainError(
-            f"claims have already used {sum(used, ZERO):,.2f}, more than the new aggregate limit "
-            f"{new['aggregate_limit']:,.2f}", field="aggregate_limit",
-        )
+
+def cover_check_register(check: CoverCheck) -> None:
+    if check not in _COVER_CHECKS:
+        _COVER_CHECKS.append(check)
+
+
+def _cover_still_fits(policy: Policy, new: dict) -> None:
+    """Refuse a change of cover under which something booked (a claim) would fall outside it;
+    `new` holds the cover fields as they would become."""
+    for check in _COVER_CHECKS:
+        check(policy, new)
 
 
 @transaction.atomic(durable=True)
@@ -213,7 +202,7 @@ def policy_update_master(*, policy: Policy, actor, **changes) -> Policy:
         new[f] = _money_or_none(new[f], new["currency"])
     if new["deductible_percent"] is not None:
         new["deductible_percent"] = to_decimal(new["deductible_percent"])
-    _claims_still_covered(policy, new)
+    _cover_still_fits(policy, new)
     old = {k: _jsonable(getattr(policy, k)) for k in changed}
     for k in changed:
         setattr(policy, k, new[k])
@@ -271,7 +260,7 @@ def policy_cancel(
     shortened = {f: getattr(policy, f) for f in _COVER_FIELDS}
     shortened["expiry_date"] = max(effective_date - timedelta(days=1), policy.inception_date)
     try:
-        _claims_still_covered(policy, shortened)
+        _cover_still_fits(policy, shortened)
     except DomainError as exc:
         raise DomainError(f"cannot cancel from {effective_date}: {exc.message}", field="effective_date") from exc
     back = rules.return_premium(

@@ -97,7 +97,7 @@ class _Recompute:
         c, run = self.compute, self.run
         borrowed = c.borrowed_incurred(selection=selection, valuation_date=run.valuation_date, cut_off=run.cut_off,
                                        params=self.params, currency=self.currency)
-        return c.compute_segment(inputs=self.inputs, params=self.params, selection=selection,
+        return c.segment_outcome(inputs=self.inputs, params=self.params, selection=selection,
                                  valuation_date=run.valuation_date, borrowed_incurred=borrowed,
                                  seed=int(self.params["bootstrap_seed"]))
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from claims.models import Claim, ClaimTransaction
 from policies.models import Policy, PremiumTransaction
-from reserving.selectors import CASE_EFFECT, Scope, _as_of_cte, _claim_ledger_from, _Dialect, _fetch, _ts
+from reserving.sql import CASE_EFFECT, Dialect, Scope, as_of_cte, claim_ledger_from, fetch, timestamp_param
 
 ERROR, WARNING = "error", "warning"
 ROW_LIMIT = 100
@@ -35,8 +35,8 @@ def _result(severity, code, message, columns, rows) -> CheckResult | None:
     return CheckResult(severity, code, message.format(n=len(rows)), dicts, len(rows))
 
 
-def _claims_outstanding_sql(scope: Scope, d: _Dialect) -> tuple[str, list]:
-    frm, params = _claim_ledger_from(scope, d)
+def _claims_outstanding_sql(scope: Scope, d: Dialect) -> tuple[str, list]:
+    frm, params = claim_ledger_from(scope, d)
     # in cents: SQLite sums floats, and -1e-12 is not a negative outstanding
     sql = (f"SELECT t.claim_id AS claim_id, t.cost_type AS cost_type, SUM({d.cents(CASE_EFFECT)}) AS o{frm}"
            " AND t.amount IS NOT NULL GROUP BY t.claim_id, t.cost_type")
@@ -44,9 +44,9 @@ def _claims_outstanding_sql(scope: Scope, d: _Dialect) -> tuple[str, list]:
 
 
 def check_outstanding_below_zero(scope: Scope) -> CheckResult | None:
-    d = _Dialect()
+    d = Dialect()
     sql, params = _claims_outstanding_sql(scope, d)
-    rows = _fetch(f"SELECT c.claim_number, x.cost_type, x.o / 100.0 FROM ({sql}) x JOIN {Claim._meta.db_table} c ON c.id = x.claim_id"
+    rows = fetch(f"SELECT c.claim_number, x.cost_type, x.o / 100.0 FROM ({sql}) x JOIN {Claim._meta.db_table} c ON c.id = x.claim_id"
                   " WHERE x.o < 0 ORDER BY c.claim_number", params)
     return _result(ERROR, "outstanding_below_zero", "{n} claim cost types have payments beyond their case reserve at the valuation date",
                    ["claim_number", "cost_type", "outstanding"], rows)
@@ -55,9 +55,9 @@ def check_outstanding_below_zero(scope: Scope) -> CheckResult | None:
 def check_open_claims_without_case_reserve(scope: Scope) -> CheckResult | None:
     """Claims reported by V, open at V (no close, or reopened after the last close), with no
     outstanding case estimate."""
-    d = _Dialect()
-    hc_sql, hc_params = _as_of_cte(Claim, ["policy_id", "occurrence_date", "report_date", "status"], scope.cut_off)
-    hp_sql, hp_params = _as_of_cte(Policy, ["segment", "currency"], scope.cut_off)
+    d = Dialect()
+    hc_sql, hc_params = as_of_cte(Claim, ["policy_id", "occurrence_date", "report_date", "status"], scope.cut_off)
+    hp_sql, hp_params = as_of_cte(Policy, ["segment", "currency"], scope.cut_off)
     seg_sql, seg_params = scope.segment_filter()
     ct = ClaimTransaction._meta.db_table
     v = scope.valuation_date.isoformat()
@@ -74,17 +74,17 @@ def check_open_claims_without_case_reserve(scope: Scope) -> CheckResult | None:
         " GROUP BY c.claim_number, hc.report_date"
         f" HAVING COALESCE(SUM({d.cents(CASE_EFFECT.replace('t.', 'o.'))}), 0) <= 0 ORDER BY c.claim_number"
     )
-    ts = _ts(scope.cut_off)
+    ts = timestamp_param(scope.cut_off)
     params = [*hc_params, *hp_params, v, ts, v, *seg_params, v, ts, v, ts]
-    rows = _fetch(sql, params)
+    rows = fetch(sql, params)
     return _result(WARNING, "open_claim_without_case_reserve", "{n} open claims have no case reserve at the valuation date",
                    ["claim_number", "report_date", "outstanding"], rows)
 
 
 def check_payments_on_closed_claims(scope: Scope) -> CheckResult | None:
     """Payments recorded after a close with no reopen in between (ledger order)."""
-    d = _Dialect()
-    frm, params = _claim_ledger_from(scope, d)
+    d = Dialect()
+    frm, params = claim_ledger_from(scope, d)
     ct = ClaimTransaction._meta.db_table
     sql = (
         f"SELECT t.transaction_id, t.accounting_date, t.amount{frm} AND t.kind = 'payment'"
@@ -93,12 +93,12 @@ def check_payments_on_closed_claims(scope: Scope) -> CheckResult | None:
         " ORDER BY t.transaction_id"
     )
     return _result(WARNING, "payment_on_closed_claim", "{n} payments were posted on closed claims",
-                   ["transaction_id", "accounting_date", "amount"], _fetch(sql, params))
+                   ["transaction_id", "accounting_date", "amount"], fetch(sql, params))
 
 
 def check_policies_without_premium(scope: Scope) -> CheckResult | None:
-    d = _Dialect()
-    hp_sql, hp_params = _as_of_cte(Policy, ["segment", "currency", "inception_date", "policy_number"], scope.cut_off)
+    d = Dialect()
+    hp_sql, hp_params = as_of_cte(Policy, ["segment", "currency", "inception_date", "policy_number"], scope.cut_off)
     seg_sql, seg_params = scope.segment_filter()
     pt = PremiumTransaction._meta.db_table
     dp = d.date_param()
@@ -108,18 +108,18 @@ def check_policies_without_premium(scope: Scope) -> CheckResult | None:
         f"  AND t.accounting_date <= {dp} AND t.recorded_at <= %s) ORDER BY hp.policy_number"
     )
     v = scope.valuation_date.isoformat()
-    rows = _fetch(sql, [*hp_params, v, *seg_params, v, _ts(scope.cut_off)])
+    rows = fetch(sql, [*hp_params, v, *seg_params, v, timestamp_param(scope.cut_off)])
     return _result(WARNING, "policy_without_premium", "{n} policies in force by the valuation date have no original premium",
                    ["policy_number", "inception_date"], rows)
 
 
 def check_rows_before_report(scope: Scope) -> CheckResult | None:
-    d = _Dialect()
-    frm, params = _claim_ledger_from(scope, d)
+    d = Dialect()
+    frm, params = claim_ledger_from(scope, d)
     sql = (f"SELECT t.transaction_id, t.accounting_date, hc.report_date{frm} AND t.accounting_date < hc.report_date"
            " ORDER BY t.transaction_id")
     return _result(ERROR, "claim_row_before_report", "{n} claim rows are dated before their claim's report date",
-                   ["transaction_id", "accounting_date", "report_date"], _fetch(sql, params))
+                   ["transaction_id", "accounting_date", "report_date"], fetch(sql, params))
 
 
 def check_large_movements(*, current: dict, previous: dict, threshold: float, previous_run_id: int | None

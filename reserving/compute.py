@@ -7,10 +7,9 @@ with core.money.money_round; the engine works in float64.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,12 +21,8 @@ from core.periods import Quarter
 from reserving import engine as E
 from reserving import selectors
 
-# The package re-exports functions named like these modules, so import the modules by path.
-engine_rbns = importlib.import_module("reserving.engine.rbns")
-engine_upr = importlib.import_module("reserving.engine.upr")
-
 # The regime defaults live in the engine (reserving/engine/rules.py); `ru` carries them all.
-DEFAULT_PARAMETERS: dict = dict(importlib.import_module("reserving.engine.rules").REGIMES["ru"].parameters)
+DEFAULT_PARAMETERS: dict = dict(E.regime_defaults("ru").parameters)
 
 SELECTION_METHODS = ("chainladder", "bf", "capecod", "elr")
 # A standard error beyond this (a DecimalField(18, 2) holds < 1e16) is an extrapolation blow-up.
@@ -116,7 +111,7 @@ def _upr_by_engine(scope, params) -> dict:
     rows = selectors.premium_rows(scope=scope)
     if rows.empty:
         return {}
-    by = engine_upr.upr_by(rows, scope.valuation_date, ["segment", "currency"], method=params["upr_method"],
+    by = E.upr_by(rows, scope.valuation_date, ["segment", "currency"], method=params["upr_method"],
                       base=params["premium_base"], pre_inception_gross=params["pre_inception_gross"])
     return {k: money_round(float(v), k[1]) for k, v in by.items()}
 
@@ -236,8 +231,8 @@ def _development(tri: E.Triangle, selection: dict, borrowed: E.Triangle | None):
 
 def _ulae(params: dict, ibnr: float, rbns: float) -> float:
     if params["ulae_method"] == "share_of_rbns":
-        return float(engine_rbns.ulae_three_percent(rbns, rate=float(params["ulae_share_of_rbns"])))
-    return float(engine_rbns.ulae_eiopa(ibnr, rbns, R=float(params["ulae_r"]), a=float(params["ulae_a"])))
+        return float(E.ulae_three_percent(rbns, rate=float(params["ulae_share_of_rbns"])))
+    return float(E.ulae_eiopa(ibnr, rbns, R=float(params["ulae_r"]), a=float(params["ulae_a"])))
 
 
 def _bootstrap(paid: pd.DataFrame, params: dict, seed: int) -> dict:
@@ -276,7 +271,7 @@ def _bootstrap(paid: pd.DataFrame, params: dict, seed: int) -> dict:
     return {"status": "failed", "reason": last_error[:300] or "no estimable development"}
 
 
-def compute_segment(*, inputs: SegmentInputs, params: dict, selection: dict | None, valuation_date: date,
+def segment_outcome(*, inputs: SegmentInputs, params: dict, selection: dict | None, valuation_date: date,
                     borrowed_incurred: pd.DataFrame | None = None, seed: int | None = None) -> SegmentOutcome:
     """UPR, RBNS, IBNR (chain ladder on incurred, or the selected method, or the regime's
     fallback below the minimum history), ULAE, premium deficiency, per-origin results with Mack's
@@ -380,7 +375,7 @@ def compute_segment(*, inputs: SegmentInputs, params: dict, selection: dict | No
     recent_ult = float(sum(ultimate.get(q, 0.0) for q in recent_q)) if len(ultimate) else 0.0
     loss_ratio = recent_ult / recent_earned if recent_earned > 0 and recent_ult > 0 else apriori
     ulae_ratio = float(params["ulae_r"]) if params["ulae_method"] != "share_of_rbns" else float(params["ulae_share_of_rbns"])
-    deficiency = float(engine_rbns.premium_deficiency(
+    deficiency = float(E.premium_deficiency(
         upr=upr, expected_loss_ratio=loss_ratio * (1 + ulae_ratio),
         expense_ratio=float(params["maintenance_expense_ratio"])))
 

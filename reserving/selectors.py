@@ -13,138 +13,34 @@ PostgreSQL, so both give the same result to the cent.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from django.db import connection
 from django.db.models import QuerySet
 
-from claims.models import Claim, ClaimTransaction
+from claims.models import Claim
 from core.money import money_round
 from core.periods import Quarter
 from policies.models import Policy, PremiumTransaction
 from reserving.models import ReserveRun, RunDataCheck, RunEvent, RunSegmentResult
+from reserving.sql import (CASE_EFFECT, PAID_EFFECT, Dialect, Scope, as_of_cte, claim_ledger_from, fetch,
+                           timestamp_param)
 
 HUNDRED = Decimal(100)
-
-
-# --------------------------------------------------------------------------- SQL dialect
-class _Dialect:
-    """The few expressions that differ between SQLite and PostgreSQL."""
-
-    def __init__(self) -> None:
-        self.pg = connection.vendor == "postgresql"
-
-    def date_param(self) -> str:
-        return "CAST(%s AS DATE)" if self.pg else "%s"
-
-    def days(self, a: str, b: str) -> str:
-        """Whole days from b to a (a − b)."""
-        if self.pg:
-            return f"({a} - {b})"
-        return f"CAST(ROUND(julianday({a}) - julianday({b})) AS INTEGER)"
-
-    def quarter_index(self, d: str) -> str:
-        """year·4 + (quarter − 1): consecutive integers for consecutive quarters."""
-        if self.pg:
-            return f"(CAST(EXTRACT(YEAR FROM {d}) AS INTEGER) * 4 + (CAST(EXTRACT(MONTH FROM {d}) AS INTEGER) - 1) / 3)"
-        return f"(CAST(strftime('%%Y', {d}) AS INTEGER) * 4 + (CAST(strftime('%%m', {d}) AS INTEGER) - 1) / 3)"
-
-    def cents(self, expr: str) -> str:
-        if self.pg:
-            return f"({expr}) * 100"
-        return f"CAST(ROUND(({expr}) * 100) AS INTEGER)"
-
-    def real(self, expr: str) -> str:
-        return f"CAST({expr} AS NUMERIC)" if self.pg else f"CAST({expr} AS REAL)"
-
-    def least(self, a: str, b: str) -> str:
-        return f"LEAST({a}, {b})" if self.pg else f"MIN({a}, {b})"
-
-    def greatest(self, a: str, b: str) -> str:
-        return f"GREATEST({a}, {b})" if self.pg else f"MAX({a}, {b})"
-
-
-def _ts(value: datetime):
-    return connection.ops.adapt_datetimefield_value(value)
-
-
-def _fetch(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.fetchall()
-
-
-def _as_of_cte(model, columns: list[str], cut_off: datetime) -> tuple[str, list]:
-    """SELECT of `model`'s columns as they were at cut_off: the latest history row per id with
-    history_date ≤ cut_off unless it is a deletion; ids never historised come from the live table."""
-    live = model._meta.db_table
-    hist = model.history.model._meta.db_table
-    cols = ", ".join(f"h.{c}" for c in ["id", *columns])
-    live_cols = ", ".join(f"p.{c}" for c in ["id", *columns])
-    sql = (
-        f"SELECT {cols} FROM {hist} h WHERE h.history_id IN ("
-        f"SELECT MAX(h2.history_id) FROM {hist} h2 WHERE h2.history_date <= %s GROUP BY h2.id"
-        f") AND h.history_type <> '-' "
-        f"UNION ALL SELECT {live_cols} FROM {live} p WHERE p.created_at <= %s "
-        f"AND NOT EXISTS (SELECT 1 FROM {hist} h3 WHERE h3.id = p.id)"
-    )
-    return sql, [_ts(cut_off), _ts(cut_off)]
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a run sees: valuation date V, cut-off T, optionally one segment × currency."""
-
-    valuation_date: date
-    cut_off: datetime
-    segment: str | None = None
-    currency: str | None = None
-
-    def segment_filter(self, alias: str = "hp") -> tuple[str, list]:
-        sql, params = "", []
-        if self.segment is not None:
-            sql += f" AND {alias}.segment = %s"
-            params.append(self.segment)
-        if self.currency is not None:
-            sql += f" AND {alias}.currency = %s"
-            params.append(self.currency)
-        return sql, params
-
-
-def _claim_ledger_from(scope: Scope, d: _Dialect, origin_basis: str = "accident") -> tuple[str, list]:
-    """FROM … WHERE for claim ledger rows in scope, joined to policy and claim as at T."""
-    hp_sql, hp_params = _as_of_cte(Policy, ["segment", "currency"], scope.cut_off)
-    hc_sql, hc_params = _as_of_cte(Claim, ["policy_id", "occurrence_date", "report_date", "status"], scope.cut_off)
-    seg_sql, seg_params = scope.segment_filter()
-    sql = (
-        f" FROM {ClaimTransaction._meta.db_table} t"
-        f" JOIN ({hc_sql}) hc ON hc.id = t.claim_id"
-        f" JOIN ({hp_sql}) hp ON hp.id = hc.policy_id"
-        f" WHERE t.accounting_date <= {d.date_param()} AND t.recorded_at <= %s"
-        f" AND hc.report_date <= {d.date_param()}{seg_sql}"
-    )
-    v = scope.valuation_date.isoformat()
-    return sql, [*hc_params, *hp_params, v, _ts(scope.cut_off), v, *seg_params]
 
 
 def _origin_column(origin_basis: str) -> str:
     return "hc.report_date" if origin_basis == "report" else "hc.occurrence_date"
 
 
-PAID_EFFECT = "CASE WHEN t.effect_kind = 'payment' THEN t.amount WHEN t.effect_kind = 'recovery' THEN -t.amount ELSE 0 END"
-CASE_EFFECT = "CASE WHEN t.effect_kind = 'reserve' THEN t.amount WHEN t.effect_kind = 'payment' THEN -t.amount ELSE 0 END"
-
-
 # --------------------------------------------------------------------------- claims
 def claim_ledger_cells(*, scope: Scope, origin_basis: str = "accident") -> pd.DataFrame:
     """Incremental paid and case-reserve change per segment × currency × origin quarter ×
     accounting quarter, in cents (ints): one GROUP BY in the database."""
-    d = _Dialect()
-    frm, params = _claim_ledger_from(scope, d)
+    d = Dialect()
+    frm, params = claim_ledger_from(scope, d)
     oq = d.quarter_index(_origin_column(origin_basis))
     aq = d.quarter_index("t.accounting_date")
     sql = (
@@ -152,7 +48,7 @@ def claim_ledger_cells(*, scope: Scope, origin_basis: str = "accident") -> pd.Da
         f"SUM({d.cents(PAID_EFFECT)}) AS paid, SUM({d.cents(CASE_EFFECT)}) AS case_change"
         f"{frm} AND t.amount IS NOT NULL GROUP BY hp.segment, hp.currency, {oq}, {aq}"
     )
-    rows = _fetch(sql, params)
+    rows = fetch(sql, params)
     df = pd.DataFrame(rows, columns=["segment", "currency", "oq", "aq", "paid", "case_change"])
     for c in ("oq", "aq", "paid", "case_change"):
         df[c] = df[c].map(lambda x: int(x)).astype("int64") if len(df) else df[c].astype("int64")
@@ -161,9 +57,9 @@ def claim_ledger_cells(*, scope: Scope, origin_basis: str = "accident") -> pd.Da
 
 def claim_count_cells(*, scope: Scope, origin_basis: str = "accident") -> pd.DataFrame:
     """Reported claims per segment × currency × origin quarter × report quarter (claims as at T)."""
-    d = _Dialect()
-    hp_sql, hp_params = _as_of_cte(Policy, ["segment", "currency"], scope.cut_off)
-    hc_sql, hc_params = _as_of_cte(Claim, ["policy_id", "occurrence_date", "report_date", "status"], scope.cut_off)
+    d = Dialect()
+    hp_sql, hp_params = as_of_cte(Policy, ["segment", "currency"], scope.cut_off)
+    hc_sql, hc_params = as_of_cte(Claim, ["policy_id", "occurrence_date", "report_date", "status"], scope.cut_off)
     seg_sql, seg_params = scope.segment_filter()
     oq = d.quarter_index(_origin_column(origin_basis))
     rq = d.quarter_index("hc.report_date")
@@ -172,7 +68,7 @@ def claim_count_cells(*, scope: Scope, origin_basis: str = "accident") -> pd.Dat
         f" JOIN ({hp_sql}) hp ON hp.id = hc.policy_id WHERE hc.report_date <= {d.date_param()}{seg_sql}"
         f" GROUP BY hp.segment, hp.currency, {oq}, {rq}"
     )
-    rows = _fetch(sql, [*hc_params, *hp_params, scope.valuation_date.isoformat(), *seg_params])
+    rows = fetch(sql, [*hc_params, *hp_params, scope.valuation_date.isoformat(), *seg_params])
     df = pd.DataFrame(rows, columns=["segment", "currency", "oq", "rq", "count"])
     return df.astype({"oq": "int64", "rq": "int64", "count": "int64"}).sort_values(
         ["segment", "currency", "oq", "rq"]).reset_index(drop=True)
@@ -181,28 +77,28 @@ def claim_count_cells(*, scope: Scope, origin_basis: str = "accident") -> pd.Dat
 def rbns_by_segment(*, scope: Scope) -> dict[tuple[str, str], Decimal]:
     """RBNS at V: Σ outstanding (never below zero per claim and cost type) over claims reported
     on or before V, per segment × currency."""
-    d = _Dialect()
-    frm, params = _claim_ledger_from(scope, d)
+    d = Dialect()
+    frm, params = claim_ledger_from(scope, d)
     sql = (
         "SELECT segment, currency, SUM(CASE WHEN o > 0 THEN o ELSE 0 END) FROM ("
         f"SELECT hp.segment AS segment, hp.currency AS currency, t.claim_id, t.cost_type, SUM({d.cents(CASE_EFFECT)}) AS o"
         f"{frm} AND t.amount IS NOT NULL GROUP BY hp.segment, hp.currency, t.claim_id, t.cost_type"
         ") x GROUP BY segment, currency"
     )
-    return {(s, c): money_round(Decimal(int(v)) / HUNDRED, c) for s, c, v in _fetch(sql, params)}
+    return {(s, c): money_round(Decimal(int(v)) / HUNDRED, c) for s, c, v in fetch(sql, params)}
 
 
 def claim_ledger_rows(*, scope: Scope) -> pd.DataFrame:
     """The claim ledger rows in scope, one by one (for the parity tests and data-check detail)."""
-    d = _Dialect()
-    frm, params = _claim_ledger_from(scope, d)
+    d = Dialect()
+    frm, params = claim_ledger_from(scope, d)
     sql = (
         "SELECT t.id, hp.segment, hp.currency, t.claim_id, hc.occurrence_date, hc.report_date, t.kind, t.effect_kind, "
         f"t.cost_type, t.amount, t.accounting_date{frm} ORDER BY t.id"
     )
     cols = ["id", "segment", "currency", "claim_id", "occurrence_date", "report_date", "kind", "effect_kind",
             "cost_type", "amount", "accounting_date"]
-    df = pd.DataFrame(_fetch(sql, params), columns=cols)
+    df = pd.DataFrame(fetch(sql, params), columns=cols)
     for c in ("occurrence_date", "report_date", "accounting_date"):
         df[c] = pd.to_datetime(df[c]).dt.date
     df["amount"] = df["amount"].map(lambda x: None if x is None else Decimal(str(x)))
@@ -210,9 +106,9 @@ def claim_ledger_rows(*, scope: Scope) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- premium
-def _premium_scope_sql(scope: Scope, d: _Dialect) -> tuple[str, list]:
+def _premium_scope_sql(scope: Scope, d: Dialect) -> tuple[str, list]:
     """Premium ledger rows in scope with their policy as at T (a derived table `pt`)."""
-    hp_sql, hp_params = _as_of_cte(Policy, ["segment", "currency", "inception_date", "expiry_date"], scope.cut_off)
+    hp_sql, hp_params = as_of_cte(Policy, ["segment", "currency", "inception_date", "expiry_date"], scope.cut_off)
     seg_sql, seg_params = scope.segment_filter()
     sql = (
         "SELECT t.id, t.policy_id, t.reverses_id, t.kind, t.effect_kind, t.accounting_date, t.effective_date,"
@@ -220,10 +116,10 @@ def _premium_scope_sql(scope: Scope, d: _Dialect) -> tuple[str, list]:
         f" FROM {PremiumTransaction._meta.db_table} t JOIN ({hp_sql}) hp ON hp.id = t.policy_id"
         f" WHERE t.accounting_date <= {d.date_param()} AND t.recorded_at <= %s{seg_sql}"
     )
-    return sql, [*hp_params, scope.valuation_date.isoformat(), _ts(scope.cut_off), *seg_params]
+    return sql, [*hp_params, scope.valuation_date.isoformat(), timestamp_param(scope.cut_off), *seg_params]
 
 
-def _window_rows_sql(scope: Scope, d: _Dialect) -> tuple[str, list]:
+def _window_rows_sql(scope: Scope, d: Dialect) -> tuple[str, list]:
     """Each premium row with the part that earns over its window (wg, wc) — engine/upr.py's rule:
     a cancellation earns only its pro-rata return over its window (the premium in force over
     the days it gives back, from the policy's original/endorsement rows accounted on or before
@@ -252,7 +148,7 @@ def _window_rows_sql(scope: Scope, d: _Dialect) -> tuple[str, list]:
     return sql, [*params, *params, *params, *params, *params]
 
 
-def _quarter_dates_cte(dates: list[date], d: _Dialect) -> tuple[str, list]:
+def _quarter_dates_cte(dates: list[date], d: Dialect) -> tuple[str, list]:
     dp = d.date_param()
     values = ", ".join(f"(%s, {dp})" for _ in dates)
     params: list = []
@@ -265,7 +161,7 @@ def _upr_sql(scope: Scope, dates: list[date], base: str, pre_inception_gross: bo
     """UPR per (valuation date, segment, currency) at each of `dates` (all ≤ scope's V), pro rata
     temporis, as one SQL aggregate; also the base premium accounted by each date. A policy's UPR
     is kept within [0, its base accounted] like the engine's; summed per policy first."""
-    d = _Dialect()
+    d = Dialect()
     rows, params = _window_rows_sql(scope, d)
     cte, cte_params = _quarter_dates_cte(dates, d)
     n = f"({d.days('w.expiry_date', 'w.effective_date')} + 1)"
@@ -299,16 +195,15 @@ def upr_at_dates(*, scope: Scope, dates: list[date], base: str = "net", pre_ince
     if not dates:
         return pd.DataFrame(columns=["date", "segment", "currency", "upr", "booked"])
     sql, params = _upr_sql(scope, dates, base, pre_inception_gross)
-    out = [(dates[int(i)], s, c, float(u or 0), float(b or 0)) for i, s, c, u, b in _fetch(sql, params)]
+    out = [(dates[int(i)], s, c, float(u or 0), float(b or 0)) for i, s, c, u, b in fetch(sql, params)]
     return pd.DataFrame(out, columns=["date", "segment", "currency", "upr", "booked"])
 
 
 def upr_by_segment(*, scope: Scope, premium_base: str = "net", pre_inception_gross: bool = True
                    ) -> dict[tuple[str, str], Decimal]:
     """UPR at V per segment × currency, rounded once (design.md §4, §8; parity with engine/upr.py)."""
-    d = _Dialect()
     sql, params = _upr_sql(scope, [scope.valuation_date], premium_base, pre_inception_gross)
-    return {(s, c): money_round(Decimal(str(u or 0)), c) for _i, s, c, u, _b in _fetch(sql, params)}
+    return {(s, c): money_round(Decimal(str(u or 0)), c) for _i, s, c, u, _b in fetch(sql, params)}
 
 
 def earned_premium_by_quarter(*, scope: Scope, first: Quarter, premium_base: str = "net") -> pd.DataFrame:
@@ -337,14 +232,14 @@ def earned_premium_by_quarter(*, scope: Scope, first: Quarter, premium_base: str
 def premium_rows(*, scope: Scope) -> pd.DataFrame:
     """The premium ledger rows in scope in engine/upr.py's column contract (for the parity test
     and the month methods, which the SQL does not implement)."""
-    d = _Dialect()
+    d = Dialect()
     pt, params = _premium_scope_sql(scope, d)
     sql = (f"SELECT pt.id, pt.segment, pt.currency, pt.policy_id, pt.inception_date, pt.expiry_date, pt.kind,"
            " pt.accounting_date, pt.effective_date, pt.gross_premium, pt.commission, pt.reverses_id"
            f" FROM ({pt}) pt ORDER BY pt.id")
     cols = ["transaction_id", "segment", "currency", "policy_id", "inception_date", "expiry_date", "kind",
             "accounting_date", "effective_date", "gross_premium", "commission", "reverses"]
-    df = pd.DataFrame(_fetch(sql, params), columns=cols)
+    df = pd.DataFrame(fetch(sql, params), columns=cols)
     for c in ("inception_date", "expiry_date", "accounting_date", "effective_date"):
         df[c] = pd.to_datetime(df[c])
     for c in ("gross_premium", "commission"):
@@ -355,22 +250,22 @@ def premium_rows(*, scope: Scope) -> pd.DataFrame:
 
 def written_base_premium(*, scope: Scope, since: date, premium_base: str = "net") -> dict[tuple[str, str], Decimal]:
     """Base premium accounted after `since` and on or before V, per segment × currency."""
-    d = _Dialect()
+    d = Dialect()
     pt, params = _premium_scope_sql(scope, d)
     base = "pt.gross_premium" if premium_base == "gross" else "(pt.gross_premium - pt.commission)"
     sql = (f"SELECT pt.segment, pt.currency, SUM({d.cents(base)}) FROM ({pt}) pt"
            f" WHERE pt.accounting_date > {d.date_param()} GROUP BY pt.segment, pt.currency")
-    rows = _fetch(sql, params + [since.isoformat()])
+    rows = fetch(sql, params + [since.isoformat()])
     return {(s, c): money_round(Decimal(str(x)) / HUNDRED, c) for s, c, x in rows}
 
 
 def segments_in_scope(*, scope: Scope) -> list[tuple[str, str]]:
     """Segment × currency pairs with any premium or claim row in scope."""
-    d = _Dialect()
+    d = Dialect()
     pt, pparams = _premium_scope_sql(scope, d)
-    cfrm, cparams = _claim_ledger_from(scope, d)
-    rows = _fetch(f"SELECT DISTINCT pt.segment, pt.currency FROM ({pt}) pt", pparams)
-    rows += _fetch(f"SELECT DISTINCT hp.segment, hp.currency{cfrm}", cparams)
+    cfrm, cparams = claim_ledger_from(scope, d)
+    rows = fetch(f"SELECT DISTINCT pt.segment, pt.currency FROM ({pt}) pt", pparams)
+    rows += fetch(f"SELECT DISTINCT hp.segment, hp.currency{cfrm}", cparams)
     return sorted({(s, c) for s, c in rows})
 
 

@@ -7,7 +7,6 @@ with transaction.on_commit. An approved run is immutable: every service here ref
 """
 from __future__ import annotations
 
-import time
 from datetime import date, datetime
 
 from django.conf import settings
@@ -23,6 +22,7 @@ from reserving import checks as data_checks_module
 from reserving import compute, selectors
 from reserving.models import (Regime, ReserveRun, RunDataCheck, RunEvent, RunOriginResult,
                               RunSegmentResult)
+from reserving.tasks import compute_segment_task
 
 S = ReserveRun.Status
 def _require_independent(run: ReserveRun, actor, what: str) -> None:
@@ -83,12 +83,13 @@ def regime_parameters_check(parameters: dict) -> dict:
 def regimes_ensure_seeded() -> None:
     """Create version 1 of the starting regimes if they are missing (the data migration seeds
     them; a flushed database — transactional tests, a bare install — gets them back here)."""
-    from importlib import import_module
+    from reserving.engine.rules import REGIMES as ENGINE_REGIMES  # the one copy of the defaults
 
-    seed = import_module("reserving.migrations.0002_seed_regimes")  # the one copy of the seed
-    for code, spec in seed.REGIMES.items():
+    for code, r in ENGINE_REGIMES.items():
         if not Regime.objects.filter(code=code).exists():
-            Regime.objects.get_or_create(code=code, version=1, defaults=spec)
+            Regime.objects.get_or_create(code=code, version=1, defaults={
+                "effective_from": r.effective_from, "name": r.name, "description": r.description,
+                "parameters": dict(r.parameters)})
 
 
 def regime_effective(*, code: str, valuation_date: date) -> Regime:
@@ -230,14 +231,12 @@ def run_check_acknowledge(*, check: RunDataCheck, actor) -> RunDataCheck:
 
 
 # --------------------------------------------------------------------------- compute
-def _dispatch(run_id: int, keys: list[tuple[str, str]], delay: float = 0.0) -> None:
-    from reserving.tasks import compute_segment
-
+def _dispatch(run_id: int, keys: list[tuple[str, str]]) -> None:
     for segment, currency in keys:
-        compute_segment.delay(run_id, segment, currency, delay)
+        compute_segment_task.delay(run_id, segment, currency)
 
 
-def run_compute(*, run: ReserveRun, actor, test_delay: float = 0.0) -> ReserveRun:
+def run_compute(*, run: ReserveRun, actor) -> ReserveRun:
     """Check the data (stored on the run, committed even when they block), then fingerprint the
     inputs and hand each segment × currency to a Celery task. Errors in the checks refuse."""
     authorize(actor, Operation.RUN_COMPUTE)
@@ -271,7 +270,7 @@ def run_compute(*, run: ReserveRun, actor, test_delay: float = 0.0) -> ReserveRu
             _finish_if_done(run)
         else:
             # robust: with eager Celery a failing segment is recorded on the run (failed, retryable), not raised here
-            transaction.on_commit(lambda: _dispatch(run.pk, keys, test_delay), robust=True)
+            transaction.on_commit(lambda: _dispatch(run.pk, keys), robust=True)
     return ReserveRun.objects.get(pk=run.pk)
 
 
@@ -294,7 +293,7 @@ def run_retry(*, run: ReserveRun, actor) -> ReserveRun:
     return ReserveRun.objects.get(pk=run.pk)
 
 
-def segment_compute(*, run_id: int, segment: str, currency: str, delay: float = 0.0) -> str:
+def run_segment_compute(*, run_id: int, segment: str, currency: str) -> str:
     """The body of one segment task: compute in memory, then write the results in ONE
     transaction keyed by (run, segment, currency) — a killed task leaves nothing, a duplicate
     overwrites the same row."""
@@ -310,14 +309,12 @@ def segment_compute(*, run_id: int, segment: str, currency: str, delay: float = 
         selection = run.selections.get(_key(segment, currency), {})
         borrowed = compute.borrowed_incurred(selection=selection, valuation_date=run.valuation_date,
                                              cut_off=run.cut_off, params=params, currency=currency)
-        outcome = compute.compute_segment(inputs=inputs, params=params, selection=selection,
+        outcome = compute.segment_outcome(inputs=inputs, params=params, selection=selection,
                                           valuation_date=run.valuation_date, borrowed_incurred=borrowed,
                                           seed=int(params["bootstrap_seed"]))
     except Exception as exc:  # noqa: BLE001 - any failure of the computation fails the run, retryable
         run_fail(run_id=run_id, error=f"{segment} {currency}: {type(exc).__name__}: {exc}")
         raise
-    if delay:
-        time.sleep(delay)  # test hook: a slow segment, to kill its worker mid-task
     _segment_store(run_id=run_id, outcome=outcome)
     return f"{segment} {currency} stored"
 
@@ -465,7 +462,7 @@ def run_selection_preview(*, run: ReserveRun, segment: str, currency: str, selec
         raise DomainError(f"no data for {segment} {currency} in this run", field="segment")
     borrowed = compute.borrowed_incurred(selection=selection, valuation_date=run.valuation_date,
                                          cut_off=run.cut_off, params=params, currency=currency)
-    out = compute.compute_segment(inputs=inputs, params=params, selection=selection,
+    out = compute.segment_outcome(inputs=inputs, params=params, selection=selection,
                                   valuation_date=run.valuation_date, borrowed_incurred=borrowed,
                                   seed=int(params["bootstrap_seed"]))
     current = run.segment_results.filter(segment=segment, currency=currency).first()
@@ -522,7 +519,7 @@ def ensure_roles() -> None:
 __all__ = [name for name in dir() if name.startswith(("run_", "regime_", "period_", "segment_"))] + ["ensure_roles"]
 
 
-# --------------------------------------------------------------------------- schedules, demo
+# --------------------------------------------------------------------------- schedules
 FIRST_CUT_TASK_NAME = "reserving: quarter-end first-cut run"
 
 
@@ -546,48 +543,3 @@ def schedules_install(*, actor):
         task.save()
     audit_record(actor=actor, verb=AuditVerb.SCHEDULE_INSTALL, target=task, new={"crontab": str(crontab), "created": created})
     return task
-
-
-def demo_quarter_runs(*, quarters: int, regime: str, actuary, approver, last: date | None = None,
-                      log=lambda message: None) -> list[ReserveRun]:
-    """Quarter-end runs for the last `quarters` quarters of the loaded book, prepared by one
-    user and approved by another; quarters that already have an approved run are skipped."""
-    from django.db.models import Max
-
-    from claims.models import ClaimTransaction
-    from policies.models import PremiumTransaction
-
-    if last is None:
-        latest = max(filter(None, [ClaimTransaction.objects.aggregate(m=Max("accounting_date"))["m"],
-                                   PremiumTransaction.objects.aggregate(m=Max("accounting_date"))["m"]]), default=None)
-        if latest is None:
-            log("no book loaded: no runs")
-            return []
-        q = Quarter.of(min(latest, timezone.localdate()))
-        last = q.end if q.end <= timezone.localdate() and latest >= q.end else (q - 1).end
-    ends = [(Quarter.of(last) - i).end for i in reversed(range(quarters))]
-    done = []
-    for v in ends:
-        if ReserveRun.objects.filter(regime_code=regime, valuation_date=v, status=S.APPROVED).exists():
-            log(f"{v}: already approved, skipped")
-            continue
-        started = time.monotonic()
-        run = run_create(valuation_date=v, regime=regime, actor=actuary)
-        try:
-            run = run_compute(run=run, actor=actuary)
-        except DomainError as exc:
-            log(f"{v}: run {run.pk} blocked: {exc.message}")
-            continue
-        while run.status == S.COMPUTING and time.monotonic() - started < 1800:
-            time.sleep(0.5)
-            run = ReserveRun.objects.get(pk=run.pk)
-        if run.status != S.COMPUTED:
-            log(f"{v}: run {run.pk} {run.status} {run.error}")
-            continue
-        for check in selectors.run_open_warnings(run=run):
-            run_check_acknowledge(check=check, actor=actuary)
-        run_submit(run=run, actor=actuary)
-        run = run_approve(run=run, actor=approver)
-        log(f"{v}: run {run.pk} approved ({run.segments_total} segments, {time.monotonic() - started:.1f}s)")
-        done.append(run)
-    return done

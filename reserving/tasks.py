@@ -13,10 +13,10 @@ from core.periods import Quarter
 
 @shared_task(name="reserving.compute_segment", acks_late=True, reject_on_worker_lost=True,
              soft_time_limit=3600, time_limit=3900)
-def compute_segment(run_id: int, segment: str, currency: str, delay: float = 0.0) -> str:
-    from reserving.services import segment_compute
+def compute_segment_task(run_id: int, segment: str, currency: str) -> str:
+    from reserving.services import run_segment_compute  # lazily: the services import this module
 
-    return segment_compute(run_id=run_id, segment=segment, currency=currency, delay=delay)
+    return run_segment_compute(run_id=run_id, segment=segment, currency=currency)
 
 
 @shared_task(name="reserving.quarter_end_first_cut", acks_late=True)

@@ -64,13 +64,17 @@ def _services_marker(request):
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db):
+def celery_worker_process(transactional_db, request):
     """A real `celery worker` process on the configured Redis broker, pointed at the test
-    database, so tasks run exactly as in production. Yields the Popen; stops it afterwards."""
+    database, so tasks run exactly as in production. Yields the Popen; stops it afterwards.
+    `@pytest.mark.worker_app("module")` starts it with another Celery app module (a test's
+    worker that wraps the real one)."""
     services_or_skip()
     from django.conf import settings
     from django.db import connection
 
+    marker = request.node.get_closest_marker("worker_app")
+    worker_app = marker.args[0] if marker else "config"
     env = dict(os.environ)
     db = settings.DATABASES["default"]
     env["DATABASE_URL"] = (
@@ -81,7 +85,7 @@ def celery_worker_process(transactional_db):
     log_dir.mkdir(exist_ok=True)
     log = open(log_dir / "celery-worker.log", "ab")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO",
+        [sys.executable, "-m", "celery", "-A", worker_app, "worker", "--pool=solo", "--loglevel=INFO",
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{os.getpid()}@%h"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,

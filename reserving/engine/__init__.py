@@ -22,17 +22,17 @@ __all__ = [
 ]
 
 # Premium, case reserves, solvency and regimes.
-from .upr import UPRInputError, cancellation_pro_rata_return, earned_premium, upr, upr_by
-from .rbns import (RBNSInputError, ibnr_expected_loss_ratio, ibnr_premium_share, premium_deficiency, rbns,
-                   rbns_by_claim, ulae_eiopa, ulae_three_percent)
+from .upr import UPRInputError, cancellation_pro_rata_return, earned_premium, unearned_premium, upr_by
+from .rbns import (RBNSInputError, ibnr_expected_loss_ratio, ibnr_premium_share, premium_deficiency,
+                   reported_not_settled,                   rbns_by_claim, ulae_eiopa, ulae_three_percent)
 from .solvency import (premium_reserve_risk, solvency_level_ir, solvency_margin_ru, solvency_ratio_ir,
                        solvency_ratio_ru)
-from .rules import Regime, SolvencyRules, regime, regime_codes
+from .rules import Regime, SolvencyRules, regime_codes, regime_defaults
 
 __all__ += [
-    "UPRInputError", "upr", "upr_by", "earned_premium", "cancellation_pro_rata_return",
-    "RBNSInputError", "rbns", "rbns_by_claim", "ulae_three_percent", "ulae_eiopa", "premium_deficiency",
+    "UPRInputError", "unearned_premium", "upr_by", "earned_premium", "cancellation_pro_rata_return",
+    "RBNSInputError", "reported_not_settled", "rbns_by_claim", "ulae_three_percent", "ulae_eiopa", "premium_deficiency",
     "ibnr_expected_loss_ratio", "ibnr_premium_share",
     "solvency_margin_ru", "solvency_ratio_ru", "premium_reserve_risk", "solvency_ratio_ir", "solvency_level_ir",
-    "Regime", "SolvencyRules", "regime", "regime_codes",
+    "Regime", "SolvencyRules", "regime_defaults", "regime_codes",
 ]

@@ -35,7 +35,7 @@ __all__ = [
     "RBNSInputError",
     "CLAIM_KINDS",
     "rbns_by_claim",
-    "rbns",
+    "reported_not_settled",
     "ulae_three_percent",
     "ulae_eiopa",
     "premium_deficiency",
@@ -155,7 +155,7 @@ def rbns_by_claim(ledger: pd.DataFrame, valuation_date, *, cut_off=None, attribu
     return per_claim[["case_reserve", "payments", "recoveries", "paid", "outstanding", "incurred", *attributes]]
 
 
-def rbns(ledger: pd.DataFrame, valuation_date, *, cut_off=None, by=None):
+def reported_not_settled(ledger: pd.DataFrame, valuation_date, *, cut_off=None, by=None):
     """RBNS at V: a float, or a Series of totals by the claim attributes in `by`
     (e.g. ["segment", "currency"] — leave currency in: amounts of two currencies never add)."""
     keys = [] if by is None else ([by] if isinstance(by, str) else list(by))

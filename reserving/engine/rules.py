@@ -23,7 +23,7 @@ from typing import Any, Mapping
 from .errors import ParameterError
 from .rbns import ibnr_expected_loss_ratio, ibnr_premium_share, premium_deficiency, ulae_eiopa, ulae_three_percent
 
-__all__ = ["Regime", "SolvencyRules", "PARAMETER_SPEC", "REGIMES", "regime", "regime_codes", "parameters_check"]
+__all__ = ["Regime", "SolvencyRules", "PARAMETER_SPEC", "REGIMES", "regime_defaults", "regime_codes", "parameters_check"]
 
 # key → (type, allowed values or None). Later regimes add their keys here.
 PARAMETER_SPEC: Mapping[str, tuple[type, tuple | None]] = MappingProxyType({
@@ -163,7 +163,7 @@ class Regime:
 
     # -- the regime's formulas, so callers do not branch on codes
     def upr_options(self) -> dict:
-        """Keyword arguments for engine.upr.upr / upr_by."""
+        """Keyword arguments for engine.upr.unearned_premium / upr_by."""
         return {"method": self["upr_method"], "base": self["premium_base"], "pre_inception_gross": self["pre_inception_gross"]}
 
     def ulae(self, *, ibnr, rbns):
@@ -219,7 +219,7 @@ def regime_codes() -> list[str]:
     return sorted(REGIMES)
 
 
-def regime(code: str, **overrides) -> Regime:
+def regime_defaults(code: str, **overrides) -> Regime:
     """The named regime's defaults, with any parameter overridden."""
     try:
         found = REGIMES[code]

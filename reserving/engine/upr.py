@@ -65,7 +65,7 @@ __all__ = [
     "UPR_METHODS",
     "UPR_BASES",
     "PREMIUM_KINDS",
-    "upr",
+    "unearned_premium",
     "upr_by",
     "earned_premium",
     "cancellation_pro_rata_return",
@@ -393,7 +393,7 @@ def _upr(book: _Book, v: np.int64, method: str, base: str, pre_inception_gross: 
     return out
 
 
-def upr(
+def unearned_premium(
     transactions: pd.DataFrame,
     valuation_date,
     *,
@@ -423,7 +423,7 @@ def upr_by(
     missing = [k for k in keys if k not in transactions.columns]
     if missing:
         raise UPRInputError(f"missing group column(s): {', '.join(missing)}", field=missing[0])
-    per_row = upr(transactions, valuation_date, method=method, base=base, pre_inception_gross=pre_inception_gross)
+    per_row = unearned_premium(transactions, valuation_date, method=method, base=base, pre_inception_gross=pre_inception_gross)
     return per_row.groupby([transactions[k] for k in keys], sort=True).sum()
 
 

@@ -79,7 +79,7 @@ def _assert_belongs(out: compute.SegmentOutcome, tri: E.Triangle) -> np.ndarray:
 def test_mack_se_is_fitted_on_the_segments_own_pattern_with_thin_ages_at_one():
     inputs = _inputs()
     tri = _incurred(inputs)
-    out = compute.compute_segment(inputs=inputs, params=PARAMS, selection=None, valuation_date=VALUATION)
+    out = compute.segment_outcome(inputs=inputs, params=PARAMS, selection=None, valuation_date=VALUATION)
     assert out.ibnr_method == "chainladder" and "1.0" in out.factors["development"]
     assert out.factors["ldf"]["30"] == 1.0 and out.factors["ldf"]["33"] == 1.0  # the thin ages
     se = _assert_belongs(out, tri)
@@ -91,8 +91,8 @@ def test_mack_se_is_fitted_on_the_segments_own_pattern_with_thin_ages_at_one():
 def test_mack_se_follows_the_selected_ldfs():
     inputs = _inputs()
     tri = _incurred(inputs)
-    own = compute.compute_segment(inputs=inputs, params=PARAMS, selection=None, valuation_date=VALUATION)
-    out = compute.compute_segment(inputs=inputs, params=PARAMS, valuation_date=VALUATION,
+    own = compute.segment_outcome(inputs=inputs, params=PARAMS, selection=None, valuation_date=VALUATION)
+    out = compute.segment_outcome(inputs=inputs, params=PARAMS, valuation_date=VALUATION,
                                   selection={"ldfs": {"3": 2.6, "6": 1.5}, "note": "industry"})
     assert out.factors["development"] == "selected LDFs" and out.factors["ldf"]["3"] == 2.6
     _assert_belongs(out, tri)
@@ -104,7 +104,7 @@ def test_mack_se_follows_a_borrowed_pattern():
     tri = _incurred(inputs)
     other = _cells(seed=9, scale=3.0)
     borrowed = selectors.triangles_from_cells(other, _counts(other), VALUATION)["incurred"]
-    out = compute.compute_segment(inputs=inputs, params=PARAMS, selection={"pattern_from": "pooled"},
+    out = compute.segment_outcome(inputs=inputs, params=PARAMS, selection={"pattern_from": "pooled"},
                                   valuation_date=VALUATION, borrowed_incurred=borrowed)
     assert out.factors["development"] == "borrowed pattern"
     _assert_belongs(out, tri)
@@ -112,7 +112,7 @@ def test_mack_se_follows_a_borrowed_pattern():
 
 @pytest.mark.parametrize("method", ["bf", "capecod"])
 def test_no_chain_ladder_standard_error_beside_other_ultimates(method):
-    out = compute.compute_segment(inputs=_inputs(), params=PARAMS, selection={"method": method},
+    out = compute.segment_outcome(inputs=_inputs(), params=PARAMS, selection={"method": method},
                                   valuation_date=VALUATION)
     assert out.ibnr_method == method
     assert all(o.mack_se is None for o in out.origins) and "total_mack_se" not in out.factors
@@ -121,8 +121,8 @@ def test_no_chain_ladder_standard_error_beside_other_ultimates(method):
 
 def test_an_unknown_method_is_refused_not_taken_for_chain_ladder():
     with pytest.raises(E.ParameterError, match="unknown IBNR method 'median'"):
-        compute.compute_segment(inputs=_inputs(), params=PARAMS, selection={"method": "median"},
+        compute.segment_outcome(inputs=_inputs(), params=PARAMS, selection={"method": "median"},
                                 valuation_date=VALUATION)
     with pytest.raises(E.ParameterError, match="unknown IBNR method 'mack'"):
-        compute.compute_segment(inputs=_inputs(), params={**PARAMS, "ibnr_method": "mack"}, selection=None,
+        compute.segment_outcome(inputs=_inputs(), params={**PARAMS, "ibnr_method": "mack"}, selection=None,
                                 valuation_date=VALUATION)

@@ -270,7 +270,7 @@ def test_a_failing_segment_fails_the_run_which_can_be_retried(people, book, djan
 
     from reserving import compute
 
-    real = compute.compute_segment
+    real = compute.segment_outcome
     calls = {"n": 0}
 
     def flaky(**kw):
@@ -280,7 +280,7 @@ def test_a_failing_segment_fails_the_run_which_can_be_retried(people, book, djan
         return real(**kw)
 
     run = services.run_create(valuation_date=V, actor=people["actuary"])
-    with mock.patch.object(compute, "compute_segment", side_effect=flaky):
+    with mock.patch.object(compute, "segment_outcome", side_effect=flaky):
         with django_capture_on_commit_callbacks(execute=True):
             services.run_compute(run=run, actor=people["actuary"])
     run.refresh_from_db()
@@ -290,3 +290,13 @@ def test_a_failing_segment_fails_the_run_which_can_be_retried(people, book, djan
         services.run_retry(run=run, actor=people["actuary"])
     run.refresh_from_db()
     assert run.status == "computed" and run.segment_results.count() == 3 == run.segments_done
+
+
+def test_seeded_regimes_in_the_database_hold_every_engine_default():
+    from reserving.engine.rules import REGIMES as ENGINE_REGIMES
+    from reserving.models import Regime
+
+    services.regimes_ensure_seeded()
+    for code, engine_regime in ENGINE_REGIMES.items():
+        stored = Regime.objects.get(code=code, version=1)
+        assert stored.parameters == dict(engine_regime.parameters), code

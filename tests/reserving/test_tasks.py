@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from reserving import services
 from reserving.models import ReserveRun, RunOriginResult, RunSegmentResult
-from reserving.tasks import compute_segment
+from reserving.tasks import compute_segment_task
 from tests.conftest import ROOT
 from tests.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
 from core.roles import system_actor
@@ -92,30 +92,31 @@ def test_a_duplicated_segment_task_does_not_duplicate_results():
     with mock.patch("reserving.services._dispatch"):
         run = services.run_compute(run=run, actor=system_actor())
     assert run.status == "computing"
-    compute_segment.apply(args=(run.pk, "individual_occurrence", "RUB")).get()
+    compute_segment_task.apply(args=(run.pk, "individual_occurrence", "RUB")).get()
     first = RunSegmentResult.objects.get(run=run, segment="individual_occurrence", currency="RUB")
     n_origins = first.origins.count()
-    compute_segment.apply(args=(run.pk, "individual_occurrence", "RUB")).get()
+    compute_segment_task.apply(args=(run.pk, "individual_occurrence", "RUB")).get()
     assert RunSegmentResult.objects.filter(run=run).count() == 1
     again = RunSegmentResult.objects.get(run=run, segment="individual_occurrence", currency="RUB")
     assert again.pk == first.pk and again.origins.count() == n_origins and again.ibnr == first.ibnr
     run.refresh_from_db()
     assert run.segments_done == 1 and run.status == "computing"
     for seg, cur in (("clinic_claims_made", "RUB"), ("individual_occurrence", "IRR")):
-        compute_segment.apply(args=(run.pk, seg, cur)).get()
+        compute_segment_task.apply(args=(run.pk, seg, cur)).get()
     run.refresh_from_db()
     assert run.status == "computed" and run.segments_done == 3
     # a late duplicate after completion changes nothing
-    compute_segment.apply(args=(run.pk, "clinic_claims_made", "RUB")).get()
+    compute_segment_task.apply(args=(run.pk, "clinic_claims_made", "RUB")).get()
     run.refresh_from_db()
     assert run.segments_done == 3 and RunSegmentResult.objects.filter(run=run).count() == 3
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.worker_app("tests.reserving.slow_store_worker")
 def test_a_killed_worker_leaves_no_partial_results_and_the_run_is_retryable(celery_worker_process):
     make_book(seed=53, policies=60, recorded_at=timezone.now() - timedelta(days=1))
     run = services.run_create(valuation_date=V, actor=system_actor())
-    run = services.run_compute(run=run, test_delay=6.0, actor=system_actor())
+    run = services.run_compute(run=run, actor=system_actor())
     time.sleep(3.0)  # the first segment is computed in memory and now sleeping before it stores
     os.killpg(celery_worker_process.pid, signal.SIGKILL)
     celery_worker_process.wait(timeout=10)

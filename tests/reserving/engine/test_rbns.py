@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from tests.reserving.engine.budget import examples
 
-from reserving.engine.rbns import RBNSInputError, rbns, rbns_by_claim, ulae_three_percent
+from reserving.engine.rbns import RBNSInputError, reported_not_settled, rbns_by_claim, ulae_three_percent
 
 
 def ledger(*rows, **common) -> pd.DataFrame:
@@ -27,21 +27,21 @@ WORKED = ledger(r("reserve", "2024-02-10", 150_000.0), r("reserve", "2024-05-01"
 
 
 def test_worked_rzu_check_rbns_300000_and_with_ulae_309000():
-    reserve = rbns(WORKED, "2024-06-30")
+    reserve = reported_not_settled(WORKED, "2024-06-30")
     assert reserve == pytest.approx(300_000.0)
     assert reserve + ulae_three_percent(reserve) == pytest.approx(309_000.0)
 
 
 def test_rows_accounted_after_valuation_are_not_seen():
-    assert rbns(WORKED, "2024-03-31") == pytest.approx(150_000.0)
-    assert rbns(WORKED, "2024-05-31") == pytest.approx(500_000.0)
+    assert reported_not_settled(WORKED, "2024-03-31") == pytest.approx(150_000.0)
+    assert reported_not_settled(WORKED, "2024-05-31") == pytest.approx(500_000.0)
 
 
 def test_claims_reported_after_valuation_are_not_rbns():
     late = ledger(r("reserve", "2024-07-05", 80_000.0), claim_id="C2", report_date="2024-07-05")
     both = pd.concat([WORKED, late], ignore_index=True)
-    assert rbns(both, "2024-06-30") == pytest.approx(300_000.0)
-    assert rbns(both, "2024-09-30") == pytest.approx(380_000.0)
+    assert reported_not_settled(both, "2024-06-30") == pytest.approx(300_000.0)
+    assert reported_not_settled(both, "2024-09-30") == pytest.approx(380_000.0)
 
 
 def test_recoveries_reduce_paid_but_not_the_case_reserve():
@@ -55,7 +55,7 @@ def test_recoveries_reduce_paid_but_not_the_case_reserve():
 def test_close_with_its_derived_reserve_change_leaves_nothing_outstanding():
     tx = pd.concat([WORKED, ledger(r("payment", "2024-08-01", 250_000.0), r("reserve", "2024-08-02", -50_000.0),
                                    r("close", "2024-08-02", None, cost_type=None))], ignore_index=True)
-    assert rbns(tx, "2024-09-30") == 0.0
+    assert reported_not_settled(tx, "2024-09-30") == 0.0
 
 
 def test_overpayment_is_floored_at_zero_per_cost_type():
@@ -70,22 +70,22 @@ def test_reversal_negates_the_row_it_reverses():
     tx = ledger(r("reserve", "2024-03-01", 100_000.0, transaction_id="t1"),
                 r("payment", "2024-03-10", 60_000.0, transaction_id="t2"),
                 r("reversal", "2024-04-02", -60_000.0, transaction_id="t3", reverses="t2"))
-    assert rbns(tx, "2024-03-31") == pytest.approx(40_000.0)
-    assert rbns(tx, "2024-06-30") == pytest.approx(100_000.0)
+    assert reported_not_settled(tx, "2024-03-31") == pytest.approx(40_000.0)
+    assert reported_not_settled(tx, "2024-06-30") == pytest.approx(100_000.0)
     by_kind = tx.drop(columns=["transaction_id", "reverses"]).assign(reverses_kind=[None, None, "payment"])
-    assert rbns(by_kind, "2024-06-30") == pytest.approx(100_000.0)
+    assert reported_not_settled(by_kind, "2024-06-30") == pytest.approx(100_000.0)
 
 
 def test_cut_off_hides_rows_recorded_later():
     tx = WORKED.assign(recorded_at=["2024-02-10T10:00:00+03:00", "2024-05-01T10:00:00+03:00", "2024-07-15T09:00:00+03:00"])
-    assert rbns(tx, "2024-06-30", cut_off=pd.Timestamp("2024-07-01T00:00:00+03:00")) == pytest.approx(500_000.0)
-    assert rbns(tx, "2024-06-30", cut_off=pd.Timestamp("2024-07-31T00:00:00+03:00")) == pytest.approx(300_000.0)
+    assert reported_not_settled(tx, "2024-06-30", cut_off=pd.Timestamp("2024-07-01T00:00:00+03:00")) == pytest.approx(500_000.0)
+    assert reported_not_settled(tx, "2024-06-30", cut_off=pd.Timestamp("2024-07-31T00:00:00+03:00")) == pytest.approx(300_000.0)
 
 
 def test_totals_by_segment_and_currency_never_mix_currencies():
     usd = ledger(r("reserve", "2024-03-01", 10_000.0), claim_id="C9", currency="USD")
     midwives = ledger(r("reserve", "2024-03-01", 70_000.0), claim_id="C5", segment="midwives")
-    totals = rbns(pd.concat([WORKED, usd, midwives], ignore_index=True), "2024-06-30", by=["segment", "currency"])
+    totals = reported_not_settled(pd.concat([WORKED, usd, midwives], ignore_index=True), "2024-06-30", by=["segment", "currency"])
     assert totals[("nurses", "RUB")] == pytest.approx(300_000.0)
     assert totals[("nurses", "USD")] == pytest.approx(10_000.0)
     assert totals[("midwives", "RUB")] == pytest.approx(70_000.0)
@@ -93,7 +93,7 @@ def test_totals_by_segment_and_currency_never_mix_currencies():
 
 def test_inputs_are_not_mutated():
     before = WORKED.copy(deep=True)
-    rbns(WORKED, "2024-06-30", by="segment")
+    reported_not_settled(WORKED, "2024-06-30", by="segment")
     pd.testing.assert_frame_equal(WORKED, before)
 
 
@@ -101,13 +101,13 @@ def test_inputs_are_not_mutated():
                                            (dict(report_date=None), "report_date")])
 def test_bad_rows_are_refused_naming_the_column(change, field):
     with pytest.raises(RBNSInputError) as err:
-        rbns(WORKED.assign(**change), "2024-06-30")
+        reported_not_settled(WORKED.assign(**change), "2024-06-30")
     assert err.value.field == field
 
 
 def test_reversal_without_a_target_is_refused():
     with pytest.raises(RBNSInputError, match="reverses"):
-        rbns(ledger(r("reversal", "2024-03-01", -1.0)), "2024-06-30")
+        reported_not_settled(ledger(r("reversal", "2024-03-01", -1.0)), "2024-06-30")
 
 
 @settings(max_examples=examples(100), deadline=None)
@@ -122,4 +122,4 @@ def test_rbns_is_never_negative_and_equals_the_sum_of_claims(rows, valuation_off
     valuation = day0 + pd.Timedelta(days=valuation_offset)
     per_claim = rbns_by_claim(tx, valuation)
     assert (per_claim["outstanding"] >= 0).all()
-    assert rbns(tx, valuation) == pytest.approx(sum(rbns(part, valuation) for _, part in tx.groupby("claim_id")))
+    assert reported_not_settled(tx, valuation) == pytest.approx(sum(reported_not_settled(part, valuation) for _, part in tx.groupby("claim_id")))

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from reserving.engine.errors import ParameterError
-from reserving.engine.rules import REGIMES, Regime, parameters_check, regime, regime_codes
+from reserving.engine.rules import REGIMES, Regime, parameters_check, regime_codes, regime_defaults
 
 
 def test_both_starting_regimes_exist():
@@ -15,47 +15,47 @@ def test_both_starting_regimes_exist():
 
 
 def test_ru_values_upr_pro_rata_on_net_base_with_the_gross_rule():
-    assert regime("ru").upr_options() == {"method": "pro_rata", "base": "net", "pre_inception_gross": True}
+    assert regime_defaults("ru").upr_options() == {"method": "pro_rata", "base": "net", "pre_inception_gross": True}
 
 
 def test_ru_ulae_is_r_times_ibnr_plus_a_rbns():
-    ru = regime("ru", ulae_r=0.04, ulae_a=0.5)
+    ru = regime_defaults("ru", ulae_r=0.04, ulae_a=0.5)
     assert ru.ulae(ibnr=200_000.0, rbns=300_000.0) == pytest.approx(14_000.0)
 
 
 def test_ru_51n_ulae_is_three_percent_of_rbns():
-    assert regime("ru-51n").ulae(ibnr=1e9, rbns=300_000.0) == pytest.approx(9_000.0)
+    assert regime_defaults("ru-51n").ulae(ibnr=1e9, rbns=300_000.0) == pytest.approx(9_000.0)
 
 
 def test_fallback_below_eight_origin_quarters():
-    assert regime("ru").uses_fallback(7) and not regime("ru").uses_fallback(8)
+    assert regime_defaults("ru").uses_fallback(7) and not regime_defaults("ru").uses_fallback(8)
 
 
 def test_ru_fallback_is_expected_loss_ratio_on_earned_premium():
-    assert regime("ru").ibnr_fallback(earned_premium=1_000_000.0, incurred=500_000.0) == pytest.approx(250_000.0)
+    assert regime_defaults("ru").ibnr_fallback(earned_premium=1_000_000.0, incurred=500_000.0) == pytest.approx(250_000.0)
 
 
 def test_ru_51n_fallback_is_ten_percent_of_last_four_quarters_base_premium():
     premium = pd.Series({"2024Q1": 100.0, "2024Q2": 200.0, "2024Q3": 300.0, "2024Q4": 400.0, "2023Q4": 9_999.0})
-    assert regime("ru-51n").ibnr_fallback(base_premium=premium, valuation_quarter="2024Q4") == pytest.approx(100.0)
+    assert regime_defaults("ru-51n").ibnr_fallback(base_premium=premium, valuation_quarter="2024Q4") == pytest.approx(100.0)
     with pytest.raises(ParameterError, match="base_premium"):
-        regime("ru-51n").ibnr_fallback(earned_premium=1.0, incurred=0.0)
+        regime_defaults("ru-51n").ibnr_fallback(earned_premium=1.0, incurred=0.0)
 
 
 def test_premium_deficiency_loads_expected_claims_with_handling_cost():
     # 100,000 × (0.9 × 1.03 + 0.05) = 97,700 < 100,000 → none; at ELR 1.0: 108,000 → 8,000.
-    ru = regime("ru", expected_loss_ratio=0.9)
+    ru = regime_defaults("ru", expected_loss_ratio=0.9)
     assert ru.premium_deficiency(upr=100_000.0) == 0.0
     assert ru.premium_deficiency(upr=100_000.0, expected_loss_ratio=1.0) == pytest.approx(8_000.0)
 
 
 def test_regimes_are_frozen_and_overrides_make_a_new_value():
-    ru = regime("ru")
+    ru = regime_defaults("ru")
     with pytest.raises(dataclasses.FrozenInstanceError):
         ru.code = "x"
     with pytest.raises(TypeError):
         ru.parameters["ulae_r"] = 0.5
-    changed = regime("ru", ulae_r=0.05)
+    changed = regime_defaults("ru", ulae_r=0.05)
     assert changed["ulae_r"] == 0.05 and REGIMES["ru"]["ulae_r"] == 0.03
 
 
@@ -78,7 +78,7 @@ def test_a_later_regime_can_be_added_as_plain_data():
 ])
 def test_bad_parameters_are_refused_naming_the_key(params, field):
     with pytest.raises(ParameterError) as err:
-        regime("ru", **params)
+        regime_defaults("ru", **params)
     assert err.value.field == field
 
 
@@ -88,11 +88,12 @@ def test_notes_are_free_form():
 
 def test_unknown_regime_is_refused():
     with pytest.raises(ParameterError, match="ru-51n"):
-        regime("ifrs4")
+        regime_defaults("ifrs4")
 
 
-def test_defaults_agree_with_the_seeded_database_regimes():
+def test_the_seed_migration_takes_every_default_from_the_engine():
     seed = __import__("importlib").import_module("reserving.migrations.0002_seed_regimes")
-    for code, spec in seed.REGIMES.items():
-        for key, value in spec["parameters"].items():
-            assert REGIMES[code][key] == value, (code, key)
+    specs = seed.seed_specs()
+    assert set(specs) == set(REGIMES)
+    for code, spec in specs.items():
+        assert spec["parameters"] == dict(REGIMES[code].parameters), code  # same keys, same values

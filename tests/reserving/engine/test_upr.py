@@ -11,7 +11,7 @@ from reserving.engine.upr import (
     UPRInputError,
     cancellation_pro_rata_return,
     earned_premium,
-    upr,
+    unearned_premium,
     upr_by,
 )
 
@@ -39,18 +39,18 @@ PRO_RATA_CANCEL = row("cancellation", "2024-11-15", "2025-04-01", -60_164.38, -6
 
 @pytest.mark.parametrize("method, expected", [("pro_rata", "80778.08"), ("1/24", "85500.00"), ("1/8", "94500.00")])
 def test_worked_policy_upr_matches_domain_check(method, expected):
-    assert cents(upr(book(ORIGINAL), "2024-12-31", method=method).sum()) == Decimal(expected)
+    assert cents(unearned_premium(book(ORIGINAL), "2024-12-31", method=method).sum()) == Decimal(expected)
 
 
 def test_base_gross_ignores_commission():
-    assert cents(upr(book(ORIGINAL), "2024-12-31", base="gross").sum()) == cents(120_000 * 273 / 365)
+    assert cents(unearned_premium(book(ORIGINAL), "2024-12-31", base="gross").sum()) == cents(120_000 * 273 / 365)
 
 
 def test_pro_rata_cancellation_leaves_the_days_still_covered():
     tx = book(ORIGINAL, PRO_RATA_CANCEL)
-    assert cents(upr(tx, "2024-12-31").sum()) == Decimal("26630.14")
+    assert cents(unearned_premium(tx, "2024-12-31").sum()) == Decimal("26630.14")
     # 108,000 × 90/365: the days Jan–Mar still covered.
-    assert cents(upr(tx, "2024-12-31").sum()) == cents(108_000 * 90 / 365)
+    assert cents(unearned_premium(tx, "2024-12-31").sum()) == cents(108_000 * 90 / 365)
 
 
 def test_cancellation_pro_rata_return_is_computed_from_premium_in_force():
@@ -64,12 +64,12 @@ def test_cancellation_pro_rata_return_is_computed_from_premium_in_force():
 def test_given_pro_rata_columns_are_used_without_policy_id():
     tx = book(ORIGINAL, dict(PRO_RATA_CANCEL, pro_rata_gross=-60_164.38, pro_rata_commission=-6_016.44))
     tx = tx.drop(columns="policy_id").assign(inception_date=pd.Timestamp("2024-10-01"))
-    assert cents(upr(tx, "2024-12-31").sum()) == Decimal("26630.14")
+    assert cents(unearned_premium(tx, "2024-12-31").sum()) == Decimal("26630.14")
 
 
 @pytest.mark.parametrize("valuation", ["2025-03-31", "2025-04-01", "2025-06-30", "2025-09-30", "2026-03-31"])
 def test_pro_rata_return_leaves_zero_upr_from_the_cancellation_date_on(valuation):
-    assert abs(upr(book(ORIGINAL, PRO_RATA_CANCEL), valuation).sum()) < 0.005
+    assert abs(unearned_premium(book(ORIGINAL, PRO_RATA_CANCEL), valuation).sum()) < 0.005
 
 
 def test_short_rate_difference_is_earned_on_the_accounting_date():
@@ -79,7 +79,7 @@ def test_short_rate_difference_is_earned_on_the_accounting_date():
     pro_rata_base = 108_000 * 183 / 365
     penalty = pro_rata_base - 45_000
     # The UPR is that of a pro-rata cancellation: the penalty is not unearned.
-    assert cents(upr(tx, "2024-12-31").sum()) == Decimal("26630.14")
+    assert cents(unearned_premium(tx, "2024-12-31").sum()) == Decimal("26630.14")
     # Earned in November (the booking month) holds the whole penalty.
     november = earned_premium(tx, "2024-11-01", "2024-11-30").sum()
     assert november == pytest.approx(108_000 * 30 / 365 + penalty, abs=1e-6)
@@ -92,30 +92,30 @@ def test_short_rate_difference_is_earned_on_the_accounting_date():
 def test_endorsement_earns_from_its_effective_date_to_expiry():
     endorsement = row("endorsement", "2024-12-20", "2025-01-01", 12_000.0, 1_200.0)
     tx = book(ORIGINAL, endorsement)
-    per_row = upr(tx, "2024-12-31")
+    per_row = unearned_premium(tx, "2024-12-31")
     assert per_row[1] == pytest.approx(10_800.0)  # not started yet: whole base (policy has incepted → net)
-    per_row = upr(tx, "2025-03-31")
+    per_row = unearned_premium(tx, "2025-03-31")
     assert per_row[1] == pytest.approx(10_800 * 183 / 273)
     assert per_row[0] == pytest.approx(108_000 * 183 / 365)
 
 
 def test_premium_accounted_before_inception_is_unearned_at_gross():
     early = row("original", "2024-12-15", "2025-01-01", 120_000.0, 12_000.0, expiry="2025-12-31")
-    assert upr(book(early), "2024-12-31").sum() == pytest.approx(120_000.0)
-    assert upr(book(early), "2024-12-31", pre_inception_gross=False).sum() == pytest.approx(108_000.0)
+    assert unearned_premium(book(early), "2024-12-31").sum() == pytest.approx(120_000.0)
+    assert unearned_premium(book(early), "2024-12-31", pre_inception_gross=False).sum() == pytest.approx(108_000.0)
     # Once the cover has started the base is net again.
-    assert upr(book(early), "2025-01-01").sum() == pytest.approx(108_000 * 364 / 365)
+    assert unearned_premium(book(early), "2025-01-01").sum() == pytest.approx(108_000 * 364 / 365)
 
 
 def test_cancellation_booked_before_inception_zeroes_the_gross_upr():
     early = row("original", "2024-12-15", "2025-01-01", 120_000.0, 12_000.0, expiry="2025-12-31")
     flat = row("cancellation", "2024-12-20", "2025-01-01", -120_000.0, -12_000.0, expiry="2025-12-31")
-    assert abs(upr(book(early, flat), "2024-12-31").sum()) < 1e-6
+    assert abs(unearned_premium(book(early, flat), "2024-12-31").sum()) < 1e-6
 
 
 def test_transactions_accounted_after_valuation_are_not_in_the_upr():
     late = row("endorsement", "2025-01-10", "2024-12-01", 12_000.0, 1_200.0)
-    per_row = upr(book(ORIGINAL, late), "2024-12-31")
+    per_row = unearned_premium(book(ORIGINAL, late), "2024-12-31")
     assert per_row[1] == 0.0
     assert per_row[0] == pytest.approx(80_778.0822, abs=1e-3)
 
@@ -133,8 +133,8 @@ def test_earned_premium_of_a_cancelled_policy_never_goes_negative(method):
 def test_earned_premium_is_upr_roll_forward():
     endorsement = row("endorsement", "2025-02-10", "2025-02-01", 6_000.0, 600.0)
     tx = book(ORIGINAL, endorsement, PRO_RATA_CANCEL)
-    opening = upr(tx, "2024-12-31", pre_inception_gross=False).sum()
-    closing = upr(tx, "2025-03-31", pre_inception_gross=False).sum()
+    opening = unearned_premium(tx, "2024-12-31", pre_inception_gross=False).sum()
+    closing = unearned_premium(tx, "2025-03-31", pre_inception_gross=False).sum()
     written = (tx.gross_premium - tx.commission)[tx.accounting_date.between("2025-01-01", "2025-03-31")].sum()
     assert earned_premium(tx, "2025-01-01", "2025-03-31").sum() == pytest.approx(opening + written - closing)
 
@@ -144,7 +144,7 @@ def test_reversal_negates_the_row_it_reverses():
     endorsement = row("endorsement", "2024-12-20", "2025-01-01", 12_000.0, 1_200.0, transaction_id="t2")
     reversal = row("reversal", "2025-01-15", "2025-01-01", -12_000.0, -1_200.0, transaction_id="t3", reverses="t2")
     tx = book(original, endorsement, reversal)
-    assert upr(tx, "2025-03-31").sum() == pytest.approx(108_000 * 183 / 365)
+    assert unearned_premium(tx, "2025-03-31").sum() == pytest.approx(108_000 * 183 / 365)
 
 
 def test_reversal_of_a_cancellation_restores_the_policy_upr():
@@ -154,7 +154,7 @@ def test_reversal_of_a_cancellation_restores_the_policy_upr():
     reversal = row("reversal", "2025-05-15", "2000-01-01", 50_000.0, 5_000.0, expiry="2000-01-01",
                    transaction_id="t3", reverses="t2")
     tx = book(original, cancel, reversal)
-    assert upr(tx, "2025-06-30").sum() == pytest.approx(108_000 * 92 / 365)
+    assert unearned_premium(tx, "2025-06-30").sum() == pytest.approx(108_000 * 92 / 365)
     whole_life = earned_premium(tx, "2024-01-01", "2026-12-31").sum()
     assert whole_life == pytest.approx(108_000)
 
@@ -162,7 +162,7 @@ def test_reversal_of_a_cancellation_restores_the_policy_upr():
 def test_full_refund_of_a_running_policy_clamps_upr_to_zero_and_earned_to_nothing():
     refund = row("cancellation", "2024-11-15", "2025-04-01", -120_000.0, -12_000.0)
     tx = book(ORIGINAL, refund)
-    assert upr(tx, "2024-12-31").sum() == pytest.approx(0.0, abs=1e-9)
+    assert unearned_premium(tx, "2024-12-31").sum() == pytest.approx(0.0, abs=1e-9)
     assert earned_premium(tx, "2024-01-01", "2026-12-31").sum() == pytest.approx(0.0, abs=1e-6)
 
 
@@ -177,14 +177,14 @@ def test_upr_by_groups_segment_and_currency():
 def test_inputs_are_not_mutated():
     tx = book(ORIGINAL, PRO_RATA_CANCEL)
     before = tx.copy(deep=True)
-    upr(tx, "2024-12-31", method="1/24")
+    unearned_premium(tx, "2024-12-31", method="1/24")
     earned_premium(tx, "2024-10-01", "2024-12-31")
     pd.testing.assert_frame_equal(tx, before)
 
 
 def test_string_dates_are_accepted():
     tx = pd.DataFrame([ORIGINAL])
-    assert upr(tx, "2024-12-31").sum() == pytest.approx(108_000 * 273 / 365)
+    assert unearned_premium(tx, "2024-12-31").sum() == pytest.approx(108_000 * 273 / 365)
 
 
 @pytest.mark.parametrize(
@@ -198,27 +198,27 @@ def test_string_dates_are_accepted():
 )
 def test_bad_rows_are_refused_naming_the_column(change, field):
     with pytest.raises(UPRInputError) as err:
-        upr(pd.DataFrame([dict(ORIGINAL, **change)]), "2024-12-31")
+        unearned_premium(pd.DataFrame([dict(ORIGINAL, **change)]), "2024-12-31")
     assert err.value.field == field
     assert field in str(err.value)
 
 
 def test_unknown_method_and_base_are_refused():
     with pytest.raises(UPRInputError, match="method"):
-        upr(book(ORIGINAL), "2024-12-31", method="1/365")
+        unearned_premium(book(ORIGINAL), "2024-12-31", method="1/365")
     with pytest.raises(UPRInputError, match="base"):
-        upr(book(ORIGINAL), "2024-12-31", base="statutory")
+        unearned_premium(book(ORIGINAL), "2024-12-31", base="statutory")
 
 
 def test_missing_column_is_refused():
     with pytest.raises(UPRInputError, match="commission"):
-        upr(book(ORIGINAL).drop(columns="commission"), "2024-12-31")
+        unearned_premium(book(ORIGINAL).drop(columns="commission"), "2024-12-31")
 
 
 def test_cancellation_without_policy_or_pro_rata_is_refused():
     tx = book(ORIGINAL, PRO_RATA_CANCEL).drop(columns="policy_id")
     with pytest.raises(UPRInputError, match="policy_id"):
-        upr(tx, "2024-12-31")
+        unearned_premium(tx, "2024-12-31")
 
 
 def test_cancellation_booked_in_arrears_takes_back_premium_earned_before():
@@ -227,17 +227,17 @@ def test_cancellation_booked_in_arrears_takes_back_premium_earned_before():
     tx = book(ORIGINAL, late)
     assert earned_premium(tx, "2024-10-01", "2024-12-31").sum() == pytest.approx(108_000 * 92 / 365)
     assert earned_premium(tx, "2025-01-01", "2025-03-31").sum() == pytest.approx(-108_000 * 31 / 365)
-    assert upr(tx, "2025-03-31").sum() == pytest.approx(0.0, abs=1e-6)
+    assert unearned_premium(tx, "2025-03-31").sum() == pytest.approx(0.0, abs=1e-6)
 
 
 def test_empty_book_has_no_upr():
     empty = book(ORIGINAL).iloc[:0]
     for method in ("pro_rata", "1/24", "1/8"):
-        assert upr(empty, "2024-12-31", method=method).empty
+        assert unearned_premium(empty, "2024-12-31", method=method).empty
     assert earned_premium(empty, "2024-10-01", "2024-12-31").empty
 
 
 def test_dates_with_a_zone_count_by_their_local_date():
     tx = book(ORIGINAL)
     tx["effective_date"] = tx["effective_date"].dt.tz_localize("Europe/Moscow")
-    assert upr(tx, "2024-12-31").sum() == pytest.approx(108_000 * 273 / 365)
+    assert unearned_premium(tx, "2024-12-31").sum() == pytest.approx(108_000 * 273 / 365)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from tests.reserving.engine.budget import examples
 
-from reserving.engine.upr import earned_premium, upr
+from reserving.engine.upr import earned_premium, unearned_premium
 
 METHODS = ["pro_rata", "1/24", "1/8"]
 DAY0 = date(2023, 1, 1)
@@ -70,7 +70,7 @@ fast = settings(max_examples=examples(150), deadline=None, suppress_health_check
 @fast
 @given(tx=books(), valuation=valuations, method=st.sampled_from(METHODS), gross_rule=st.booleans())
 def test_upr_per_policy_is_never_negative_nor_above_its_base(tx, valuation, method, gross_rule):
-    per_policy = upr(tx, valuation, method=method, pre_inception_gross=gross_rule).groupby(tx.policy_id).sum()
+    per_policy = unearned_premium(tx, valuation, method=method, pre_inception_gross=gross_rule).groupby(tx.policy_id).sum()
     booked = tx[tx.accounting_date <= valuation]
     base = (booked.gross_premium - booked.commission).groupby(booked.policy_id).sum()
     gross = booked.gross_premium.groupby(booked.policy_id).sum()
@@ -86,15 +86,15 @@ def test_upr_per_policy_is_never_negative_nor_above_its_base(tx, valuation, meth
 @given(tx=books(), method=st.sampled_from(METHODS), gross_rule=st.booleans())
 def test_upr_of_fully_elapsed_cover_is_zero(tx, method, gross_rule):
     after_everything = max(tx.expiry_date.max(), tx.accounting_date.max())
-    per_row = upr(tx, after_everything, method=method, pre_inception_gross=gross_rule)
+    per_row = unearned_premium(tx, after_everything, method=method, pre_inception_gross=gross_rule)
     assert np.allclose(per_row.to_numpy(), 0.0, atol=1e-6)
 
 
 @fast
 @given(tx=books(), valuation=valuations, method=st.sampled_from(METHODS), gross_rule=st.booleans())
 def test_upr_of_a_book_is_the_sum_of_its_policies(tx, valuation, method, gross_rule):
-    whole = upr(tx, valuation, method=method, pre_inception_gross=gross_rule)
-    parts = pd.concat([upr(part, valuation, method=method, pre_inception_gross=gross_rule)
+    whole = unearned_premium(tx, valuation, method=method, pre_inception_gross=gross_rule)
+    parts = pd.concat([unearned_premium(part, valuation, method=method, pre_inception_gross=gross_rule)
                        for _, part in tx.groupby("policy_id")])
     assert whole.sum() == pytest.approx(parts.sum(), rel=1e-12, abs=1e-6)
     assert np.allclose(whole.sort_index().to_numpy(), parts.sort_index().to_numpy(), atol=1e-6)
@@ -152,7 +152,7 @@ def test_pro_rata_upr_equals_the_row_by_row_reference(tx, valuation):
     from benchmarks.bench_upr import naive_upr
 
     reference = pd.Series(naive_upr(tx, valuation.date()), index=tx.index)
-    engine = upr(tx, valuation)
+    engine = unearned_premium(tx, valuation)
     # The reference has no per-policy clamp: compare the policies it leaves within their bounds.
     booked = tx.accounting_date <= valuation
     cap = ((tx.gross_premium - tx.commission).where(booked, 0.0)).groupby(tx.policy_id).sum()
