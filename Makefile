@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test test-fast demo serve bench-engine bench clean
+.PHONY: install test test-fast test-deep lint-imports demo serve bench-engine clean
 
 install: $(STAMP)
 
@@ -14,9 +14,24 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[test]"
 	touch $(STAMP)
 
-test: install
+# The whole suite: with REQUIRE_SERVICES=1 (CI) on real PostgreSQL, Redis, a Celery worker and
+# headless Chromium. About 4 min on an idle 2-core machine, 11-12 min on a loaded one; serial,
+# because the worker tests share one broker.
+test: install lint-imports
 	bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Unit and integration tests on SQLite: no services, no browser, two processes; under 2 minutes.
+test-fast: install lint-imports
+	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/python -m pytest -n 2 -q -m "not browser and not services" \
+	  --ignore=tests/functional $(PYTEST_ARGS)
+
+# The property tests with random examples and 20 times the budget (local only; CI is seeded).
+test-deep: install
+	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -q -m "not browser and not services" tests/unit $(PYTEST_ARGS)
+
+lint-imports: install
+	$(BIN)/lint-imports
 
 demo: install
 	bash scripts/demo.sh

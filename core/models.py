@@ -29,6 +29,7 @@ class AuditVerb(models.TextChoices):
     DIYEH_ADD = "diyeh.add"
     DIYEH_REVALUE = "diyeh.revalue"
     REGIME_VERSION_CREATE = "regime.version_create"
+    APRIORI_SAVE = "apriori.save"
     RUN_CREATE = "run.create"
     RUN_CHECK = "run.check"
     RUN_ACKNOWLEDGE = "run.acknowledge"

@@ -51,6 +51,7 @@ class Operation(StrEnum):
     DIYEH_ADD = "diyeh.add"
     DIYEH_REVALUE = "diyeh.revalue"
     REGIME_VERSION_CREATE = "regime.version_create"
+    APRIORI_SAVE = "apriori.save"
     RUN_CREATE = "run.create"
     RUN_COMPUTE = "run.compute"
     RUN_RETRY = "run.retry"
@@ -76,6 +77,7 @@ _BOOK_KEEPING = {
 }
 _PREPARING = {
     Operation.TARIFF_VERSION_COPY, Operation.DIYEH_ADD, Operation.DIYEH_REVALUE, Operation.REGIME_VERSION_CREATE,
+    Operation.APRIORI_SAVE,
     Operation.RUN_CREATE, Operation.RUN_COMPUTE, Operation.RUN_RETRY, Operation.RUN_ACKNOWLEDGE, Operation.RUN_SELECT,
     Operation.RUN_SUBMIT, Operation.RUN_RERUN, Operation.CAPITAL_SAVE, Operation.REPORT_EXPORT, Operation.BOOK_EXPORT,
 }

@@ -18,7 +18,7 @@ from core.periods import Quarter
 from core.roles import Operation, can
 from reserving import selectors, services
 from reserving.forms import RegimeVersionForm, RejectForm, RunCreateForm, SelectionForm
-from reserving.models import Regime, ReserveRun, RunDataCheck
+from reserving.models import AprioriLossRatio, Regime, ReserveRun, RunDataCheck
 
 
 @admin.register(Regime)
@@ -59,6 +59,42 @@ class RegimeAdmin(admin.ModelAdmin):
         context = {**self.admin_site.each_context(request), "title": "New regime version", "form": form,
                    "opts": self.model._meta}
         return TemplateResponse(request, "admin/reserving/form_page.html", context)
+
+
+@admin.register(AprioriLossRatio)
+class AprioriLossRatioAdmin(admin.ModelAdmin):
+    """The a-priori loss ratios BF, Benktander and ELR use, kept by the actuary with their source;
+    saved through reserving.services (role check, audit row), never deleted (history is read by
+    runs as at their cut-off)."""
+
+    list_display = ("segment", "currency", "underwriting_year", "loss_ratio", "source", "note", "entered_by",
+                    "entered_at")
+    list_filter = ("segment", "currency", "source")
+    readonly_fields = ("entered_by", "entered_at")
+
+    def has_add_permission(self, request):
+        return can(request.user, Operation.APRIORI_SAVE)
+
+    def has_change_permission(self, request, obj=None):
+        return can(request.user, Operation.APRIORI_SAVE)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        saved = services.apriori_loss_ratio_save(
+            segment=data["segment"], currency=data["currency"], underwriting_year=data["underwriting_year"],
+            loss_ratio=data["loss_ratio"], source=data["source"], note=data.get("note", ""), actor=request.user)
+        obj.pk = saved.pk
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The service refuses in its own words; say them on the page, nothing saved.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(request.path)
 
 
 @admin.register(ReserveRun)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 
 class Regime(models.Model):
@@ -115,6 +116,9 @@ class RunSegmentResult(models.Model):
     case = _money(default=0)
     triangles = models.JSONField(default=dict, blank=True)
     factors = models.JSONField(default=dict, blank=True)
+    provenance = models.JSONField(default=dict, blank=True,
+                                  help_text="how the result was made: grain, method per origin, pattern, tail, "
+                                            "a-priori and its source, floor, engine version")
     selections = models.JSONField(default=dict, blank=True)
     bootstrap = models.JSONField(default=dict, blank=True, help_text="ODP bootstrap of the paid reserve: mean, sd, percentiles")
     computed_at = models.DateTimeField(auto_now=True)
@@ -128,13 +132,22 @@ class RunSegmentResult(models.Model):
 
 
 class RunOriginResult(models.Model):
+    """One origin period of a segment's result: what was reported, the ultimate by every method
+    the engine ran, and the ultimate selected with the method that gave it (IBNR = selected
+    ultimate − reported incurred; negative where case reserves are redundant, flagged)."""
+
     segment_result = models.ForeignKey(RunSegmentResult, on_delete=models.CASCADE, related_name="origins")
-    origin = models.CharField(max_length=8, help_text="accident quarter, e.g. 2024Q3")
+    origin = models.CharField(max_length=8, help_text="origin period: accident quarter (2024Q3) or year (2024)")
     paid = _money()
     case = _money()
     ultimate = _money()
     ibnr = _money()
     mack_se = _money(null=True, blank=True)
+    method = models.CharField(max_length=32, blank=True, help_text="the method of the selected ultimate")
+    ultimates = models.JSONField(default=dict, blank=True, help_text="ultimate by method, as decimal strings")
+    maturity = models.FloatField(null=True, blank=True, help_text="share of the ultimate expected reported by now")
+    apriori = models.FloatField(null=True, blank=True, help_text="the a-priori loss ratio used for this origin")
+    flags = models.JSONField(default=list, blank=True, help_text="e.g. negative_ibnr")
 
     class Meta:
         ordering = ["origin"]
@@ -178,3 +191,35 @@ class RunEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verb} {self.from_status}→{self.to_status}"
+
+
+class AprioriLossRatio(models.Model):
+    """The a-priori (expected) loss ratio of a segment, currency and underwriting year that
+    Bornhuetter–Ferguson, Benktander and the expected-loss-ratio method use, kept by the actuary
+    with its source. History is kept, so a run reads the ratios as they were at its cut-off."""
+
+    class Source(models.TextChoices):
+        PRICING = "pricing", "pricing"
+        PLAN = "plan", "business plan"
+        PRIOR_ULTIMATES = "prior_ultimates", "prior years' ultimates, trended"
+        BENCHMARK = "benchmark", "industry benchmark"
+        OTHER = "other", "other (say in the note)"
+
+    segment = models.CharField(max_length=64)
+    currency = models.CharField(max_length=3)
+    underwriting_year = models.PositiveSmallIntegerField()
+    loss_ratio = models.DecimalField(max_digits=6, decimal_places=4)
+    source = models.CharField(max_length=32, choices=Source.choices)
+    note = models.CharField(max_length=300, blank=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    entered_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["segment", "currency", "underwriting_year"]
+        constraints = [models.UniqueConstraint(fields=["segment", "currency", "underwriting_year"],
+                                               name="apriori_segment_currency_year_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.segment} {self.currency} {self.underwriting_year}: {self.loss_ratio:.1%} ({self.source})"

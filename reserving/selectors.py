@@ -24,7 +24,7 @@ from claims.models import Claim
 from core.money import money_round
 from core.periods import Quarter
 from policies.models import Policy, PremiumTransaction
-from reserving.models import ReserveRun, RunDataCheck, RunEvent, RunSegmentResult
+from reserving.models import AprioriLossRatio, ReserveRun, RunDataCheck, RunEvent, RunSegmentResult
 from reserving.sql import (CASE_EFFECT, PAID_EFFECT, Dialect, Scope, as_of_cte, claim_ledger_from, fetch,
                            timestamp_param)
 
@@ -377,3 +377,19 @@ def run_as_dict(*, run: ReserveRun) -> dict:
 def run_amounts(*, run: ReserveRun) -> list:
     """The run's amounts in a canonical, comparable form (used to tell a rerun is identical)."""
     return [{k: v for k, v in s.items()} for s in run_as_dict(run=run)["segments"]]
+
+
+def apriori_loss_ratios(*, segment: str, currency: str, cut_off) -> dict[int, tuple[float, str]]:
+    """The actuary's a-priori loss ratios of one segment and currency as they were at the
+    cut-off: underwriting year → (ratio, source)."""
+    rows = (AprioriLossRatio.history.filter(segment=segment, currency=currency, history_date__lte=cut_off)
+            .order_by("id", "-history_date", "-history_id"))
+    out: dict[int, tuple[float, str]] = {}
+    seen: set[int] = set()
+    for h in rows:
+        if h.id in seen:
+            continue
+        seen.add(h.id)
+        if h.history_type != "-":
+            out[int(h.underwriting_year)] = (float(h.loss_ratio), h.source)
+    return out

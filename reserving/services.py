@@ -20,7 +20,7 @@ from core.roles import Operation, Role, authorize, system_actor
 from core.services import audit_record, period_mark_closed
 from reserving import checks as data_checks_module
 from reserving import compute, selectors
-from reserving.models import (Regime, ReserveRun, RunDataCheck, RunEvent, RunOriginResult,
+from reserving.models import (AprioriLossRatio, Regime, ReserveRun, RunDataCheck, RunEvent, RunOriginResult,
                               RunSegmentResult)
 from reserving.tasks import compute_segment_task
 
@@ -114,6 +114,52 @@ def regime_version_create(*, code: str, effective_from: date, parameters: dict, 
                                    description=description)
     audit_record(actor=actor, verb=AuditVerb.REGIME_VERSION_CREATE, target=regime, new={"parameters": parameters})
     return regime
+
+
+# --------------------------------------------------------------------------- a-priori loss ratios
+@transaction.atomic
+def apriori_loss_ratio_save(*, segment: str, currency: str, underwriting_year: int, loss_ratio, source: str,
+                            actor, note: str = "") -> AprioriLossRatio:
+    """Record (or revise) the a-priori loss ratio of a segment, currency and underwriting year;
+    history keeps the earlier value for runs cut off before the change."""
+    from decimal import Decimal, InvalidOperation
+
+    from core.money import CurrencyError, currency_check
+
+    authorize(actor, Operation.APRIORI_SAVE)
+    segment = (segment or "").strip()
+    if not segment:
+        raise DomainError("the a-priori loss ratio needs a segment", field="segment")
+    try:
+        currency = currency_check(currency)
+    except CurrencyError as exc:
+        raise DomainError(str(exc), field="currency") from exc
+    try:
+        year = int(underwriting_year)
+    except (TypeError, ValueError):
+        raise DomainError(f"underwriting year {underwriting_year!r} is not a year", field="underwriting_year") from None
+    if not 1900 <= year <= 2200:
+        raise DomainError(f"underwriting year {year} is not plausible", field="underwriting_year")
+    try:
+        ratio = Decimal(str(loss_ratio)).quantize(Decimal("0.0001"))
+    except (InvalidOperation, ValueError):
+        raise DomainError(f"loss ratio {loss_ratio!r} is not a number", field="loss_ratio") from None
+    if not ratio.is_finite() or ratio <= 0 or ratio > 5:
+        raise DomainError(f"an a-priori loss ratio must be above 0 and at most 5 (500%); got {loss_ratio}",
+                          field="loss_ratio")
+    if source not in AprioriLossRatio.Source.values:
+        raise DomainError(f"source must be one of {', '.join(AprioriLossRatio.Source.values)}", field="source")
+    row = AprioriLossRatio.objects.select_for_update().filter(segment=segment, currency=currency,
+                                                             underwriting_year=year).first()
+    old = {} if row is None else {"loss_ratio": str(row.loss_ratio), "source": row.source, "note": row.note}
+    if row is None:
+        row = AprioriLossRatio(segment=segment, currency=currency, underwriting_year=year)
+    row.loss_ratio, row.source, row.note = ratio, source, (note or "").strip()[:300]
+    row.entered_by = actor if getattr(actor, "pk", None) else None
+    row.save()
+    audit_record(actor=actor, verb=AuditVerb.APRIORI_SAVE, target=row, old=old,
+                 new={"loss_ratio": str(ratio), "source": source, "note": row.note})
+    return row
 
 
 # --------------------------------------------------------------------------- create

@@ -18,6 +18,13 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config):
+    # Hashing passwords at production strength costs ~0.3 s a user; tests need no strength.
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 # Hypothesis profiles. `ci` (the default, so `make test` on a fresh clone is deterministic): the
