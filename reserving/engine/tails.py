@@ -1,9 +1,18 @@
 """Tail factors: development beyond the triangle's last age.
 
-`TailConstant(factor)` is a selected tail (≥ 1). `TailCurve()` fits an exponential decay to
-log(LDF − 1) by age, as chainladder's `TailCurve(curve="exponential")` does with its defaults
-(LDFs ≤ 1.00001 left out of the fit, 100 extrapolated periods), and multiplies the projected
-factors beyond the last age. Both also give the tail's sigma and standard error for Mack,
+`TailConstant(factor)` is a selected tail (≥ 1). `TailCurve()` fits a curve to the LDFs as
+chainladder's `TailCurve` does with its defaults (LDFs ≤ 1.00001 left out of the fit, 100
+extrapolated periods) and multiplies the projected factors beyond the last age:
+
+* `curve="exponential"`: log(LDF − 1) = a + b·t, so LDF(t) = 1 + exp(a + b·t);
+* `curve="inverse_power"`: log(LDF − 1) = a + b·log t, so LDF(t) = 1 + exp(a)·t^b;
+
+t is the development index 1, 2, … of the factor (chainladder's x, not the age in months). The
+fitted curve keeps its statistics: `slope_` (b), `intercept_` (a), `r_squared_` (of the fit in
+log space), `n_points_` (the LDFs fitted) and `fit_ages_` (their ages), together in
+`fit_statistics_`.
+
+Both also give the tail's sigma and standard error for Mack,
 extrapolated log-linearly to the tail's "age" as chainladder does (zero for a tail of 1). An
 extrapolation that diverges — not finite, or more than ten times the largest sigma (standard
 error) of the development it extends — is unusable: `sigma_problem_` says why and Mack
@@ -31,6 +40,17 @@ def _ols(y: np.ndarray, x: np.ndarray | None = None, w: np.ndarray | None = None
     y_mean = np.sum(w * y) / np.sum(w)
     slope = (np.sum(w * x * y) - np.sum(w * x) * y_mean) / (np.sum(w * x * x) - np.sum(w * x) * x_mean)
     return slope, y_mean - slope * x_mean
+
+
+def _r_squared(y, x, w, slope, intercept) -> float:
+    """1 − weighted SS of the residuals / weighted SS about the mean (chainladder's rsq_)."""
+    keep = w != 0
+    x, y, w = x[keep], y[keep], w[keep]
+    y_mean = np.sum(w * y) / np.sum(w)
+    total = np.sum(w * y * y) - np.sum(w * y) * y_mean
+    resid = np.sum(w * (y - (slope * x + intercept)) ** 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(1.0 - resid / total) if total != 0 else float("nan")
 
 
 # An extrapolated sigma an order of magnitude above every sigma it was extrapolated from is a
@@ -88,11 +108,15 @@ class TailConstant(_Tail):
         return self
 
 
+CURVES = ("exponential", "inverse_power")
+
+
 class TailCurve(_Tail):
-    """Exponential decay of (LDF − 1) fitted by least squares on log(LDF − 1) against the
-    development index; the tail is Π (1 + exp(a + b·t)) over the `extrap_periods` indices past
-    the last age. `fit_period=(first_age, end_age)` limits the fit to LDFs from ages in
-    [first_age, end_age)."""
+    """A curve fitted by least squares to log(LDF − 1): against the development index t
+    (exponential decay) or log t (inverse power); the tail is Π (1 + f(t)) over the
+    `extrap_periods` indices past the last age. `fit_period=(first_age, end_age)` limits the fit
+    to LDFs from ages in [first_age, end_age); `reg_threshold=(low, high)` leaves out LDFs
+    ≤ low (at least 1) or > high. At least two LDFs must be left to fit."""
 
     def __init__(self, curve: str = "exponential", fit_period=(None, None), extrap_periods: int = 100,
                  reg_threshold=(1.00001, None)):
@@ -102,8 +126,8 @@ class TailCurve(_Tail):
         self.reg_threshold = reg_threshold
 
     def fit(self, triangle: Triangle, pattern: Pattern) -> "TailCurve":
-        if self.curve != "exponential":
-            raise TailError(f"unknown tail curve {self.curve!r}; known: exponential", field="curve")
+        if self.curve not in CURVES:
+            raise TailError(f"unknown tail curve {self.curve!r}; known: {', '.join(CURVES)}", field="curve")
         if not isinstance(self.extrap_periods, (int, np.integer)) or self.extrap_periods < 1:
             raise TailError(f"extrap_periods must be a positive integer, got {shown(self.extrap_periods)}",
                             field="extrap_periods")
@@ -117,19 +141,41 @@ class TailCurve(_Tail):
             w[ages >= end] = 0
         lower = max(1.0, self.reg_threshold[0] if self.reg_threshold[0] is not None else 1.0)
         upper = self.reg_threshold[1]
+        if upper is not None and upper <= lower:
+            upper = None  # chainladder ignores an upper threshold below the lower one
         outside = (ldf <= lower) if upper is None else ((ldf <= lower) | (ldf > upper))
         w[outside] = 0
         if np.count_nonzero(w) < 2:
             raise TailError("a tail curve needs at least two development factors above "
                             f"{lower:g} to fit; select a TailConstant instead", field="tail")
         y = np.log(np.where(w > 0, ldf, 1.01) - 1)
-        slope, intercept = _ols(y, w=w)
         m = len(ldf)
+        index = np.arange(1, m + 1, dtype=np.float64)
+        x = index if self.curve == "exponential" else np.log(index)
+        slope, intercept = _ols(y, x, w=w)
         t = np.arange(m + 1, m + self.extrap_periods + 1, dtype=np.float64)
-        tail = float(np.prod(1 + np.exp(slope * t + intercept)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.curve == "exponential":
+                projected = np.exp(slope * t + intercept)
+            else:
+                projected = np.exp(intercept) * t ** slope
+            tail = float(np.prod(1 + projected))
         if not np.isfinite(tail) or tail < 1:
             raise TailError(f"the fitted tail curve gives an unusable tail {shown(tail)}", field="tail")
         self.slope_, self.intercept_ = float(slope), float(intercept)
+        self.r_squared_ = _r_squared(y, x, w, slope, intercept)
+        self.n_points_ = int(np.count_nonzero(w))
+        self.fit_ages_ = [int(a) for a in ages[w > 0]]
         self.tail_ = tail
         self._tail_stats(pattern, tail)
         return self
+
+    @property
+    def fit_statistics_(self) -> dict:
+        """The fitted curve in one record: curve, slope, intercept, R², points used and their
+        ages, and the tail factor."""
+        if "tail_" not in self.__dict__:
+            raise AttributeError("TailCurve is not fitted: no fit_statistics_")
+        return {"curve": self.curve, "slope": self.slope_, "intercept": self.intercept_,
+                "r_squared": self.r_squared_, "n_points": self.n_points_, "fit_ages": list(self.fit_ages_),
+                "tail": self.tail_}

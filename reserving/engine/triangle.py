@@ -9,6 +9,10 @@ missing — its issue #181). The matrix is read-only: estimators never edit the 
 Constructors: `from_long` (a long DataFrame), `from_array` and `from_ledger` (claim-ledger
 rows, design.md §4). Every constructor validates the shape and values and raises a
 `TriangleError` that names the offending origin and age.
+
+`grain("OYDQ" | "OYDY" | "OQDQ")` re-cuts a quarterly triangle to annual origins and/or annual
+development the way chainladder's `Triangle.grain` does (see `Triangle.grain`), and
+`origin_grain_for(counts)` is the documented rule that sends a thin segment to annual origins.
 """
 from __future__ import annotations
 
@@ -175,6 +179,110 @@ class Triangle:
             ratios = np.where(x != 0, y / x, np.nan)
         return pd.DataFrame(ratios, index=self.origins, columns=pd.Index(self.ages[:-1], name="age"))
 
+    def grain(self, grain: str) -> "Triangle":
+        """The same cumulative data at another grain, as chainladder's `Triangle.grain`:
+        "OQDQ" (quarterly origins and development), "OYDQ" (annual origins, quarterly
+        development) or "OYDY" (annual both). The input has quarterly development in months
+        (ages 3, 6, 9, …) and quarterly origins labelled "2024Q3" — or annual origins labelled by
+        the year, for OYDQ → OYDY. Origin years are calendar years (an underwriting-year
+        triangle re-cuts the same way, by its underwriting quarters).
+
+        * Annual origins: the origin year's cumulative value at age a (months from 1 January)
+          is the sum of its quarters' cumulative values as at the same calendar date — each
+          quarter at its own age a − 3·(its position in the year) — never at the same age. A
+          quarter that has not begun by that date adds nothing (so the latest origin year holds
+          only the quarters begun by the valuation date, and an origin year whose first quarter
+          in the data is not Q1 has zeros before that quarter begins — ratios from zero count
+          for nothing); a quarter whose value at that date is not in the triangle (beyond its
+          last age) leaves the cell unknown.
+        * Annual development: the diagonals 12, 24, … months before the valuation date and the
+          valuation itself, so every cell is as at the valuation's month: ages 12, 24, 36 at a
+          December valuation, 6, 18, 30 at June (chainladder's OYDY; not year ends plus a
+          partial latest diagonal, which would not be a triangle).
+        * A quarterly-origin triangle with annual development is refused (as chainladder):
+          origins must be at least as coarse as development.
+
+        The staircase is kept: the latest diagonal is the valuation date. A trapezoid (older
+        origins no longer observed) keeps its last quarterly age as the last age."""
+        code = str(grain).upper()
+        if code not in ("OQDQ", "OYDQ", "OYDY", "OQDY"):
+            raise ParameterError(f"unknown grain {shown(grain)}; known: OQDQ, OYDQ, OYDY", field="grain")
+        if code == "OQDY":
+            raise ParameterError("grain OQDY: origins must be at least as coarse as development "
+                                 "(quarterly origins with annual development are not a triangle)",
+                                 field="grain")
+        annual_origin, annual_dev = code[1] == "Y", code[3] == "Y"
+        n_origin, n_age = self.shape
+        quarterly_ages = np.array_equal(self.ages, 3 * np.arange(1, n_age + 1))
+        if self.origin_months == 12 and not quarterly_ages:
+            if annual_dev and annual_origin:
+                return self  # already annual both ways
+            raise TriangleError(f"grain {code}: an annual-development triangle cannot be made quarterly",
+                                field="grain")
+        if not quarterly_ages:
+            raise TriangleError("grain: development ages must be months 3, 6, 9, … (a quarterly "
+                                f"triangle), got {list(self.ages[:6])}{'…' if n_age > 6 else ''}",
+                                field="ages")
+        if self.origin_months == 3:
+            starts = _quarter_numbers(self.origins)
+            if np.any(np.diff(starts) != 1):
+                i = int(np.argmax(np.diff(starts) != 1)) + 1
+                raise TriangleError(f"grain: origin quarters must follow one another; {self.origins[i]} "
+                                    f"comes after {self.origins[i - 1]}", field="origins")
+        elif self.origin_months == 12:
+            if not annual_origin:
+                raise TriangleError("grain: an annual-origin triangle cannot be split into quarters",
+                                    field="grain")
+            starts = 4 * _year_numbers(self.origins)
+            if np.any(np.diff(starts) != 4):
+                i = int(np.argmax(np.diff(starts) != 4)) + 1
+                raise TriangleError(f"grain: origin years must follow one another; {self.origins[i]} "
+                                    f"comes after {self.origins[i - 1]}", field="origins")
+        else:
+            raise TriangleError(f"grain: origins of {self.origin_months} months are neither quarters "
+                                "nor years", field="origins")
+        if self.origin_months == 3 and not annual_origin:
+            return self  # OQDQ → OQDQ
+        lengths = self._lengths
+        # calendar quarter (number) of each origin's latest cell; capped rows end before the valuation
+        last = starts + lengths - 1
+        valuation = int(last.max())
+        uncapped = lengths < n_age
+        if np.any(last[uncapped] != valuation):
+            i = int(np.flatnonzero(uncapped & (last != valuation))[0])
+            raise TriangleError(f"grain: origin {self.origins[i]} is observed to age {self.ages[lengths[i] - 1]}, "
+                                "which is not the valuation date of the latest origin", field="triangle")
+        trapezoid = bool(np.any(last < valuation))
+        if self.origin_months == 3:
+            group_start = 4 * (starts // 4)
+            labels = [str(y) for y in np.unique(starts // 4)]
+            group = np.searchsorted(np.unique(group_start), group_start)
+        else:
+            group_start, labels, group = starts, list(self.origins), np.arange(n_origin)  # labels kept
+        firsts = np.unique(group_start)
+        n_out_age = n_age if trapezoid else int(valuation - firsts.min() + 1)
+        # each input origin's value at each calendar quarter from the first year's start
+        t0 = int(firsts.min())
+        cal = np.arange(t0, valuation + 1)
+        k = cal[None, :] - starts[:, None]  # column position of the origin at that quarter
+        inside = (k >= 0) & (k < lengths[:, None])
+        at = np.where(inside, self.values[np.arange(n_origin)[:, None], np.clip(k, 0, n_age - 1)], np.nan)
+        at = np.where(k < 0, 0.0, at)
+        out = np.full((len(firsts), n_out_age), np.nan)
+        for g in range(len(firsts)):
+            members = at[group == g]
+            cols = firsts[g] - t0 + np.arange(n_out_age)
+            valid = cols <= valuation - t0
+            summed = np.full(n_out_age, np.nan)
+            summed[valid] = members[:, cols[valid]].sum(axis=0)  # NaN if any quarter is unknown
+            out[g] = summed
+        ages = 3 * np.arange(1, n_out_age + 1)
+        if annual_dev:
+            keep = (np.arange(n_out_age) % 4) == (valuation % 4)
+            out, ages = out[:, keep], ages[keep]
+        return Triangle.from_array(out, origins=labels, ages=ages, measure=self.measure,
+                                   allow_negative=True, allow_decrease=True, origin_months=12)
+
     def __mul__(self, factor: float) -> "Triangle":
         return Triangle.from_array(self.values * float(factor), origins=self.origins, ages=self.ages,
                                    measure=self.measure, allow_negative=True, allow_decrease=True,
@@ -217,6 +325,88 @@ def origin_key(label) -> str:
     if not np.isfinite(number):
         return str(label)
     return str(int(number)) if number == int(number) else repr(number)
+
+
+def _quarter_numbers(origins: pd.Index) -> np.ndarray:
+    """year·4 + quarter − 1 of each "2024Q3" label."""
+    out = []
+    for label in origins:
+        text = str(label)
+        if not _QUARTER_LABEL.match(text):
+            raise TriangleError(f"grain: origin {text!r} is not a quarter label like 2024Q3", field="origins")
+        out.append(int(text[:4]) * 4 + int(text[5]) - 1)
+    return np.array(out, dtype=np.int64)
+
+
+def _year_numbers(origins: pd.Index) -> np.ndarray:
+    out = []
+    for label in origins:
+        key = origin_key(label)
+        if not re.fullmatch(r"\d{4}", key):
+            raise TriangleError(f"grain: origin {key!r} is not a year", field="origins")
+        out.append(int(key))
+    return np.array(out, dtype=np.int64)
+
+
+ORIGIN_GRAIN_MIN_CLAIMS = 20
+
+
+def origin_grain_for(counts, min_claims_per_origin_quarter: int = ORIGIN_GRAIN_MIN_CLAIMS,
+                     exclude_latest: int = 0) -> tuple[str, str]:
+    """The origin grain of a segment from its reported claim counts per origin quarter:
+    ("quarter" | "year", reason). The rule: quarterly origins when the segment reports on
+    average at least `min_claims_per_origin_quarter` claims per origin quarter — total reported
+    claims over the number of origin quarters, leaving out the `exclude_latest` youngest
+    quarters (still being reported) when older ones remain — annual origins otherwise (a thin
+    segment: link ratios on a few claims per quarter are noise). No origin quarter, or no claim
+    at all, is annual. The reason is the data-check note to record.
+
+    counts: a Series or dict by origin quarter label (sorted by label) or a sequence in origin
+    order; each a non-negative number (claims reported to date)."""
+    if not _is_count(min_claims_per_origin_quarter) or min_claims_per_origin_quarter < 1:
+        raise ParameterError(f"min_claims_per_origin_quarter must be a positive integer, got "
+                             f"{shown(min_claims_per_origin_quarter)}", field="min_claims_per_origin_quarter")
+    if not _is_count(exclude_latest) or exclude_latest < 0:
+        raise ParameterError(f"exclude_latest must be a non-negative integer, got {shown(exclude_latest)}",
+                             field="exclude_latest")
+    if isinstance(counts, dict):
+        counts = pd.Series(counts, dtype=object)
+    if isinstance(counts, pd.Series):
+        series = counts.sort_index()
+        labels = [str(o) for o in series.index]
+        raw = list(series.to_numpy())
+    else:
+        raw = list(np.asarray(counts, dtype=object).ravel()) if not isinstance(counts, (list, tuple)) else list(counts)
+        labels = None
+    numbers = []
+    for i, item in enumerate(raw):
+        try:
+            number = float(item)
+        except (TypeError, ValueError):
+            number = float("nan")
+        if not np.isfinite(number) or number < 0:
+            where = labels[i] if labels is not None else f"position {i}"
+            raise ParameterError(f"reported claim count {shown(item)} at origin {where} must be a "
+                                 "non-negative number", field="counts")
+        numbers.append(number)
+    n = min_claims_per_origin_quarter
+    if not numbers:
+        return "year", f"no origin quarter has reported claims: annual origins (the rule needs {n} per quarter)"
+    used = numbers[:-exclude_latest] if exclude_latest and len(numbers) > exclude_latest else numbers
+    used_labels = (labels[:len(used)] if labels is not None else None)
+    total, quarters = float(np.sum(used)), len(used)
+    mean = total / quarters
+    span = f"{used_labels[0]}–{used_labels[-1]}, " if used_labels else ""
+    left_out = (f", the {exclude_latest} youngest left out" if len(used) < len(numbers) else "")
+    basis = (f"{mean:.1f} reported claims per origin quarter on average ({span}{quarters} quarters"
+             f"{left_out}; {total:g} claims)")
+    if mean < n:
+        return "year", f"{basis}, fewer than {n}: annual origins"
+    return "quarter", f"{basis}, at least {n}: quarterly origins"
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _guess_origin_months(origins: pd.Index) -> int:
