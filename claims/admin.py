@@ -15,15 +15,34 @@ from simple_history.admin import SimpleHistoryAdmin
 from claims import selectors, services
 from claims.forms import ClaimMasterForm, ClaimReportForm, PostingForm, ReserveForm, SettleForm, StatusForm
 from claims.models import Claim, ClaimTransaction
+from core.admin_mixins import NoRevertHistoryMixin, ObjectAction, ReadOnlyLedgerMixin, ServiceActionAdminMixin
 from core.errors import DomainError
+from core.forms import ReverseForm, form_add_domain_error
+from core.jalali import jalali_text
 from core.money import money_round
-from policies.admin import NoRevertHistoryMixin, ReadOnlyLedgerMixin, ServiceActionAdminMixin
-from policies.forms import ReverseForm, form_add_domain_error
 from policies.models import Policy
 
 
 def _amount(value, currency: str) -> str:
     return "—" if value is None else f"{money_round(value, currency):,.2f} {currency}"
+
+
+# The posting pages (ServiceActionAdminMixin.object_actions): <claim>/reserve/ … named claims_claim_reserve ….
+POSTINGS: dict[str, ObjectAction] = {
+    "reserve": ObjectAction(ReserveForm, "Change the case reserve — claim {obj}", services.claim_reserve_change,
+                            "Reserve change {result.transaction_id}: {result.cost_type} {result.amount:+,.2f}.",
+                            "Post reserve change"),
+    "payment": ObjectAction(PostingForm, "Pay — claim {obj}", services.claim_payment_post,
+                            "Payment {result.transaction_id}: {result.cost_type} {result.amount:,.2f}.",
+                            "Post payment"),
+    "recovery": ObjectAction(PostingForm, "Recovery — claim {obj}", services.claim_recovery_post,
+                             "Recovery {result.transaction_id}: {result.cost_type} {result.amount:,.2f}.",
+                             "Post recovery"),
+    "close": ObjectAction(StatusForm, "Close — claim {obj}", services.claim_close,
+                          "Claim {obj.claim_number} closed; remaining estimate released.", "Close claim"),
+    "reopen": ObjectAction(StatusForm, "Reopen — claim {obj}", services.claim_reopen,
+                           "Claim {obj.claim_number} reopened.", "Reopen claim"),
+}
 
 
 def settlement_share_preview(claim: Claim, loss_amount: Decimal) -> selectors.SettlementFigures:
@@ -98,12 +117,13 @@ class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdm
     readonly_fields = ("dates_jalali",)
     fields = ("claim_number", "policy", "status", "occurrence_date", "report_date", "dates_jalali", "claimant", "cause",
               "litigated", "awarded_diyeh_share", "created_at")
+    object_actions = POSTINGS
+    object_action_perm = "claims.add_claimtransaction"
+    object_arg = "claim"
 
     @admin.display(description="occurrence / report (Jalali)")
     def dates_jalali(self, claim):
         # Iranian policies are read in the Jalali calendar.
-        from tariff.selectors import jalali_text
-
         if claim.policy.currency != "IRR":
             return "—"
         return f"{jalali_text(claim.occurrence_date)} / {jalali_text(claim.report_date)}"
@@ -127,8 +147,8 @@ class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdm
     def incurred_total(self, claim):
         return money_round(claim.incurred, claim.policy.currency)
 
-    # No service edits claim master data in place, and ledger rows move only through the
-    # pages below; the standard form is view-only.
+    # The standard change form would save the model directly: master-data edits
+    # (claim_update_master) and ledger postings have their own pages below, each calling a service.
     def has_change_permission(self, request, obj=None):
         return False
 
@@ -142,13 +162,8 @@ class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdm
         def own(route, view, name):
             return path(route, self.admin_site.admin_view(view), name=f"claims_claim_{name}")
 
-        return [
-            own("<int:pk>/reserve/", self.reserve_view, "reserve"),
-            own("<int:pk>/payment/", self.payment_view, "payment"),
-            own("<int:pk>/recovery/", self.recovery_view, "recovery"),
+        return self.object_action_urls() + [
             own("<int:pk>/settle/", self.settle_view, "settle"),
-            own("<int:pk>/close/", self.close_view, "close"),
-            own("<int:pk>/reopen/", self.reopen_view, "reopen"),
             own("<int:pk>/reverse/<int:row_pk>/", self.reverse_view, "reverse"),
             own("<int:pk>/edit/", self.edit_view, "edit"),
         ] + super().get_urls()
@@ -182,21 +197,11 @@ class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdm
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def _claim(self, pk) -> Claim:
+    def action_object(self, pk) -> Claim:
         return get_object_or_404(Claim.objects.select_related("policy", "policy__insured"), pk=pk)
 
-    def _posting(self, request, pk, *, form_class, title, call, message, submit_label, **kwargs):
-        self.perm_require(request, "claims.add_claimtransaction")
-        claim = self._claim(pk)
-        form = self.bound(request, form_class)
-        return self.action_view(
-            request, form=form, obj=claim, title=f"{title} — claim {claim}",
-            call=lambda data: call(claim, data),
-            done=lambda result: (message(claim, result), self.change_url(claim)),
-            submit_label=submit_label,
-            context={"summary": self.claim_figures(claim), "summary_title": "Claim now", **kwargs.pop("context", {})},
-            **kwargs,
-        )
+    def action_context(self, claim: Claim) -> dict:
+        return {"summary": self.claim_figures(claim), "summary_title": "Claim now"}
 
     # --- pages ---------------------------------------------------------------------------
     def add_view(self, request, form_url="", extra_context=None):
@@ -216,38 +221,13 @@ class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdm
             submit_label="Report claim",
         )
 
-    def reserve_view(self, request, pk):
-        return self._posting(
-            request, pk, form_class=ReserveForm, title="Change the case reserve",
-            call=lambda claim, data: services.claim_reserve_change(claim=claim, actor=request.user, **data),
-            message=lambda claim, row: f"Reserve change {row.transaction_id}: {row.cost_type} {row.amount:+,.2f}.",
-            submit_label="Post reserve change",
-        )
-
-    def payment_view(self, request, pk):
-        return self._posting(
-            request, pk, form_class=PostingForm, title="Pay",
-            call=lambda claim, data: services.claim_payment_post(claim=claim, actor=request.user, **data),
-            message=lambda claim, row: f"Payment {row.transaction_id}: {row.cost_type} {row.amount:,.2f}.",
-            submit_label="Post payment",
-        )
-
-    def recovery_view(self, request, pk):
-        return self._posting(
-            request, pk, form_class=PostingForm, title="Recovery",
-            call=lambda claim, data: services.claim_recovery_post(claim=claim, actor=request.user, **data),
-            message=lambda claim, row: f"Recovery {row.transaction_id}: {row.cost_type} {row.amount:,.2f}.",
-            submit_label="Post recovery",
-        )
-
     def settle_view(self, request, pk):
         """Two steps: "Show the insurer's share" computes it without writing; "Settle and close"
         calls claim_settle."""
         self.perm_require(request, "claims.add_claimtransaction")
-        claim = self._claim(pk)
+        claim = self.action_object(pk)
         form = self.bound(request, SettleForm)
-        context = {"summary": self.claim_figures(claim), "summary_title": "Claim now",
-                   "extra_buttons": [("_preview", "Show the insurer's share")]}
+        context = {**self.action_context(claim), "extra_buttons": [("_preview", "Show the insurer's share")]}
         if request.method == "POST" and "_preview" in request.POST:
             if form.is_valid():
                 try:
@@ -280,28 +260,12 @@ class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdm
 
     def edit_view(self, request, pk):
         self.perm_require(request, "claims.change_claim")
-        claim = self._claim(pk)
+        claim = self.action_object(pk)
         form = self.bound(request, ClaimMasterForm, claim=claim)
         return self.action_view(
             request, form=form, obj=claim, title=f"Edit master data of claim {claim}",
             call=lambda data: services.claim_update_master(claim=claim, actor=request.user, **form.changes(claim)),
             done=lambda c: (f"Claim {c.claim_number} updated.", self.change_url(c)),
-        )
-
-    def close_view(self, request, pk):
-        return self._posting(
-            request, pk, form_class=StatusForm, title="Close",
-            call=lambda claim, data: services.claim_close(claim=claim, actor=request.user, **data),
-            message=lambda claim, rows: f"Claim {claim.claim_number} closed; remaining estimate released.",
-            submit_label="Close claim",
-        )
-
-    def reopen_view(self, request, pk):
-        return self._posting(
-            request, pk, form_class=StatusForm, title="Reopen",
-            call=lambda claim, data: services.claim_reopen(claim=claim, actor=request.user, **data),
-            message=lambda claim, row: f"Claim {claim.claim_number} reopened.",
-            submit_label="Reopen claim",
         )
 
     def reverse_view(self, request, pk, row_pk):
@@ -314,7 +278,7 @@ class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdm
             call=lambda data: services.claim_transaction_reverse(transaction=row, actor=request.user, **data),
             done=lambda new: (f"Row {row.transaction_id} reversed by {new.transaction_id}.", self.change_url(claim)),
             submit_label="Post reversal",
-            context={"row": row, "summary": self.claim_figures(claim), "summary_title": "Claim now"},
+            context={"row": row, **self.action_context(claim)},
         )
 
 

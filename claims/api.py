@@ -23,10 +23,9 @@ from claims.serializers import (
     SettleSerializer,
     StatusChangeSerializer,
 )
+from core.api import LedgerViewSet, ReadOrPermittedWrite, ledger_reverse, validated
 from core.errors import DomainError
-from policies.api import ReadOrPermittedWrite, validated
 from policies.models import Policy
-from policies.serializers import ReverseSerializer
 
 _LEDGER_RELATED = ("claim", "reverses", "recorded_by")
 
@@ -140,24 +139,13 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(ClaimTransactionSerializer(row).data, status=status.HTTP_201_CREATED)
 
 
-class ClaimTransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ClaimTransactionViewSet(LedgerViewSet):
     """The claim ledger (read-only; corrections are reversal rows). Looked up by transaction_id."""
 
     serializer_class = ClaimTransactionSerializer
-    permission_classes = [ReadOrPermittedWrite]
-    lookup_field = "transaction_id"
-    lookup_value_regex = "[^/]+"
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    queryset = ClaimTransaction.objects.all()
+    parent = "claim"
     filterset_fields = ["kind", "effect_kind", "cost_type", "accounting_date", "claim__claim_number"]
     search_fields = ["transaction_id", "claim__claim_number"]
     write_permissions = {"reverse": "claims.add_claimtransaction"}
-
-    def get_queryset(self):
-        return selectors.ledger_rows().select_related(*_LEDGER_RELATED).order_by("accounting_date", "id")
-
-    @extend_schema(request=ReverseSerializer, responses={201: ClaimTransactionSerializer})
-    @action(detail=True, methods=["post"])
-    def reverse(self, request, transaction_id=None):
-        row = services.claim_transaction_reverse(transaction=self.get_object(), actor=request.user,
-                                                 **validated(ReverseSerializer, request))
-        return Response(ClaimTransactionSerializer(row).data, status=status.HTTP_201_CREATED)
+    reverse = ledger_reverse(services.claim_transaction_reverse, ClaimTransactionSerializer)

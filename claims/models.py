@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from core.ledger import row_kinds
 from policies.models import Policy
 
 
@@ -39,20 +40,14 @@ class ClaimTransaction(models.Model):
     """Append-only claim ledger. Reserve rows are signed changes of the case estimate;
     payments and recoveries are positive; a reversal carries the negated amount of its row."""
 
-    class Kind(models.TextChoices):
-        RESERVE = "reserve", "reserve"
-        PAYMENT = "payment", "payment"
-        RECOVERY = "recovery", "recovery"
-        CLOSE = "close", "close"
-        REOPEN = "reopen", "reopen"
-        REVERSAL = "reversal", "reversal"
-
     class EffectKind(models.TextChoices):
         RESERVE = "reserve", "reserve"
         PAYMENT = "payment", "payment"
         RECOVERY = "recovery", "recovery"
         CLOSE = "close", "close"
         REOPEN = "reopen", "reopen"
+
+    Kind = row_kinds(EffectKind)  # the effect kinds and "reversal"
 
     class CostType(models.TextChoices):
         INDEMNITY = "indemnity", "indemnity"

@@ -252,14 +252,6 @@ def claim_list(*, policy: Policy | None = None, status: str | None = None, searc
     return claims
 
 
-def claim_transaction_next_id(claim: Claim) -> str:
-    """"<claim_number>-T<n>", the next n not yet taken."""
-    n = ClaimTransaction.objects.filter(claim=claim).count() + 1
-    while ClaimTransaction.objects.filter(transaction_id=f"{claim.claim_number}-T{n}").exists():
-        n += 1
-    return f"{claim.claim_number}-T{n}"
-
-
 def claim_number_next(policy: Policy) -> str:
     n = Claim.objects.filter(policy=policy).count() + 1
     while Claim.objects.filter(claim_number=f"{policy.policy_number}-C{n}").exists():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from claims.models import Claim, ClaimTransaction
-from policies.serializers import money_field
+from core.serializers import LedgerRowSerializer, money_field
 
 
 class ClaimSerializer(serializers.ModelSerializer):
@@ -45,10 +45,8 @@ class ClaimReportSerializer(serializers.Serializer):
     )
 
 
-class ClaimTransactionSerializer(serializers.ModelSerializer):
+class ClaimTransactionSerializer(LedgerRowSerializer):
     claim_number = serializers.CharField(source="claim.claim_number", read_only=True)
-    reverses = serializers.CharField(source="reverses.transaction_id", read_only=True, allow_null=True, default=None)
-    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True, allow_null=True, default=None)
     cost_type = serializers.ChoiceField(choices=ClaimTransaction.CostType.choices, read_only=True, allow_blank=True,
                                         help_text="empty on close and reopen rows, which carry no amount")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 
 from claims.models import Claim, ClaimTransaction
 from policies.models import Insured, Policy, PremiumTransaction
@@ -71,18 +71,6 @@ def aggregate_used_by_policy(policy_ids: Iterable[int]) -> dict[int, dict[str, o
                 .values("claim__policy_id", "cost_type").annotate(total=Sum("amount")))
         for row in rows:
             out.setdefault(row["claim__policy_id"], {})[row["cost_type"]] = row["total"]
-    return out
-
-
-def premium_rows_by_id(ids: Iterable[str]) -> dict[str, dict]:
-    """Existing premium rows a book's reversals name, with whether each is already reversed."""
-    out: dict[str, dict] = {}
-    for batch in _chunks(ids):
-        rows = PremiumTransaction.objects.filter(transaction_id__in=batch).values(
-            "id", "transaction_id", "policy__policy_number", "kind", "effect_kind", "accounting_date",
-            "effective_date", "gross_premium", "commission", "reversed_by__id")
-        for row in rows:
-            out[row["transaction_id"]] = row
     return out
 
 

@@ -3,106 +3,20 @@ endorse / cancel / reverse operations. Every write goes through policies.service
 rows are never edited here, and a service's refusal re-displays the form with the input kept."""
 from __future__ import annotations
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin
 from django.db.models import Sum
-from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.errors import DomainError
+from core.admin_mixins import NoRevertHistoryMixin, ObjectAction, ReadOnlyLedgerMixin, ServiceActionAdminMixin
+from core.forms import ReverseForm
+from core.jalali import jalali_text
 from policies import selectors, services
-from policies.forms import (
-    CancelForm,
-    EndorseForm,
-    InsuredCreateForm,
-    PolicyCreateForm,
-    PolicyMasterForm,
-    ReverseForm,
-    form_add_domain_error,
-)
+from policies.forms import CancelForm, EndorseForm, InsuredCreateForm, PolicyCreateForm, PolicyMasterForm
 from policies.models import Insured, Policy, PremiumTransaction
-
-
-class ServiceActionAdminMixin:
-    """Custom admin pages that run one service with a small form: a refusal becomes a form
-    error and the form comes back with what the user typed."""
-
-    action_template = "admin/medmal/action_form.html"
-
-    def perm_require(self, request, perm: str) -> None:
-        if not request.user.has_perm(perm):
-            raise PermissionDenied
-
-    def action_view(self, request, *, form, title, call, done, obj=None, submit_label="Save",
-                    context=None, back_url=None):
-        """`call(cleaned_data)` runs the service; `done(result)` says what happened and where to go.
-        With call=None the page only shows the form (e.g. after a preview)."""
-        if call is not None and request.method == "POST" and form.is_bound and form.is_valid():
-            try:
-                result = call(form.cleaned_data)
-            except DomainError as exc:
-                form_add_domain_error(form, exc)
-            else:
-                message, url = done(result)
-                self.message_user(request, message, messages.SUCCESS)
-                return HttpResponseRedirect(url)
-        opts = self.model._meta
-        ctx = {
-            **self.admin_site.each_context(request),
-            "opts": opts,
-            "app_label": opts.app_label,
-            "original": obj,
-            "title": title,
-            "form": form,
-            "submit_label": submit_label,
-            "media": self.media + form.media,
-            "back_url": back_url or (self.change_url(obj) if obj is not None else self.changelist_url()),
-            **(context or {}),
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, self.action_template, ctx)
-
-    def change_url(self, obj) -> str:
-        opts = obj._meta
-        return reverse(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
-
-    def changelist_url(self) -> str:
-        opts = self.model._meta
-        return reverse(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_changelist")
-
-    @staticmethod
-    def bound(request, form_class, **kwargs):
-        return form_class(request.POST if request.method == "POST" else None, **kwargs)
-
-
-class ReadOnlyLedgerMixin:
-    """Append-only ledgers: viewable, never added, changed or deleted through the admin."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class NoRevertHistoryMixin:
-    """History is for reading: reverting a version would bypass the services."""
-
-    def revert_disabled(self, request, obj=None):
-        return True
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method == "POST":
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 @admin.register(Insured)
@@ -165,6 +79,18 @@ class PolicyStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+# The premium postings (ServiceActionAdminMixin.object_actions): <policy>/endorse/, <policy>/cancel/.
+PREMIUM_POSTINGS: dict[str, ObjectAction] = {
+    "endorse": ObjectAction(EndorseForm, "Endorse {obj}", services.policy_endorse,
+                            "Endorsement {result.transaction_id} booked: {result.gross_premium} {obj.currency}.",
+                            "Book endorsement"),
+    "cancel": ObjectAction(CancelForm, "Cancel {obj}", services.policy_cancel,
+                           "Policy {obj.policy_number} cancelled; return premium "
+                           "{result.gross_premium} {obj.currency} ({result.transaction_id}).",
+                           "Cancel policy"),
+}
+
+
 @admin.register(Policy)
 class PolicyAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdmin):
     list_display = ("policy_number", "insured", "segment", "basis", "currency", "inception_date", "expiry_date",
@@ -174,6 +100,9 @@ class PolicyAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAd
     list_select_related = ("insured",)
     date_hierarchy = "inception_date"
     inlines = [PremiumTransactionInline]
+    object_actions = PREMIUM_POSTINGS
+    object_action_perm = "policies.add_premiumtransaction"
+    object_arg = "policy"
     readonly_fields = ("written_premium", "cover_jalali", "status_shown")
     fieldsets = (
         (None, {"fields": ("policy_number", "insured", "status_shown", "cancelled_on", "written_premium")}),
@@ -196,8 +125,6 @@ class PolicyAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAd
     @admin.display(description="cover (Jalali)")
     def cover_jalali(self, policy):
         # Iranian policies are read in the Jalali calendar.
-        from tariff.selectors import jalali_text
-
         if policy.currency != "IRR":
             return "—"
         return f"{jalali_text(policy.inception_date)} – {jalali_text(policy.expiry_date)}"
@@ -223,12 +150,10 @@ class PolicyAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAd
     def get_urls(self):
         own = [
             path("<int:pk>/edit/", self.admin_site.admin_view(self.edit_view), name="policies_policy_edit"),
-            path("<int:pk>/endorse/", self.admin_site.admin_view(self.endorse_view), name="policies_policy_endorse"),
-            path("<int:pk>/cancel/", self.admin_site.admin_view(self.cancel_view), name="policies_policy_cancel"),
             path("<int:pk>/reverse/<int:row_pk>/", self.admin_site.admin_view(self.reverse_view),
                  name="policies_policy_reverse"),
         ]
-        return own + super().get_urls()
+        return self.object_action_urls() + own + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "can_post": request.user.has_perm("policies.add_premiumtransaction"),
@@ -255,31 +180,6 @@ class PolicyAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAd
             call=lambda data: services.policy_update_master(policy=policy, actor=request.user,
                                                             **form.changes(policy)),
             done=lambda p: (f"Policy {p.policy_number} updated.", self.change_url(p)),
-        )
-
-    def endorse_view(self, request, pk):
-        self.perm_require(request, "policies.add_premiumtransaction")
-        policy = get_object_or_404(Policy, pk=pk)
-        form = self.bound(request, EndorseForm)
-        return self.action_view(
-            request, form=form, obj=policy, title=f"Endorse {policy}",
-            call=lambda data: services.policy_endorse(policy=policy, actor=request.user, **data),
-            done=lambda row: (f"Endorsement {row.transaction_id} booked: {row.gross_premium} {policy.currency}.",
-                              self.change_url(policy)),
-            submit_label="Book endorsement",
-        )
-
-    def cancel_view(self, request, pk):
-        self.perm_require(request, "policies.add_premiumtransaction")
-        policy = get_object_or_404(Policy, pk=pk)
-        form = self.bound(request, CancelForm)
-        return self.action_view(
-            request, form=form, obj=policy, title=f"Cancel {policy}",
-            call=lambda data: services.policy_cancel(policy=policy, actor=request.user, **data),
-            done=lambda row: (f"Policy {policy.policy_number} cancelled; return premium "
-                              f"{row.gross_premium} {policy.currency} ({row.transaction_id}).",
-                              self.change_url(policy)),
-            submit_label="Cancel policy",
         )
 
     def reverse_view(self, request, pk, row_pk):

@@ -7,9 +7,9 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import filters, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
+from core.api import LedgerViewSet, ReadOrPermittedWrite, ledger_reverse, validated
 from policies import selectors, services
 from policies.models import Policy, PremiumTransaction
 from policies.serializers import (
@@ -18,28 +18,7 @@ from policies.serializers import (
     PolicyCreateSerializer,
     PolicySerializer,
     PremiumTransactionSerializer,
-    ReverseSerializer,
 )
-
-
-class ReadOrPermittedWrite(BasePermission):
-    """Any signed-in user reads (auditors included); a write needs the Django permission the
-    view names for that action in `write_permissions` — an action without one is refused."""
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated):
-            return False
-        if request.method in SAFE_METHODS:
-            return True
-        perm = getattr(view, "write_permissions", {}).get(getattr(view, "action", None))
-        return bool(perm) and user.has_perm(perm)
-
-
-def validated(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -96,25 +75,13 @@ class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(PremiumTransactionSerializer(rows.order_by("accounting_date", "id"), many=True).data)
 
 
-class PremiumTransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PremiumTransactionViewSet(LedgerViewSet):
     """The premium ledger (read-only; corrections are reversal rows). Looked up by transaction_id."""
 
     serializer_class = PremiumTransactionSerializer
-    permission_classes = [ReadOrPermittedWrite]
-    lookup_field = "transaction_id"
-    lookup_value_regex = "[^/]+"
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    queryset = PremiumTransaction.objects.all()
+    parent = "policy"
     filterset_fields = ["kind", "effect_kind", "accounting_date", "policy__policy_number", "policy__segment"]
     search_fields = ["transaction_id", "policy__policy_number"]
     write_permissions = {"reverse": "policies.add_premiumtransaction"}
-
-    def get_queryset(self):
-        return (PremiumTransaction.objects.select_related("policy", "reverses", "recorded_by")
-                .order_by("accounting_date", "id"))
-
-    @extend_schema(request=ReverseSerializer, responses={201: PremiumTransactionSerializer})
-    @action(detail=True, methods=["post"])
-    def reverse(self, request, transaction_id=None):
-        row = services.premium_transaction_reverse(transaction=self.get_object(), actor=request.user,
-                                                   **validated(ReverseSerializer, request))
-        return Response(PremiumTransactionSerializer(row).data, status=status.HTTP_201_CREATED)
+    reverse = ledger_reverse(services.premium_transaction_reverse, PremiumTransactionSerializer)

@@ -7,7 +7,6 @@ from django.contrib import admin
 from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
 from django.forms.models import fields_for_model
 
-from core.errors import DomainError
 from policies.models import Insured, Policy
 
 # What finance staff edit in the master-data form (rating steps belong to the tariff work).
@@ -18,12 +17,6 @@ MASTER_FORM_FIELDS = (
     "cover_in_diyeh", "diyeh_year", "diyeh_increase_endorsement",
 )
 CREATE_FORM_FIELDS = ("policy_number",) + tuple(f for f in MASTER_FORM_FIELDS if f != "insured")
-
-
-def form_add_domain_error(form: forms.Form, exc: DomainError) -> None:
-    """Show a service's refusal next to the field it names (or on top of the form)."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
 
 
 def _model_fields(names) -> dict[str, forms.Field]:
@@ -94,11 +87,4 @@ class CancelForm(forms.Form):
         max_digits=7, decimal_places=4, required=False,
         help_text="short rate only, instead of a return amount: share of the pro-rata return the insurer keeps (0.1 = 10%)",
     )
-    note = forms.CharField(max_length=500, required=False)
-
-
-class ReverseForm(forms.Form):
-    """Reversal of one ledger row: a new row with the negated amounts."""
-
-    accounting_date = forms.DateField(widget=AdminDateWidget)
     note = forms.CharField(max_length=500, required=False)

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from core.ledger import row_kinds
 from core.money import CurrencyError, currency_check
 from policies.rules import display_status
 
@@ -99,16 +100,12 @@ class Policy(models.Model):
 class PremiumTransaction(models.Model):
     """Append-only premium ledger. Corrections are reversal rows; nothing is updated or deleted."""
 
-    class Kind(models.TextChoices):
-        ORIGINAL = "original", "original"
-        ENDORSEMENT = "endorsement", "endorsement"
-        CANCELLATION = "cancellation", "cancellation"
-        REVERSAL = "reversal", "reversal"
-
     class EffectKind(models.TextChoices):
         ORIGINAL = "original", "original"
         ENDORSEMENT = "endorsement", "endorsement"
         CANCELLATION = "cancellation", "cancellation"
+
+    Kind = row_kinds(EffectKind)  # the effect kinds and "reversal"
 
     transaction_id = models.CharField(max_length=64, unique=True)
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="premium_transactions")

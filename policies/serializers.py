@@ -6,19 +6,8 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from core.serializers import LedgerRowSerializer, money_field
 from policies.models import Policy, PremiumTransaction
-
-
-class MoneyField(serializers.DecimalField):
-    """A 2-place amount; a zero is never shown as "-0.00" (see core.money.money_round)."""
-
-    def quantize(self, value):
-        value = super().quantize(value)
-        return value.copy_abs() if value.is_zero() else value
-
-
-def money_field(**kwargs) -> serializers.DecimalField:
-    return MoneyField(max_digits=18, decimal_places=2, **kwargs)
 
 
 class PolicySerializer(serializers.ModelSerializer):
@@ -67,10 +56,8 @@ class PolicyCreateSerializer(serializers.Serializer):
     commission = money_field(required=False, default=Decimal("0"))
 
 
-class PremiumTransactionSerializer(serializers.ModelSerializer):
+class PremiumTransactionSerializer(LedgerRowSerializer):
     policy_number = serializers.CharField(source="policy.policy_number", read_only=True)
-    reverses = serializers.CharField(source="reverses.transaction_id", read_only=True, allow_null=True, default=None)
-    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = PremiumTransaction
@@ -99,9 +86,3 @@ class CancelSerializer(serializers.Serializer):
         help_text="short rate only: share of the pro-rata return the insurer keeps (0.1 = 10%)")
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
-
-class ReverseSerializer(serializers.Serializer):
-    """Reversal of one ledger row: a new row carrying its negated amounts."""
-
-    accounting_date = serializers.DateField()
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

@@ -246,7 +246,3 @@ def claims_behind(*, opening: ReserveRun, closing: ReserveRun, segment: str, cur
                      "litigated": r["claim__litigated"], "incurred_movement": movement, "paid": (r["paid"] or ZERO) - (r["recovered"] or ZERO)})
     rows.sort(key=lambda x: abs(x["incurred_movement"]), reverse=True)
     return rows[:limit]
-
-
-def deviations_to_array(frame: pd.DataFrame) -> np.ndarray:
-    return frame["deviation"].to_numpy() if not frame.empty else np.array([])

@@ -50,19 +50,13 @@ def group_names() -> dict[str, tuple[str, str]]:
 
 
 def decode_triangle(obj) -> pd.DataFrame:
-    """A stored triangle as origin × age DataFrame. Accepts {"origins","ages","values"},
-    pandas' "split" orientation, or {origin: {age: value}}."""
+    """A stored triangle as origin × age DataFrame, from the {"origins", "ages", "values"}
+    the run computation writes (reserving.compute._frame_json); None or {} is empty."""
     if obj is None or (hasattr(obj, "__len__") and len(obj) == 0):
         return pd.DataFrame()
     if isinstance(obj, dict) and {"origins", "ages", "values"} <= set(obj):
         values = np.array([[np.nan if v is None else float(v) for v in row] for row in obj["values"]], dtype=float)
         return pd.DataFrame(values, index=[str(o) for o in obj["origins"]], columns=[int(a) for a in obj["ages"]])
-    if isinstance(obj, dict) and {"index", "columns", "data"} <= set(obj):
-        values = np.array([[np.nan if v is None else float(v) for v in row] for row in obj["data"]], dtype=float)
-        return pd.DataFrame(values, index=[str(o) for o in obj["index"]], columns=[int(a) for a in obj["columns"]])
-    if isinstance(obj, dict):
-        frame = pd.DataFrame({str(o): {int(a): (np.nan if v is None else float(v)) for a, v in row.items()} for o, row in obj.items()}).T
-        return frame.reindex(sorted(frame.columns), axis=1)
     raise ValueError("unrecognised triangle format")
 
 
@@ -153,10 +147,6 @@ def capital_entries(*, currency: str) -> dict[str, CapitalEntry]:
     return {e.period: e for e in CapitalEntry.objects.filter(currency=currency)}
 
 
-def to_decimal(x) -> Decimal:
-    return Decimal(str(x))
-
-
 def loss_ratio_table(*, run: ReserveRun) -> dict[str, tuple[list[int], dict[str, list[float | None]]]]:
     """{currency: (accident years, {segment: ultimate / gross earned premium})} of one run."""
     from reserving.selectors import Scope, earned_premium_by_quarter
@@ -188,8 +178,8 @@ def loss_ratio_table(*, run: ReserveRun) -> dict[str, tuple[list[int], dict[str,
 def bootstrap_percentiles(result: RunSegmentResult | None) -> dict[float, float]:
     """{percentile: reserve} from a stored bootstrap summary (p75/p95/p99.5 style keys or a
     "percentiles" map); empty when none was stored."""
-    if result is None or not result.bootstrap:
-        return {}
+    if result is None or not result.bootstrap or result.bootstrap.get("status", "ok") != "ok":
+        return {}  # a distribution judged meaningless carries no percentile of the booked amount
     raw = result.bootstrap
     source = raw.get("percentiles", raw) if isinstance(raw, dict) else {}
     out: dict[float, float] = {}
@@ -204,9 +194,7 @@ def bootstrap_percentiles(result: RunSegmentResult | None) -> dict[float, float]
             continue
         if 0 < p < 100 and value is not None:
             out[p] = float(value)
-    if isinstance(raw, dict) and raw.get("mean") is not None and 50.0 not in out:
-        pass  # the mean is not a percentile; not plotted on the quantile curve
-    return dict(sorted(out.items()))
+    return dict(sorted(out.items()))  # a stored "mean" is not a percentile: not on the curve
 
 
 def percentile_of(percentiles: dict[float, float], amount: float) -> float | None:

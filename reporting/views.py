@@ -1,7 +1,6 @@
 """Dashboards in the admin, from approved runs only. Thin: selectors gather, charts draw."""
 from __future__ import annotations
 
-from collections import defaultdict
 from functools import lru_cache
 
 import numpy as np
@@ -100,20 +99,25 @@ class SegmentPick(forms.Form):
 
 
 def _picked(request):
+    """The picker and what it picked: (form, run, segment, currency, result, triangle kind),
+    by default the latest approved run and its first segment. run is None when there is
+    nothing to pick; result is None when the run has no result for the segment."""
     form = SegmentPick(request.GET or None)
     form.is_valid()
     data = getattr(form, "cleaned_data", {}) or {}
     run = data.get("run") or form.fields["run"].queryset.first()
     segment = data.get("segment") or (form.fields["segment"].choices[0][0] if form.fields["segment"].choices else None)
-    return form, run, segment, data.get("triangle") or "incurred"
+    kind = data.get("triangle") or "incurred"
+    if run is None or segment is None:
+        return form, None, None, None, None, kind
+    seg, cur = segment.split("|")
+    return form, run, seg, cur, run.segment_results.filter(segment=seg, currency=cur).first(), kind
 
 
 def triangle(request):
-    form, run, segment, kind = _picked(request)
-    if run is None or segment is None:
+    form, run, seg, cur, result, kind = _picked(request)
+    if run is None:
         return _page(request, "Triangle and link ratios", filters=form)
-    seg, cur = segment.split("|")
-    result = run.segment_results.filter(segment=seg, currency=cur).first()
     frame = selectors.decode_triangle((result.triangles or {}).get(kind)) if result else None
     if frame is None or frame.empty:
         return _page(request, "Triangle and link ratios", filters=form, note="This segment has no triangle stored.")
@@ -130,20 +134,17 @@ def triangle(request):
 
 
 def _flat_factors(factors) -> list[tuple[str, object]]:
+    """(age, LDF) by age from a result's factors, whose "ldf" is {age: LDF} (reserving.compute)."""
     ldf = factors.get("ldf") if isinstance(factors, dict) else None
     if isinstance(ldf, dict):
         return sorted(((str(k), v) for k, v in ldf.items()), key=lambda kv: float(kv[0]) if kv[0].replace(".", "").isdigit() else 0)
-    if isinstance(ldf, list):
-        return [(str(item.get("age")), item.get("ldf")) for item in ldf if isinstance(item, dict)]
     return []
 
 
 def bootstrap(request):
-    form, run, segment, _ = _picked(request)
-    if run is None or segment is None:
+    form, run, seg, cur, result, _ = _picked(request)
+    if run is None:
         return _page(request, "Bootstrap IBNR distribution", filters=form)
-    seg, cur = segment.split("|")
-    result = run.segment_results.filter(segment=seg, currency=cur).first()
     pct = selectors.bootstrap_percentiles(result)
     if not pct:
         return _page(request, "Bootstrap IBNR distribution", filters=form, note="No bootstrap distribution stored for this segment.")

@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from core.errors import DomainError
+from core.forms import form_add_domain_error
 from core.periods import Quarter
 from core.roles import Operation, can
 from reserving import selectors, services
@@ -52,7 +53,7 @@ class RegimeAdmin(admin.ModelAdmin):
             try:
                 regime = services.regime_version_create(actor=request.user, **form.cleaned_data)
             except DomainError as exc:
-                form.add_error(None, exc.message)
+                form_add_domain_error(form, exc)
             else:
                 messages.success(request, f"regime {regime} created")
                 return HttpResponseRedirect(reverse("admin:reserving_regime_changelist"))
@@ -152,7 +153,7 @@ class ReserveRunAdmin(admin.ModelAdmin):
                 run = services.run_create(valuation_date=data["valuation_date"], regime=data["regime"],
                                           cut_off=data["cut_off"], actor=request.user)
             except DomainError as exc:
-                form.add_error(None, exc.message)
+                form_add_domain_error(form, exc)
             else:
                 if data["compute"]:
                     self._call(request, lambda: services.run_compute(run=run, actor=request.user), "computing")

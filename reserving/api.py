@@ -13,6 +13,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import validated
 from core.roles import can_read_reserves
 from reserving import selectors, services
 from reserving.models import Regime, RunDataCheck
@@ -26,12 +27,6 @@ class ReservingAccess(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return can_read_reserves(request.user)
-
-
-def validated(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class ReserveRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -255,15 +255,21 @@ def _bootstrap(paid: pd.DataFrame, params: dict, seed: int) -> dict:
         except E.EngineError as exc:
             last_error = str(exc)
             continue
-        dist = model.distribution_
-        total = dist.loc["total"] if "total" in dist.index else dist.iloc[-1]
-        out = {"status": "ok", "n_sims": int(params["bootstrap_sims"]), "seed": seed,
-               **{str(key).replace(".", "_"): round(float(v), 2) for key, v in total.items()}}
-        samples = np.asarray(getattr(model, "total_reserve_samples_", []), dtype=float)
-        if samples.size:
-            # a fuller quantile curve for the dashboard than the three reporting percentiles
-            levels = (1, 5, 10, 25, 50, 75, 90, 95, 99, 99.5)
-            out["percentiles"] = {f"{q:g}": round(float(np.percentile(samples, q)), 2) for q in levels}
+        # The engine judges the distribution (D-27): a meaningless one (CV above the bound, p1
+        # below −mean, mean ≤ 0) is stored with its reasons and no percentile at all.
+        summary = model.summary()
+        out = {"seed": seed}
+        for key, value in summary.items():
+            if key == "percentiles":
+                out[key] = {q: round(float(v), 2) for q, v in value.items()}
+            elif isinstance(value, float):
+                out[key] = round(value, 6 if key in ("cv", "max_cv") else 2)
+            else:
+                out[key] = value
+        if summary["status"] == "ok":
+            dist = model.distribution_
+            total = dist.loc["total"] if "total" in dist.index else dist.iloc[-1]
+            out.update({str(key).replace(".", "_"): round(float(v), 2) for key, v in total.items()})
         if k:
             out["note"] = (f"first {k} development quarters have no payments: the {k} youngest origins "
                            "are outside the distribution")

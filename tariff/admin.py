@@ -15,6 +15,8 @@ from django.utils.html import format_html
 from django.utils import timezone
 
 from core.errors import DomainError
+from core.forms import form_add_domain_error
+from core.jalali import jalali_text
 from tariff import selectors, services
 from tariff.forms import IndicatedForm, IssueForm, QuoteForm
 from tariff.models import (
@@ -30,36 +32,9 @@ def _year_later(day: date) -> date:
         return day.replace(year=day.year + 1, day=28)
 
 
-class _Inline(admin.TabularInline):
-    extra = 0
-
-
-class ProfessionInline(_Inline):
-    model = TariffProfession
-
-
-class BaseRateInline(_Inline):
-    model = TariffBaseRate
-
-
-class SettingModifierInline(_Inline):
-    model = TariffSettingModifier
-
-
-class CoverShareInline(_Inline):
-    model = TariffCoverShare
-
-
-class NoClaimsInline(_Inline):
-    model = TariffNoClaimsDiscount
-
-
-class GroupBandInline(_Inline):
-    model = TariffGroupDiscountBand
-
-
-class ReferralRuleInline(_Inline):
-    model = TariffReferralRule
+def _inline(model) -> type[admin.TabularInline]:
+    """A version's rate table, edited inline on the version page."""
+    return type(f"{model.__name__}Inline", (admin.TabularInline,), {"model": model, "extra": 0})
 
 
 class TariffVersionForm(forms.ModelForm):
@@ -86,12 +61,12 @@ class TariffVersionAdmin(admin.ModelAdmin):
     form = TariffVersionForm
     list_display = ("code", "name", "effective_from", "effective_from_jalali", "effective_to", "vat_rate", "copy_link")
     search_fields = ("code", "name")
-    inlines = [ProfessionInline, BaseRateInline, SettingModifierInline, CoverShareInline, NoClaimsInline,
-               GroupBandInline, ReferralRuleInline]
+    inlines = [_inline(m) for m in (TariffProfession, TariffBaseRate, TariffSettingModifier, TariffCoverShare,
+                                    TariffNoClaimsDiscount, TariffGroupDiscountBand, TariffReferralRule)]
 
     @admin.display(description="from (Jalali)")
     def effective_from_jalali(self, obj):
-        return selectors.jalali_text(obj.effective_from)
+        return jalali_text(obj.effective_from)
 
     @admin.display(description="new version")
     def copy_link(self, obj):
@@ -106,7 +81,7 @@ class TariffVersionAdmin(admin.ModelAdmin):
             try:
                 copy = services.tariff_version_copy(source=source, actor=request.user, **form.cleaned_data)
             except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                form_add_domain_error(form, exc)
             else:
                 messages.success(request, f"{copy.code} created from {source.code}; edit its rates below.")
                 return redirect(reverse("admin:tariff_tariffversion_change", args=[copy.pk]))
@@ -137,7 +112,7 @@ class TariffVersionAdmin(admin.ModelAdmin):
                     request=request_data, on=quote_date, tariff_code=form.cleaned_data["tariff_version"] or None
                 )
             except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                form_add_domain_error(form, exc)
             if quote is not None:
                 issue_form = IssueForm(
                     request.POST if "issue" in request.POST else None,
@@ -151,7 +126,7 @@ class TariffVersionAdmin(admin.ModelAdmin):
                         return redirect(reverse("admin:policies_policy_change", args=[policy.pk]))
         context = self._context(
             request, "Quote", form=form, quote=quote, issue_form=issue_form,
-            quote_date_jalali=selectors.jalali_text(quote_date) if quote and quote.currency == "IRR" else "",
+            quote_date_jalali=jalali_text(quote_date) if quote and quote.currency == "IRR" else "",
             can_issue=request.user.has_perm("policies.add_policy"),
         )
         return TemplateResponse(request, "admin/tariff/quote.html", context)
@@ -168,7 +143,7 @@ class TariffVersionAdmin(admin.ModelAdmin):
                 actor=request.user, **data,
             )
         except DomainError as exc:
-            issue_form.add_error(exc.field if exc.field in issue_form.fields else None, exc.message)
+            form_add_domain_error(issue_form, exc)
             return None
         messages.success(request, f"Policy {policy.policy_number} issued from the quote ({policy.tariff_version}).")
         return policy
@@ -232,7 +207,7 @@ class DiyehAmountAdmin(admin.ModelAdmin):
             return redirect(reverse("admin:tariff_diyehamount_changelist"))
         rows = [
             {"line": line, "policy": line.claim.policy, "jalali": {
-                name: selectors.jalali_text(getattr(obj, name))
+                name: jalali_text(getattr(obj, name))
                 for obj, name in ((line.claim.policy, "inception_date"), (line.claim.policy, "expiry_date"),
                                   (line.claim, "occurrence_date"), (line.claim, "report_date"))}}
             for line in lines
@@ -240,7 +215,7 @@ class DiyehAmountAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request), "opts": self.model._meta,
             "title": f"Diyeh {jalali_year}: revaluation of open claims", "rows": rows, "jalali_year": jalali_year,
-            "today": today, "today_jalali": selectors.jalali_text(today),
+            "today": today, "today_jalali": jalali_text(today),
             "can_revalue": self.has_add_permission(request),
         }
         return TemplateResponse(request, "admin/tariff/diyeh_revaluation.html", context)
@@ -293,7 +268,7 @@ class DiyehAmountAdmin(admin.ModelAdmin):
             changed = ", ".join(f"{c['claim']} {c['old_estimate']} → {c['new_estimate']}" for c in result.changes)
             messages.success(
                 request,
-                f"Diyeh {row.jalali_year}, accounted {selectors.jalali_text(today)} ({today.isoformat()}): "
+                f"Diyeh {row.jalali_year}, accounted {jalali_text(today)} ({today.isoformat()}): "
                 f"{len(result.changes)} claim(s) revalued{': ' + changed if changed else ''}; "
                 f"{len(result.skipped)} skipped.",
             )

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-import jdatetime
 from django.db.models import Q, Sum
 
 from core.errors import DomainError
+from core.jalali import jalali_year_of  # noqa: F401 (tariff.services reads it from here)
 from core.money import ZERO
 from tariff import engine, indicated
 from tariff.diyeh import DIYEH_CURRENCY, diyeh_target_estimate
@@ -81,17 +81,6 @@ def quote_price(*, request: engine.QuoteRequest, on: date, tariff_code: str | No
 
 
 # --- diyeh ---------------------------------------------------------------------------------
-
-def jalali_year_of(day: date) -> int:
-    return jdatetime.date.fromgregorian(date=day).year
-
-
-def jalali_text(day: date | None) -> str:
-    """A date as Jalali YYYY/MM/DD, the way Iranian policies show it."""
-    if day is None:
-        return ""
-    return jdatetime.date.fromgregorian(date=day).strftime("%Y/%m/%d")
-
 
 def diyeh_amounts() -> dict[int, Decimal]:
     return dict(DiyehAmount.objects.values_list("jalali_year", "amount"))

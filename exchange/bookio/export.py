@@ -5,6 +5,7 @@ export gives byte-identical files. Text cells are escaped against spreadsheet fo
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -51,80 +52,69 @@ def _int(value) -> str:
     return "" if value is None else str(value)
 
 
-def _writer(handle: IO[str], spec: fmt.FileSpec) -> TextSafeWriter:
-    return TextSafeWriter(handle, spec.columns, numeric=spec.numeric)
+def _policy_cells(p: dict) -> tuple:
+    cur = p["currency"]
+    original = p["original"] or {}
+    return (
+        p["policy_number"], p["insured__name"], p["profession"], _int(p["risk_group"]), p["segment"], p["basis"],
+        _date(p["retro_date"]), cur, _date(p["inception_date"]), _date(p["expiry_date"]), _date(p["issue_date"]),
+        _money(p["limit_per_claim"], cur), _money(p["aggregate_limit"], cur), _money(p["deductible_amount"], cur),
+        _number(p["deductible_percent"]), _money(original.get("gross_premium"), cur),
+        _money(original.get("commission"), cur),
+        original.get("transaction_id", ""), _timestamp(original.get("recorded_at")),
+        _bool(p["expenses_within_limits"]), p["insured__kind"], p["tariff_version"], _bool(p["cover_in_diyeh"]),
+        _int(p["diyeh_year"]), _bool(p["diyeh_increase_endorsement"]),
+    )
 
 
-def policies_write(handle: IO[str]) -> int:
-    w = _writer(handle, fmt.POLICIES)
-    w.writeheader()
-    n = 0
-    for p in selectors.policies_for_export():
-        cur = p["currency"]
-        original = p["original"] or {}
-        w.writerow((
-            p["policy_number"], p["insured__name"], p["profession"], _int(p["risk_group"]), p["segment"], p["basis"],
-            _date(p["retro_date"]), cur, _date(p["inception_date"]), _date(p["expiry_date"]), _date(p["issue_date"]),
-            _money(p["limit_per_claim"], cur), _money(p["aggregate_limit"], cur), _money(p["deductible_amount"], cur),
-            _number(p["deductible_percent"]), _money(original.get("gross_premium"), cur),
-            _money(original.get("commission"), cur),
-            original.get("transaction_id", ""), _timestamp(original.get("recorded_at")),
-            _bool(p["expenses_within_limits"]), p["insured__kind"], p["tariff_version"], _bool(p["cover_in_diyeh"]),
-            _int(p["diyeh_year"]), _bool(p["diyeh_increase_endorsement"]),
-        ))
-        n += 1
-    return n
+def _premium_transaction_cells(r: dict) -> tuple:
+    cur = r["policy__currency"]
+    return (
+        r["transaction_id"], r["policy__policy_number"], r["kind"], _date(r["accounting_date"]),
+        _date(r["effective_date"]), _money(r["gross_premium"], cur), _money(r["commission"], cur),
+        _timestamp(r["recorded_at"]), r["reverses__transaction_id"] or "", r["note"],
+    )
 
 
-def premium_transactions_write(handle: IO[str]) -> int:
-    w = _writer(handle, fmt.PREMIUM_TRANSACTIONS)
-    w.writeheader()
-    n = 0
-    for r in selectors.premium_transactions_for_export():
-        cur = r["policy__currency"]
-        w.writerow((
-            r["transaction_id"], r["policy__policy_number"], r["kind"], _date(r["accounting_date"]),
-            _date(r["effective_date"]), _money(r["gross_premium"], cur), _money(r["commission"], cur),
-            _timestamp(r["recorded_at"]), r["reverses__transaction_id"] or "", r["note"],
-        ))
-        n += 1
-    return n
+def _claim_cells(c: dict) -> tuple:
+    return (
+        c["claim_number"], c["policy__policy_number"], _date(c["occurrence_date"]), _date(c["report_date"]),
+        c["cause"], _bool(c["litigated"]), c["claimant"], _number(c["awarded_diyeh_share"]),
+    )
 
 
-def claims_write(handle: IO[str]) -> int:
-    w = _writer(handle, fmt.CLAIMS)
-    w.writeheader()
-    n = 0
-    for c in selectors.claims_for_export():
-        w.writerow((
-            c["claim_number"], c["policy__policy_number"], _date(c["occurrence_date"]), _date(c["report_date"]),
-            c["cause"], _bool(c["litigated"]), c["claimant"], _number(c["awarded_diyeh_share"]),
-        ))
-        n += 1
-    return n
+def _claim_transaction_cells(r: dict) -> tuple:
+    cur = r["claim__policy__currency"]
+    return (
+        r["transaction_id"], r["claim__claim_number"], _date(r["accounting_date"]), r["kind"], r["cost_type"],
+        _money(r["amount"], cur), _timestamp(r["recorded_at"]), r["reverses__transaction_id"] or "",
+        _bool(r["topup"]), r["note"],
+    )
 
 
-def claim_transactions_write(handle: IO[str]) -> int:
-    w = _writer(handle, fmt.CLAIM_TRANSACTIONS)
-    w.writeheader()
-    n = 0
-    for r in selectors.claim_transactions_for_export():
-        cur = r["claim__policy__currency"]
-        w.writerow((
-            r["transaction_id"], r["claim__claim_number"], _date(r["accounting_date"]), r["kind"], r["cost_type"],
-            _money(r["amount"], cur), _timestamp(r["recorded_at"]), r["reverses__transaction_id"] or "",
-            _bool(r["topup"]), r["note"],
-        ))
-        n += 1
-    return n
-
-
-WRITERS = (
-    (fmt.POLICIES.name, policies_write),
-    (fmt.PREMIUM_TRANSACTIONS.name, premium_transactions_write),
-    (fmt.CLAIMS.name, claims_write),
-    (fmt.CLAIM_TRANSACTIONS.name, claim_transactions_write),
+# Per file of the format: its rows (exchange.selectors, in export order) and each row's cells,
+# in the order of the spec's columns.
+EXPORTS: tuple[tuple[fmt.FileSpec, Callable[[], Iterable[dict]], Callable[[dict], tuple]], ...] = (
+    (fmt.POLICIES, selectors.policies_for_export, _policy_cells),
+    (fmt.PREMIUM_TRANSACTIONS, selectors.premium_transactions_for_export, _premium_transaction_cells),
+    (fmt.CLAIMS, selectors.claims_for_export, _claim_cells),
+    (fmt.CLAIM_TRANSACTIONS, selectors.claim_transactions_for_export, _claim_transaction_cells),
 )
+
+
+def file_write(handle: IO[str], spec: fmt.FileSpec, rows: Iterable[dict], cells: Callable[[dict], tuple]) -> int:
+    """One file of the book: the spec's header, then a line a row; text cells escaped, the
+    spec's numeric columns as they are. Returns the number of rows."""
+    w = TextSafeWriter(handle, spec.columns, numeric=spec.numeric)
+    w.writeheader()
+    n = 0
+    for row in rows:
+        line = cells(row)
+        if len(line) != len(spec.columns):
+            raise ValueError(f"{spec.name}: {len(line)} cells for {len(spec.columns)} columns")
+        w.writerow(line)
+        n += 1
+    return n
 
 
 def book_json() -> str:
@@ -136,8 +126,8 @@ def book_write(directory: Path) -> dict[str, int]:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     counts = {}
-    for name, write in WRITERS:
-        with open(directory / name, "w", encoding="utf-8", newline="") as handle:
-            counts[name] = write(handle)
+    for spec, rows, cells in EXPORTS:
+        with open(directory / spec.name, "w", encoding="utf-8", newline="") as handle:
+            counts[spec.name] = file_write(handle, spec, rows(), cells)
     (directory / fmt.BOOK_JSON).write_text(book_json(), encoding="utf-8")
     return counts

@@ -84,10 +84,6 @@ def _concat(parts: list[dict]) -> dict[str, np.ndarray]:
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
-def _take(d: dict, idx) -> dict:
-    return {k: v[idx] for k, v in d.items()}
-
-
 def policies_generate(rng: np.random.Generator, *, policies: int, years: int, start: int, end: int):
     """`policies` is the total over the whole book (all years, renewals included).
     Returns (policies DataFrame, insureds DataFrame, premium ledger DataFrame)."""

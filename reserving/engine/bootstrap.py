@@ -12,8 +12,32 @@
    (`process_dist="gamma"`), or φ·Poisson(m/φ) (`"od_poisson"`); a negative mean keeps its sign.
 
 Seedable: the same `random_state` gives the same numbers. Cells with μ ≤ 0 carry no residual.
+
+**When the distribution means nothing.** On a thin triangle — a few large medmal payments in a
+sea of zeros, quarterly origins — the ODP bootstrap still produces numbers: residuals of a few
+cells with enormous leverage, resampled into cells where μ is tiny, give a "distribution" with
+a p99.5 a hundred times its mean and a 1st percentile millions below zero, for a reserve that
+cannot be negative. No percentile of that is a statement about the reserve, so the fit gives a
+verdict (`distribution_verdict`) on the total reserve, and percentiles only when it passes.
+It fails when any of these holds:
+
+* the mean is not positive (there is no reserve to describe);
+* the coefficient of variation sd/mean exceeds `max_cv`, by default `MAX_CV = 1.0`: a standard
+  deviation larger than the reserve itself. For a positive reserve that is already a
+  distribution whose most likely value is nothing (a gamma of CV > 1 has shape < 1 and its mode
+  at zero), far outside what reserve risk looks like on a real book (bootstrap and Mack CVs of a
+  line's total reserve are typically 10–50%: RAA's are 0.36 bootstrap, 0.52 Mack; the Solvency II standard
+  formula's reserve-risk sd for the liability lines is 9–11%). It is a bound on whether the
+  model describes the data, not a risk appetite;
+* the 1st percentile is below zero by more than the mean (p1 < −mean): a paid reserve cannot
+  be negative, and a distribution reaching that far below zero is noise around zero, whatever
+  its mean (the review's quarterly demo triangle: p1 −6.2M on a 213k mean).
+
+A fully developed triangle (every draw zero) is a point mass at zero, not a failure.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -23,22 +47,81 @@ from .errors import EngineError, ParameterError, shown
 from .triangle import Triangle
 
 PROCESS_DISTS = ("gamma", "od_poisson")
+PERCENTILES = (75, 95, 99.5)
+MAX_CV = 1.0
 _CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a simulated reserve distribution means anything (see the module docstring):
+    `meaningful`, and if not the `reasons`; the statistics it was judged on (`cv` is None when
+    the mean is not positive)."""
+
+    meaningful: bool
+    reasons: tuple
+    mean: float
+    std: float
+    cv: float | None
+    p1: float
+    max_cv: float
+
+    @property
+    def reason(self) -> str | None:
+        return "; ".join(self.reasons) if self.reasons else None
+
+    def as_dict(self) -> dict:
+        # "first_percentile", not "p1": a stored summary's top-level p-keys read as a quantile curve
+        return {"meaningful": self.meaningful, "reasons": list(self.reasons), "mean": self.mean,
+                "std": self.std, "cv": self.cv, "first_percentile": self.p1, "max_cv": self.max_cv}
+
+
+def distribution_verdict(samples, max_cv: float = MAX_CV) -> Verdict:
+    """The verdict on simulated reserves (one value per simulation): not meaningful when the
+    mean is not positive, when sd/mean exceeds `max_cv`, or when the 1st percentile is below
+    zero by more than the mean. Every draw zero is a point mass at zero: meaningful."""
+    x = np.asarray(samples, dtype=np.float64).ravel()
+    if x.size == 0 or not np.all(np.isfinite(x)):
+        raise EngineError("a reserve distribution needs finite simulated values", field="samples")
+    if isinstance(max_cv, bool) or not isinstance(max_cv, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(max_cv) or max_cv <= 0:
+        raise ParameterError(f"max_cv must be a positive number, got {shown(max_cv)}", field="max_cv")
+    mean = float(x.mean())
+    std = float(x.std(ddof=1)) if x.size > 1 else 0.0
+    p1 = float(np.percentile(x, 1))
+    if not np.any(x):
+        return Verdict(True, (), 0.0, 0.0, None, 0.0, float(max_cv))
+    reasons = []
+    cv = std / mean if mean > 0 else None
+    if mean <= 0:
+        reasons.append(f"the mean reserve {mean:,.0f} is not positive")
+    if cv is not None and cv > max_cv:
+        reasons.append(f"the coefficient of variation {cv:.2f} exceeds {max_cv:g} (sd {std:,.0f} on a mean "
+                       f"of {mean:,.0f})")
+    if mean > 0 and p1 < -mean:
+        reasons.append(f"the 1st percentile {p1:,.0f} is further below zero than the mean {mean:,.0f} is above it")
+    return Verdict(not reasons, tuple(reasons), mean, std, cv, p1, float(max_cv))
 
 
 class BootstrapODP:
     """Reserve distribution by the ODP bootstrap; see the module docstring.
 
     After `fit`: `ibnr_` (the chain-ladder reserve by origin), `scale_` (φ), `residuals_`,
-    `reserve_samples_` (n_sims × origins) and `total_reserve_samples_`, and `distribution_`, a
-    DataFrame by origin plus a `total` row with mean, std, p75, p95 and p99.5."""
+    `reserve_samples_` (n_sims × origins) and `total_reserve_samples_` (the raw draws, for
+    diagnostics: read no percentile off them without checking `meaningful_`);
+    `verdict_` (a `Verdict` on the total reserve) and `meaningful_`; `origin_verdicts_`, the
+    same judgement by origin and for the total (mean, std, cv, p1, meaningful, reason);
+    `distribution_`, a DataFrame by origin plus a `total` row with mean and std and, only when
+    the total is meaningful, p75, p95 and p99.5. `summary()` is the one dict a caller stores;
+    `percentile(q)` refuses a meaningless distribution."""
 
     def __init__(self, n_sims: int = 1000, random_state=None, hat_adj: bool = False,
-                 process_dist: str = "gamma"):
+                 process_dist: str = "gamma", max_cv: float = MAX_CV):
         self.n_sims = n_sims
         self.random_state = random_state
         self.hat_adj = hat_adj
         self.process_dist = process_dist
+        self.max_cv = max_cv
 
     def fit(self, triangle: Triangle) -> "BootstrapODP":
         if not isinstance(self.n_sims, (int, np.integer)) or isinstance(self.n_sims, bool) or self.n_sims < 1:
@@ -46,6 +129,7 @@ class BootstrapODP:
         if self.process_dist not in PROCESS_DISTS:
             raise ParameterError(f"unknown process_dist {self.process_dist!r}; known: {', '.join(PROCESS_DISTS)}",
                                  field="process_dist")
+        distribution_verdict([0.0], self.max_cv)  # validates max_cv before the simulation
         tri = triangle
         n, m = tri.shape
         if m < 2 or n < 2:
@@ -134,10 +218,49 @@ class BootstrapODP:
         self.ibnr_ = (latest * cdf[latest_col] - latest).rename("ibnr")
         self.reserve_samples_ = pd.DataFrame(reserves, columns=tri.origins)
         self.total_reserve_samples_ = reserves.sum(axis=1)
-        self.distribution_ = _summary(reserves, self.total_reserve_samples_, tri.origins)
-        if not np.all(np.isfinite(self.distribution_.to_numpy())):
+        if not np.all(np.isfinite(reserves)):
             raise EngineError("the bootstrap produced a non-finite reserve", field="triangle")
+        labels = pd.Index([*map(str, tri.origins), "total"], name="origin")
+        columns = np.column_stack([reserves, self.total_reserve_samples_])
+        verdicts = [distribution_verdict(columns[:, k], self.max_cv) for k in range(columns.shape[1])]
+        self.verdict_ = verdicts[-1]
+        self.meaningful_ = self.verdict_.meaningful
+        frame = pd.DataFrame({"mean": [v.mean for v in verdicts], "std": [v.std for v in verdicts],
+                              "p1": [v.p1 for v in verdicts], "meaningful": [v.meaningful for v in verdicts]},
+                             index=labels)
+        # None, not NaN, where there is no coefficient of variation or no reason
+        frame.insert(2, "cv", pd.Series([v.cv for v in verdicts], index=labels, dtype=object))
+        frame["reason"] = pd.Series([v.reason for v in verdicts], index=labels, dtype=object)
+        self.origin_verdicts_ = frame
+        self.distribution_ = _summary(columns, labels, with_percentiles=self.meaningful_)
         return self
+
+    def percentile(self, q: float) -> float:
+        """The q-th percentile of the total reserve; refused when the distribution is not
+        meaningful (no booked amount may be placed on it)."""
+        verdict = self._verdict()
+        if not verdict.meaningful:
+            raise EngineError(f"the bootstrap distribution is not meaningful, so it has no percentiles: "
+                              f"{verdict.reason}", field="triangle")
+        if isinstance(q, bool) or not isinstance(q, (int, float, np.integer, np.floating)) or not 0 <= q <= 100:
+            raise ParameterError(f"a percentile lies in [0, 100], got {shown(q)}", field="q")
+        return float(np.percentile(self.total_reserve_samples_, q))
+
+    def summary(self, levels=(1, 5, 10, 25, 50, 75, 90, 95, 99, 99.5)) -> dict:
+        """What a caller stores for the total reserve: the verdict's statistics and reasons, and
+        the percentiles at `levels` only when the distribution is meaningful (status "ok", else
+        "not meaningful")."""
+        verdict = self._verdict()
+        out = {"status": "ok" if verdict.meaningful else "not meaningful", "n_sims": int(self.n_sims),
+               **verdict.as_dict()}
+        if verdict.meaningful:
+            out["percentiles"] = {f"{q:g}": self.percentile(q) for q in levels}
+        return out
+
+    def _verdict(self) -> Verdict:
+        if "verdict_" not in self.__dict__:
+            raise AttributeError("BootstrapODP is not fitted")
+        return self.verdict_
 
     def _process(self, rng, means, scale):
         """Process draws for the future cells of a chunk, mean `means`, variance scale·|mean|."""
@@ -179,10 +302,9 @@ def _leverage(observed, mu):
     return out
 
 
-def _summary(reserves, total, origins) -> pd.DataFrame:
-    data = np.column_stack([reserves, total])
-    qs = np.percentile(data, [75, 95, 99.5], axis=0)
-    frame = pd.DataFrame({"mean": data.mean(axis=0), "std": data.std(axis=0, ddof=1) if len(data) > 1 else 0.0,
-                          "p75": qs[0], "p95": qs[1], "p99.5": qs[2]},
-                         index=pd.Index([*map(str, origins), "total"], name="origin"))
-    return frame
+def _summary(data, labels, with_percentiles: bool) -> pd.DataFrame:
+    columns = {"mean": data.mean(axis=0), "std": data.std(axis=0, ddof=1) if len(data) > 1 else 0.0}
+    if with_percentiles:
+        qs = np.percentile(data, PERCENTILES, axis=0)
+        columns.update({f"p{q:g}": qs[k] for k, q in enumerate(PERCENTILES)})
+    return pd.DataFrame(columns, index=labels)

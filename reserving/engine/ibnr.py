@@ -42,8 +42,11 @@ def ibnr_estimate(triangle: Triangle, *, method: str, premium=None, tail: float 
         boot = BootstrapODP(n_sims=n_sims, random_state=random_state).fit(triangle)
         model = ChainLadder().fit(triangle)
         total = boot.distribution_.loc["total"]
-        distribution = {"mean": float(total["mean"]), "p75": float(total["p75"]), "p95": float(total["p95"]),
-                        "p99.5": float(total["p99.5"])}
+        distribution = {"mean": float(total["mean"])}
+        if boot.meaningful_:
+            distribution.update({"p75": float(total["p75"]), "p95": float(total["p95"]), "p99.5": float(total["p99.5"])})
+        else:  # no percentile of a distribution the engine judged meaningless
+            distribution["not_meaningful"] = boot.verdict_.reason
     elif method == "chainladder":
         model = ChainLadder(tail=tail_model).fit(triangle)
     elif method == "mack":

@@ -225,6 +225,24 @@ class FittedMany(Sequence):
     def __len__(self) -> int:
         return len(self._stack.triangles)
 
+    def stacked(self, name: str) -> np.ndarray:
+        """One learned array for every triangle at once, row k for triangle k, without building
+        the per-triangle estimators: "ldf", "cdf" (by age), "tail" (one per triangle), and
+        "latest", "origin_cdf", "ultimate" (by origin). Read-only views; for callers that fit
+        thousands of triangles (a back-test) and only need the numbers."""
+        shared = {"ldf": self._shared.ldf, "cdf": self._shared.cdf, "tail": self._shared.tail,
+                  "origin_cdf": self._shared.origin_cdf, "latest": self._stack.latest}
+        if name in shared:
+            values = shared[name]
+        elif f"_{name}" in self._arrays:
+            values = self._arrays[f"_{name}"]
+        else:
+            raise ParameterError(f"no stacked array {name!r}; known: {', '.join(list(shared) + ['ultimate'])}",
+                                 field="name")
+        view = np.asarray(values).view()
+        view.setflags(write=False)
+        return view
+
     def __getitem__(self, k):
         if isinstance(k, slice):
             return [self[i] for i in range(*k.indices(len(self)))]

@@ -167,6 +167,9 @@ def test_bootstrap_percentiles_read_every_stored_style():
     assert bootstrap_percentiles(stored) == {5.0: 30.0, 50.0: 50.0, 99.5: 95.0}
     flat = RunSegmentResult(bootstrap={"mean": 50.0, "std": 9.0, "p75": 60.0, "p95": 80.0, "p99_5": 95.0})
     assert bootstrap_percentiles(flat) == {75.0: 60.0, 95.0: 80.0, 99.5: 95.0}
+    meaningless = RunSegmentResult(bootstrap={"status": "not meaningful", "mean": 50.0, "cv": 4.2,
+                                              "reasons": ["cv above 1"]})
+    assert bootstrap_percentiles(meaningless) == {}  # no percentile of the booked amount
     assert percentile_of({50.0: 50.0, 75.0: 60.0}, 55.0) == pytest.approx(62.5)
     assert percentile_of({50.0: 50.0, 75.0: 60.0}, 10.0) is None
 
