@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-cl = pytest.importorskip("chainladder")
+import chainladder as cl  # noqa: E402 - a missing test extra must fail, not skip
 warnings.filterwarnings("ignore", module="chainladder")
 
 from reserving.engine import Triangle  # noqa: E402
