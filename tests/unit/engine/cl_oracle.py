@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import warnings
 
+import chainladder as cl  # a missing test extra must fail, not skip
 import numpy as np
 import pandas as pd
-import pytest
 
-import chainladder as cl  # noqa: E402 - a missing test extra must fail, not skip
 warnings.filterwarnings("ignore", module="chainladder")
 
 from reserving.engine import Triangle  # noqa: E402
