@@ -73,7 +73,7 @@ def tariff_version_copy(*, source: TariffVersion, code: str, effective_from: dat
     """A new tariff version with all the source's tables, in force from effective_from. The
     source, if still open-ended or running past that date, ends the day before, so that
     exactly one version is in force on any date."""
-    authorize(actor, Operation.TARIFF_VERSION_COPY)
+    authorize(actor, Operation.TARIFF_COPY)
     code = (code or "").strip()
     if not code:
         raise DomainError("the new version needs a code", field="code")
