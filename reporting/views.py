@@ -146,6 +146,18 @@ def bootstrap(request):
     if run is None:
         return _page(request, "Bootstrap IBNR distribution", filters=form)
     pct = selectors.bootstrap_percentiles(result)
+    stored = (result.bootstrap or {}) if result is not None else {}
+    if stored.get("status") == "not meaningful":
+        reasons = "; ".join(stored.get("reasons") or []) or stored.get("reason", "")
+        facts = [["mean", f"{stored.get('mean') or 0:,.0f}"], ["standard deviation", f"{stored.get('std') or 0:,.0f}"],
+                 ["coefficient of variation", "—" if stored.get("cv") is None else f"{stored['cv']:.2f}"],
+                 ["bound on the coefficient of variation", f"{stored.get('max_cv', 1.0):g}"],
+                 ["1st percentile", "—" if stored.get("first_percentile") is None
+                  else f"{stored['first_percentile']:,.0f}"]]
+        return _page(request, "Bootstrap IBNR distribution", filters=form,
+                     tables=[{"title": "Why the distribution is not used", "headers": ["", cur], "rows": facts}],
+                     note=f"The bootstrap distribution of this segment is not meaningful ({reasons}): "
+                          "no percentile of the booked amount is shown.")
     if not pct:
         return _page(request, "Bootstrap IBNR distribution", filters=form, note="No bootstrap distribution stored for this segment.")
     booked = float(result.ibnr) + float(result.rbns)

@@ -51,6 +51,11 @@ def test_every_dashboard_draws_its_charts(live_server, browser, eager_celery):
              "solvency": "solvency/", "roll-forward": "roll-forward/"}
     for name, path in pages.items():
         browser.get(f"{live_server.url}/admin/dashboards/{path}")
+        if name == "bootstrap" and "is not meaningful" in browser.page_source:
+            # a small book's paid bootstrap fails the engine's verdict (D-31): said, not drawn
+            assert "p99.5" not in browser.page_source
+            screenshot(browser, "dashboard-bootstrap")
+            continue
         WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.CSS_SELECTOR, "svg.main-svg")))
         svgs = browser.find_elements(By.CSS_SELECTOR, "div.dash-chart svg.main-svg")
         assert svgs, f"{name}: no chart drawn"
