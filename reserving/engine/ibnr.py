@@ -7,6 +7,14 @@ origins carry the chain-ladder point estimate and `distribution` the simulated t
 Where Mack cannot give a usable standard error (too few ratios for sigma, a tail whose sigma
 extrapolation diverges) the chain-ladder figures stand, every `mack_se` is None and
 `mack_se_unusable` says why: a standard error is never shown that is not one.
+
+`method="default"` applies the default rule per origin (`reserving.engine.default`): the paid
+`triangle`, optionally the `incurred` one, the premium and, unless given, an a-priori derived
+from the triangle. Its JSON keeps the shape — `latest` is paid to date, `ibnr` = ultimate − paid
+(total unpaid), `cdf` the paid CDF — and adds per origin `method` (the method that gave the
+selected ultimate), `incurred`, `ibnr_incurred` (= ultimate − incurred, the IBNR proper; None
+without an incurred triangle), `maturity`, `apriori`, `flags` and `ultimates` (by method), and
+at the top `apriori`, `apriori_source`, `rule` and `provenance`.
 """
 from __future__ import annotations
 
@@ -14,24 +22,33 @@ import numpy as np
 import pandas as pd
 
 from .bootstrap import BootstrapODP
+from .default import DEFAULT_RULE, project_origins
 from .errors import EngineError, ParameterError
 from .methods import (BornhuetterFerguson, CapeCod, ChainLadder, ExpectedLossRatio, MackChainLadder)
 from .tails import TailConstant
 from .triangle import Triangle, origin_key
 
-METHODS = ("chainladder", "mack", "bf", "capecod", "elr", "bootstrap")
+METHODS = ("chainladder", "mack", "bf", "capecod", "elr", "bootstrap", "default")
 _NEEDS_APRIORI = ("bf", "elr")
-_NEEDS_PREMIUM = ("bf", "capecod", "elr")
+_NEEDS_PREMIUM = ("bf", "capecod", "elr", "default")
 
 
 def ibnr_estimate(triangle: Triangle, *, method: str, premium=None, tail: float | None = None,
-                  apriori: float | None = None, n_sims: int = 1000, random_state: int | None = 0) -> dict:
+                  apriori: float | None = None, n_sims: int = 1000, random_state: int | None = 0,
+                  incurred: Triangle | None = None, overrides: dict | None = None, rule=DEFAULT_RULE) -> dict:
     if method not in METHODS:
         raise ParameterError(f"unknown method {method!r}; known: {', '.join(METHODS)}", field="method")
     if method in _NEEDS_APRIORI and apriori is None:
         raise ParameterError(f"method {method} needs an a priori loss ratio (--apriori)", field="apriori")
     if method in _NEEDS_PREMIUM and premium is None:
         raise ParameterError(f"method {method} needs premium by origin (--premium)", field="premium")
+    if method != "default" and (incurred is not None or overrides):
+        what = "an incurred triangle" if incurred is not None else "per-origin overrides"
+        raise ParameterError(f"{what} is used by method default only", field="incurred" if incurred is not None
+                             else "overrides")
+    if method == "default":
+        return _default_estimate(triangle, incurred=incurred, premium=premium, tail=tail, apriori=apriori,
+                                 overrides=overrides, rule=rule)
     tail_model = TailConstant(1.0 if tail is None else tail)
     distribution = None
     mack_se = total_mack_se = mack_unusable = None
@@ -89,6 +106,48 @@ def ibnr_estimate(triangle: Triangle, *, method: str, premium=None, tail: float 
     if distribution is not None:
         result["distribution"] = distribution
     return result
+
+
+def _default_estimate(triangle: Triangle, *, incurred, premium, tail, apriori, overrides, rule) -> dict:
+    """`ibnr_estimate(method="default")`: `project_origins` in the command's JSON shape."""
+    result = project_origins(paid=triangle, incurred=incurred, exposure=premium, apriori=apriori,
+                             tail=1.0 if tail is None else tail, rule=rule, overrides=overrides)
+    table = result.table
+    has_incurred = "incurred" in table
+    origins = []
+    for origin, row in table.iterrows():
+        origins.append({
+            "origin": str(origin),
+            "latest": float(row["paid"]),
+            "cdf": float(row["cdf_paid"]),
+            "ultimate": float(row["ultimate"]),
+            "ibnr": float(row["unpaid"]),
+            "mack_se": None,
+            "method": row["method"],
+            "incurred": float(row["incurred"]) if has_incurred else None,
+            "ibnr_incurred": float(row["ibnr"]) if has_incurred else None,
+            "maturity": float(row["maturity"]),
+            "apriori": float(row["apriori"]),
+            "flags": list(row["flags"]),
+            "ultimates": {m: float(row[f"ult_{m}"]) for m in result.methods},
+        })
+    latest, ultimate = float(table["paid"].sum()), float(table["ultimate"].sum())
+    total = {"origin": "total", "latest": latest, "cdf": ultimate / latest if latest else None,
+             "ultimate": ultimate, "ibnr": ultimate - latest, "mack_se": None,
+             "incurred": float(table["incurred"].sum()) if has_incurred else None,
+             "ibnr_incurred": float(table["ibnr"].sum()) if has_incurred else None}
+    prov = result.provenance
+    return {
+        "method": "default",
+        "ldf": [{"age": int(age), "ldf": f} for age, f in prov["ldf"]["paid"].items()],
+        "tail": prov["tail"]["paid"],
+        "origins": origins,
+        "total": total,
+        "apriori": prov["apriori"],
+        "apriori_source": prov["apriori_source"],
+        "rule": prov["rule"],
+        "provenance": prov,
+    }
 
 
 def premium_by_origin(frame: pd.DataFrame) -> pd.Series:
