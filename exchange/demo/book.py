@@ -35,6 +35,7 @@ class DemoBook:
     premium_ledger: pd.DataFrame
     claims: pd.DataFrame
     claim_ledger: pd.DataFrame
+    adequacy_phase: float = 0.0
 
     @property
     def end(self) -> int:
@@ -42,14 +43,23 @@ class DemoBook:
 
     def truth(self) -> pd.DataFrame:
         """True ultimate incurred (indemnity + expense − recoveries) per segment × currency ×
-        accident quarter, in minor units, for claims occurring by the end date whether reported or not."""
+        accident quarter × report quarter, in minor units, of every claim occurring by the end
+        date on the book's policies, reported or not (claims-made claims to be reported after
+        the end date, within policies already written, carry their report quarter after it).
+
+        The true unpaid at a valuation date V ≤ end is then Σ (ultimate − paid at V) over
+        accident quarter ≤ V's for occurrence cover, and over report quarter ≤ V's for
+        claims-made cover: a claims-made claim not yet made at V is not an insured event yet;
+        its cost belongs to the unexpired cover (UPR, premium deficiency), not to RBNS + IBNR."""
         per_claim = claim_ultimates(self.claim_ledger, len(self.claims))
         year, q = quarter_label_parts(self.claims["occurrence"].to_numpy())
+        ryear, rq = quarter_label_parts(self.claims["report"].to_numpy())
         frame = pd.DataFrame(dict(segment=self.claims["segment"].to_numpy(), currency=self.claims["currency"].to_numpy(),
-                                  year=year, q=q, ultimate=per_claim))
-        out = frame.groupby(["segment", "currency", "year", "q"], as_index=False)["ultimate"].sum()
+                                  year=year, q=q, ryear=ryear, rq=rq, ultimate=per_claim))
+        out = frame.groupby(["segment", "currency", "year", "q", "ryear", "rq"], as_index=False)["ultimate"].sum()
         out["accident_quarter"] = out["year"].astype(str) + "Q" + out["q"].astype(str)
-        return out[["segment", "currency", "accident_quarter", "ultimate"]]
+        out["report_quarter"] = out["ryear"].astype(str) + "Q" + out["rq"].astype(str)
+        return out[["segment", "currency", "accident_quarter", "report_quarter", "ultimate"]]
 
 
 def claim_ultimates(ledger: pd.DataFrame, n_claims: int) -> np.ndarray:
@@ -71,8 +81,18 @@ def book_start(end_date: date, years: int) -> date:
     return date(1970, 1, 1) + timedelta(days=int(add_years(np.array([nxt]), -years)[0]))
 
 
-def generate_book(*, policies: int, years: int, seed: int, end_date: date | None = None) -> DemoBook:
-    """`policies` is the number of policies over the whole book, renewals included."""
+def adequacy_phase_of(seed: int) -> float:
+    """The book's phase of the case-reserve adequacy cycle (0–1 in ADEQUACY_EPOCH_YEAR): a Weyl
+    sequence over the seeds, so seeds 1..n sample the cycle evenly; it draws nothing from the
+    book's generator, so it moves no other draw."""
+    return float((int(seed) * P.ADEQUACY_PHASE_STEP) % 1.0)
+
+
+def generate_book(*, policies: int, years: int, seed: int, end_date: date | None = None,
+                  adequacy_phase: float | None = None) -> DemoBook:
+    """`policies` is the number of policies over the whole book, renewals included.
+    `adequacy_phase` pins the case-reserve adequacy cycle (0–1, for stress scenarios); by default
+    it is the seed's (adequacy_phase_of)."""
     if policies < 1:
         raise ValueError("policies must be at least 1")
     if years < 1:
@@ -82,7 +102,8 @@ def generate_book(*, policies: int, years: int, seed: int, end_date: date | None
     start, end = day_number(start_date), day_number(end_date)
     rng = np.random.default_rng(np.random.SeedSequence(int(seed)))
     pol, insureds, premium = policies_generate(rng, policies=policies, years=years, start=start, end=end)
-    claims, ledger = claims_generate(rng, pol, end=end, start=start)
+    phase = adequacy_phase_of(seed) if adequacy_phase is None else float(adequacy_phase)
+    claims, ledger = claims_generate(rng, pol, end=end, adequacy_phase=phase)
 
     prefix = np.array(P.SEGMENT_PREFIX, dtype=object)[pol["segment"].to_numpy()]
     pol["policy_number"] = [f"{p}-{i + 1:07d}-{r:02d}" for p, i, r in
@@ -93,4 +114,4 @@ def generate_book(*, policies: int, years: int, seed: int, end_date: date | None
     pol["insured_name"] = names[pol["insured_id"].to_numpy()]
     claims["claim_number"] = [f"CLM-{i + 1:07d}" for i in range(len(claims))]
     return DemoBook(seed=int(seed), start_date=start_date, end_date=end_date, policies=pol,
-                    premium_ledger=premium, claims=claims, claim_ledger=ledger)
+                    premium_ledger=premium, claims=claims, claim_ledger=ledger, adequacy_phase=phase)

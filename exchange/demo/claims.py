@@ -34,12 +34,13 @@ def _lognormal(rng, median, sigma, n):
     return np.asarray(median) * np.exp(sigma * rng.standard_normal(n))
 
 
-def claims_generate(rng: np.random.Generator, pol: pd.DataFrame, *, end: int, start: int):
+def claims_generate(rng: np.random.Generator, pol: pd.DataFrame, *, end: int, adequacy_phase: float):
     """All claims occurring on or before the end date on the book's policies, reported or not.
+    `adequacy_phase` (0–1) is where the case-reserve adequacy cycle stands in ADEQUACY_EPOCH_YEAR.
     Returns (claims DataFrame, full ledger DataFrame)."""
     claims = _claim_events(rng, pol, end=end)
-    claims = _claim_costs(rng, claims, pol, start=start)
-    ledger = _ledger(rng, claims, end)
+    claims = _claim_costs(rng, claims, pol)
+    ledger = _ledger(rng, claims, end, adequacy_phase)
     return claims, ledger
 
 
@@ -78,7 +79,7 @@ def _claim_events(rng, pol: pd.DataFrame, *, end: int) -> pd.DataFrame:
     return claims.drop(columns="draw")
 
 
-def _claim_costs(rng, claims: pd.DataFrame, pol: pd.DataFrame, *, start: int) -> pd.DataFrame:
+def _claim_costs(rng, claims: pd.DataFrame, pol: pd.DataFrame) -> pd.DataFrame:
     """Ultimate indemnity (the insurer's share after deductible and limits) and expense."""
     n = len(claims)
     p = claims["policy"].to_numpy()
@@ -120,10 +121,6 @@ def _claim_costs(rng, claims: pd.DataFrame, pol: pd.DataFrame, *, start: int) ->
     claims["currency"] = pol["currency"].to_numpy()[p]
     claims["segment"] = pol["segment"].to_numpy()[p]
     claims["cause"] = CAUSES[rng.integers(0, len(CAUSES), n)]
-    # reserving adequacy cycles with the report year: first estimates run high in some years
-    # and low in others, so incurred development moves both ways
-    phase = (year_of(claims["report"].to_numpy()) - year_of(np.array([start]))[0]) / P.ADEQUACY_CYCLE_YEARS
-    claims["adequacy"] = P.INITIAL_ESTIMATE_MEDIAN * np.exp(P.ADEQUACY_AMPLITUDE * np.sin(2 * np.pi * phase))
     return claims
 
 
@@ -131,7 +128,17 @@ def _round_estimate(x, unit):
     return (np.ceil(np.asarray(x, dtype=float) / unit) * unit).astype(np.int64)
 
 
-def _ledger(rng, c: pd.DataFrame, end: int) -> pd.DataFrame:
+def adequacy(days, phase: float) -> np.ndarray:
+    """The claims department's reserving strength in the calendar year of `days`: a factor on
+    every indemnity estimate set that year. It cycles (ADEQUACY_CYCLE_YEARS) from `phase` in
+    ADEQUACY_EPOCH_YEAR, so case reserves run high for some years (incurred overshoots and comes
+    down) and low for others (incurred creeps up), along the calendar as a reserving philosophy
+    does, and an incurred chain ladder sees the change on its diagonals."""
+    cycle = phase + (year_of(days) - P.ADEQUACY_EPOCH_YEAR) / P.ADEQUACY_CYCLE_YEARS
+    return np.exp(P.ADEQUACY_AMPLITUDE * np.sin(2 * np.pi * cycle))
+
+
+def _ledger(rng, c: pd.DataFrame, end: int, adequacy_phase: float) -> pd.DataFrame:
     n = len(c)
     R = c["report"].to_numpy()
     lit = c["litigated"].to_numpy().astype(np.int64)
@@ -148,10 +155,14 @@ def _ledger(rng, c: pd.DataFrame, end: int) -> pd.DataFrame:
     t2 = R + np.rint(0.65 * (S - R)).astype(np.int64)
 
     # indemnity: estimate of the claim's total, converging to the ultimate at settlement
-    m0 = _lognormal(rng, c["adequacy"].to_numpy(), P.INITIAL_ESTIMATE_SIGMA, n)
+    m0 = _lognormal(rng, P.INITIAL_ESTIMATE_MEDIAN, P.INITIAL_ESTIMATE_SIGMA, n)
     (pw1, f1), (pw2, f2) = P.REVIEW_ESTIMATE
     m1 = m0**pw1 * _lognormal(rng, f1, 0.15, n)
     m2 = m0**pw2 * _lognormal(rng, f2, 0.10, n)
+    # the reserving strength of the year each estimate is set in
+    m0 = m0 * adequacy(R, adequacy_phase)
+    m1 = m1 * adequacy(t1, adequacy_phase)
+    m2 = m2 * adequacy(t2, adequacy_phase)
     nil_reserve = c["reference"].to_numpy() * _lognormal(rng, P.NO_INDEMNITY_RESERVE_MEDIAN, 0.8, n)
     est0 = _round_estimate(np.where(has_ind, I * m0, nil_reserve), unit)
     est1 = _round_estimate(np.where(has_ind, I * m1, nil_reserve * rng.uniform(0.3, 1.2, n)), unit)

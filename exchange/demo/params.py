@@ -108,14 +108,23 @@ EXPENSE_SIGMA = 0.8
 LITIGATED_EXPENSE = 3.0
 NO_EXPENSE_SHARE = 0.10
 
-# Case reserving: the first estimate is the ultimate times a lognormal error whose median
-# cycles with the report year (reserving adequacy goes in cycles: over- then under-reserved).
+# Case reserving: the first estimate is the ultimate times a lognormal error (median below 1:
+# reported claims look smaller than they turn out); at the two reviews before settlement the
+# estimate is (first error)^power × a prudence factor: defence counsel's reserves overshoot once
+# litigation starts, then come down at settlement.
 INITIAL_ESTIMATE_MEDIAN = 0.60
 INITIAL_ESTIMATE_SIGMA = 0.70
-# At the two reviews before settlement the estimate is (first error)^power × a prudence
-# factor: defence counsel's reserves overshoot once litigation starts, then come down.
-REVIEW_ESTIMATE = ((0.7, 1.0), (0.3, 1.25))
-ADEQUACY_CYCLE_YEARS, ADEQUACY_AMPLITUDE = 10.0, 0.25
+REVIEW_ESTIMATE = ((0.7, 1.0), (0.3, 1.4))
+# Reserving strength goes in cycles along the calendar: every indemnity estimate set in a year is
+# scaled by exp(AMPLITUDE × sin(2π (phase + (year − EPOCH) / CYCLE))). In strong years incurred
+# overshoots (about 109% at lags 4–6, CAS 1988–1997: 114%) and comes down; in weak years it
+# creeps up to 100% from below (shared/calibration.md: "model revisions both ways").
+ADEQUACY_CYCLE_YEARS, ADEQUACY_AMPLITUDE = 10.0, 0.20
+ADEQUACY_EPOCH_YEAR = 2000
+# Each book's phase (its seed's, decisions.md D-26): frac(seed × golden ratio), so consecutive
+# seeds meet their end date at evenly spread points of the cycle and pooling over seeds averages
+# the cycle instead of repeating one point of it. generate_book(adequacy_phase=…) pins it.
+ADEQUACY_PHASE_STEP = 0.6180339887498949
 NO_INDEMNITY_RESERVE_MEDIAN = 0.02    # reserve held on a claim that will close without payment
 PARTIAL_PAYMENT_SHARE = 0.30
 RECOVERY_SHARE = 0.05

@@ -1,5 +1,6 @@
 """Writes a DemoBook as a book-exchange folder (design.md §5): what is known at the end date
-goes into the four CSVs and book.json; `truth=True` adds truth.csv with the true ultimates.
+goes into the four CSVs and book.json; `truth=True` adds truth.csv with the true ultimates
+(per segment × currency × accident quarter × report quarter).
 
 Columns are formatted as whole arrays and joined into lines; no value needs CSV quoting
 (names, causes and codes contain no comma, quote or newline).
@@ -30,6 +31,9 @@ PREMIUM_COLUMNS = ("transaction_id", "policy_number", "kind", "accounting_date",
 CLAIM_COLUMNS = ("claim_number", "policy_number", "occurrence_date", "report_date", "cause", "litigated")
 CLAIM_TX_COLUMNS = ("transaction_id", "claim_number", "accounting_date", "kind", "cost_type", "amount", "recorded_at",
                     "reverses")
+# truth.csv: the true ultimate per segment × currency × accident quarter × report quarter (basis
+# says which of the two quarters decides what is unpaid at a valuation date: book.DemoBook.truth)
+TRUTH_COLUMNS = ("segment", "currency", "basis", "accident_quarter", "report_quarter", "ultimate")
 FILES = ("policies.csv", "premium_transactions.csv", "claims.csv", "claim_transactions.csv", "book.json")
 
 
@@ -165,10 +169,13 @@ def write_book(book: DemoBook, directory, *, truth: bool = False) -> dict[str, i
                                                "format_version": P.FORMAT_VERSION}) + "\n", encoding="utf-8")
     if truth:
         t = book.truth()
-        counts["truth.csv"] = _write_csv(out / "truth.csv", ("segment", "currency", "accident_quarter", "ultimate"), [
-            np.array(P.SEGMENTS, dtype=object)[t["segment"].to_numpy()],
+        seg = t["segment"].to_numpy()
+        counts["truth.csv"] = _write_csv(out / "truth.csv", TRUTH_COLUMNS, [
+            np.array(P.SEGMENTS, dtype=object)[seg],
             np.array(P.CURRENCIES, dtype=object)[t["currency"].to_numpy()],
+            np.array(P.SEGMENT_BASIS, dtype=object)[seg],
             t["accident_quarter"].to_numpy(dtype=object),
+            t["report_quarter"].to_numpy(dtype=object),
             money_text(t["ultimate"].to_numpy(), t["currency"].to_numpy()),
         ])
     return counts

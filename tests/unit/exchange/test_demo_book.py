@@ -18,7 +18,7 @@ from django.core.management import CommandError, call_command
 from exchange.demo import generate_book, write_book
 from exchange.demo.params import DEFAULT_END_DATE, PROFESSIONS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 END = date(2024, 12, 31)
 FILES = ("policies.csv", "premium_transactions.csv", "claims.csv", "claim_transactions.csv", "book.json")
 GROUP_OF = {code: group for code, group, *_ in PROFESSIONS}
@@ -345,8 +345,13 @@ def test_litigated_claims_settle_later_and_cost_more(files):
 
 def test_truth_covers_the_known_claims_and_exceeds_what_is_known_in_aggregate(files):
     truth = files["truth.csv"]
+    assert list(truth.columns) == ["segment", "currency", "basis", "accident_quarter", "report_quarter", "ultimate"]
     assert truth["accident_quarter"].str.fullmatch(r"\d{4}Q[1-4]").all()
-    assert not truth.duplicated(["segment", "currency", "accident_quarter"]).any()
+    assert truth["report_quarter"].str.fullmatch(r"\d{4}Q[1-4]").all()
+    assert (truth["report_quarter"] >= truth["accident_quarter"]).all()
+    assert not truth.duplicated(["segment", "currency", "accident_quarter", "report_quarter"]).any()
+    assert set(zip(truth["segment"], truth["basis"])) == {("individual_occurrence", "occurrence"),
+                                                          ("clinic_claims_made", "claims_made")}
     state = _replay(files)
     claims = files["claims.csv"].merge(files["policies.csv"][["policy_number", "segment", "currency"]])
     incurred = []
@@ -358,8 +363,8 @@ def test_truth_covers_the_known_claims_and_exceeds_what_is_known_in_aggregate(fi
     q = pd.PeriodIndex(pd.to_datetime(claims["occurrence_date"]), freq="Q").astype(str)
     claims["accident_quarter"] = q
     known = claims.groupby(["segment", "currency", "accident_quarter"])["incurred"].sum()
-    t = truth.assign(ultimate=truth["ultimate"].astype(float)).set_index(["segment", "currency", "accident_quarter"])[
-        "ultimate"].sort_index()
+    t = truth.assign(ultimate=truth["ultimate"].astype(float)).groupby(["segment", "currency", "accident_quarter"])[
+        "ultimate"].sum().sort_index()
     known = known.sort_index()
     assert set(known.index) <= set(t.index)
     for seg_cur, known_total in known.groupby(level=[0, 1]).sum().items():
@@ -367,6 +372,48 @@ def test_truth_covers_the_known_claims_and_exceeds_what_is_known_in_aggregate(fi
     # recent accident quarters still have claims to be reported: their IBNR is material
     recent = t.xs(("individual_occurrence", "RUB")).loc["2024Q1":]
     assert recent.sum() > 1.2 * known.xs(("individual_occurrence", "RUB")).loc["2024Q1":].sum()
+
+
+def test_truth_report_quarters_are_the_claims_own_and_claims_made_ones_end_within_a_year(files):
+    """Claims known at the end date are in the truth under their own report quarter; claims-made
+    claims still to be made fall in the in-force policies' remaining year (not beyond)."""
+    truth = files["truth.csv"].assign(ultimate=lambda d: d["ultimate"].astype(float))
+    claims = files["claims.csv"].merge(files["policies.csv"][["policy_number", "segment", "currency"]])
+    claims["accident_quarter"] = pd.PeriodIndex(pd.to_datetime(claims["occurrence_date"]), freq="Q").astype(str)
+    claims["report_quarter"] = pd.PeriodIndex(pd.to_datetime(claims["report_date"]), freq="Q").astype(str)
+    keys = ["segment", "currency", "accident_quarter", "report_quarter"]
+    assert set(map(tuple, claims[keys].drop_duplicates().to_numpy())) <= set(map(tuple, truth[keys].to_numpy()))
+    end_q = str(pd.Period(END, freq="Q"))
+    later = truth[truth["report_quarter"] > end_q]
+    assert (later.loc[later["basis"] == "claims_made", "report_quarter"] <= str(pd.Period(END, freq="Q") + 4)).all()
+    assert later.loc[later["basis"] == "claims_made", "ultimate"].sum() > 0
+    assert (later.loc[later["basis"] == "occurrence", "ultimate"].sum()
+            > 0.2 * truth.loc[truth["basis"] == "occurrence", "ultimate"].loc[lambda s: s.index.isin(
+                truth.index[truth["accident_quarter"] >= str(pd.Period(END, freq="Q") - 7)])].sum())
+
+
+def test_adequacy_phase_walks_the_cycle_by_seed_and_moves_only_case_reserves(tmp_path):
+    """The phase of the case-reserve adequacy cycle is the seed's (seeds spread over the cycle);
+    pinning another phase changes reserve rows only: payments, dates and the truth stay."""
+    from exchange.demo.book import adequacy_phase_of
+
+    phases = sorted(adequacy_phase_of(s) for s in range(1, 11))
+    assert all(0 <= p < 1 for p in phases) and max(np.diff(phases)) < 0.2
+    for name, phase in (("own", None), ("pinned", 0.2)):
+        book = generate_book(policies=3_000, years=4, seed=5, adequacy_phase=phase)
+        write_book(book, tmp_path / name, truth=True)
+    assert generate_book(policies=300, years=2, seed=5).adequacy_phase == adequacy_phase_of(5)
+    for name in ("policies.csv", "premium_transactions.csv", "claims.csv", "truth.csv"):
+        assert (tmp_path / "own" / name).read_bytes() == (tmp_path / "pinned" / name).read_bytes(), name
+    own, pinned = (_read(tmp_path / n, "claim_transactions.csv") for n in ("own", "pinned"))
+    cols = ["claim_number", "accounting_date", "kind", "cost_type", "amount"]
+
+    def rows(df, kinds):
+        return sorted(map(tuple, df.loc[df["kind"].isin(kinds), cols].to_numpy()))
+
+    money_moves = ("payment", "recovery", "close", "reopen")
+    assert rows(own, money_moves) == rows(pinned, money_moves)
+    assert rows(own, ("reserve",)) != rows(pinned, ("reserve",))
 
 
 def test_truth_is_what_the_claims_pay_over_their_whole_future():
@@ -399,3 +446,58 @@ def test_demo_book_command_refuses_a_bad_end_date_and_an_empty_book(tmp_path):
         call_command("demo_book", str(tmp_path), "--end-date", "31.12.2024")
     with pytest.raises(CommandError):
         call_command("demo_book", str(tmp_path), "--policies", "0")
+
+
+# --- scripts/truth_compare.py reads the truth as the generator means it ------------------------
+
+def _truth_compare():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("truth_compare", ROOT / "scripts" / "truth_compare.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_truth_compare_true_unpaid_is_the_generators_own_at_the_end_date(tmp_path):
+    """Σ ultimate of the liability at V (occurrence: occurred by V; claims-made: made by V) less
+    paid at V read from the book's files equals what the generator knows claim by claim."""
+    from exchange.demo.book import claim_paid, claim_ultimates
+    from exchange.demo.params import MINOR_PER_UNIT, SEGMENTS, CURRENCIES
+
+    book = generate_book(policies=4_000, years=5, seed=7)
+    write_book(book, tmp_path, truth=True)
+    tc = _truth_compare()
+    truth, basis = tc.true_ultimates(tmp_path, book.end_date)
+    paid = tc.paid_at(tmp_path, book.end_date)
+    assert basis == {("individual_occurrence", "RUB"): "occurrence", ("individual_occurrence", "IRR"): "occurrence",
+                     ("clinic_claims_made", "RUB"): "claims_made"}
+    claims, ledger = book.claims, book.claim_ledger
+    ult = claim_ultimates(ledger, len(claims))
+    known = ledger["date"].to_numpy() <= book.end
+    paid_by_claim = np.bincount(ledger["claim"].to_numpy()[known], weights=claim_paid(ledger)[known],
+                                minlength=len(claims))
+    for (seg, cur), b in basis.items():
+        s, c = SEGMENTS.index(seg), CURRENCIES.index(cur)
+        mine = (claims["segment"].to_numpy() == s) & (claims["currency"].to_numpy() == c)
+        if b == "claims_made":
+            liability = mine & (claims["report"].to_numpy() <= book.end)
+            assert ult[mine & ~liability].sum() > 0  # claims still to be made in the in-force year
+        else:
+            liability = mine
+        minor = MINOR_PER_UNIT[c]
+        assert truth[seg, cur] * minor == int(ult[liability].sum()), (seg, cur)
+        assert paid[seg, cur] * minor == int(round(paid_by_claim[mine].sum())), (seg, cur)
+
+
+def test_truth_compare_pools_seeds_as_sums_not_as_an_average_of_ratios():
+    tc = _truth_compare()
+    books = [{"policies": 6000, "seed": s, "segments": [
+        {"segment": "x", "currency": "RUB", "ibnr_method": "chainladder", "estimate": e, "true_unpaid": t,
+         "error": float(Decimal(e) / Decimal(t) - 1), "methods": {m: e for m in tc.METHODS}}]}
+        for s, e, t in ((1, "50", "100"), (2, "300", "200"))]
+    (row,) = tc.pooled(books)
+    assert row["estimate"] == "350" and row["true_unpaid"] == "300"
+    assert abs(row["error"] - (350 / 300 - 1)) < 1e-12
+    assert row["target"] == 0.25 and row["per_seed"] == [-0.5, 0.5]
+    assert tc._seeds("1-3,7") == [1, 2, 3, 7]
