@@ -18,8 +18,7 @@ from core.services import demo_users_ensure
 from reporting import selectors
 from reporting.models import CapitalEntry
 from reporting.services import capital_entry_save
-from reserving import services
-from tests.integration.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
+from tests.integration.reserving.runbook import approved_run, eager_celery, make_book  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
@@ -42,21 +41,10 @@ def users():
     return {u.username: u for u in get_user_model().objects.all()}
 
 
-def _approve(users, capture, valuation_date):
-    run = services.run_create(valuation_date=valuation_date, actor=users["actuary"])
-    with capture(execute=True):
-        services.run_compute(run=run, actor=users["actuary"])
-    run.refresh_from_db()
-    for check in run.data_checks.filter(severity="warning"):
-        services.run_check_acknowledge(check=check, actor=users["actuary"])
-    services.run_submit(run=run, actor=users["actuary"])
-    return services.run_approve(run=run, actor=users["approver"])
-
-
 def test_demo_capital_fills_the_solvency_dashboard_for_every_quarter_run(users, django_capture_on_commit_callbacks):
     make_book(seed=41, policies=90, recorded_at=timezone.now() - timedelta(days=20))
     for v in (date(2024, 9, 30), date(2024, 12, 31)):
-        _approve(users, django_capture_on_commit_callbacks, v)
+        approved_run(users, django_capture_on_commit_callbacks, v)
     assert selectors.solvency_views() == {} or all(not v["periods"] for v in selectors.solvency_views().values())
     out = StringIO()
     call_command("demo_capital", stdout=out)

@@ -13,7 +13,7 @@ from django.utils.html import escape
 from claims.models import Claim
 from policies.models import Policy
 from reserving import services
-from tests.integration.reporting.test_reports_from_runs import approved_run
+from tests.integration.reserving.runbook import approved_run
 from tests.integration.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]

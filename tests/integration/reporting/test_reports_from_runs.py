@@ -18,9 +18,8 @@ from core.errors import DomainError
 from reporting.exports.f0420155 import thousands
 from reporting.services import FORMATS, report_export
 from reserving import services
-from reserving.models import ReserveRun
 from core.roles import system_actor
-from tests.integration.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
+from tests.integration.reserving.runbook import approved_run, eager_celery, make_book  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 V = date(2024, 12, 31)
@@ -34,20 +33,6 @@ def people():
     approver = User.objects.create_user("approver-r", is_staff=True, is_superuser=True)
     approver.groups.add(Group.objects.get(name="approver"))
     return {"actuary": actuary, "approver": approver}
-
-
-def approved_run(people, capture, valuation_date=V) -> ReserveRun:
-    run = services.run_create(valuation_date=valuation_date, actor=people["actuary"])
-    with capture(execute=True):
-        services.run_compute(run=run, actor=people["actuary"])
-    run.refresh_from_db()
-    for check in run.data_checks.filter(severity="warning"):
-        services.run_check_acknowledge(check=check, actor=people["actuary"])
-    services.run_submit(run=run, actor=people["actuary"])
-    services.run_approve(run=run, actor=people["approver"])
-    run.refresh_from_db()
-    assert run.status == ReserveRun.Status.APPROVED
-    return run
 
 
 @pytest.fixture

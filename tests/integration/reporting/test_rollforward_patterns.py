@@ -20,7 +20,7 @@ from reporting.rollforward import (STEP_EMERGENCE, STEP_PATTERN, STEP_SELECTION,
                                    roll_forward)
 from reserving import services
 from reserving import selectors as run_selectors
-from tests.integration.reporting.test_reports_from_runs import approved_run
+from tests.integration.reserving.runbook import approved_run
 from tests.integration.reporting.test_rollforward import people  # noqa: F401 - fixture
 from tests.integration.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
 

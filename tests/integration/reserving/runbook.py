@@ -114,6 +114,32 @@ def make_book(*, seed: int = 1, policies: int = 60, first: date = date(2021, 1, 
     return {"premium_rows": len(prem), "claim_rows": len(ctx), "claims": n_claims}
 
 
+def submitted_run(actuary, capture, valuation_date: date, **kw):
+    """A run created, computed (on-commit tasks executed through `capture`, pytest-django's
+    django_capture_on_commit_callbacks), its warnings acknowledged and submitted by `actuary`."""
+    from reserving import services
+
+    run = services.run_create(valuation_date=valuation_date, actor=actuary, **kw)
+    with capture(execute=True):
+        services.run_compute(run=run, actor=actuary)
+    run.refresh_from_db()
+    for check in run.data_checks.filter(severity="warning"):
+        services.run_check_acknowledge(check=check, actor=actuary)
+    return services.run_submit(run=run, actor=actuary)
+
+
+def approved_run(people, capture, valuation_date: date):
+    """As submitted_run by people["actuary"], then approved by people["approver"]."""
+    from reserving import services
+    from reserving.models import ReserveRun
+
+    run = services.run_approve(run=submitted_run(people["actuary"], capture, valuation_date),
+                               actor=people["approver"])
+    run.refresh_from_db()
+    assert run.status == ReserveRun.Status.APPROVED
+    return run
+
+
 @pytest.fixture
 def eager_celery():
     """Tasks run in-process even when CELERY_BROKER_URL is set (CI): these tests are about the

@@ -20,7 +20,7 @@ from core.services import demo_users_ensure
 from reserving import services
 from reserving.models import Regime, ReserveRun
 from tests.factories import user_with_roles
-from tests.integration.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
+from tests.integration.reserving.runbook import eager_celery, make_book, submitted_run  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 V = date(2024, 12, 31)
@@ -44,16 +44,6 @@ def demo(db):
 @pytest.fixture
 def book():
     return make_book(seed=23, policies=90, recorded_at=timezone.now() - timedelta(days=30))
-
-
-def submitted_run(actor, capture, valuation_date=V, **kw) -> ReserveRun:
-    run = services.run_create(valuation_date=valuation_date, actor=actor, **kw)
-    with capture(execute=True):
-        services.run_compute(run=run, actor=actor)
-    run.refresh_from_db()
-    for check in run.data_checks.filter(severity="warning"):
-        services.run_check_acknowledge(check=check, actor=actor)
-    return services.run_submit(run=run, actor=actor)
 
 
 # ------------------------------------------------------------------ 10.2 regime versions
@@ -112,7 +102,7 @@ def test_whoever_recomputed_a_run_is_a_preparer(demo, book, django_capture_on_co
 # ------------------------------------------------------------------ 10.11 one official run
 def test_approving_a_rerun_supersedes_the_run_it_reruns(demo, book, django_capture_on_commit_callbacks):
     users, clients = demo
-    first = submitted_run(users["actuary"], django_capture_on_commit_callbacks)
+    first = submitted_run(users["actuary"], django_capture_on_commit_callbacks, V)
     first = services.run_approve(run=first, actor=users["approver"])
     with django_capture_on_commit_callbacks(execute=True):
         rerun = services.run_rerun(run=first, actor=users["actuary"])
@@ -140,7 +130,7 @@ def test_approving_a_rerun_supersedes_the_run_it_reruns(demo, book, django_captu
 
 def test_the_database_refuses_two_official_runs_of_one_date_and_regime(demo, book, django_capture_on_commit_callbacks):
     users, _ = demo
-    run = services.run_approve(run=submitted_run(users["actuary"], django_capture_on_commit_callbacks),
+    run = services.run_approve(run=submitted_run(users["actuary"], django_capture_on_commit_callbacks, V),
                                actor=users["approver"])
     clone = ReserveRun.objects.get(pk=run.pk)
     clone.pk = None
@@ -150,10 +140,10 @@ def test_the_database_refuses_two_official_runs_of_one_date_and_regime(demo, boo
 
 def test_no_run_of_a_closed_period_is_approved(demo, book, django_capture_on_commit_callbacks):
     users, _ = demo
-    first = services.run_approve(run=submitted_run(users["actuary"], django_capture_on_commit_callbacks),
+    first = services.run_approve(run=submitted_run(users["actuary"], django_capture_on_commit_callbacks, V),
                                  actor=users["approver"])
     services.period_close(label="2024Q4", actor=users["approver"])
-    late = submitted_run(users["actuary"], django_capture_on_commit_callbacks)
+    late = submitted_run(users["actuary"], django_capture_on_commit_callbacks, V)
     with pytest.raises(DomainError, match="period 2024Q4 is closed"):
         services.run_approve(run=late, actor=users["approver"])
     late.refresh_from_db()
@@ -165,7 +155,7 @@ def test_no_run_of_a_closed_period_is_approved(demo, book, django_capture_on_com
 # ------------------------------------------------------------------ 10.7 role-aware pages
 def test_the_clerk_cannot_open_reserve_run_pages_or_dashboards(demo, book, django_capture_on_commit_callbacks):
     users, clients = demo
-    run = submitted_run(users["actuary"], django_capture_on_commit_callbacks)
+    run = submitted_run(users["actuary"], django_capture_on_commit_callbacks, V)
     clerk = clients["clerk"]
     seg = run.segment_results.first()
     for url in (reverse("admin:reserving_reserverun_changelist"),
@@ -187,7 +177,7 @@ def test_the_clerk_cannot_open_reserve_run_pages_or_dashboards(demo, book, djang
 
 def test_run_buttons_are_shown_only_to_roles_the_services_allow(demo, book, django_capture_on_commit_callbacks):
     users, clients = demo
-    run = submitted_run(users["actuary"], django_capture_on_commit_callbacks)
+    run = submitted_run(users["actuary"], django_capture_on_commit_callbacks, V)
     url = reverse("admin:reserving_reserverun_change", args=[run.pk])
     actuary_page = clients["actuary"].get(url).content.decode()
     approver_page = clients["approver"].get(url).content.decode()
@@ -206,7 +196,7 @@ def test_run_buttons_are_shown_only_to_roles_the_services_allow(demo, book, djan
 
 def test_role_and_maker_checker_refusals_are_403_and_bad_input_400(demo, book, django_capture_on_commit_callbacks):
     users, _ = demo
-    run = submitted_run(users["actuary"], django_capture_on_commit_callbacks)
+    run = submitted_run(users["actuary"], django_capture_on_commit_callbacks, V)
     actuary, approver = APIClient(), APIClient()
     actuary.force_authenticate(users["actuary"])
     approver.force_authenticate(users["approver"])

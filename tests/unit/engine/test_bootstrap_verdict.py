@@ -12,36 +12,14 @@ import pytest
 
 from reserving.engine import EngineError, ParameterError, Triangle
 from reserving.engine.bootstrap import MAX_CV, BootstrapODP, distribution_verdict
+from tests.unit.engine.samples import RAA, raa_annual, staircase
 
-RAA = [
-    [5012, 8269, 10907, 11805, 13539, 16181, 18009, 18608, 18662, 18834],
-    [106, 4285, 5396, 10666, 13782, 15599, 15496, 16169, 16704],
-    [3410, 8992, 13873, 16141, 18735, 22214, 22863, 23466],
-    [5655, 11555, 15766, 21266, 23425, 26083, 27067],
-    [1092, 9565, 15836, 22169, 25955, 26180],
-    [1513, 6445, 11702, 12935, 15852],
-    [557, 4020, 10946, 12314],
-    [1351, 6947, 13112],
-    [3133, 5395],
-    [2063],
-]
-
-
-def _staircase(rows) -> np.ndarray:
-    values = np.full((len(rows), len(rows[0])), np.nan)
-    for i, row in enumerate(rows):
-        values[i, :len(row)] = row
-    return values
-
-
-def raa_annual() -> Triangle:
-    return Triangle.from_array(_staircase(RAA), origins=range(1981, 1991), ages=range(12, 121, 12))
 
 
 def raa_quarterly() -> Triangle:
     """The same numbers on a quarterly grain: origins 1981Q1…, ages 3, 6, … months."""
     labels = [f"{1981 + q // 4}Q{q % 4 + 1}" for q in range(10)]
-    return Triangle.from_array(_staircase(RAA), origins=labels, ages=range(3, 31, 3))
+    return Triangle.from_array(staircase(RAA), origins=labels, ages=range(3, 31, 3))
 
 
 def sparse_quarterly_medmal() -> Triangle:

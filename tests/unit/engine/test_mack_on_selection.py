@@ -8,27 +8,13 @@ import pytest
 from reserving.engine import (ChainLadder, Development, DevelopmentConstant, MackChainLadder, ParameterError,
                               TailConstant, Triangle)
 from reserving.engine.cdr import MerzWuthrich, mack_se_for_selection, mack_total_se_for
+from tests.unit.engine.samples import raa_annual
 
-RAA = [
-    [5012, 8269, 10907, 11805, 13539, 16181, 18009, 18608, 18662, 18834],
-    [106, 4285, 5396, 10666, 13782, 15599, 15496, 16169, 16704],
-    [3410, 8992, 13873, 16141, 18735, 22214, 22863, 23466],
-    [5655, 11555, 15766, 21266, 23425, 26083, 27067],
-    [1092, 9565, 15836, 22169, 25955, 26180],
-    [1513, 6445, 11702, 12935, 15852],
-    [557, 4020, 10946, 12314],
-    [1351, 6947, 13112],
-    [3133, 5395],
-    [2063],
-]
 
 
 @pytest.fixture(scope="module")
 def raa() -> Triangle:
-    values = np.full((10, 10), np.nan)
-    for i, row in enumerate(RAA):
-        values[i, :len(row)] = row
-    return Triangle.from_array(values, origins=range(1981, 1991), ages=range(12, 121, 12))
+    return raa_annual()
 
 
 def _selection(tri, factors):

@@ -22,6 +22,7 @@ import pytest
 from reserving.engine import (Development, DevelopmentConstant, EngineError, MackChainLadder, ParameterError,
                               Triangle)
 from reserving.engine.cdr import MerzWuthrich
+from tests.unit.engine.samples import RAA, triangle
 
 MW2008 = [
     [2202584, 3210449, 3468122, 3545070, 3621627, 3644636, 3669012, 3674511, 3678633],
@@ -93,34 +94,15 @@ MW2014_PUBLISHED = [
     (24134.870088, 1842.8507073, 3233.6807352),
 ]
 
-RAA = [
-    [5012, 8269, 10907, 11805, 13539, 16181, 18009, 18608, 18662, 18834],
-    [106, 4285, 5396, 10666, 13782, 15599, 15496, 16169, 16704],
-    [3410, 8992, 13873, 16141, 18735, 22214, 22863, 23466],
-    [5655, 11555, 15766, 21266, 23425, 26083, 27067],
-    [1092, 9565, 15836, 22169, 25955, 26180],
-    [1513, 6445, 11702, 12935, 15852],
-    [557, 4020, 10946, 12314],
-    [1351, 6947, 13112],
-    [3133, 5395],
-    [2063],
-]
-
-
-def _triangle(rows, **kwargs) -> Triangle:
-    values = np.full((len(rows), len(rows[0])), np.nan)
-    for i, row in enumerate(rows):
-        values[i, :len(row)] = row
-    return Triangle.from_array(values, **kwargs)
 
 
 def mw2008() -> Triangle:
-    return _triangle(MW2008, origins=range(1, 10), ages=range(1, 10))
+    return triangle(MW2008, origins=range(1, 10), ages=range(1, 10))
 
 
 def mw2014() -> Triangle:
     rows = [[float(x) for x in line.split()] for line in MW2014.splitlines()]
-    return _triangle(rows, origins=range(1, 18), ages=range(0, 17))
+    return triangle(rows, origins=range(1, 18), ages=range(0, 17))
 
 
 MACK_SIGMA = Development(sigma_interpolation="mack")  # R's est.sigma="Mack"
@@ -160,13 +142,13 @@ def test_merz_wuthrich_2014_example_matches_r_chainladder_cdr():
 
 
 def test_the_mack_column_is_the_engines_mack_standard_error():
-    for tri, dev in ((mw2008(), MACK_SIGMA), (mw2014(), MACK_SIGMA), (_triangle(RAA), Development())):
+    for tri, dev in ((mw2008(), MACK_SIGMA), (mw2014(), MACK_SIGMA), (triangle(RAA), Development())):
         fit = MerzWuthrich(development=dev).fit(tri)
         mack = MackChainLadder(development=dev).fit(tri)
         np.testing.assert_allclose(fit.mack_se_.to_numpy(), mack.mack_se_.to_numpy(), rtol=1e-9)
         assert fit.total_mack_se_ == pytest.approx(mack.total_mack_se_, rel=1e-9)
         np.testing.assert_allclose(fit.ultimate_.to_numpy(), mack.ultimate_.to_numpy(), rtol=1e-12)
-    raa = MerzWuthrich().fit(_triangle(RAA))
+    raa = MerzWuthrich().fit(triangle(RAA))
     assert raa.total_mack_se_ == pytest.approx(26880.74, abs=0.005)  # R's printed MackChainLadder(RAA)
     assert raa.total_cdr_se_ < raa.total_mack_se_
 
@@ -183,8 +165,8 @@ def test_process_and_parameter_parts_add_up():
 
 def test_a_year_on_a_quarterly_triangle_is_four_development_periods():
     labels = [f"{1981 + q // 4}Q{q % 4 + 1}" for q in range(10)]
-    quarterly = _triangle(RAA, origins=labels, ages=range(3, 31, 3))
-    annual = _triangle(RAA, origins=range(1981, 1991), ages=range(12, 121, 12))
+    quarterly = triangle(RAA, origins=labels, ages=range(3, 31, 3))
+    annual = triangle(RAA, origins=range(1981, 1991), ages=range(12, 121, 12))
     q = MerzWuthrich().fit(quarterly)
     a = MerzWuthrich().fit(annual)
     assert (q.horizon_, a.horizon_) == (4, 1)
@@ -234,7 +216,7 @@ def test_what_the_formula_does_not_cover_is_refused():
 
 def test_a_trapezoid_and_an_origin_with_nothing_yet():
     rows = [[4000, 7000, 9500, 10500, 12000, 14000, 15500, 16000, 16100, 16200]] + RAA
-    tri = _triangle(rows)                                   # 11 origins, 10 ages: one fully developed extra
+    tri = triangle(rows)                                   # 11 origins, 10 ages: one fully developed extra
     fit = MerzWuthrich().fit(tri)
     mack = MackChainLadder().fit(tri)
     np.testing.assert_allclose(fit.mack_se_.to_numpy(), mack.mack_se_.to_numpy(), rtol=1e-9, atol=1e-9)
