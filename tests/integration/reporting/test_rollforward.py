@@ -14,7 +14,7 @@ from claims.models import Claim
 from claims.services import claim_payment_post, claim_reserve_change
 from reporting.rollforward import actual_vs_expected, claims_behind, prior_selection, roll_forward
 from reserving import services
-from tests.integration.reporting.test_reports_from_runs import approved_run
+from tests.integration.reserving.runbook import approved_run
 from tests.integration.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
 from core.roles import system_actor
 

@@ -68,7 +68,7 @@ def test_capecod_and_elr_run(files, method):
 
 def test_bootstrap_adds_a_seeded_distribution(files):
     big = files[0].parent / "raa.csv"
-    from tests.unit.engine.test_bootstrap import RAA
+    from tests.unit.engine.samples import RAA
     big.write_text("origin,development,value\n" + "".join(
         f"{1981 + i},{j + 1},{v}\n" for i, row in enumerate(RAA) for j, v in enumerate(row)))
     a = run("--triangle", str(big), "--method", "bootstrap", "--sims", "500", "--seed", "3")
