@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-import numpy as np
 import pandas as pd
 from django.db.models import Q, Sum
 
@@ -14,6 +13,7 @@ from claims.models import ClaimTransaction
 from core.money import money_round
 from core.periods import Quarter
 from reporting.selectors import decode_triangle
+from reserving.engine import EngineError
 from reserving.models import ReserveRun, RunSegmentResult
 
 ZERO = Decimal("0")
@@ -42,8 +42,11 @@ def prior_selection(result: RunSegmentResult | None) -> dict:
     selection = {}
     # premium_share is the regime's fallback, not a selectable method: without it the new data
     # falls back (or not) on its own
-    if used.get("method") in ("chainladder", "bf", "capecod", "elr"):
+    if used.get("method") in ("default", "chainladder", "bf", "benktander", "capecod", "elr"):
         selection["method"] = used["method"]
+    for key in ("overrides", "grain"):  # only what the actuary chose; the regime's grain rule decides anew
+        if used.get(key):
+            selection[key] = used[key]
     ldf = factors.get("ldf")
     if isinstance(ldf, dict) and ldf:
         selection["ldfs"] = {str(k): float(v) for k, v in ldf.items()}
@@ -68,16 +71,25 @@ def prior_choices(result: RunSegmentResult | None) -> dict:
     return selection
 
 
-def _thin_ages(incurred: pd.DataFrame) -> set[int]:
-    """Ages whose LDF rests on fewer link ratios than the runs' thin-age rule needs."""
-    from reserving.compute import MIN_LINK_RATIOS
+def _thin_ages(result: RunSegmentResult) -> set[int]:
+    """Ages whose LDF the runs' thin-age rule held at 1.0 in this result (at its grain)."""
+    return {int(a) for a in (result.factors or {}).get("thin_ages", [])}
 
-    if incurred.empty or incurred.shape[1] < 2:
-        return set()
-    v = incurred.to_numpy(dtype=float)
-    x, y = v[:, :-1], v[:, 1:]
-    counts = (np.isfinite(x) & np.isfinite(y) & (x != 0)).sum(axis=0)
-    return {int(a) for a, k in zip(incurred.columns[:-1], counts) if k < MIN_LINK_RATIOS}
+
+def _quarterly_ldfs(frame: pd.DataFrame, min_link_ratios: int) -> dict[int, float]:
+    """Volume-weighted quarterly LDFs of a stored quarterly triangle by the engine's thin-age
+    rule (an age resting on fewer than `min_link_ratios` ratios takes 1.0; medmal pays nothing in
+    its first quarters, and such ages have nothing to develop from)."""
+    from reserving.compute import _to_triangle
+    from reserving.engine import Development, EngineError
+
+    if frame.empty or frame.shape[1] < 2:
+        return {}
+    try:
+        dev = Development(min_link_ratios=max(int(min_link_ratios), 1)).fit(_to_triangle(frame, "paid"))
+    except EngineError:
+        return {}
+    return {int(a): float(f) for a, f in dev.ldf_.items()}
 
 
 class _Recompute:
@@ -143,15 +155,23 @@ def roll_forward(*, opening: ReserveRun, closing: ReserveRun, segment: str, curr
     recompute = _Recompute(closing, segment, currency) if a is not None and b is not None else None
     if recompute is not None and recompute.inputs is not None:
         full, choices = prior_selection(a), prior_choices(a)
-        ibnr_e = recompute(full).ibnr
+        try:
+            ibnr_e = recompute(full).ibnr
+        except EngineError as exc:
+            # annual development valued in another month (ages 6, 18, … at June; 12, 24, … at
+            # December): the opening's factors fit no age of the closing triangle, so emergence
+            # is measured on the closing data's own pattern and the pattern line stays 0
+            if exc.field != "ldfs" or "ldfs" in choices:
+                raise
+            full = {k: v for k, v in full.items() if k != "ldfs"}
+            ibnr_e = recompute(full).ibnr
         own = recompute(choices)
         ibnr_p = own.ibnr
         ibnr_t = ibnr_e
         if "ldfs" in full and not choices.get("pattern_from"):
             # the thin-age rule's ages of the opening run that the closing data now estimates
             selected = set((choices.get("ldfs") or {}))
-            before = _thin_ages(decode_triangle((a.triangles or {}).get("incurred")))
-            after = _thin_ages(decode_triangle((b.triangles or {}).get("incurred")))
+            before, after = _thin_ages(a), _thin_ages(b)
             own_ldf = own.factors.get("ldf") or {}
             past = {str(age) for age in before - after if str(age) not in selected and str(age) in own_ldf}
             if past:
@@ -176,18 +196,6 @@ def roll_forward(*, opening: ReserveRun, closing: ReserveRun, segment: str, curr
     return lines
 
 
-def _paid_ldfs(paid: pd.DataFrame) -> dict[int, float]:
-    """The opening run's paid pattern: its stored paid triangle through the runs' own rule
-    (volume-weighted LDFs, 1.0 at ages resting on fewer than 3 link ratios). Medmal pays nothing
-    in its first quarters: those ages have nothing to develop from and take 1.0 (the engine's
-    Development refuses such a column, which left every paid expectation at zero)."""
-    from reserving.compute import _to_triangle, _volume_ldfs
-
-    if paid.empty or paid.shape[1] < 2:
-        return {}
-    return _volume_ldfs(_to_triangle(paid, "paid"))
-
-
 def actual_vs_expected(*, opening: ReserveRun, closing: ReserveRun, segment: str, currency: str) -> pd.DataFrame:
     """Per accident quarter known at the opening run: actual paid and incurred emergence over the
     period against the emergence the opening run's development patterns expected."""
@@ -196,10 +204,16 @@ def actual_vs_expected(*, opening: ReserveRun, closing: ReserveRun, segment: str
         return pd.DataFrame()
     steps = Quarter.of(closing.valuation_date) - Quarter.of(opening.valuation_date)
     out = []
-    inc_ldf = {int(k): float(v) for k, v in ((a.factors or {}).get("ldf") or {}).items()}
     tris_a = {k: decode_triangle((a.triangles or {}).get(k)) for k in ("paid", "incurred")}
     tris_b = {k: decode_triangle((b.triangles or {}).get(k)) for k in ("paid", "incurred")}
-    paid_ldf = _paid_ldfs(tris_a["paid"])
+    # The expectation is quarterly: the opening run's own incurred LDFs where it reserved on
+    # quarterly origins and development; otherwise (annual grain) the quarterly pattern of its
+    # stored quarterly triangles by the same thin-age rule.
+    minimum = (a.provenance or {}).get("min_link_ratios", 3)
+    quarterly = (a.provenance or {}).get("grain", "OQDQ") == "OQDQ" and (a.factors or {}).get("basis", "incurred") == "incurred"
+    inc_ldf = ({int(k): float(v) for k, v in ((a.factors or {}).get("ldf") or {}).items()} if quarterly
+               else _quarterly_ldfs(tris_a["incurred"], minimum))
+    paid_ldf = _quarterly_ldfs(tris_a["paid"], minimum)
     for measure, ldf in (("paid", paid_ldf), ("incurred", inc_ldf)):
         ta, tb = tris_a[measure], tris_b[measure]
         if ta.empty or tb.empty:

@@ -155,7 +155,7 @@ def loss_ratio_table(*, run: ReserveRun) -> dict[str, tuple[list[int], dict[str,
     years: set[int] = set()
     for res in run.segment_results.all().prefetch_related("origins"):
         for o in res.origins.all():
-            y = Quarter.parse(o.origin).year
+            y = int(o.origin[:4])  # an accident quarter (2024Q3) or year (2024)
             ultimates[(res.segment, res.currency, y)] += float(o.ultimate)
             years.add(y)
     if not years:

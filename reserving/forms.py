@@ -6,7 +6,7 @@ import json
 
 from django import forms
 
-from reserving.compute import SELECTION_METHODS
+from reserving.engine.reserve import GRAINS, SEGMENT_METHODS
 
 
 class RunCreateForm(forms.Form):
@@ -21,15 +21,18 @@ class RejectForm(forms.Form):
 
 
 class SelectionForm(forms.Form):
-    method = forms.ChoiceField(choices=[("", "(regime default)")] + [(m, m) for m in SELECTION_METHODS], required=False)
-    ldfs = forms.CharField(required=False, help_text='JSON {age: LDF}, e.g. {"3": 1.8, "6": 1.3}')
+    method = forms.ChoiceField(choices=[("", "(regime default)")] + [(m, m) for m in SEGMENT_METHODS], required=False)
+    grain = forms.ChoiceField(choices=[("", "(regime default)")] + [(g, g) for g in GRAINS], required=False,
+                              help_text="origin and development period: OQDQ quarters, OYDQ years × quarters, OYDY years")
+    overrides = forms.CharField(required=False, help_text='JSON {origin: method}, e.g. {"2025": "bf"}')
+    ldfs = forms.CharField(required=False, help_text='JSON {age in months: LDF} at the grain\'s ages, e.g. {"12": 1.8}')
     tail = forms.FloatField(required=False, min_value=1.0)
-    apriori = forms.FloatField(required=False, min_value=0.0, help_text="a-priori loss ratio, 0.75 = 75%")
+    apriori = forms.FloatField(required=False, min_value=0.0, help_text="a-priori loss ratio, 0.75 = 75% (above 0)")
     pattern_from = forms.CharField(required=False, help_text='"pooled" or "segment|CUR" to borrow a development pattern')
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def clean_ldfs(self):
-        raw = self.cleaned_data.get("ldfs") or ""
+    def _json_object(self, name: str, shape: str) -> dict:
+        raw = self.cleaned_data.get(name) or ""
         if not raw.strip():
             return {}
         try:
@@ -37,8 +40,14 @@ class SelectionForm(forms.Form):
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(f"not JSON: {exc}") from exc
         if not isinstance(value, dict):
-            raise forms.ValidationError("give an object {age: LDF}")
+            raise forms.ValidationError(f"give an object {shape}")
         return value
+
+    def clean_ldfs(self):
+        return self._json_object("ldfs", "{age: LDF}")
+
+    def clean_overrides(self):
+        return self._json_object("overrides", "{origin: method}")
 
     def selection(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if v not in (None, "", {})}

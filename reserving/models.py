@@ -158,6 +158,7 @@ class RunDataCheck(models.Model):
     class Severity(models.TextChoices):
         ERROR = "error", "error"
         WARNING = "warning", "warning"
+        NOTE = "note", "note"   # how the run was made (e.g. the grain rule); nothing to acknowledge
 
     run = models.ForeignKey(ReserveRun, on_delete=models.CASCADE, related_name="data_checks")
     severity = models.CharField(max_length=8, choices=Severity.choices)

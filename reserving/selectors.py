@@ -32,7 +32,14 @@ HUNDRED = Decimal(100)
 
 
 def _origin_column(origin_basis: str) -> str:
-    return "hc.report_date" if origin_basis == "report" else "hc.occurrence_date"
+    """The date a claim's origin period is counted from: its occurrence ("accident"), its report
+    ("report"), or by its policy's cover ("cover": the report for claims-made cover, whose
+    liability is the claims made by V — D-26 — and the occurrence otherwise)."""
+    if origin_basis == "report":
+        return "hc.report_date"
+    if origin_basis == "cover":
+        return "CASE WHEN hp.basis = 'claims_made' THEN hc.report_date ELSE hc.occurrence_date END"
+    return "hc.occurrence_date"
 
 
 # --------------------------------------------------------------------------- claims
@@ -58,7 +65,7 @@ def claim_ledger_cells(*, scope: Scope, origin_basis: str = "accident") -> pd.Da
 def claim_count_cells(*, scope: Scope, origin_basis: str = "accident") -> pd.DataFrame:
     """Reported claims per segment × currency × origin quarter × report quarter (claims as at T)."""
     d = Dialect()
-    hp_sql, hp_params = as_of_cte(Policy, ["segment", "currency"], scope.cut_off)
+    hp_sql, hp_params = as_of_cte(Policy, ["segment", "currency", "basis"], scope.cut_off)
     hc_sql, hc_params = as_of_cte(Claim, ["policy_id", "occurrence_date", "report_date", "status"], scope.cut_off)
     seg_sql, seg_params = scope.segment_filter()
     oq = d.quarter_index(_origin_column(origin_basis))

@@ -28,7 +28,7 @@ class SegmentResultSerializer(serializers.ModelSerializer):
 
 
 class DataCheckSerializer(serializers.ModelSerializer):
-    acknowledged_by = serializers.StringRelatedField()
+    acknowledged_by = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = RunDataCheck

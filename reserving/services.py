@@ -20,6 +20,8 @@ from core.roles import Operation, Role, authorize, system_actor
 from core.services import audit_record, period_mark_closed
 from reserving import checks as data_checks_module
 from reserving import compute, selectors
+from reserving.engine import EngineError
+from reserving.engine.reserve import Selection
 from reserving.models import (AprioriLossRatio, Regime, ReserveRun, RunDataCheck, RunEvent, RunOriginResult,
                               RunSegmentResult)
 from reserving.tasks import compute_segment_task
@@ -81,15 +83,17 @@ def regime_parameters_check(parameters: dict) -> dict:
 
 
 def regimes_ensure_seeded() -> None:
-    """Create version 1 of the starting regimes if they are missing (the data migration seeds
-    them; a flushed database — transactional tests, a bare install — gets them back here)."""
-    from reserving.engine.rules import REGIMES as ENGINE_REGIMES  # the one copy of the defaults
+    """Create the engine's versions of the starting regimes if they are missing (the data
+    migrations seed them; a flushed database — transactional tests, a bare install — gets them
+    back here)."""
+    from reserving.engine.rules import REGIME_VERSIONS  # the one copy of the defaults
 
-    for code, r in ENGINE_REGIMES.items():
+    for code, versions in REGIME_VERSIONS.items():
         if not Regime.objects.filter(code=code).exists():
-            Regime.objects.get_or_create(code=code, version=1, defaults={
-                "effective_from": r.effective_from, "name": r.name, "description": r.description,
-                "parameters": dict(r.parameters)})
+            for r in versions:
+                Regime.objects.get_or_create(code=code, version=r.version, defaults={
+                    "effective_from": r.effective_from, "name": r.name, "description": r.description,
+                    "parameters": dict(r.parameters)})
 
 
 def regime_effective(*, code: str, valuation_date: date) -> Regime:
@@ -164,36 +168,14 @@ def apriori_loss_ratio_save(*, segment: str, currency: str, underwriting_year: i
 
 # --------------------------------------------------------------------------- create
 def _check_selection(selection: dict) -> dict:
+    """A selection as the engine reads it (engine.reserve.Selection.parse), with the runs'
+    `pattern_from` spelling; anything that cannot run is refused naming the field."""
     if not isinstance(selection, dict):
         raise DomainError("a selection must be a JSON object", field="selection")
-    allowed = {"method", "ldfs", "tail", "apriori", "pattern_from", "note"}
-    unknown = set(selection) - allowed
-    if unknown:
-        raise DomainError(f"unknown selection field(s): {', '.join(sorted(unknown))}", field="selection")
-    if "method" in selection and selection["method"] not in compute.SELECTION_METHODS:
-        raise DomainError(f"method must be one of {', '.join(compute.SELECTION_METHODS)}", field="method")
-    if "tail" in selection:
-        try:
-            if float(selection["tail"]) < 1:
-                raise DomainError("a tail factor must be at least 1", field="tail")
-        except (TypeError, ValueError):
-            raise DomainError("tail must be a number", field="tail") from None
-    if "apriori" in selection:
-        try:
-            if float(selection["apriori"]) < 0:
-                raise DomainError("the a-priori loss ratio must not be negative", field="apriori")
-        except (TypeError, ValueError):
-            raise DomainError("apriori must be a number", field="apriori") from None
-    for age, f in (selection.get("ldfs") or {}).items():
-        try:
-            int(age)
-            if float(f) <= 0:
-                raise DomainError(f"LDF at age {age} must be positive", field="ldfs")
-        except (TypeError, ValueError):
-            raise DomainError(f"LDF at age {age!r} must be a number at an integer age", field="ldfs") from None
-    src = selection.get("pattern_from")
-    if src and src != "pooled" and "|" not in src:
-        raise DomainError('pattern_from is "pooled" or "segment|CUR"', field="pattern_from")
+    try:
+        Selection.parse(selection)
+    except EngineError as exc:
+        raise DomainError(exc.message, field=exc.field or "selection") from None
     return selection
 
 
@@ -250,6 +232,17 @@ def run_checks(*, run: ReserveRun, actor, inputs: dict | None = None) -> list[Ru
                                                          threshold=float(params["large_movement_threshold"]))
         if moved:
             found.append(moved)
+    if inputs is not None:
+        grains = compute.grain_decisions(inputs=inputs, params=params, regime_code=run.regime_code,
+                                         selections=run.selections, valuation_date=run.valuation_date)
+        annual = [g for g in grains if g["grain"] != "OQDQ"]
+        if grains:
+            found.append(data_checks_module.CheckResult(
+                RunDataCheck.Severity.NOTE, "origin_grain",
+                f"{len(annual)} of {len(grains)} segments reserved on annual origins (fewer than "
+                f"{params['min_claims_per_origin_quarter']} reported claims per origin quarter)"
+                if params["grain"] == "auto" else f"grain {params['grain']} for every segment (regime)",
+                grains, len(grains)))
     acked = {(c.code, c.row_count, str(c.rows)): c for c in run.data_checks.filter(acknowledged_at__isnull=False)}
     run.data_checks.all().delete()
     stored = []
@@ -268,7 +261,7 @@ def run_check_acknowledge(*, check: RunDataCheck, actor) -> RunDataCheck:
     authorize(actor, Operation.RUN_ACKNOWLEDGE)
     run = _locked(check.run)
     _require_status(run, (S.DRAFT, S.COMPUTING, S.COMPUTED, S.FAILED, S.REJECTED), "acknowledge checks of")
-    if check.severity != RunDataCheck.Severity.WARNING:
+    if check.severity == RunDataCheck.Severity.ERROR:
         raise DomainError("errors cannot be acknowledged; correct the data", field="severity")
     check.acknowledged_by, check.acknowledged_at = actor, timezone.now()
     check.save(update_fields=["acknowledged_by", "acknowledged_at"])
@@ -357,7 +350,7 @@ def run_segment_compute(*, run_id: int, segment: str, currency: str) -> str:
                                              cut_off=run.cut_off, params=params, currency=currency)
         outcome = compute.segment_outcome(inputs=inputs, params=params, selection=selection,
                                           valuation_date=run.valuation_date, borrowed_incurred=borrowed,
-                                          seed=int(params["bootstrap_seed"]))
+                                          seed=int(params["bootstrap_seed"]), regime_code=run.regime_code)
     except Exception as exc:  # noqa: BLE001 - any failure of the computation fails the run, retryable
         run_fail(run_id=run_id, error=f"{segment} {currency}: {type(exc).__name__}: {exc}")
         raise
@@ -372,13 +365,14 @@ def _segment_store(*, run_id: int, outcome: compute.SegmentOutcome) -> None:
         return
     fields = {k: getattr(outcome, k) for k in ("upr", "rbns", "ibnr", "ulae", "premium_deficiency", "ibnr_method",
                                                "earned_premium", "paid", "case", "triangles", "factors",
-                                               "selections", "bootstrap")}
+                                               "selections", "bootstrap", "provenance")}
     result, _ = RunSegmentResult.objects.update_or_create(run=run, segment=outcome.segment, currency=outcome.currency,
                                                           defaults=fields)
     result.origins.all().delete()
     RunOriginResult.objects.bulk_create([
         RunOriginResult(segment_result=result, origin=o.origin, paid=o.paid, case=o.case, ultimate=o.ultimate,
-                        ibnr=o.ibnr, mack_se=o.mack_se) for o in outcome.origins])
+                        ibnr=o.ibnr, mack_se=o.mack_se, method=o.method, ultimates=o.ultimates, maturity=o.maturity,
+                        apriori=o.apriori, flags=o.flags) for o in outcome.origins])
     _finish_if_done(run)
 
 
@@ -483,6 +477,10 @@ def run_selection_set(*, run: ReserveRun, segment: str, currency: str, selection
     run = _locked(run)
     _require_status(run, (S.DRAFT, S.COMPUTED, S.FAILED, S.REJECTED), "change selections of")
     selection = {k: v for k, v in _check_selection(dict(selection)).items() if v not in (None, "", {})}
+    if any(k != "note" for k in selection):
+        # what can only be judged on the segment's data (an LDF at an age its grain has no, a
+        # method without premium, an override for an origin it lacks) is refused before saving
+        run_selection_preview(run=run, segment=segment, currency=currency, selection=selection)
     before, old = run.status, run.selections.get(_key(segment, currency))
     selections = dict(run.selections)
     if selection:
@@ -508,9 +506,12 @@ def run_selection_preview(*, run: ReserveRun, segment: str, currency: str, selec
         raise DomainError(f"no data for {segment} {currency} in this run", field="segment")
     borrowed = compute.borrowed_incurred(selection=selection, valuation_date=run.valuation_date,
                                          cut_off=run.cut_off, params=params, currency=currency)
-    out = compute.segment_outcome(inputs=inputs, params=params, selection=selection,
-                                  valuation_date=run.valuation_date, borrowed_incurred=borrowed,
-                                  seed=int(params["bootstrap_seed"]))
+    try:
+        out = compute.segment_outcome(inputs=inputs, params=params, selection=selection,
+                                      valuation_date=run.valuation_date, borrowed_incurred=borrowed,
+                                      seed=int(params["bootstrap_seed"]), regime_code=run.regime_code)
+    except EngineError as exc:
+        raise DomainError(f"{segment} {currency}: {exc.message}", field=exc.field or "selection") from None
     current = run.segment_results.filter(segment=segment, currency=currency).first()
     return {
         "segment": segment, "currency": currency, "selection": selection, "ibnr_method": out.ibnr_method,
@@ -518,7 +519,9 @@ def run_selection_preview(*, run: ReserveRun, segment: str, currency: str, selec
         "current_ibnr": None if current is None else str(current.ibnr),
         "change": None if current is None else str(out.ibnr - current.ibnr),
         "ldf": out.factors.get("ldf", {}), "tail": out.factors.get("tail"),
-        "origins": [{"origin": o.origin, "ultimate": str(o.ultimate), "ibnr": str(o.ibnr)} for o in out.origins],
+        "origins": [{"origin": o.origin, "method": o.method, "ultimate": str(o.ultimate), "ibnr": str(o.ibnr)}
+                    for o in out.origins],
+        "grain": out.provenance.get("grain"), "notes": out.notes,
     }
 
 

@@ -98,7 +98,7 @@ class Scope:
 
 def claim_ledger_from(scope: Scope, d: Dialect, origin_basis: str = "accident") -> tuple[str, list]:
     """FROM … WHERE for claim ledger rows in scope, joined to policy and claim as at T."""
-    hp_sql, hp_params = as_of_cte(Policy, ["segment", "currency"], scope.cut_off)
+    hp_sql, hp_params = as_of_cte(Policy, ["segment", "currency", "basis"], scope.cut_off)
     hc_sql, hc_params = as_of_cte(Claim, ["policy_id", "occurrence_date", "report_date", "status"], scope.cut_off)
     seg_sql, seg_params = scope.segment_filter()
     sql = (

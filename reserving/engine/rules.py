@@ -7,10 +7,17 @@ becomes an engine regime with `Regime.from_parameters(...)`. Solvency coefficien
 them in their own frozen value.
 
     ru       UPR pro rata on the base premium (gross − commission), whole gross unearned before
-             inception; RBNS; IBNR chain ladder on incurred, expected-loss-ratio fallback below
-             8 origin quarters; ULAE = R·(IBNR + a·RBNS).
+             inception; RBNS; ULAE = R·(IBNR + a·RBNS). Version 2 (the default since issue 12):
+             IBNR per origin by the default rule (maturity-v1: ELR → BF → Benktander → chain
+             ladder) on incurred, origins by cover (claims-made by report date), annual origins
+             for a thin segment, the segment's IBNR floored at 0; expected-loss-ratio fallback
+             below 8 origin quarters. Version 1: chain ladder on the quarterly incurred triangle.
     ru-51n   as ru, but ULAE = 3% of RBNS (reported with RBNS as РЗУ) and the short-history IBNR
              is 10% of the base premium of the last four quarters (the 1994 rule).
+
+Every version a regime has had is kept (`REGIME_VERSIONS`, seeded by the migrations); a stored
+version never changes, and one stored before a key existed reads that key as `ADDED_KEYS_AS_BEFORE`
+says, which keeps what the version computed.
 """
 from __future__ import annotations
 
@@ -23,14 +30,15 @@ from typing import Any, Mapping
 from .errors import ParameterError
 from .rbns import ibnr_expected_loss_ratio, ibnr_premium_share, premium_deficiency, ulae_eiopa, ulae_three_percent
 
-__all__ = ["Regime", "SolvencyRules", "PARAMETER_SPEC", "REGIMES", "regime_defaults", "regime_codes", "parameters_check"]
+__all__ = ["Regime", "SolvencyRules", "PARAMETER_SPEC", "REGIMES", "REGIME_VERSIONS", "ADDED_KEYS_AS_BEFORE",
+           "regime_defaults", "regime_codes", "parameters_check"]
 
 # key → (type, allowed values or None). Later regimes add their keys here.
 PARAMETER_SPEC: Mapping[str, tuple[type, tuple | None]] = MappingProxyType({
     "upr_method": (str, ("pro_rata", "1/24", "1/8")),
     "premium_base": (str, ("net", "gross")),
     "pre_inception_gross": (bool, None),
-    "ibnr_method": (str, ("chainladder", "bf", "capecod", "elr")),
+    "ibnr_method": (str, ("default", "chainladder", "bf", "benktander", "capecod", "elr")),
     "ibnr_triangle": (str, ("incurred", "paid")),
     "min_origin_quarters": (int, None),
     "expected_loss_ratio": (float, None),
@@ -38,7 +46,7 @@ PARAMETER_SPEC: Mapping[str, tuple[type, tuple | None]] = MappingProxyType({
     "fallback_premium_share": (float, None),
     "fallback_quarters": (int, None),
     "tail": (float, None),
-    "origin_basis": (str, ("accident", "report")),
+    "origin_basis": (str, ("accident", "report", "cover")),
     "ulae_method": (str, ("eiopa", "share_of_rbns")),
     "ulae_r": (float, None),
     "ulae_a": (float, None),
@@ -48,9 +56,14 @@ PARAMETER_SPEC: Mapping[str, tuple[type, tuple | None]] = MappingProxyType({
     "bootstrap_seed": (int, None),
     "large_movement_threshold": (float, None),
     "history_quarters": (int, None),
+    "grain": (str, ("auto", "OQDQ", "OYDQ", "OYDY")),
+    "min_claims_per_origin_quarter": (int, None),
+    "min_link_ratios": (int, None),
+    "ibnr_floor": (str, ("segment", "none")),
+    "default_rule": (str, ("maturity-v1",)),
 })
 
-_COMMON: dict[str, Any] = {
+_COMMON_V1: dict[str, Any] = {
     "upr_method": "pro_rata",
     "premium_base": "net",
     "pre_inception_gross": True,
@@ -73,6 +86,25 @@ _COMMON: dict[str, Any] = {
     "bootstrap_seed": 20240331,
     "large_movement_threshold": 0.25,
     "history_quarters": 40,
+}
+
+# Keys added after version 1, with the values that keep what a version stored without them
+# computed: quarterly origins and development, the thin-age rule at 3 link ratios, the segment's
+# IBNR floored at 0 (decisions D-15, D-34).
+ADDED_KEYS_AS_BEFORE: Mapping[str, Any] = MappingProxyType({
+    "grain": "OQDQ",
+    "min_claims_per_origin_quarter": 20,
+    "min_link_ratios": 3,
+    "ibnr_floor": "segment",
+    "default_rule": "maturity-v1",
+})
+
+# Version 2 (issue 12, D-34): the default rule per origin, origins by cover, the grain rule.
+_COMMON: dict[str, Any] = {
+    **_COMMON_V1, **ADDED_KEYS_AS_BEFORE,
+    "ibnr_method": "default",
+    "origin_basis": "cover",
+    "grain": "auto",
 }
 
 
@@ -105,6 +137,15 @@ def parameters_check(parameters: Mapping[str, Any]) -> Mapping[str, Any]:
         if parameters.get(key, 0.0) > 1.0:
             raise ParameterError(f"{key} must be between 0 and 1: {parameters[key]!r}", field=key)
     return parameters
+
+
+def stored_defaults(stored: Mapping[str, Any] | None, defaults: Mapping[str, Any]) -> dict:
+    """The defaults under a stored parameter set: `defaults`, but a key added after version 1
+    that a non-empty stored set lacks keeps its version-1 meaning."""
+    out = dict(defaults)
+    if stored:
+        out.update({k: v for k, v in ADDED_KEYS_AS_BEFORE.items() if k not in stored})
+    return out
 
 
 @dataclass(frozen=True)
@@ -149,9 +190,10 @@ class Regime:
     def from_parameters(cls, code: str, parameters: Mapping[str, Any] | None = None, *, version: int = 1,
                         effective_from: date | None = None, name: str = "", description: str = "") -> "Regime":
         """A regime from stored parameters, missing keys taken from the named base regime's
-        defaults (or the common ones for a new code)."""
+        defaults (or the common ones for a new code) — except the keys added after version 1,
+        which a version stored without them reads as before (`ADDED_KEYS_AS_BEFORE`)."""
         base = REGIMES.get(code)
-        defaults = dict(base.parameters) if base else dict(_COMMON)
+        defaults = stored_defaults(parameters, dict(base.parameters) if base else dict(_COMMON))
         return cls(code=code, version=version,
                    effective_from=effective_from or (base.effective_from if base else date(2000, 1, 1)),
                    name=name or (base.name if base else code), description=description or (base.description if base else ""),
@@ -196,23 +238,43 @@ class Regime:
                                   expense_ratio=self["maintenance_expense_ratio"])
 
 
-REGIMES: Mapping[str, Regime] = MappingProxyType({
-    "ru": Regime(
-        code="ru", version=1, effective_from=date(2000, 1, 1),
-        name="Russian statutory (current): ULAE = R·(IBNR + a·RBNS)",
-        description="UPR pro rata on base premium (gross − commission), whole gross unearned before inception; "
-                    "RBNS; IBNR chain ladder on the incurred quarterly triangle, expected-loss-ratio fallback "
-                    "below 8 origin quarters; ULAE by the EIOPA simplification.",
-        parameters=dict(_COMMON),
-    ),
-    "ru-51n": Regime(
-        code="ru-51n", version=1, effective_from=date(2000, 1, 1),
-        name="Russian 51н: ULAE 3% of RBNS (reported with RBNS as РЗУ)",
-        description="As ru, but ULAE = 3% of RBNS and the IBNR fallback is 10% of the base premium of the "
-                    "last four quarters.",
-        parameters={**_COMMON, "fallback": "premium_share", "ulae_method": "share_of_rbns"},
-    ),
+def _versions(code: str, name: str, description: str, v1: dict, v2: dict, v2_name: str, v2_description: str):
+    return (Regime(code=code, version=1, effective_from=date(2000, 1, 1), name=name, description=description,
+                   parameters=v1),
+            Regime(code=code, version=2, effective_from=date(2000, 1, 1), name=v2_name, description=v2_description,
+                   parameters=v2))
+
+
+_V2_IBNR = ("IBNR per origin by the default rule maturity-v1 (expected loss ratio below 20% maturity, "
+            "Bornhuetter–Ferguson below 80%, Benktander below 95%, then chain ladder; on incurred; a-priori "
+            "kept by the actuary or Cape Cod), origins by cover (claims-made by report date), annual origins "
+            "for a segment of fewer than 20 claims per origin quarter, segment IBNR floored at 0")
+
+REGIME_VERSIONS: Mapping[str, tuple[Regime, ...]] = MappingProxyType({
+    "ru": _versions(
+        "ru",
+        "Russian statutory (current): ULAE = R·(IBNR + a·RBNS)",
+        "UPR pro rata on base premium (gross − commission), whole gross unearned before inception; "
+        "RBNS; IBNR chain ladder on the incurred quarterly triangle, expected-loss-ratio fallback "
+        "below 8 origin quarters; ULAE by the EIOPA simplification.",
+        dict(_COMMON_V1), dict(_COMMON),
+        "Russian statutory (current): ULAE = R·(IBNR + a·RBNS), IBNR by the default rule",
+        "UPR pro rata on base premium (gross − commission), whole gross unearned before inception; RBNS; "
+        + _V2_IBNR + "; expected-loss-ratio fallback below 8 origin quarters; ULAE by the EIOPA simplification."),
+    "ru-51n": _versions(
+        "ru-51n",
+        "Russian 51н: ULAE 3% of RBNS (reported with RBNS as РЗУ)",
+        "As ru, but ULAE = 3% of RBNS and the IBNR fallback is 10% of the base premium of the "
+        "last four quarters.",
+        {**_COMMON_V1, "fallback": "premium_share", "ulae_method": "share_of_rbns"},
+        {**_COMMON, "fallback": "premium_share", "ulae_method": "share_of_rbns"},
+        "Russian 51н: ULAE 3% of RBNS (reported with RBNS as РЗУ), IBNR by the default rule",
+        "As ru version 2 (" + _V2_IBNR + "), but ULAE = 3% of RBNS and the IBNR fallback is 10% of the base "
+        "premium of the last four quarters."),
 })
+
+# the latest version of each regime
+REGIMES: Mapping[str, Regime] = MappingProxyType({code: versions[-1] for code, versions in REGIME_VERSIONS.items()})
 
 
 def regime_codes() -> list[str]:

@@ -56,3 +56,12 @@ def test_actuary_and_approver_work_every_reserving_model():
         user = User.objects.get(username=name)
         assert all(user.has_perm(f"reserving.{c}") for c in codenames)
     assert not User.objects.get(username="auditor").has_perm(f"reserving.{codenames[0]}")
+
+
+def test_refuses_outside_demo_mode(settings):
+    from django.core.management.base import CommandError
+
+    settings.DEMO_MODE = False  # what config.settings.production says
+    with pytest.raises(CommandError, match="refuses to run outside demo mode"):
+        run()
+    assert not get_user_model().objects.filter(username__in=["clerk", "admin"]).exists()

@@ -20,7 +20,7 @@ from reporting.rollforward import (STEP_EMERGENCE, STEP_PATTERN, STEP_SELECTION,
                                    roll_forward)
 from reserving import services
 from reserving import selectors as run_selectors
-from tests.integration.reserving.runbook import approved_run
+from tests.integration.reserving.runbook import QUARTERLY_CHAIN_LADDER, approved_run
 from tests.integration.reporting.test_rollforward import people  # noqa: F401 - fixture
 from tests.integration.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
 
@@ -71,8 +71,8 @@ def test_paid_expected_emergence_comes_from_the_opening_runs_paid_pattern(people
         "2023Q4": _pay(200, 200),
         "2024Q1": _pay(50),
     })
-    opening = approved_run(people, django_capture_on_commit_callbacks, date(2024, 3, 31))
-    closing = approved_run(people, django_capture_on_commit_callbacks, date(2024, 6, 30))
+    opening = approved_run(people, django_capture_on_commit_callbacks, date(2024, 3, 31), parameters=QUARTERLY_CHAIN_LADDER)
+    closing = approved_run(people, django_capture_on_commit_callbacks, date(2024, 6, 30), parameters=QUARTERLY_CHAIN_LADDER)
     ave = actual_vs_expected(opening=opening, closing=closing, segment=SEG, currency=CUR)
     paid = ave[ave["measure"] == "paid"].set_index("origin")
     # the opening run's paid pattern: age 3 nothing to develop from → 1.0; age 6 1,050/500 = 2.1
@@ -94,8 +94,8 @@ def test_thin_age_rule_is_named_on_the_roll_forward_not_called_a_selection_chang
     for origin in ("2022Q1", "2022Q2", "2022Q3"):
         book[origin].append((7, "reserve", "100"))
     hand_book(book)
-    opening = approved_run(people, django_capture_on_commit_callbacks, date(2024, 3, 31))
-    closing = approved_run(people, django_capture_on_commit_callbacks, date(2024, 6, 30))
+    opening = approved_run(people, django_capture_on_commit_callbacks, date(2024, 3, 31), parameters=QUARTERLY_CHAIN_LADDER)
+    closing = approved_run(people, django_capture_on_commit_callbacks, date(2024, 6, 30), parameters=QUARTERLY_CHAIN_LADDER)
     a, b = (run.segment_results.get(segment=SEG, currency=CUR) for run in (opening, closing))
     assert (a.ibnr_method, b.ibnr_method) == ("chainladder", "chainladder")
     assert (a.ibnr, b.ibnr) == (Decimal("0.00"), Decimal("700.00"))
@@ -111,8 +111,8 @@ def test_unchanged_selections_leave_no_selection_change(people, django_capture_o
     """The demo's "selection changes −326,844.71" between runs 7 and 8 with no selection: the
     closing run's LDFs re-estimated on the new diagonal. Named so; selection changes stay 0."""
     make_book(seed=11, policies=120, recorded_at=timezone.now() - timedelta(days=60))
-    opening = approved_run(people, django_capture_on_commit_callbacks, date(2024, 6, 30))
-    closing = approved_run(people, django_capture_on_commit_callbacks, date(2024, 12, 31))
+    opening = approved_run(people, django_capture_on_commit_callbacks, date(2024, 6, 30), parameters=QUARTERLY_CHAIN_LADDER)
+    closing = approved_run(people, django_capture_on_commit_callbacks, date(2024, 12, 31), parameters=QUARTERLY_CHAIN_LADDER)
     moved = 0
     for r in closing.segment_results.filter(ibnr_method="chainladder"):
         a = opening.segment_results.get(segment=r.segment, currency=r.currency)
@@ -127,8 +127,8 @@ def test_unchanged_selections_leave_no_selection_change(people, django_capture_o
 
 def test_default_view_after_an_approved_rerun_pairs_the_official_runs(people, django_capture_on_commit_callbacks, client):
     make_book(seed=13, policies=150, recorded_at=timezone.now() - timedelta(days=60))
-    opening = approved_run(people, django_capture_on_commit_callbacks, date(2024, 6, 30))
-    original = approved_run(people, django_capture_on_commit_callbacks, date(2024, 12, 31))
+    opening = approved_run(people, django_capture_on_commit_callbacks, date(2024, 6, 30), parameters=QUARTERLY_CHAIN_LADDER)
+    original = approved_run(people, django_capture_on_commit_callbacks, date(2024, 12, 31), parameters=QUARTERLY_CHAIN_LADDER)
     with django_capture_on_commit_callbacks(execute=True):
         rerun = services.run_rerun(run=original, actor=people["actuary"])
     rerun.refresh_from_db()

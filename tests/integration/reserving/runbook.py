@@ -105,11 +105,18 @@ def make_book(*, seed: int = 1, policies: int = 60, first: date = date(2021, 1, 
                     paid_total += pay
             if paid_total > 0 and rng.random() < 0.2:
                 row("recovery", "recovery", "indemnity", paid_total * 0.1, day)
-    PremiumTransaction.objects.bulk_create(prem)
-    # reversals name their rows by id (bulk_create gave them ids on both backends)
-    for r in PremiumTransaction.objects.filter(kind="reversal", reverses__isnull=True).exclude(note=""):
-        r.reverses = PremiumTransaction.objects.get(transaction_id=r.note)
-        PremiumTransaction.objects.filter(pk=r.pk).update(reverses=r.reverses)
+    # The ledger is append-only (on PostgreSQL a trigger refuses UPDATE): a reversal names its row
+    # when it is inserted. Rows go in in their order, a batch up to each reversal, so the row it
+    # reverses (written before it) has its id (bulk_create gives ids on both backends).
+    written: dict[str, PremiumTransaction] = {}
+    batch: list[PremiumTransaction] = []
+    for row in prem:
+        if row.kind == "reversal" and row.note:
+            written.update((r.transaction_id, r) for r in PremiumTransaction.objects.bulk_create(batch))
+            batch = []
+            row.reverses = written[row.note]
+        batch.append(row)
+    PremiumTransaction.objects.bulk_create(batch)
     ClaimTransaction.objects.bulk_create(ctx)
     return {"premium_rows": len(prem), "claim_rows": len(ctx), "claims": n_claims}
 
@@ -128,12 +135,17 @@ def submitted_run(actuary, capture, valuation_date: date, **kw):
     return services.run_submit(run=run, actor=actuary)
 
 
-def approved_run(people, capture, valuation_date: date):
+# Run parameters of the version-1 method (quarterly origins, chain ladder on incurred) for tests
+# about quarterly patterns and the thin-age rule on them.
+QUARTERLY_CHAIN_LADDER = {"grain": "OQDQ", "ibnr_method": "chainladder"}
+
+
+def approved_run(people, capture, valuation_date: date, **kw):
     """As submitted_run by people["actuary"], then approved by people["approver"]."""
     from reserving import services
     from reserving.models import ReserveRun
 
-    run = services.run_approve(run=submitted_run(people["actuary"], capture, valuation_date),
+    run = services.run_approve(run=submitted_run(people["actuary"], capture, valuation_date, **kw),
                                actor=people["approver"])
     run.refresh_from_db()
     assert run.status == ReserveRun.Status.APPROVED

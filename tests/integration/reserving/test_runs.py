@@ -93,11 +93,31 @@ def test_short_history_falls_back_to_the_regime_rule(people, django_capture_on_c
 
 
 def test_long_history_uses_chain_ladder_on_incurred(people, book, django_capture_on_commit_callbacks):
-    run = computed_run(people, django_capture_on_commit_callbacks)
+    # the version-1 method, as a run parameter: chain ladder on the quarterly incurred triangle
+    run = computed_run(people, django_capture_on_commit_callbacks, parameters={"grain": "OQDQ", "ibnr_method": "chainladder"})
     methods = {r.ibnr_method for r in run.segment_results.all()}
     assert methods == {"chainladder"}
     r = run.segment_results.first()
     assert r.factors["ldf"] and "link_ratios" in r.factors
+    assert {o.method for o in r.origins.all()} == {"incurred_cl"} and r.provenance["grain"] == "OQDQ"
+
+
+def test_long_history_books_the_default_rule_per_origin_with_its_provenance(people, book, django_capture_on_commit_callbacks):
+    run = computed_run(people, django_capture_on_commit_callbacks)
+    assert {r.ibnr_method for r in run.segment_results.all()} == {"default"}
+    grain_note = run.data_checks.get(code="origin_grain")
+    assert grain_note.severity == "note" and grain_note.row_count == 3
+    for r in run.segment_results.all():
+        origins = list(r.origins.order_by("origin"))
+        # a thin book: annual origins, every origin with the method that gave its ultimate
+        assert r.provenance["grain"] == "OYDY" and all(len(o.origin) == 4 for o in origins)
+        assert r.provenance["methods_by_origin"] == {o.origin: o.method for o in origins}
+        assert r.provenance["engine"].startswith("engine-") and r.provenance["floor"] == "segment"
+        for o in origins:
+            assert Decimal(o.ultimates[o.method]) == o.ultimate
+            assert abs(o.ibnr - (o.ultimate - o.paid - o.case)) <= 1  # each rounded once, to the currency
+        # the youngest year is the least mature, the oldest the most
+        assert origins[-1].maturity < origins[0].maturity
 
 
 def test_valuation_date_must_be_a_quarter_end(people):
@@ -208,13 +228,21 @@ def test_borrowed_and_pooled_patterns_and_other_methods(people, book, django_cap
     run = computed_run(people, django_capture_on_commit_callbacks)
     for selection in ({"pattern_from": "clinic_claims_made|RUB", "note": "thin"}, {"pattern_from": "pooled"},
                       {"method": "bf", "apriori": 0.9}, {"method": "capecod"}, {"method": "elr", "apriori": 0.6},
-                      {"ldfs": {"3": 1.5, "6": 1.2}, "note": "selected"}):
+                      {"ldfs": {"12": 1.5, "24": 1.2}, "note": "selected"},
+                      {"overrides": {"2024": "benktander"}}, {"grain": "OQDQ", "method": "chainladder"}):
         out = services.run_selection_preview(run=run, segment="individual_occurrence", currency="RUB", selection=selection)
         assert Decimal(out["ibnr"]) >= 0, selection
     with pytest.raises(DomainError):
         services.run_selection_preview(run=run, segment="individual_occurrence", currency="RUB", selection={"tail": 0.5})
     with pytest.raises(DomainError):
         services.run_selection_preview(run=run, segment="individual_occurrence", currency="RUB", selection={"method": "magic"})
+    # quarterly ages on the annual triangle: refused naming the field, and nothing saved
+    with pytest.raises(DomainError) as err:
+        services.run_selection_set(run=run, segment="individual_occurrence", currency="RUB",
+                                   selection={"ldfs": {"3": 1.5}}, actor=people["actuary"])
+    assert err.value.field == "ldfs"
+    run.refresh_from_db()
+    assert run.selections == {} and run.status == "computed"
 
 
 def test_period_close_needs_the_official_regimes_approved_run(people, book, django_capture_on_commit_callbacks, settings):
@@ -259,9 +287,9 @@ def test_unknown_regime_parameter_is_refused(people):
                                        actor=people["actuary"])
     reg = services.regime_version_create(code="ru", effective_from=date(2025, 1, 1), parameters={"tail": 1.05},
                                          actor=people["actuary"])
-    assert reg.version == 2
-    assert services.regime_effective(code="ru", valuation_date=date(2025, 3, 31)).version == 2
-    assert services.regime_effective(code="ru", valuation_date=V).version == 1
+    assert reg.version == 3   # after the two seeded versions
+    assert services.regime_effective(code="ru", valuation_date=date(2025, 3, 31)).version == 3
+    assert services.regime_effective(code="ru", valuation_date=V).version == 2
 
 
 
@@ -293,10 +321,11 @@ def test_a_failing_segment_fails_the_run_which_can_be_retried(people, book, djan
 
 
 def test_seeded_regimes_in_the_database_hold_every_engine_default():
-    from reserving.engine.rules import REGIMES as ENGINE_REGIMES
+    from reserving.engine.rules import REGIME_VERSIONS
     from reserving.models import Regime
 
     services.regimes_ensure_seeded()
-    for code, engine_regime in ENGINE_REGIMES.items():
-        stored = Regime.objects.get(code=code, version=1)
-        assert stored.parameters == dict(engine_regime.parameters), code
+    for code, versions in REGIME_VERSIONS.items():
+        for engine_regime in versions:
+            stored = Regime.objects.get(code=code, version=engine_regime.version)
+            assert stored.parameters == dict(engine_regime.parameters), (code, engine_regime.version)

@@ -91,9 +91,22 @@ def test_unknown_regime_is_refused():
         regime_defaults("ifrs4")
 
 
-def test_the_seed_migration_takes_every_default_from_the_engine():
-    seed = __import__("importlib").import_module("reserving.migrations.0002_seed_regimes")
-    specs = seed.seed_specs()
-    assert set(specs) == set(REGIMES)
-    for code, spec in specs.items():
-        assert spec["parameters"] == dict(REGIMES[code].parameters), code  # same keys, same values
+def test_the_seed_migrations_take_every_default_from_the_engine():
+    from reserving.engine.rules import REGIME_VERSIONS
+
+    v1 = __import__("importlib").import_module("reserving.migrations.0002_seed_regimes").seed_specs()
+    v2 = __import__("importlib").import_module("reserving.migrations.0006_regime_v2_default_rule").seed_specs(2)
+    assert set(v1) == set(v2) == set(REGIMES)
+    for code in REGIMES:
+        assert v1[code]["parameters"] == dict(REGIME_VERSIONS[code][0].parameters), code  # same keys, same values
+        assert v2[code]["parameters"] == dict(REGIMES[code].parameters), code
+        assert REGIMES[code].version == 2 and REGIMES[code]["ibnr_method"] == "default"
+
+
+def test_a_version_stored_without_the_new_keys_keeps_its_quarterly_method():
+    from reserving.engine.rules import REGIME_VERSIONS
+
+    old = Regime.from_parameters("ru", dict(REGIME_VERSIONS["ru"][0].parameters))
+    assert (old["grain"], old["ibnr_method"], old["origin_basis"], old["min_link_ratios"]) == (
+        "OQDQ", "chainladder", "accident", 3)
+    assert Regime.from_parameters("ru")["grain"] == "auto"

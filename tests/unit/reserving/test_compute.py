@@ -49,7 +49,8 @@ def _inputs(seed: int = 5) -> compute.SegmentInputs:
                                  recent_premium=Decimal("6000000.00"))
 
 
-PARAMS = compute.effective_parameters({}, {"bootstrap_sims": 50})
+# the quarterly chain ladder (version-1 method) these tests are about, as run parameters
+PARAMS = compute.effective_parameters({}, {"bootstrap_sims": 50, "grain": "OQDQ", "ibnr_method": "chainladder"})
 
 
 def _incurred(inputs: compute.SegmentInputs) -> E.Triangle:
@@ -94,7 +95,7 @@ def test_mack_se_follows_the_selected_ldfs():
     own = compute.segment_outcome(inputs=inputs, params=PARAMS, selection=None, valuation_date=VALUATION)
     out = compute.segment_outcome(inputs=inputs, params=PARAMS, valuation_date=VALUATION,
                                   selection={"ldfs": {"3": 2.6, "6": 1.5}, "note": "industry"})
-    assert out.factors["development"] == "selected LDFs" and out.factors["ldf"]["3"] == 2.6
+    assert out.factors["development"].startswith("selected LDFs") and out.factors["ldf"]["3"] == 2.6
     _assert_belongs(out, tri)
     assert _se(out)[-1] > 1.2 * _se(own)[-1]  # the youngest origin takes the steeper factors
 
@@ -106,7 +107,7 @@ def test_mack_se_follows_a_borrowed_pattern():
     borrowed = selectors.triangles_from_cells(other, _counts(other), VALUATION)["incurred"]
     out = compute.segment_outcome(inputs=inputs, params=PARAMS, selection={"pattern_from": "pooled"},
                                   valuation_date=VALUATION, borrowed_incurred=borrowed)
-    assert out.factors["development"] == "borrowed pattern"
+    assert out.factors["development"] == "borrowed from pooled"
     _assert_belongs(out, tri)
 
 
@@ -120,9 +121,9 @@ def test_no_chain_ladder_standard_error_beside_other_ultimates(method):
 
 
 def test_an_unknown_method_is_refused_not_taken_for_chain_ladder():
-    with pytest.raises(E.ParameterError, match="unknown IBNR method 'median'"):
+    with pytest.raises(E.ParameterError, match="method must be one of .*got 'median'"):
         compute.segment_outcome(inputs=_inputs(), params=PARAMS, selection={"method": "median"},
                                 valuation_date=VALUATION)
-    with pytest.raises(E.ParameterError, match="unknown IBNR method 'mack'"):
+    with pytest.raises(E.ParameterError, match="'ibnr_method' must be one of .*got 'mack'"):
         compute.segment_outcome(inputs=_inputs(), params={**PARAMS, "ibnr_method": "mack"}, selection=None,
                                 valuation_date=VALUATION)

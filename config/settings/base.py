@@ -1,5 +1,8 @@
-"""Settings. One place reads the environment; nothing differs "only in production" except
-what a variable says.
+"""Settings shared by every environment, read from environment variables.
+
+`config.settings` (the default: `make demo`, the tests, `manage.py`) is the development / demo
+setup on top of this; `config.settings.production` is the deployment one (DJANGO_SECRET_KEY and
+DJANGO_ALLOWED_HOSTS required, DEBUG off, HTTPS only).
 
 DATABASE_URL        PostgreSQL (or any dj-database-url URL); default SQLite in var/db.sqlite3
 CELERY_BROKER_URL   Redis broker and result backend; default: eager, in-process Celery
@@ -7,11 +10,12 @@ TIME_ZONE           business time zone (default Europe/Moscow); Celery follows i
 OFFICIAL_REGIME     the regime whose approved run closes a period (default "ru")
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -23,9 +27,10 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "dev-insecure-key-change-me")
-DEBUG = env_bool("DEBUG", True)
-ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+# SECRET_KEY, DEBUG and ALLOWED_HOSTS are set by the environment's module (config.settings for
+# development and the demo, config.settings.production for a deployment), never here.
+# The demo users' fixed, published passwords exist only in demo mode (`demo_users` refuses otherwise).
+DEMO_MODE = False
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -41,6 +46,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_celery_beat",
     "simple_history",
+    "axes",
     "core",
     "policies",
     "claims",
@@ -59,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a locked-out login (admin form or API Basic auth) into the 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -95,6 +103,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 
+# Login rate limit (django-axes): 10 failed logins for a username lock it for 15 minutes,
+# whichever way they come (the admin login form, HTTP Basic on the API); a failure during the
+# lockout restarts it; a successful admin sign-in clears the count. The attempts live in axes' own
+# tables (Admin › Axes), so a test database starts with none. `manage.py axes_reset_username
+# NAME` lifts a lockout early.
+AUTHENTICATION_BACKENDS = [
+    "core.auth.AxesBackend",  # first: refuses a locked-out username before the password is tried
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "core.auth.lockout_response"
+# axes.W006 asks for the client IP among the lockout parameters. We lock the account, by
+# username, on purpose: the client IP is that of the reverse proxy in a deployment, so an IP
+# lockout would lock every user out at once; rotating IPs or user agents does not reset a
+# username's count.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
 LANGUAGE_CODE = "en"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Moscow")
 USE_I18N = True
@@ -122,7 +150,8 @@ REST_FRAMEWORK = {
     # Basic first: an API client without credentials, or with wrong ones, gets 401 and a
     # WWW-Authenticate challenge (session-first would answer 403 to both).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.BasicAuthentication",
+        # DRF's Basic auth, handing axes the Django request so failures count and lockouts hold.
+        "core.auth.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -137,6 +166,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Policies, claims, ledgers, reserve runs and reports of a medical professional-liability insurer.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs are for signed-in users only (401 to anyone else).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Swagger UI assets from the installed sidecar package: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
