@@ -61,6 +61,7 @@ class SegmentInputs:
     earned: dict = field(default_factory=dict)       # quarter label → earned premium (float)
     recent_premium: Decimal = Decimal(0)             # base premium of the last fallback_quarters
     apriori: dict = field(default_factory=dict)      # underwriting year → (loss ratio, source) kept at T
+    closures: pd.DataFrame | None = None             # oq, aq, closed (net of reopenings)
 
     def canonical(self) -> dict:
         return {
@@ -72,6 +73,8 @@ class SegmentInputs:
             "recent_premium": str(self.recent_premium),
             **({"apriori": {str(y): [f"{r:.4f}", src] for y, (r, src) in sorted(self.apriori.items())}}
                if self.apriori else {}),
+            **({"closures": [[int(r.oq), int(r.aq), int(r.closed)] for r in self.closures.itertuples()]}
+               if self.closures is not None and len(self.closures) else {}),
         }
 
 
@@ -87,6 +90,7 @@ def collect_inputs(*, valuation_date: date, cut_off: datetime, params: dict, seg
     basis = params["origin_basis"]
     cells = selectors.claim_ledger_cells(scope=scope, origin_basis=basis)
     counts = selectors.claim_count_cells(scope=scope, origin_basis=basis)
+    closures = selectors.claim_closure_cells(scope=scope, origin_basis=basis)
     base = params["premium_base"]
     if params["upr_method"] == "pro_rata":
         upr = selectors.upr_by_segment(scope=scope, premium_base=base, pre_inception_gross=params["pre_inception_gross"])
@@ -103,12 +107,14 @@ def collect_inputs(*, valuation_date: date, cut_off: datetime, params: dict, seg
         c = cells[(cells.segment == seg) & (cells.currency == cur)][["oq", "aq", "paid", "case_change"]].reset_index(drop=True)
         k = counts[(counts.segment == seg) & (counts.currency == cur)][["oq", "rq", "count"]].reset_index(drop=True)
         e = earned[(earned.segment == seg) & (earned.currency == cur)]
+        z = closures[(closures.segment == seg) & (closures.currency == cur)][["oq", "aq", "closed"]].reset_index(drop=True)
         out[(seg, cur)] = SegmentInputs(
             segment=seg, currency=cur, cells=c, counts=k,
             upr=upr.get((seg, cur), money_round(0, cur)), rbns=rbns.get((seg, cur), money_round(0, cur)),
             earned={q: float(v) for q, v in zip(e.quarter, e.earned) if round(float(v), 2) != 0},
             recent_premium=recent.get((seg, cur), money_round(0, cur)),
             apriori=selectors.apriori_loss_ratios(segment=seg, currency=cur, cut_off=cut_off),
+            closures=z,
         )
     return out
 
@@ -202,7 +208,7 @@ def segment_outcome(*, inputs: SegmentInputs, params: dict, selection: dict | No
     cur = inputs.currency
     regime = Regime.from_parameters(regime_code, params)
     sel = Selection.parse(selection)
-    frames = selectors.triangles_from_cells(inputs.cells, inputs.counts, valuation_date)
+    frames = selectors.triangles_from_cells(inputs.cells, inputs.counts, valuation_date, closures=inputs.closures)
     vq = Quarter.of(valuation_date).label
     earned_total = sum(inputs.earned.values())
     triangles = {"paid": _frame_json(frames["paid"]), "incurred": _frame_json(frames["incurred"]),
@@ -221,10 +227,11 @@ def segment_outcome(*, inputs: SegmentInputs, params: dict, selection: dict | No
     else:
         paid, incurred = _to_triangle(frames["paid"], "paid"), _to_triangle(frames["incurred"], "incurred")
         counts = _to_triangle(frames["count"], "reported_count")
+        closed = _to_triangle(frames["closed"], "closed_count") if "closed" in frames else None
         borrowed = None if borrowed_incurred is None else _to_triangle(borrowed_incurred, "incurred")
         reserve = segment_reserve(paid=paid, incurred=incurred, reported=counts, earned=inputs.earned, regime=regime,
                                   selection=sel, kept_apriori=inputs.apriori, borrowed=borrowed,
-                                  recent_premium=float(inputs.recent_premium), valuation_quarter=vq)
+                                  recent_premium=float(inputs.recent_premium), valuation_quarter=vq, closed=closed)
         ibnr_total, ibnr_method = reserve.ibnr, reserve.method
         factors, provenance, notes = reserve.factors, reserve.provenance, list(reserve.notes)
         origins = [OriginOutcome(

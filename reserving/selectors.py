@@ -81,6 +81,23 @@ def claim_count_cells(*, scope: Scope, origin_basis: str = "accident") -> pd.Dat
         ["segment", "currency", "oq", "rq"]).reset_index(drop=True)
 
 
+def claim_closure_cells(*, scope: Scope, origin_basis: str = "accident") -> pd.DataFrame:
+    """Claims closed (net of reopenings) per segment × currency × origin quarter × accounting
+    quarter: the closed and open counts of Berquist–Sherman's case-reserve adjustment."""
+    d = Dialect()
+    frm, params = claim_ledger_from(scope, d)
+    oq = d.quarter_index(_origin_column(origin_basis))
+    aq = d.quarter_index("t.accounting_date")
+    sql = (
+        f"SELECT hp.segment, hp.currency, {oq} AS oq, {aq} AS aq, "
+        "SUM(CASE WHEN t.effect_kind = 'close' THEN 1 WHEN t.effect_kind = 'reopen' THEN -1 ELSE 0 END) AS closed"
+        f"{frm} AND t.effect_kind IN ('close', 'reopen') GROUP BY hp.segment, hp.currency, {oq}, {aq}"
+    )
+    df = pd.DataFrame(fetch(sql, params), columns=["segment", "currency", "oq", "aq", "closed"])
+    return df.astype({"oq": "int64", "aq": "int64", "closed": "int64"}).sort_values(
+        ["segment", "currency", "oq", "aq"]).reset_index(drop=True)
+
+
 def rbns_by_segment(*, scope: Scope) -> dict[tuple[str, str], Decimal]:
     """RBNS at V: Σ outstanding (never below zero per claim and cost type) over claims reported
     on or before V, per segment × currency."""
@@ -281,11 +298,12 @@ def _qlabel(idx: int) -> str:
     return Quarter(idx // 4, idx % 4 + 1).label
 
 
-def triangles_from_cells(cells: pd.DataFrame, counts: pd.DataFrame, valuation_date: date
-                         ) -> dict[str, pd.DataFrame]:
+def triangles_from_cells(cells: pd.DataFrame, counts: pd.DataFrame, valuation_date: date,
+                         closures: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Cumulative quarterly triangles (origin label × development age in months, 3, 6, …) of one
-    segment × currency from its grouped cells: paid, case (outstanding), incurred, reported count.
-    Cells after the diagonal are NaN. Amounts in currency units (float)."""
+    segment × currency from its grouped cells: paid, case (outstanding), incurred, reported count
+    (and closed count, given the closure cells). Cells after the diagonal are NaN. Amounts in
+    currency units (float)."""
     vq = Quarter.of(valuation_date)
     v_idx = vq.year * 4 + vq.q - 1
     origins = sorted(set(cells["oq"]).union(set(counts["oq"]))) if len(cells) or len(counts) else []
@@ -308,12 +326,16 @@ def triangles_from_cells(cells: pd.DataFrame, counts: pd.DataFrame, valuation_da
     paid = grid(cells, "aq", "paid") / 100.0
     case = grid(cells, "aq", "case_change") / 100.0
     count = grid(counts, "rq", "count")
+    grids = [("paid", paid), ("case", case), ("incurred", paid + case), ("count", count)]
+    if closures is not None:
+        known = closures[closures["oq"].isin(o_idx)] if len(closures) else closures
+        grids.append(("closed", grid(known, "aq", "closed")))
     # development beyond V is unknown
     mask = np.add.outer(np.arange(len(o_idx)), np.arange(n_dev)) > (len(o_idx) - 1)
     labels = [_qlabel(i) for i in o_idx]
     ages = [3 * (k + 1) for k in range(n_dev)]
     out = {}
-    for name, arr in (("paid", paid), ("case", case), ("incurred", paid + case), ("count", count)):
+    for name, arr in grids:
         a = arr.copy()
         a[mask] = np.nan
         out[name] = pd.DataFrame(a, index=pd.Index(labels, name="origin"), columns=pd.Index(ages, name="age"))

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .berquist import adjustment_applies, berquist_sherman, open_claims
 from .bootstrap import BootstrapODP
 from .cdr import mack_se_for_selection
 from .default import ALIASES, DEFAULT_RULE, METHODS, DefaultRule, project_origins
@@ -49,7 +50,9 @@ GRAINS = ("OQDQ", "OYDQ", "OYDY")
 # `ibnr_triangle`; any per-origin method of `default.METHODS` may be named too
 SEGMENT_METHODS = ("default", "chainladder", "bf", "benktander", "capecod", "elr")
 RULES = {DEFAULT_RULE.name: DEFAULT_RULE}
-SELECTION_FIELDS = ("method", "overrides", "ldfs", "tail", "apriori", "pattern_from", "grain", "note")
+SELECTION_FIELDS = ("method", "overrides", "ldfs", "tail", "apriori", "pattern_from", "grain", "case_adjustment",
+                    "severity_trend", "note")
+CASE_ADJUSTMENTS = ("auto", "none", "berquist_sherman")
 # A standard error beyond this (a DecimalField(18, 2) holds < 1e16) is an extrapolation blow-up.
 MACK_SE_LIMIT = 1e15
 
@@ -66,7 +69,8 @@ class Selection:
     tail, apriori: a tail factor ≥ 1, an a-priori loss ratio > 0 for every origin.
     pattern_from: "pooled" or "segment|CUR": the pattern of another triangle (the caller
         builds it and passes `borrowed`).
-    grain: one of GRAINS. note: why."""
+    grain: one of GRAINS. case_adjustment: "none" or "berquist_sherman" (else the regime's rule);
+    severity_trend: the Berquist–Sherman trend per origin period (else fitted). note: why."""
 
     method: str | None = None
     overrides: Mapping = field(default_factory=dict)
@@ -75,6 +79,8 @@ class Selection:
     apriori: float | None = None
     pattern_from: str | None = None
     grain: str | None = None
+    case_adjustment: str | None = None
+    severity_trend: float | None = None
     note: str = ""
 
     @classmethod
@@ -124,9 +130,15 @@ class Selection:
             raise ParameterError(f"grain must be one of {', '.join(GRAINS)}, got {shown(grain)}"
                                  + (" (quarterly origins with annual development are not a triangle)"
                                     if str(grain).upper() == "OQDY" else ""), field="grain")
+        adjustment = raw.get("case_adjustment") or None
+        if adjustment is not None and adjustment not in CASE_ADJUSTMENTS:
+            raise ParameterError(f"case_adjustment must be one of {', '.join(CASE_ADJUSTMENTS)}, got "
+                                 f"{shown(adjustment)}", field="case_adjustment")
+        trend = _number(raw.get("severity_trend"), "severity_trend", low=-1.0, inclusive=False,
+                        what="the severity trend must be above −1 (−100%)")
         return cls(method=method, overrides=dict(overrides), ldfs=ldfs, tail=tail, apriori=apriori,
                    pattern_from=source, grain=None if grain is None else str(grain).upper(),
-                   note=str(raw.get("note") or ""))
+                   case_adjustment=adjustment, severity_trend=trend, note=str(raw.get("note") or ""))
 
     @property
     def chooses_pattern(self) -> bool:
@@ -136,7 +148,7 @@ class Selection:
         out = {"method": self.method, "overrides": dict(self.overrides) or None, "ldfs": (
             {str(k): v for k, v in self.ldfs.items()} if self.ldfs else None), "tail": self.tail,
             "apriori": self.apriori, "pattern_from": self.pattern_from, "grain": self.grain,
-            "note": self.note or None}
+            "case_adjustment": self.case_adjustment, "severity_trend": self.severity_trend, "note": self.note or None}
         return {k: v for k, v in out.items() if v is not None}
 
 
@@ -176,7 +188,7 @@ def segment_reserve(*, paid: Triangle, incurred: Triangle, reported: Triangle | 
                     regime: Regime, selection: Selection | Mapping | None = None,
                     kept_apriori: Mapping | None = None, borrowed: Triangle | None = None,
                     recent_premium: float = 0.0, valuation_quarter: str | None = None,
-                    rule: DefaultRule | None = None) -> SegmentReserve:
+                    rule: DefaultRule | None = None, closed: Triangle | None = None) -> SegmentReserve:
     """The segment's IBNR by the runs' rules (module docstring).
 
     paid, incurred: cumulative quarterly Triangles (OQDQ) of the same origins and ages;
@@ -184,7 +196,8 @@ def segment_reserve(*, paid: Triangle, incurred: Triangle, reported: Triangle | 
     grain must not be "auto"); earned: {quarter label: earned premium}; kept_apriori:
     {underwriting year: (loss ratio, source)} the actuary keeps for this segment; borrowed: the
     quarterly incurred triangle whose pattern `selection.pattern_from` names; recent_premium:
-    the base premium of the last `fallback_quarters` (the 51н fallback)."""
+    the base premium of the last `fallback_quarters` (the 51н fallback); closed: the closed claim
+    counts (same shape as `reported`), for the Berquist–Sherman case adjustment (None: none)."""
     sel = selection if isinstance(selection, Selection) else Selection.parse(selection)
     if rule is None:
         rule = RULES.get(regime["default_rule"])
@@ -205,6 +218,11 @@ def segment_reserve(*, paid: Triangle, incurred: Triangle, reported: Triangle | 
     p, i = _at_grain(paid, grain), _at_grain(incurred, grain)
     exposure = earned_by_origin(earned, p)
     basis = "paid" if (regime["ibnr_triangle"] == "paid" or rule.basis == "paid") else "incurred"
+    adjustment, adjustment_note = _case_adjustment(sel, regime, paid, incurred, reported, closed, grain, basis)
+    if adjustment_note:
+        notes.append(adjustment_note)
+    if adjustment is not None:
+        i = adjustment.incurred
     tail = regime["tail"] if sel.tail is None else sel.tail
     development, pattern_how, thin = _pattern(sel, regime, p if basis == "paid" else i, borrowed, grain)
     developments = {"paid": Development(min_link_ratios=regime["min_link_ratios"]) if basis != "paid" else development,
@@ -266,6 +284,8 @@ def segment_reserve(*, paid: Triangle, incurred: Triangle, reported: Triangle | 
         "apriori": projection.provenance["apriori"],
         "apriori_source": {origin_key(o): s for o, s in zip(out.index, out["apriori_source"])},
         "capecod_apriori": projection.provenance["capecod_apriori"],
+        "case_adjustment": None if adjustment is None else adjustment.describe(),
+        "case_adjustment_note": adjustment_note,
         "floor": regime["ibnr_floor"], "ibnr_before_floor": before,
         "min_link_ratios": regime["min_link_ratios"],
         "unavailable": projection.provenance["unavailable"],
@@ -289,6 +309,34 @@ def grain_for(sel: Selection, regime: Regime, reported: Triangle | None) -> tupl
     counts = pd.Series(np.asarray(latest, dtype=np.float64), index=[origin_key(o) for o in reported.origins])
     origin, why = origin_grain_for(counts, regime["min_claims_per_origin_quarter"], exclude_latest=4)
     return ("OYDY" if origin == "year" else "OQDQ"), why
+
+
+def _case_adjustment(sel: Selection, regime: Regime, paid: Triangle, incurred: Triangle, reported, closed,
+                     grain: str, basis: str):
+    """The Berquist–Sherman adjustment of the incurred triangle at the grain, when the selection
+    or the regime's rule asks for it: (CaseAdjustment or None, note)."""
+    mode = sel.case_adjustment or regime["case_adjustment"]
+    if mode == "none" or basis != "incurred":
+        return None, ""
+    if reported is None or closed is None:
+        if mode == "berquist_sherman":
+            raise ParameterError("the Berquist–Sherman adjustment needs the reported and closed claim counts",
+                                 field="case_adjustment")
+        return None, ""
+    p = _at_grain(paid, grain)
+    case = Triangle.from_array(incurred.values - paid.values, origins=list(paid.origins), ages=list(paid.ages),
+                               measure="outstanding", allow_negative=True, allow_decrease=True,
+                               origin_months=paid.origin_months)
+    case_g = _at_grain(case, grain)
+    open_counts = open_claims(_at_grain(reported, grain), _at_grain(closed, grain))
+    if mode == "auto":
+        applies, why = adjustment_applies(open_counts, p.lengths, regime["min_open_claims_for_adjustment"])
+        if not applies:
+            return None, why
+    else:
+        why = "case reserves restated to the latest diagonal's adequacy (Berquist–Sherman), as selected"
+    adjusted = berquist_sherman(paid=p, case=case_g, open_counts=open_counts, trend=sel.severity_trend)
+    return adjusted, f"{why}; severity trend {adjusted.trend:+.1%} per origin period ({adjusted.trend_source})"
 
 
 def _at_grain(tri: Triangle, grain: str) -> Triangle:

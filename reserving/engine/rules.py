@@ -61,6 +61,8 @@ PARAMETER_SPEC: Mapping[str, tuple[type, tuple | None]] = MappingProxyType({
     "min_link_ratios": (int, None),
     "ibnr_floor": (str, ("segment", "none")),
     "default_rule": (str, ("maturity-v1",)),
+    "case_adjustment": (str, ("auto", "none", "berquist_sherman")),
+    "min_open_claims_for_adjustment": (int, None),
 })
 
 _COMMON_V1: dict[str, Any] = {
@@ -90,13 +92,15 @@ _COMMON_V1: dict[str, Any] = {
 
 # Keys added after version 1, with the values that keep what a version stored without them
 # computed: quarterly origins and development, the thin-age rule at 3 link ratios, the segment's
-# IBNR floored at 0 (decisions D-15, D-34).
+# IBNR floored at 0, no case-reserve adjustment (decisions D-15, D-34).
 ADDED_KEYS_AS_BEFORE: Mapping[str, Any] = MappingProxyType({
     "grain": "OQDQ",
     "min_claims_per_origin_quarter": 20,
     "min_link_ratios": 3,
     "ibnr_floor": "segment",
     "default_rule": "maturity-v1",
+    "case_adjustment": "none",
+    "min_open_claims_for_adjustment": 20,
 })
 
 # Version 2 (issue 12, D-34): the default rule per origin, origins by cover, the grain rule.
@@ -105,6 +109,7 @@ _COMMON: dict[str, Any] = {
     "ibnr_method": "default",
     "origin_basis": "cover",
     "grain": "auto",
+    "case_adjustment": "auto",
 }
 
 
@@ -248,7 +253,9 @@ def _versions(code: str, name: str, description: str, v1: dict, v2: dict, v2_nam
 _V2_IBNR = ("IBNR per origin by the default rule maturity-v1 (expected loss ratio below 20% maturity, "
             "Bornhuetter–Ferguson below 80%, Benktander below 95%, then chain ladder; on incurred; a-priori "
             "kept by the actuary or Cape Cod), origins by cover (claims-made by report date), annual origins "
-            "for a segment of fewer than 20 claims per origin quarter, segment IBNR floored at 0")
+            "for a segment of fewer than 20 claims per origin quarter, incurred restated to the latest "
+            "diagonal's case-reserve adequacy (Berquist–Sherman) where it holds at least 20 open claims per "
+            "age, segment IBNR floored at 0")
 
 REGIME_VERSIONS: Mapping[str, tuple[Regime, ...]] = MappingProxyType({
     "ru": _versions(

@@ -161,3 +161,17 @@ def test_the_deficiency_loss_ratio_is_the_latest_years_ultimate_over_its_earned_
     out = _reserve()
     assert deficiency_loss_ratio(out, EARNED, "2025Q4", default=0.75) == pytest.approx(150 / 300)
     assert deficiency_loss_ratio(out, {}, "2025Q4", default=0.75) == 0.75
+
+
+def test_berquist_sherman_by_the_regimes_rule_leaves_a_consistently_reserved_book_alone():
+    # every claim stays open (4 a year, none closed) with the same case reserve at each age:
+    # the trend fits 0, every earlier cell already has the latest adequacy, IBNR stays 50
+    closed = _counts() * 0.0
+    few = _reserve(closed=closed)
+    assert few.provenance["case_adjustment"] is None and "4.0 open claims" in few.provenance["case_adjustment_note"]
+    out = _reserve(closed=closed, regime=REGIME.with_parameters(min_open_claims_for_adjustment=4))
+    assert out.provenance["case_adjustment"]["trend"] == pytest.approx(0.0, abs=1e-12)
+    assert out.ibnr == pytest.approx(50.0)
+    with pytest.raises(ParameterError) as err:
+        _reserve(selection={"case_adjustment": "berquist_sherman"})   # no closed counts given
+    assert err.value.field == "case_adjustment"
