@@ -139,6 +139,8 @@ class ReserveRunAdmin(admin.ModelAdmin):
             path("<int:run_id>/segment/<str:segment>/<str:currency>/preview/",
                  self.admin_site.admin_view(self.preview_view), name="reserving_run_preview"),
             path("<int:run_id>/progress/", self.admin_site.admin_view(self.progress_view), name="reserving_run_progress"),
+            path("<int:run_id>/segment/<str:segment>/<str:currency>/backtest/",
+                 self.admin_site.admin_view(self.backtest_view), name="reserving_run_backtest"),
         ]
         return own + super().get_urls()
 
@@ -194,6 +196,7 @@ class ReserveRunAdmin(admin.ModelAdmin):
             "link_ratios": _table((result.factors or {}).get("link_ratios") if result else None, digits=4),
             "ldf": (result.factors or {}).get("ldf", {}) if result else {},
             "preview_url": reverse("admin:reserving_run_preview", args=[run.pk, segment, currency]),
+            "backtest_url": reverse("admin:reserving_run_backtest", args=[run.pk, segment, currency]),
             "can": _abilities(request.user, run),
         }
         return TemplateResponse(request, "admin/reserving/run_segment.html", context)
@@ -262,6 +265,25 @@ class ReserveRunAdmin(admin.ModelAdmin):
                                                                selection=form.selection()))
         except DomainError as exc:
             return JsonResponse({"errors": exc.field_errors}, status=400)
+
+    def backtest_view(self, request, run_id, segment, currency):
+        """The back-test on the segment's own history, on demand (reads only; a few seconds)."""
+        from reserving.engine.backtest import emergence_summary
+
+        self._require_view(request)
+        run = get_object_or_404(selectors.runs_list(), pk=run_id)
+        cuts = [int(c) for c in request.GET.get("cuts", "1,2,3").split(",") if c.strip().isdigit()] or [1, 2, 3]
+        error, by_cut, summary = "", [], []
+        try:
+            results = services.run_history_backtest(run=run, segment=segment, currency=currency, cuts=cuts)
+            summary = emergence_summary(results).to_dict("records")
+            by_cut = results.to_dict("records")
+        except DomainError as exc:
+            error = exc.message
+        context = {**self.admin_site.each_context(request), "title": f"Run {run.pk}: {segment} {currency} back-test",
+                   "run": run, "segment": segment, "currency": currency, "cuts": cuts, "error": error,
+                   "summary": summary, "by_cut": by_cut, "opts": self.model._meta}
+        return TemplateResponse(request, "admin/reserving/run_backtest.html", context)
 
     def progress_view(self, request, run_id):
         self._require_view(request)

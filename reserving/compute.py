@@ -261,6 +261,27 @@ def segment_outcome(*, inputs: SegmentInputs, params: dict, selection: dict | No
         provenance=provenance, notes=notes)
 
 
+def history_backtest(*, inputs: SegmentInputs, params: dict, regime_code: str, valuation_date: date,
+                     selection: dict | None = None, cuts=(1, 2, 3)) -> pd.DataFrame:
+    """The back-test of every method and the default rule on the segment's own history
+    (`engine.backtest.emergence_backtest`), at the grain the run reserves it on: the triangle as
+    at each of the last `cuts` diagonals, its projections against what emerged since."""
+    from reserving.engine.backtest import emergence_backtest
+    from reserving.engine.reserve import RULES, earned_by_origin
+
+    regime = Regime.from_parameters(regime_code, params)
+    frames = selectors.triangles_from_cells(inputs.cells, inputs.counts, valuation_date)
+    if frames["incurred"].empty:
+        raise E.ParameterError("the segment has no reported claims to back-test", field="segment")
+    paid, incurred = _to_triangle(frames["paid"], "paid"), _to_triangle(frames["incurred"], "incurred")
+    grain, _ = grain_for(Selection.parse(selection), regime, _to_triangle(frames["count"], "reported_count"))
+    if grain != "OQDQ":
+        paid, incurred = paid.grain(grain), incurred.grain(grain)
+    return emergence_backtest(paid=paid, incurred=incurred, exposure=earned_by_origin(inputs.earned, paid),
+                              cuts=cuts, rule=RULES[regime["default_rule"]],
+                              development={"min_link_ratios": regime["min_link_ratios"]})
+
+
 def grain_decisions(*, inputs: dict[tuple[str, str], SegmentInputs], params: dict, regime_code: str,
                     selections: dict, valuation_date: date) -> list[dict]:
     """The grain each segment × currency will be reserved on and why (the run's data-check note)."""

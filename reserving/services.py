@@ -525,6 +525,22 @@ def run_selection_preview(*, run: ReserveRun, segment: str, currency: str, selec
     }
 
 
+def run_history_backtest(*, run: ReserveRun, segment: str, currency: str, cuts=(1, 2, 3)):
+    """The back-test of every method and the default rule on the segment's own history as this
+    run sees it (compute.history_backtest): a DataFrame by cut and method. Reads only."""
+    params = run_parameters(run)
+    inputs = compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off, params=params,
+                                    segment=segment, currency=currency).get((segment, currency))
+    if inputs is None:
+        raise DomainError(f"no data for {segment} {currency} in this run", field="segment")
+    try:
+        return compute.history_backtest(inputs=inputs, params=params, regime_code=run.regime_code,
+                                        valuation_date=run.valuation_date, cuts=cuts,
+                                        selection=run.selections.get(_key(segment, currency)))
+    except EngineError as exc:
+        raise DomainError(f"{segment} {currency}: {exc.message}", field=exc.field or "segment") from None
+
+
 # --------------------------------------------------------------------------- rerun, period close
 def run_rerun(*, run: ReserveRun, actor, compute_now: bool = True) -> ReserveRun:
     """A new run linked to `run` with the same valuation date, cut-off, regime version,

@@ -304,3 +304,95 @@ def summary_table(summary: pd.DataFrame, value: str = "median_abs_error") -> pd.
     """The summary as a line × method table of one value (methods in `REPORTED` order)."""
     table = summary.pivot(index="line", columns="method", values=value)
     return table.reindex(columns=[m for m in REPORTED if m in table.columns])
+
+
+# ------------------------------------------------------------------ a book's own history
+def emergence_backtest(*, paid: Triangle, incurred: Triangle, exposure, cuts=(1, 2, 3), rule: DefaultRule = DEFAULT_RULE,
+                       development=None) -> pd.DataFrame:
+    """The back-test on a book's own history, where no square is fully developed: the triangle
+    as it was k diagonals ago (the latest k diagonals cut: an as-of valuation by accounting
+    date) is projected by every method and the default rule, and the incurred each method's
+    IBNR was expected to bring by now is compared with what came:
+
+        expected_i = (U_i − L_i) · (1/CDF_now,i − 1/CDF_cut,i) / (1 − 1/CDF_cut,i)
+        actual_i   = incurred now − L_i
+
+    with L_i the origin's incurred at the cut, U_i the method's ultimate, CDF_cut and CDF_now
+    the cut's incurred pattern (to the last age the cut had seen, no tail; beyond it the
+    pattern expects nothing) from the origin's age then and now. Paid methods are levelled to
+    incurred by Σ incurred ÷ Σ paid of the origins the cut saw at its last age. For the chain ladder this is the incurred its own factors project; for BF the
+    a-priori IBNR's expected emergence. Origins mature at the cut (CDF 1) expect nothing. Only
+    what the cut knew enters an estimate (the a-priori is derived from the cut triangle).
+
+    paid, incurred: cumulative Triangles of one staircase (consecutive origins, the latest
+    diagonal the valuation); exposure: earned premium by origin. Returns one row per cut and
+    method (`REPORTED`): expected, actual, error = Σ expected / Σ actual − 1 over the origins
+    known at the cut (None when nothing emerged), origins."""
+    if not isinstance(paid, Triangle) or not isinstance(incurred, Triangle) or paid.shape != incurred.shape:
+        raise ParameterError("paid and incurred must be Triangles of one shape", field="triangle")
+    n, m = paid.shape
+    premium = np.asarray(exposure, dtype=np.float64).reshape(-1)
+    if premium.shape != (n,):
+        raise ParameterError(f"exposure must give one premium per origin ({n}), got {premium.shape[0]}",
+                             field="exposure")
+    cuts = [cuts] if isinstance(cuts, (int, np.integer)) else list(cuts)
+    for k in cuts:
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= n - 2:
+            raise ParameterError(f"a cut must be a whole number of diagonals in 1..{n - 2}, got {shown(k)}",
+                                 field="cuts")
+    latest_index = paid.lengths - 1                       # age index each origin has reached now
+    diagonal = np.arange(n)[:, None] + np.arange(m)[None, :]
+    last_diagonal = int(np.max(np.arange(n) + latest_index))
+    now_incurred = incurred.values[np.arange(n), latest_index]
+    devs = _developments(development)
+    rows = []
+    for k in sorted(set(int(c) for c in cuts)):
+        keep_rows = n - k
+        observed = (diagonal <= last_diagonal - k)[:keep_rows]
+        keep_ages = int(observed.sum(axis=1).max())   # ages the cut had seen (later ones: the pattern ends)
+        observed = observed[:, :keep_ages]
+
+        def cut(tri):
+            return Triangle.from_array(np.where(observed, tri.values[:keep_rows, :keep_ages], np.nan),
+                                       origins=list(tri.origins[:keep_rows]), ages=list(tri.ages[:keep_ages]),
+                                       allow_negative=True, allow_decrease=True, origin_months=tri.origin_months)
+        p_cut, i_cut = cut(paid), cut(incurred)
+        # paid methods are brought to the incurred level the cut saw at its last age (as level_tails)
+        done = observed[:, -1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            level = float(np.sum(i_cut.values[done, -1]) / np.sum(p_cut.values[done, -1]))
+        level = level if np.isfinite(level) and level > 0 else 1.0
+        core = fit_core([p_cut], [i_cut], premium[None, :keep_rows], None, rule=rule,
+                        tails={"paid": np.array([level]), "incurred": 1.0}, developments=devs)
+        ldf = core.ldf_incurred[0]
+        cdf_from = np.append(np.cumprod(ldf[::-1])[::-1], 1.0)     # CDF from each age index to the last age
+        age_cut = i_cut.lengths - 1
+        age_now = np.minimum(latest_index[:keep_rows], keep_ages - 1)
+        cdf_cut, cdf_now = cdf_from[age_cut], cdf_from[age_now]
+        latest_cut = core.incurred[0]
+        actual = now_incurred[:keep_rows] - latest_cut
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(cdf_cut > 1.0, (1.0 / cdf_now - 1.0 / cdf_cut) / (1.0 - 1.0 / cdf_cut), 0.0)
+        selected = rule.method_for(core.maturity[0], core.basis)
+        ultimates = {mth: core.ult[mth][0] for mth in METHODS if core.unavailable[mth][0] is None}
+        if all(mth in ultimates for mth in set(selected)):
+            ultimates["default"] = np.array([ultimates[mth][i] for i, mth in enumerate(selected)])
+        for method in REPORTED:
+            if method not in ultimates:
+                continue
+            expected = float(np.sum((ultimates[method] - latest_cut) * share))
+            total = float(np.sum(actual))
+            rows.append({"cut": k, "method": method, "expected": expected, "actual": total,
+                         "error": (expected / total - 1.0) if total != 0 else None, "origins": keep_rows})
+    return pd.DataFrame(rows, columns=["cut", "method", "expected", "actual", "error", "origins"])
+
+
+def emergence_summary(results: pd.DataFrame) -> pd.DataFrame:
+    """Per method over the cuts: mean absolute error and the aggregate error."""
+    if results.empty:
+        return pd.DataFrame(columns=["method", "cuts", "mean_abs_error", "aggregate_error"])
+    usable = results.dropna(subset=["error"])
+    grouped = usable.assign(abs_error=usable["error"].abs()).groupby("method", sort=False)
+    out = pd.DataFrame({"cuts": grouped.size(), "mean_abs_error": grouped["abs_error"].mean(),
+                        "aggregate_error": grouped["expected"].sum() / grouped["actual"].sum() - 1.0})
+    return out.reindex([m for m in REPORTED if m in out.index]).reset_index()

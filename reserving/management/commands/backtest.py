@@ -3,6 +3,11 @@
 default rule, and print per line the median absolute reserve error and the aggregate error
 (reserving.engine.backtest). Thin: reads the file and calls the engine.
 
+`backtest --run ID [--segment S --currency C] [--cuts 1-3] [--json]`: the same on the book's own
+history — each segment of the run as at its last diagonals (as-of valuations by accounting date),
+every method's expected incurred emergence since against what emerged (engine
+`emergence_backtest`), at the grain the run reserves the segment on. Reads only.
+
 The file is long, one row per group × origin × age, with columns origin, age (or development),
 paid, incurred (case-incurred), premium, a group column (`--group`, default company) and,
 optionally, a line column (`--line`, default line). A CAS Schedule P file as chainladder ships
@@ -49,12 +54,16 @@ class Command(BaseCommand):
     help = "Back-test the reserving methods and the default rule on fully developed squares (long CSV)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--squares", required=True, help="long CSV of full squares, or a Schedule P CSV")
+        source = parser.add_mutually_exclusive_group(required=True)
+        source.add_argument("--squares", help="long CSV of full squares, or a Schedule P CSV")
+        source.add_argument("--run", type=int, help="back-test the book's own history as this run sees it")
+        parser.add_argument("--segment", help="with --run: one segment only")
+        parser.add_argument("--currency", help="with --run: one currency only")
         parser.add_argument("--format", choices=("auto", "long", "schedule-p"), default="auto")
         parser.add_argument("--group", default="company", help="group column (long format)")
         parser.add_argument("--line", default="line", help="line column (long format); absent: one line")
-        parser.add_argument("--cuts", default=f"{DEFAULT_CUTS[0]}-{DEFAULT_CUTS[-1]}",
-                            help="diagonals cut from each square, e.g. 1-9 or 5,9 (n − 1 = the triangle as filed)")
+        parser.add_argument("--cuts", help=f"diagonals cut, e.g. 1-9 or 5,9 (squares: default {DEFAULT_CUTS[0]}-"
+                                           f"{DEFAULT_CUTS[-1]}, n − 1 = the triangle as filed; --run: default 1-3)")
         parser.add_argument("--truth", choices=TRUTHS, default="incurred",
                             help="what the estimates are compared with at the last age")
         parser.add_argument("--lines", help="only these lines (comma-separated)")
@@ -62,6 +71,8 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **opts):
+        if opts["run"] is not None:
+            return self._book(opts)
         try:
             frame = pd.read_csv(opts["squares"])
         except (OSError, ValueError, pd.errors.ParserError) as exc:
@@ -69,7 +80,7 @@ class Command(BaseCommand):
         fmt = opts["format"]
         if fmt == "auto":
             fmt = "schedule-p" if {"GRCODE", "DevelopmentLag", "CumPaidLoss"} <= set(frame.columns) else "long"
-        cuts = _cuts(opts["cuts"])
+        cuts = _cuts(opts["cuts"] or f"{DEFAULT_CUTS[0]}-{DEFAULT_CUTS[-1]}")
         try:
             if fmt == "schedule-p":
                 frame, group, line = schedule_p_long(frame), "company", "line"
@@ -93,6 +104,50 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(_as_json(bt, skipped_all, cuts, opts["truth"]), indent=2))
             return
         self.stdout.write(_table(bt, skipped_all, cuts, opts["truth"]))
+
+
+    def _book(self, opts) -> None:
+        from core.errors import DomainError
+        from reserving import compute, selectors
+        from reserving.engine.backtest import emergence_summary
+        from reserving.models import ReserveRun
+        from reserving.services import run_history_backtest, run_parameters
+
+        try:
+            run = selectors.run_get(run_id=opts["run"])
+        except ReserveRun.DoesNotExist:
+            raise CommandError(f"no reserve run {opts['run']}") from None
+        cuts = _cuts(opts["cuts"] or "1-3")
+        params = run_parameters(run)
+        inputs = compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off, params=params,
+                                        segment=opts["segment"], currency=opts["currency"])
+        if not inputs:
+            raise CommandError("no segment with data in this run's scope")
+        out = []
+        for segment, currency in sorted(inputs):
+            try:
+                results = run_history_backtest(run=run, segment=segment, currency=currency, cuts=cuts)
+            except DomainError as exc:
+                out.append({"segment": segment, "currency": currency, "error": exc.message})
+                continue
+            out.append({"segment": segment, "currency": currency, "by_cut": _records(results),
+                        "summary": _records(emergence_summary(results))})
+        if opts["json"]:
+            self.stdout.write(json.dumps({"run": run.pk, "valuation_date": run.valuation_date.isoformat(),
+                                          "cuts": cuts, "segments": out}, indent=2))
+            return
+        lines = [f"run {run.pk} as at {run.valuation_date}: each method's expected incurred emergence over the last "
+                 f"{', '.join(map(str, cuts))} diagonals against what emerged (error = Σ expected ÷ Σ actual − 1)"]
+        for seg in out:
+            lines.append(f"\n{seg['segment']} {seg['currency']}")
+            if "error" in seg:
+                lines.append(f"  not back-tested: {seg['error']}")
+                continue
+            lines.append(f"  {'method':<21}{'cuts':>5}{'mean |error|':>14}{'aggregate':>11}")
+            for row in seg["summary"]:
+                lines.append(f"  {row['method']:<21}{row['cuts']:>5}{row['mean_abs_error']:>14.3f}"
+                             f"{row['aggregate_error']:>11.3f}")
+        self.stdout.write("\n".join(lines) + "\n")
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
