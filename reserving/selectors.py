@@ -43,23 +43,28 @@ def _origin_column(origin_basis: str) -> str:
 
 
 # --------------------------------------------------------------------------- claims
-def claim_ledger_cells(*, scope: Scope, origin_basis: str = "accident") -> pd.DataFrame:
-    """Incremental paid and case-reserve change per segment × currency × origin quarter ×
-    accounting quarter, in cents (ints): one GROUP BY in the database."""
+def _ledger_cells(scope: Scope, origin_basis: str, sums: dict[str, str], where: str) -> pd.DataFrame:
+    """Sums of claim ledger rows per segment × currency × origin quarter × accounting quarter, one
+    GROUP BY in the database; `sums` name → SQL expression, `where` an extra condition."""
     d = Dialect()
     frm, params = claim_ledger_from(scope, d)
     oq = d.quarter_index(_origin_column(origin_basis))
     aq = d.quarter_index("t.accounting_date")
-    sql = (
-        f"SELECT hp.segment, hp.currency, {oq} AS oq, {aq} AS aq, "
-        f"SUM({d.cents(PAID_EFFECT)}) AS paid, SUM({d.cents(CASE_EFFECT)}) AS case_change"
-        f"{frm} AND t.amount IS NOT NULL GROUP BY hp.segment, hp.currency, {oq}, {aq}"
-    )
-    rows = fetch(sql, params)
-    df = pd.DataFrame(rows, columns=["segment", "currency", "oq", "aq", "paid", "case_change"])
-    for c in ("oq", "aq", "paid", "case_change"):
+    columns = ", ".join(f"SUM({expr}) AS {name}" for name, expr in sums.items())
+    sql = (f"SELECT hp.segment, hp.currency, {oq} AS oq, {aq} AS aq, {columns}"
+           f"{frm} AND {where} GROUP BY hp.segment, hp.currency, {oq}, {aq}")
+    df = pd.DataFrame(fetch(sql, params), columns=["segment", "currency", "oq", "aq", *sums])
+    for c in ("oq", "aq", *sums):
         df[c] = df[c].map(lambda x: int(x)).astype("int64") if len(df) else df[c].astype("int64")
     return df.sort_values(["segment", "currency", "oq", "aq"]).reset_index(drop=True)
+
+
+def claim_ledger_cells(*, scope: Scope, origin_basis: str = "accident") -> pd.DataFrame:
+    """Incremental paid and case-reserve change per segment × currency × origin quarter ×
+    accounting quarter, in cents (ints)."""
+    d = Dialect()
+    return _ledger_cells(scope, origin_basis, {"paid": d.cents(PAID_EFFECT), "case_change": d.cents(CASE_EFFECT)},
+                         "t.amount IS NOT NULL")
 
 
 def claim_count_cells(*, scope: Scope, origin_basis: str = "accident") -> pd.DataFrame:
@@ -84,18 +89,9 @@ def claim_count_cells(*, scope: Scope, origin_basis: str = "accident") -> pd.Dat
 def claim_closure_cells(*, scope: Scope, origin_basis: str = "accident") -> pd.DataFrame:
     """Claims closed (net of reopenings) per segment × currency × origin quarter × accounting
     quarter: the closed and open counts of Berquist–Sherman's case-reserve adjustment."""
-    d = Dialect()
-    frm, params = claim_ledger_from(scope, d)
-    oq = d.quarter_index(_origin_column(origin_basis))
-    aq = d.quarter_index("t.accounting_date")
-    sql = (
-        f"SELECT hp.segment, hp.currency, {oq} AS oq, {aq} AS aq, "
-        "SUM(CASE WHEN t.effect_kind = 'close' THEN 1 WHEN t.effect_kind = 'reopen' THEN -1 ELSE 0 END) AS closed"
-        f"{frm} AND t.effect_kind IN ('close', 'reopen') GROUP BY hp.segment, hp.currency, {oq}, {aq}"
-    )
-    df = pd.DataFrame(fetch(sql, params), columns=["segment", "currency", "oq", "aq", "closed"])
-    return df.astype({"oq": "int64", "aq": "int64", "closed": "int64"}).sort_values(
-        ["segment", "currency", "oq", "aq"]).reset_index(drop=True)
+    return _ledger_cells(scope, origin_basis, {
+        "closed": "CASE WHEN t.effect_kind = 'close' THEN 1 WHEN t.effect_kind = 'reopen' THEN -1 ELSE 0 END"},
+        "t.effect_kind IN ('close', 'reopen')")
 
 
 def rbns_by_segment(*, scope: Scope) -> dict[tuple[str, str], Decimal]:

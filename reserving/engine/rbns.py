@@ -29,6 +29,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from .dates import day_number
 from .errors import EngineError, ParameterError
 
 __all__ = [
@@ -63,13 +64,7 @@ def _days(values, name: str) -> np.ndarray:
 
 
 def _day(value, name: str) -> np.int64:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise RBNSInputError(f"{name}: not a date: {value!r}", field=name) from exc
-    if ts is pd.NaT:
-        raise RBNSInputError(f"{name}: a date is required", field=name)
-    return np.int64(ts.to_datetime64().astype("datetime64[D]").astype(np.int64))
+    return day_number(value, name, RBNSInputError)
 
 
 def _utc(value) -> pd.Timestamp:

@@ -58,6 +58,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .dates import day_number
 from .errors import EngineError
 
 __all__ = [
@@ -84,13 +85,7 @@ class UPRInputError(EngineError):
 
 
 def _day(value, name: str) -> np.int64:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise UPRInputError(f"{name}: not a date: {value!r}", field=name) from exc
-    if ts is pd.NaT:
-        raise UPRInputError(f"{name}: a date is required", field=name)
-    return np.int64(ts.to_datetime64().astype("datetime64[D]").astype(np.int64))
+    return day_number(value, name, UPRInputError)
 
 
 def _days(col: pd.Series, name: str, *, allow_missing: bool = False) -> np.ndarray:
