@@ -1,0 +1,855 @@
+"""The machinery of test_permission_matrix.py. It finds by itself, never from core.roles.ALLOWED:
+
+* the services: every ``<app>/services.py`` (and any other module of the apps that calls
+  ``authorize(``), read with ``ast``: which ``Operation`` each function authorizes, which
+  functions write (``.save(``, ``.objects.create(``, ``bulk_create``, ``audit_record(`` …) and
+  whom they call;
+* the API routes: every URL pattern under ``api/v1/`` of ``django.urls.get_resolver()``, its
+  HTTP methods from the view (viewset actions, APIView handlers), bodies from the OpenAPI schema;
+* the admin pages: every URL pattern under ``admin/`` (the ModelAdmins of ``admin.site._registry``
+  with their own ``get_urls()`` pages, the site's pages, the dashboards), the changelist actions,
+  and the admin's own add/change/delete permissions; bodies from the forms the pages render.
+
+What a request did is observed, not assumed: ``Recorder`` wraps ``core.roles.authorize`` in every
+module that imported it (which operations were authorized, passed or refused) and watches the
+database (model signals and the row count of every table) to tell whether the request wrote.
+"""
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import itertools
+import json
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[3]
+APPS = ("core", "policies", "claims", "reserving", "exchange", "tariff", "reporting")
+ROLES = ("clerk", "actuary", "approver", "auditor", "anonymous", "superuser")
+STAFF_ROLES = ("clerk", "actuary", "approver", "auditor")
+
+# Dates and values the generated bodies use: a quarter end in an open period of the sample book.
+SAMPLE_DATE = "2024-06-30"
+SAMPLE_DATETIME = "2024-06-30T12:00:00+03:00"
+_tokens = itertools.count(1)
+
+
+def token(prefix: str = "pm") -> str:
+    return f"{prefix}{next(_tokens)}"
+
+
+# =============================================================================== the services
+WRITE_METHODS = {"save", "delete", "create", "bulk_create", "bulk_update", "get_or_create", "update_or_create"}
+QUERYSET_HINTS = {"objects", "filter", "exclude", "all", "select_for_update", "select_related"}
+
+
+@dataclass
+class ServiceFunction:
+    module: str
+    name: str
+    path: str
+    lineno: int
+    required: list[str]                     # keyword-only and positional parameters without a default
+    ops: list[str] = field(default_factory=list)          # Operation member names it authorizes
+    unreadable_ops: list[str] = field(default_factory=list)  # authorize(...) whose operation is not literal
+    authorize_lines: list[int] = field(default_factory=list)
+    actor_args: list[str] = field(default_factory=list)  # what each authorize(...) is given as the actor
+    writes: list[tuple[int, str]] = field(default_factory=list)
+    calls: list[tuple[int, str]] = field(default_factory=list)  # (line, dotted name) of what it calls
+
+    @property
+    def key(self) -> str:
+        return f"{self.module}.{self.name}"
+
+    @property
+    def public(self) -> bool:
+        return not self.name.startswith("_")
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.lineno} {self.name}"
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
+
+
+def _calls_authorize(tree: ast.AST) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if (isinstance(func, ast.Name) and func.id == "authorize") or (
+                    isinstance(func, ast.Attribute) and func.attr == "authorize"):
+                return True
+    return False
+
+
+def _imports(tree: ast.AST, module: str) -> dict[str, str]:
+    """local name -> dotted target, from every import of the module (function-level ones too)."""
+    out: dict[str, str] = {}
+    package = module.split(".")[:-1]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package[: len(package) - node.level + 1]
+                base = ".".join(parent + ([node.module] if node.module else []))
+            for alias in node.names:
+                out[alias.asname or alias.name] = f"{base}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                out[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+    return out
+
+
+def _receiver_is_queryset(node: ast.AST) -> bool:
+    """Whether `x` in `x.update(...)` is a queryset chain (…objects…, …filter(…)…), not a dict."""
+    while True:
+        if isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Attribute):
+            if node.attr in QUERYSET_HINTS:
+                return True
+            node = node.value
+        else:
+            return False
+
+
+def _operation_of(arg: ast.AST, fn: ast.FunctionDef) -> str | None:
+    """`Operation.X` -> "X"; a parameter whose default is `Operation.X` -> "X"."""
+    dotted = _dotted(arg)
+    if dotted and dotted.startswith("Operation.") and dotted.count(".") == 1:
+        return dotted.split(".")[1]
+    if isinstance(arg, ast.Name):
+        args = fn.args
+        positional = args.posonlyargs + args.args
+        defaults = dict(zip([a.arg for a in positional][len(positional) - len(args.defaults):], args.defaults))
+        defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+        default = defaults.get(arg.id)
+        if default is not None:
+            return _operation_of(default, fn)
+    return None
+
+
+def service_modules() -> list[tuple[str, Path, ast.Module]]:
+    found = []
+    for app in APPS:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            tree = ast.parse(path.read_text(), filename=str(path))
+            if path.name == "services.py" or _calls_authorize(tree):
+                module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+                found.append((module, path, tree))
+    return found
+
+
+def scan_services() -> dict[str, ServiceFunction]:
+    """Every top-level function of the service modules, keyed by dotted name."""
+    functions: dict[str, ServiceFunction] = {}
+    for module, path, tree in service_modules():
+        imports = _imports(tree, module)
+        top = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+        for fn in tree.body:
+            if not isinstance(fn, ast.FunctionDef):
+                continue
+            args = fn.args
+            positional = args.posonlyargs + args.args
+            required = [a.arg for a in positional[: len(positional) - len(args.defaults)]]
+            required += [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is None]
+            sf = ServiceFunction(module=module, name=fn.name, path=str(path.relative_to(ROOT)), lineno=fn.lineno,
+                                 required=required)
+            for node in ast.walk(fn):
+                if not isinstance(node, ast.Call):
+                    continue
+                func = node.func
+                name = _dotted(func)
+                if (isinstance(func, ast.Name) and func.id == "authorize") or (
+                        isinstance(func, ast.Attribute) and func.attr == "authorize"):
+                    op_node = node.args[1] if len(node.args) > 1 else next(
+                        (k.value for k in node.keywords if k.arg == "operation"), None)
+                    actor_node = node.args[0] if node.args else next(
+                        (k.value for k in node.keywords if k.arg == "actor"), None)
+                    op = None if op_node is None else _operation_of(op_node, fn)
+                    if op is None:
+                        sf.unreadable_ops.append(ast.unparse(op_node) if op_node is not None else "?")
+                    else:
+                        sf.ops.append(op)
+                    sf.authorize_lines.append(node.lineno)
+                    sf.actor_args.append(ast.unparse(actor_node) if actor_node is not None else "?")
+                    continue
+                if isinstance(func, ast.Attribute) and (
+                        func.attr in WRITE_METHODS or (func.attr == "update" and _receiver_is_queryset(func.value))):
+                    sf.writes.append((node.lineno, ast.unparse(func)))
+                if isinstance(func, ast.Name) and func.id == "audit_record":
+                    sf.writes.append((node.lineno, "audit_record"))
+                # what it calls, resolved to a dotted name where the module says where it comes from
+                if isinstance(func, ast.Name):
+                    if func.id in top:
+                        sf.calls.append((node.lineno, f"{module}.{func.id}"))
+                    elif func.id in imports:
+                        sf.calls.append((node.lineno, imports[func.id]))
+                elif name and "." in name:
+                    head, rest = name.split(".", 1)
+                    if head in imports:
+                        sf.calls.append((node.lineno, f"{imports[head]}.{rest}"))
+            functions[sf.key] = sf
+    return functions
+
+
+def closure(functions: dict[str, ServiceFunction], seed: set[str]) -> set[str]:
+    """The functions in `seed` and every function that calls one of them, transitively."""
+    out = set(seed)
+    changed = True
+    while changed:
+        changed = False
+        for key, fn in functions.items():
+            if key not in out and any(callee in out for _, callee in fn.calls):
+                out.add(key)
+                changed = True
+    return out
+
+
+# =============================================================================== the recorder
+IGNORED_APPS = {"sessions", "axes", "admin", "contenttypes"}  # sessions, lockout logs, admin's own log
+
+
+@dataclass
+class Observation:
+    calls: list[dict] = field(default_factory=list)
+    signals: set[str] = field(default_factory=set)
+    tables: set[str] = field(default_factory=set)
+    status: int | None = None
+    error: str = ""
+
+    @property
+    def passed(self) -> list[str]:
+        return [c["op"] for c in self.calls if c["passed"]]
+
+    @property
+    def refused(self) -> list[str]:
+        return [c["op"] for c in self.calls if not c["passed"]]
+
+    @property
+    def wrote(self) -> bool:
+        return bool(self.signals or self.tables)
+
+    def describe(self) -> str:
+        bits = [f"status {self.status}"]
+        if self.passed:
+            bits.append("authorized " + ",".join(dict.fromkeys(self.passed)))
+        if self.refused:
+            bits.append("refused " + ",".join(dict.fromkeys(self.refused)))
+        if self.wrote:
+            bits.append("wrote " + ",".join(sorted(self.signals | self.tables))[:200])
+        if self.error:
+            bits.append(self.error[:300])
+        return "; ".join(bits)
+
+
+class Recorder:
+    """core.roles.authorize, wrapped wherever it was imported, and a watch on the database."""
+
+    def __init__(self):
+        self.calls: list[dict] = []
+        self.patched: list[str] = []
+        self._tables: list[str] | None = None
+
+    def install(self, monkeypatch) -> None:
+        from core import roles
+
+        for module in {m for m, _, _ in service_modules()} | {f"{app}.{part}" for app in APPS
+                                                              for part in ("admin", "api", "views")}:
+            try:
+                importlib.import_module(module)
+            except ModuleNotFoundError:
+                pass
+        original = roles.authorize
+
+        def authorize(actor, operation):
+            entry = {"op": roles.Operation(operation).name, "actor": getattr(actor, "username", None), "passed": False}
+            self.calls.append(entry)
+            original(actor, operation)
+            entry["passed"] = True
+
+        for name, module in sorted(sys.modules.items()):
+            if module is None or name.split(".")[0] not in APPS:
+                continue
+            if getattr(module, "authorize", None) is original:
+                monkeypatch.setattr(module, "authorize", authorize)
+                self.patched.append(name)
+
+    def tables(self) -> list[str]:
+        if self._tables is None:
+            from django.apps import apps
+
+            names = set()
+            for model in apps.get_models(include_auto_created=True):
+                meta = model._meta
+                if meta.proxy or not meta.managed or meta.app_label in IGNORED_APPS:
+                    continue
+                names.add(meta.db_table)
+            self._tables = sorted(names)
+        return self._tables
+
+    def counts(self) -> dict[str, int]:
+        from django.db import connection
+
+        qn = connection.ops.quote_name
+        tables = self.tables()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {qn(t)})" for t in tables))
+            row = cursor.fetchone()
+        return dict(zip(tables, row))
+
+    @contextmanager
+    def watch(self) -> Iterator[Observation]:
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        obs = Observation()
+        start = len(self.calls)
+        before = self.counts()
+
+        def receiver(sender, **kwargs):
+            meta = getattr(sender, "_meta", None)
+            if meta is None or meta.app_label in IGNORED_APPS:
+                return
+            kind = "saved" if "created" in kwargs else ("m2m" if "action" in kwargs else "deleted")
+            if kind == "m2m" and not str(kwargs.get("action", "")).startswith("post_"):
+                return
+            obs.signals.add(f"{meta.label_lower}:{kind}")
+
+        signals = (post_save, post_delete, m2m_changed)
+        for signal in signals:
+            signal.connect(receiver, weak=False, dispatch_uid="permission-matrix")
+        try:
+            yield obs
+        finally:
+            for signal in signals:
+                signal.disconnect(dispatch_uid="permission-matrix")
+            after = self.counts()
+            obs.tables = {t for t in after if after[t] != before[t]}
+            obs.calls = self.calls[start:]
+
+
+# =============================================================================== URL discovery
+@dataclass
+class Route:
+    route: str               # the pattern as written, prefixes joined
+    name: str | None          # the reversible name, namespaces included
+    callback: Any
+    kwarg_names: list[str]
+    positional: int           # unnamed regex groups
+    converters: dict[str, str]
+
+    @property
+    def view(self):
+        """The function or bound method the URL finally runs (through admin_view, csrf, …)."""
+        view = self.callback
+        seen = 0
+        while hasattr(view, "__wrapped__") and seen < 10:
+            view = view.__wrapped__
+            seen += 1
+        return view
+
+
+def walk_urls() -> list[Route]:
+    from django.urls import URLPattern, URLResolver, get_resolver
+    from django.urls.resolvers import RegexPattern, RoutePattern
+
+    out: list[Route] = []
+
+    def pattern_parts(pattern):
+        if isinstance(pattern, RoutePattern):
+            return list(pattern.converters), 0, {k: type(v).__name__ for k, v in pattern.converters.items()}
+        if isinstance(pattern, RegexPattern):
+            regex = pattern.regex
+            return list(regex.groupindex), regex.groups - len(regex.groupindex), {}
+        return [], 0, {}
+
+    def walk(resolver, prefix, namespaces, kwargs, positional, converters):
+        for p in resolver.url_patterns:
+            names, unnamed, conv = pattern_parts(p.pattern)
+            if isinstance(p, URLResolver):
+                ns = namespaces + ([p.namespace] if p.namespace else [])
+                walk(p, prefix + str(p.pattern), ns, kwargs + names, positional + unnamed, {**converters, **conv})
+            elif isinstance(p, URLPattern):
+                name = ":".join(namespaces + [p.name]) if p.name else None
+                out.append(Route(prefix + str(p.pattern), name, p.callback, kwargs + names, positional + unnamed,
+                                 {**converters, **conv}))
+
+    walk(get_resolver(), "", [], [], 0, {})
+    return out
+
+
+# =============================================================================== API routes
+WRITE_METHODS_HTTP = ("post", "put", "patch", "delete")
+
+
+@dataclass
+class ApiRoute:
+    route: Route
+    methods: list[str]
+    view_class: type
+    actions: dict[str, str]
+
+    @property
+    def name(self) -> str:
+        return self.route.name or self.route.route
+
+
+def api_routes() -> list[ApiRoute]:
+    out = []
+    for r in walk_urls():
+        if not r.route.startswith("api/v1/"):
+            continue
+        cb = r.callback
+        actions = dict(getattr(cb, "actions", None) or {})
+        cls = getattr(cb, "cls", None) or getattr(cb, "view_class", None)
+        if actions:
+            methods = sorted(actions)
+        else:
+            methods = sorted(m for m in cls.http_method_names if m not in ("options", "head", "trace")
+                             and hasattr(cls, m))
+        out.append(ApiRoute(r, methods, cls, actions))
+    return out
+
+
+def viewset_model(api: ApiRoute, method: str):
+    cls = api.view_class
+    if getattr(cls, "queryset", None) is not None:
+        return cls.queryset.model
+    view = cls()
+    view.request, view.kwargs, view.format_kwarg, view.args = None, {}, None, ()
+    view.action = api.actions.get(method)
+    try:
+        return view.get_queryset().model
+    except Exception:  # noqa: BLE001 - an APIView without a queryset
+        return None
+
+
+class OpenApi:
+    """Request bodies of the API from its own OpenAPI schema (drf-spectacular)."""
+
+    def __init__(self):
+        from drf_spectacular.generators import SchemaGenerator
+
+        self.schema = SchemaGenerator().get_schema(request=None, public=True)
+        self.components = self.schema["components"]["schemas"]
+        self.paths = []
+        for path, ops in self.schema["paths"].items():
+            parts = re.split(r"\{[^}]+\}", path)
+            regex = re.compile("[^/]+".join(re.escape(p) for p in parts))
+            self.paths.append((sum(map(len, parts)), regex, path, ops))
+        self.paths.sort(key=lambda x: -x[0])
+
+    def operation(self, url: str, method: str) -> dict | None:
+        for _, regex, _path, ops in self.paths:
+            if regex.fullmatch(url) and method in ops:
+                return ops[method]
+        return None
+
+    def resolve(self, node: dict) -> dict:
+        for _ in range(10):
+            if "$ref" in node:
+                node = self.components[node["$ref"].split("/")[-1]]
+            elif "allOf" in node and len(node["allOf"]) == 1:
+                node = {**{k: v for k, v in node.items() if k != "allOf"}, **self.resolve(node["allOf"][0])}
+            elif "oneOf" in node:
+                options = [self.resolve(o) for o in node["oneOf"]]
+                node = next((o for o in options if o.get("enum") not in ([None], [""], [None, ""])), options[0])
+            else:
+                return node
+        return node
+
+    def request_schema(self, url: str, method: str) -> dict | None:
+        op = self.operation(url, method)
+        if not op or "requestBody" not in op:
+            return None
+        content = op["requestBody"]["content"]
+        media = content.get("application/json") or next(iter(content.values()))
+        return self.resolve(media["schema"])
+
+    def value(self, name: str, node: dict, samples: dict):
+        node = self.resolve(node)
+        if name in samples:
+            return samples[name]()
+        if "enum" in node:
+            return next(v for v in node["enum"] if v not in (None, ""))
+        kind, fmt = node.get("type"), node.get("format")
+        if kind == "string":
+            if fmt == "date":
+                return SAMPLE_DATE
+            if fmt == "date-time":
+                return SAMPLE_DATETIME
+            if fmt == "decimal":
+                return "100.00"
+            return token()[: node.get("maxLength", 40)]
+        if kind == "integer":
+            return max(1, node.get("minimum", 1))
+        if kind == "number":
+            return max(1.0, node.get("minimum", 1.0))
+        if kind == "boolean":
+            return False
+        if kind == "array":
+            return []
+        return {}
+
+    def body(self, url: str, method: str, samples: dict) -> tuple[dict | None, dict[str, list]]:
+        """A body with every required field typed as the schema says, and the values of each enum
+        field (the variants a probe tries: a field such as a posting's `kind` may choose the
+        operation)."""
+        schema = self.request_schema(url, method)
+        if schema is None:
+            return None, {}
+        props = schema.get("properties", {})
+        body = {name: self.value(name, props[name], samples) for name in schema.get("required", [])}
+        enums = {}
+        for name, node in props.items():
+            node = self.resolve(node)
+            values = [v for v in node.get("enum", []) if v not in (None, "")]
+            if len(values) > 1 and name not in samples:
+                enums[name] = values
+        return body, enums
+
+
+# =============================================================================== admin pages
+# Admin pages that are the site's plumbing, not domain pages, walked only by GET (and not by POST):
+SITE_PLUMBING = {
+    "admin:login": "signs a user in (axes counts failures)",
+    "admin:logout": "signs the user out",
+    "admin:password_change": "a user's own password: not a domain operation",
+    "admin:password_change_done": "a confirmation page",
+    "admin:jsi18n": "the admin's JavaScript catalogue",
+    "admin:autocomplete": "autocomplete lookups (reads)",
+    "admin:view_on_site": "a redirect to an object's public page",
+    "admin:app_list": "an app's index (reads)",
+    "admin:index": "the front page (reads)",
+    "reporting:plotly-js": "plotly.js from the installed package (a static asset, public)",
+}
+PUBLIC_PAGES = {"reporting:plotly-js"}
+THIRD_PARTY_APPS = {"auth", "django_celery_beat", "axes"}
+STANDARD_VIEWS = {"changelist_view", "add_view", "change_view", "delete_view", "history_view"}
+
+
+@dataclass
+class AdminPage:
+    route: Route
+    model_admin: Any
+    view_name: str
+
+    @property
+    def name(self) -> str:
+        return self.route.name or self.route.route
+
+    @property
+    def model(self):
+        return None if self.model_admin is None else self.model_admin.model
+
+    @property
+    def app_label(self) -> str | None:
+        return None if self.model is None else self.model._meta.app_label
+
+
+def admin_pages() -> list[AdminPage]:
+    from django.contrib import admin
+
+    registry = {f"admin/{m._meta.app_label}/{m._meta.model_name}/": ma for m, ma in admin.site._registry.items()}
+    pages = []
+    for r in walk_urls():
+        if not r.route.startswith("admin/"):
+            continue
+        view = r.view
+        owner = getattr(r.callback, "model_admin", None) or getattr(view, "__self__", None)
+        model_admin = next((ma for prefix, ma in registry.items() if r.route.startswith(prefix)), None)
+        if model_admin is None and isinstance(owner, admin.ModelAdmin):
+            model_admin = owner
+        view_name = getattr(view, "__name__", type(view).__name__)
+        if getattr(r.callback, "view_class", None) is not None:
+            view_name = r.callback.view_class.__name__
+        pages.append(AdminPage(r, model_admin, view_name))
+    return pages
+
+
+def project_defined(cls, attr: str) -> bool:
+    """Whether `attr` of a ModelAdmin class comes from this project (an override), not Django or a package."""
+    for klass in cls.__mro__:
+        if attr in klass.__dict__:
+            return klass.__module__.split(".")[0] in APPS
+    return False
+
+
+def literal_choices(view, kwarg: str) -> list[str]:
+    """The values a view compares a string kwarg with (`verb == "approve"`): the pages behind it."""
+    try:
+        source = inspect.getsource(view)
+    except (OSError, TypeError):
+        return []
+    return list(dict.fromkeys(re.findall(rf'\b{kwarg}\s*==\s*"([^"]+)"', source)))
+
+
+# ---------------------------------------------------------------- forms the pages render
+def _post_value(value, field):
+    from django import forms
+    from django.db.models import Model
+
+    if isinstance(field, forms.BooleanField):
+        return "on" if value else None
+    if isinstance(value, bool):
+        return "on" if value else None
+    if isinstance(value, Model):
+        return str(value.pk)
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [str(getattr(v, "pk", v)) for v in value]
+    if isinstance(value, dict):
+        return json.dumps(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    return None if value is None else str(value)
+
+
+def _field_sample(name: str, field, samples: dict):
+    from django import forms
+
+    if name in samples:
+        return samples[name]()
+    if isinstance(field, (forms.ModelChoiceField, forms.ChoiceField)):
+        for value, _label in field.choices:
+            value = getattr(value, "value", value)
+            if value not in (None, ""):
+                return [value] if isinstance(field, (forms.MultipleChoiceField, forms.ModelMultipleChoiceField)) else value
+        return None
+    if isinstance(field, forms.DateTimeField):
+        return "2024-06-30 12:00:00"
+    if isinstance(field, forms.DateField):
+        return SAMPLE_DATE
+    if isinstance(field, (forms.DecimalField, forms.FloatField, forms.IntegerField)):
+        low = field.min_value if getattr(field, "min_value", None) is not None else 1
+        return str(max(1, low)) if isinstance(field, forms.IntegerField) else str(max(Decimal(1), Decimal(str(low))))
+    if isinstance(field, forms.JSONField):
+        return '{"_note": "permission matrix probe"}'
+    if isinstance(field, forms.EmailField):
+        return "probe@example.test"
+    if isinstance(field, forms.BooleanField):
+        return "on"
+    if isinstance(field, forms.FileField):
+        return None
+    return token()[: getattr(field, "max_length", None) or 40]
+
+
+def form_data(form, samples: dict) -> dict:
+    data = {}
+    for name, fld in form.fields.items():
+        key = form.add_prefix(name)
+        value = form[name].value()
+        empty = value in (None, "", [], (), {}) or (isinstance(value, str) and value.strip() in ("null", ""))
+        if empty:
+            if not fld.required and name not in samples:
+                continue
+            value = _field_sample(name, fld, samples)
+        posted = _post_value(value, fld)
+        if posted is not None:
+            data[key] = posted
+    return data
+
+
+def forms_in(response) -> list:
+    """The forms (and formsets' management forms and rows) a rendered admin page holds."""
+    from django import forms
+    from django.contrib.admin.helpers import AdminForm, InlineAdminFormSet
+    from django.forms.formsets import BaseFormSet
+
+    found, seen = [], set()
+    contexts = response.context or []
+    if not isinstance(contexts, list) and hasattr(contexts, "dicts"):
+        contexts = [contexts]
+    for ctx in contexts:
+        for d in getattr(ctx, "dicts", [ctx]):
+            if not isinstance(d, dict):
+                continue
+            for key, value in d.items():
+                items = []
+                if isinstance(value, AdminForm):
+                    items = [value.form]
+                elif isinstance(value, forms.BaseForm):
+                    items = [value]
+                elif key == "inline_admin_formsets" and isinstance(value, (list, tuple)):
+                    for inline in value:
+                        fs = inline.formset if isinstance(inline, InlineAdminFormSet) else inline
+                        items += [fs.management_form] + list(fs.forms)
+                elif isinstance(value, BaseFormSet):
+                    items = [value.management_form] + list(value.forms)
+                for form in items:
+                    ident = (type(form).__name__, form.prefix)
+                    if ident not in seen and key != "reject_form":
+                        seen.add(ident)
+                        found.append(form)
+    return found
+
+
+def form_errors(response) -> dict:
+    errors = {}
+    for form in forms_in(response):
+        if form.is_bound and form.errors:
+            errors.update({k: list(v) for k, v in form.errors.items()})
+    return errors
+
+
+_SUBMIT = re.compile(r'<input[^>]*type="submit"[^>]*name="([^"]+)"|<button[^>]*name="([^"]+)"[^>]*type="submit"')
+
+
+def submit_names(response) -> list[str]:
+    try:
+        html = response.content.decode()
+    except (AttributeError, UnicodeDecodeError):
+        return []
+    names = [a or b for a, b in _SUBMIT.findall(html)]
+    return [n for n in dict.fromkeys(names) if "preview" not in n]
+
+
+# =============================================================================== the world
+class World:
+    """The role users and one small book: a policy with its premium row, a claim with a case
+    reserve, the seeded tariff, regimes and reference data, a diyeh year, an a-priori loss ratio,
+    a capital entry, the beat schedules; reserve runs are made fresh for each page that needs one
+    (so that nobody's earlier request on a shared run makes them its preparer)."""
+
+    SEGMENT, CURRENCY = "individual_occurrence", "RUB"
+
+    def __init__(self):
+        from django.contrib.auth import get_user_model
+        from django.core.management import call_command
+
+        from core.roles import system_actor
+        from core.services import demo_users_ensure, period_get_or_create
+        from reporting.models import AccountingGroup, DashboardSetting, GLAccountMapping, SegmentMapping
+        from reporting.services import capital_entry_save
+        from reserving import services as reserving
+        from tariff.models import DiyehAmount, TariffProfession, TariffVersion
+        from tests.factories import ClaimFactory, PolicyFactory
+
+        User = get_user_model()
+        self.system = system_actor()
+        reserving.ensure_roles()
+        demo_users_ensure(actor=self.system)  # the role groups with core.roles.role_permissions(), as deployed
+        self.users = {role: User.objects.get(username=role) for role in STAFF_ROLES}
+        self.users["superuser"] = User.objects.get(username="admin")
+        self.users["anonymous"] = None
+        # The probe: another superuser who finds what each request authorizes (never a role cell).
+        self.probe = User.objects.create_superuser("matrix-probe", "probe@example.test", "pw-for-tests")
+        if not TariffVersion.objects.exists():  # a transactional test elsewhere may have flushed the seed
+            call_command("loaddata", "ir_paramed_1399", verbosity=0)
+        reserving.regimes_ensure_seeded()
+        self.policy = PolicyFactory(policy_number="PM-1")
+        self.claim = ClaimFactory(policy=self.policy, claim_number="CM-1",
+                                  initial_reserve={"indemnity": Decimal("100000.00")})
+        self.diyeh = DiyehAmount.objects.order_by("-jalali_year").first()
+        self.profession = TariffProfession.objects.order_by("pk").first().code
+        reserving.apriori_loss_ratio_save(segment=self.SEGMENT, currency=self.CURRENCY, underwriting_year=2024,
+                                          loss_ratio="0.7", source="pricing", actor=self.system)
+        capital_entry_save(period="2024Q1", currency=self.CURRENCY, own_funds=Decimal("1000000"), actor=self.system)
+        period_get_or_create(label="2023Q4")
+        reserving.schedules_install(actor=self.system)
+        group = AccountingGroup.objects.first() or AccountingGroup.objects.create(code="PM", name_ru="x", name_en="x")
+        if not SegmentMapping.objects.exists():
+            SegmentMapping.objects.create(segment=self.SEGMENT, accounting_group=group)
+        if not GLAccountMapping.objects.exists():
+            GLAccountMapping.objects.create(reserve_type=GLAccountMapping._meta.get_field("reserve_type").choices[0][0],
+                                            reserve_account="1", release_account="2", charge_account="3")
+        if not DashboardSetting.objects.exists():
+            DashboardSetting.objects.create()
+        self._runs: dict[str, Any] = {}
+        self._checks: dict[int, Any] = {}
+
+    # ------------------------------------------------------------ samples
+    def fresh_run(self, key: str):
+        """A draft run of its own for one page or route (created by the system actor)."""
+        from reserving import services as reserving
+
+        if key not in self._runs:
+            self._runs[key] = reserving.run_create(valuation_date=date(2024, 6, 30), actor=self.system)
+        return self._runs[key]
+
+    def check_for(self, run_id: int):
+        from reserving.models import RunDataCheck
+
+        if run_id not in self._checks:
+            self._checks[run_id] = RunDataCheck.objects.create(
+                run_id=run_id, severity=RunDataCheck.Severity.WARNING, code="matrix_probe", message="a probe",
+                rows=[], row_count=0)
+        return self._checks[run_id]
+
+    def sample(self, model, key: str):
+        from reserving.models import ReserveRun
+
+        if model is ReserveRun:
+            return self.fresh_run(key)
+        return model._default_manager.order_by("pk").first()
+
+    def field_samples(self) -> dict:
+        """Values by field name where a typed token would not reach the service (a view looks the
+        policy up before it calls claim_report) or would only make the refusal duller."""
+        return {
+            "currency": lambda: self.CURRENCY,
+            "segment": lambda: self.SEGMENT,
+            "profession": lambda: self.profession,
+            "policy_number": lambda: self.policy.policy_number,
+            "label": lambda: "2024Q2",
+            "period": lambda: "2024Q2",
+            "regime": lambda: "ru",
+            "reason": lambda: "permission matrix probe",
+            "cover": lambda: "1000000000",
+        }
+
+
+# =============================================================================== sending requests
+def client_for(role: str, world: World, kind: str):
+    """An APIClient (kind "api") or a Django test Client (kind "admin") signed in as the role's user."""
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    user = world.probe if role == "probe" else world.users[role]
+    if kind == "api":
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+    else:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+    return client
+
+
+def send(recorder: Recorder, client, method: str, url: str, data=None, *, json_body: bool) -> tuple[Any, Observation]:
+    response = None
+    with recorder.watch() as obs:
+        try:
+            call = getattr(client, method)
+            if method == "get":
+                response = call(url)
+            elif json_body:
+                response = call(url, data or {}, format="json")
+            else:
+                response = call(url, data or {})
+            obs.status = response.status_code
+        except Exception as exc:  # noqa: BLE001 - a 500 is a finding, the walk goes on
+            obs.status = 500
+            obs.error = f"{type(exc).__name__}: {exc}"
+    return response, obs
