@@ -78,6 +78,21 @@ class SegmentInputs:
         }
 
 
+def inputs_from_canonical(doc: dict) -> SegmentInputs:
+    """The inverse of `SegmentInputs.canonical()`: the slice a run stored for one segment."""
+    cur = doc["currency"]
+    cells = pd.DataFrame(doc["cells"], columns=["oq", "aq", "paid", "case_change"], dtype="int64")
+    counts = pd.DataFrame(doc["counts"], columns=["oq", "rq", "count"], dtype="int64")
+    closures = pd.DataFrame(doc.get("closures", []), columns=["oq", "aq", "closed"], dtype="int64")
+    return SegmentInputs(
+        segment=doc["segment"], currency=cur, cells=cells, counts=counts,
+        upr=money_round(Decimal(doc["upr"]), cur), rbns=money_round(Decimal(doc["rbns"]), cur),
+        earned={q: float(v) for q, v in doc["earned"].items()},
+        recent_premium=money_round(Decimal(doc["recent_premium"]), cur),
+        apriori={int(y): (float(r), src) for y, (r, src) in doc.get("apriori", {}).items()},
+        closures=closures)
+
+
 def _first_quarter(valuation_date: date, params: dict) -> Quarter:
     return Quarter.of(valuation_date) - (int(params["history_quarters"]) - 1)
 
@@ -297,19 +312,23 @@ def grain_decisions(*, inputs: dict[tuple[str, str], SegmentInputs], params: dic
     return out
 
 
-def borrowed_incurred(*, selection: dict, valuation_date: date, cut_off: datetime, params: dict, currency: str
-                      ) -> pd.DataFrame | None:
+def borrowed_incurred(*, selection: dict, valuation_date: date, cut_off: datetime, params: dict, currency: str,
+                      run_inputs: dict[tuple[str, str], SegmentInputs] | None = None) -> pd.DataFrame | None:
     """The quarterly incurred triangle whose pattern a selection borrows: another segment
-    ("segment|CUR") or all segments of the same currency pooled ("pooled")."""
+    ("segment|CUR") or all segments of the same currency pooled ("pooled"), from the run's
+    stored inputs when given, else collected now."""
     source = (selection or {}).get("pattern_from")
     if not source:
         return None
     if source == "pooled":
-        inputs = collect_inputs(valuation_date=valuation_date, cut_off=cut_off, params=params, currency=currency)
+        inputs = ({k: v for k, v in run_inputs.items() if k[1] == currency} if run_inputs is not None else
+                  collect_inputs(valuation_date=valuation_date, cut_off=cut_off, params=params, currency=currency))
     else:
         seg, _, cur = source.partition("|")
-        inputs = collect_inputs(valuation_date=valuation_date, cut_off=cut_off, params=params, segment=seg,
-                                currency=cur or currency)
+        key = (seg, cur or currency)
+        inputs = ({k: v for k, v in run_inputs.items() if k == key} if run_inputs is not None else
+                  collect_inputs(valuation_date=valuation_date, cut_off=cut_off, params=params, segment=seg,
+                                 currency=cur or currency))
     cells = [i.cells for i in inputs.values()]
     counts = [i.counts for i in inputs.values()]
     if not cells or all(c.empty for c in cells):

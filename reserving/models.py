@@ -131,6 +131,22 @@ class RunSegmentResult(models.Model):
         return f"{self.segment} {self.currency}"
 
 
+class RunSegmentInput(models.Model):
+    """The aggregated inputs of one segment × currency as the run collected them once for all its
+    segments (compute.SegmentInputs.canonical(): cells, counts, closures, UPR, RBNS, earned
+    premium, a-priori): the segment task computes from this slice instead of querying the book
+    again, and the fingerprint is of exactly these. Derived, replaced when the run recomputes."""
+
+    run = models.ForeignKey(ReserveRun, on_delete=models.CASCADE, related_name="segment_inputs")
+    segment = models.CharField(max_length=64)
+    currency = models.CharField(max_length=3)
+    inputs = models.JSONField()
+
+    class Meta:
+        ordering = ["segment", "currency"]
+        constraints = [models.UniqueConstraint(fields=["run", "segment", "currency"], name="run_segment_input_unique")]
+
+
 class RunOriginResult(models.Model):
     """One origin period of a segment's result: what was reported, the ultimate by every method
     the engine ran, and the ultimate selected with the method that gave it (IBNR = selected

@@ -23,7 +23,7 @@ from reserving import compute, selectors
 from reserving.engine import EngineError
 from reserving.engine.reserve import Selection
 from reserving.models import (AprioriLossRatio, Regime, ReserveRun, RunDataCheck, RunEvent, RunOriginResult,
-                              RunSegmentResult)
+                              RunSegmentInput, RunSegmentResult)
 from reserving.tasks import compute_segment_task
 
 S = ReserveRun.Status
@@ -296,6 +296,10 @@ def run_compute(*, run: ReserveRun, actor) -> ReserveRun:
         _require_status(run, (S.DRAFT, S.COMPUTED, S.FAILED, S.REJECTED), "compute")
         before = run.status
         run.segment_results.all().delete()
+        # the inputs are read once for every segment: each task computes from its stored slice
+        run.segment_inputs.all().delete()
+        RunSegmentInput.objects.bulk_create([
+            RunSegmentInput(run=run, segment=k[0], currency=k[1], inputs=inputs[k].canonical()) for k in sorted(inputs)])
         run.status, run.input_fingerprint, run.error = S.COMPUTING, fp, ""
         run.segments_total, run.segments_done = len(inputs), 0
         run.engine_version = compute.engine_version()
@@ -320,10 +324,12 @@ def run_retry(*, run: ReserveRun, actor) -> ReserveRun:
     with transaction.atomic():
         run = _locked(run)
         _require_status(run, (S.COMPUTING, S.FAILED), "retry")
-        params = run_parameters(run)
-        inputs = compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off, params=params)
+        keys = set(run.segment_inputs.values_list("segment", "currency"))
+        if not keys:  # a run computed before its inputs were stored
+            keys = set(compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off,
+                                              params=run_parameters(run)))
         done = set(run.segment_results.values_list("segment", "currency"))
-        missing = [k for k in sorted(inputs) if k not in done]
+        missing = [k for k in sorted(keys) if k not in done]
         before = run.status
         run.status, run.error = S.COMPUTING, ""
         run.save(update_fields=["status", "error"])
@@ -341,13 +347,18 @@ def run_segment_compute(*, run_id: int, segment: str, currency: str) -> str:
         return f"skipped: run {run_id} is {run.status}"
     params = run_parameters(run)
     try:
-        inputs = compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off, params=params,
-                                        segment=segment, currency=currency).get((segment, currency))
+        selection = run.selections.get(_key(segment, currency), {})
+        # a borrowed pattern reads the other segments' slices too
+        stored = run_inputs(run=run) if selection.get("pattern_from") else run_inputs(run=run, key=(segment, currency))
+        inputs = stored.get((segment, currency)) if stored else None
+        if inputs is None:  # a run computed before its inputs were stored
+            stored = None
+            inputs = compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off, params=params,
+                                            segment=segment, currency=currency).get((segment, currency))
         if inputs is None:
             raise DomainError(f"segment {segment} {currency} has no data in this run's scope")
-        selection = run.selections.get(_key(segment, currency), {})
         borrowed = compute.borrowed_incurred(selection=selection, valuation_date=run.valuation_date,
-                                             cut_off=run.cut_off, params=params, currency=currency)
+                                             cut_off=run.cut_off, params=params, currency=currency, run_inputs=stored)
         outcome = compute.segment_outcome(inputs=inputs, params=params, selection=selection,
                                           valuation_date=run.valuation_date, borrowed_incurred=borrowed,
                                           seed=int(params["bootstrap_seed"]), regime_code=run.regime_code)
@@ -356,6 +367,13 @@ def run_segment_compute(*, run_id: int, segment: str, currency: str) -> str:
         raise
     _segment_store(run_id=run_id, outcome=outcome)
     return f"{segment} {currency} stored"
+
+
+def run_inputs(*, run: ReserveRun, key: tuple[str, str] | None = None) -> dict:
+    """The inputs the run stored when it began computing, by (segment, currency) (only `key`'s
+    when given); {} for a run computed before inputs were stored."""
+    rows = run.segment_inputs.all() if key is None else run.segment_inputs.filter(segment=key[0], currency=key[1])
+    return {(r.segment, r.currency): compute.inputs_from_canonical(r.inputs) for r in rows}
 
 
 @transaction.atomic(durable=True)
@@ -500,12 +518,14 @@ def run_selection_preview(*, run: ReserveRun, segment: str, currency: str, selec
     """What a changed selection would give, computed now and saved nowhere."""
     selection = {k: v for k, v in _check_selection(dict(selection)).items() if v not in (None, "", {})}
     params = run_parameters(run)
-    inputs = compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off, params=params,
-                                    segment=segment, currency=currency).get((segment, currency))
+    stored = run_inputs(run=run) or None   # what the run computed from, when it stored it
+    inputs = (stored.get((segment, currency)) if stored is not None else
+              compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off, params=params,
+                                     segment=segment, currency=currency).get((segment, currency)))
     if inputs is None:
         raise DomainError(f"no data for {segment} {currency} in this run", field="segment")
     borrowed = compute.borrowed_incurred(selection=selection, valuation_date=run.valuation_date,
-                                         cut_off=run.cut_off, params=params, currency=currency)
+                                         cut_off=run.cut_off, params=params, currency=currency, run_inputs=stored)
     try:
         out = compute.segment_outcome(inputs=inputs, params=params, selection=selection,
                                       valuation_date=run.valuation_date, borrowed_incurred=borrowed,

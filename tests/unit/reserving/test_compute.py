@@ -127,3 +127,13 @@ def test_an_unknown_method_is_refused_not_taken_for_chain_ladder():
     with pytest.raises(E.ParameterError, match="'ibnr_method' must be one of .*got 'mack'"):
         compute.segment_outcome(inputs=_inputs(), params={**PARAMS, "ibnr_method": "mack"}, selection=None,
                                 valuation_date=VALUATION)
+
+
+def test_the_stored_inputs_round_trip_to_the_same_canonical_form():
+    inputs = _inputs()
+    inputs.apriori = {2024: (0.8, "pricing")}
+    inputs.closures = pd.DataFrame({"oq": [FIRST_INDEX], "aq": [FIRST_INDEX + 3], "closed": [2]})
+    doc = inputs.canonical()
+    back = compute.inputs_from_canonical(doc)
+    assert back.canonical() == doc
+    assert back.apriori == {2024: (0.8, "pricing")} and back.upr == Decimal("500000.00")
