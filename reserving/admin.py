@@ -4,8 +4,8 @@ with a live preview, and regimes as versioned parameter sets. Every action calls
 reserving.services; refusals are shown as messages in the services' own words."""
 from __future__ import annotations
 
-import json
-
+import numpy as np
+import pandas as pd
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpResponseRedirect, JsonResponse
@@ -15,10 +15,16 @@ from django.urls import path, reverse
 
 from core.errors import DomainError
 from core.forms import form_add_domain_error
+from core.money import MINOR_UNITS, ZERO, money_round, to_decimal
 from core.periods import Quarter
 from core.roles import Operation, can
 from reserving import selectors, services
-from reserving.forms import RegimeVersionForm, RejectForm, RunCreateForm, SelectionForm
+from reserving.compute import _to_triangle
+from reserving.engine.default import METHODS as DEFAULT_METHODS
+from reserving.engine.development import link_ratio_averages
+from reserving.engine.errors import EngineError
+from reserving.engine.triangle import origin_key
+from reserving.forms import LDF_PREFIX, OVERRIDE_PREFIX, RegimeVersionForm, RejectForm, RunCreateForm, SelectionForm
 from reserving.models import AprioriLossRatio, Regime, ReserveRun, RunDataCheck
 
 
@@ -181,20 +187,36 @@ class ReserveRunAdmin(admin.ModelAdmin):
         run = get_object_or_404(selectors.runs_list(), pk=run_id)
         result = run.segment_results.filter(segment=segment, currency=currency).prefetch_related("origins").first()
         current = run.selections.get(f"{segment}|{currency}", {})
-        initial = {**current, "ldfs": json.dumps(current.get("ldfs")) if current.get("ldfs") else ""}
-        form = SelectionForm(request.POST or None, initial=initial)
+        form = SelectionForm(request.POST or None, initial={k: v for k, v in current.items()
+                                                            if k not in ("overrides", "ldfs")})
         if request.method == "POST" and form.is_valid():
-            if self._call(request, lambda: services.run_selection_set(run=run, segment=segment, currency=currency,
-                                                                      selection=form.selection(), actor=request.user),
-                          "selection saved; compute the run again to apply it"):
+            try:
+                services.run_selection_set(run=run, segment=segment, currency=currency, selection=form.selection(),
+                                           actor=request.user)
+            except DomainError as exc:
+                form_add_domain_error(form, exc)
+                messages.error(request, f"nothing saved: {exc.message}")
+            else:
+                messages.success(request, "selection saved; compute the run again to apply it")
                 return HttpResponseRedirect(reverse("admin:reserving_reserverun_change", args=[run.pk]))
+        if form.is_bound:
+            picked_overrides, posted = form.posted_controls()
+            picked_ldfs = {age: values[-1] for age, values in posted.items() if values}
+        else:
+            picked_overrides = dict(current.get("overrides") or {})
+            picked_ldfs = {str(age): repr(float(f)) for age, f in (current.get("ldfs") or {}).items()}
         tri = (result.triangles if result else {}) or {}
         context = {
             **self.admin_site.each_context(request), "title": f"Run {run.pk}: {segment} {currency}", "run": run,
             "result": result, "segment": segment, "currency": currency, "form": form, "opts": self.model._meta,
+            "amounts": _segment_amounts(result, currency),
+            "summary": _ultimates_summary(result, currency, picked_overrides),
+            "exhibit": _development_exhibit(result, picked_ldfs),
+            "bootstrap": _bootstrap_rows(result.bootstrap if result else None, currency),
+            "provenance": _provenance_items(result.provenance if result else None, currency),
+            "used_selection": _selection_items(result.selections if result else None),
+            "saved_selection": _selection_items(current),
             "incurred": _table(tri.get("incurred")), "paid": _table(tri.get("paid")),
-            "link_ratios": _table((result.factors or {}).get("link_ratios") if result else None, digits=4),
-            "ldf": (result.factors or {}).get("ldf", {}) if result else {},
             "preview_url": reverse("admin:reserving_run_preview", args=[run.pk, segment, currency]),
             "backtest_url": reverse("admin:reserving_run_backtest", args=[run.pk, segment, currency]),
             "can": _abilities(request.user, run),
@@ -323,3 +345,213 @@ def _table(blob, digits: int = 2) -> dict | None:
     rows = [(o, ["" if v is None else fmt.format(v) for v in vals]) for o, vals in zip(blob["origins"], blob["values"])]
     return {"ages": blob["ages"], "rows": rows}
 
+
+
+# ------------------------------------------------------------------ the segment page (workbench)
+FLAG_LABELS = {"negative_ibnr": "negative IBNR", "override": "override", "short_history": "short history"}
+
+
+def _money(value, currency: str) -> str:
+    """An amount with thousands separators to the currency's minor unit (IRR 0, RUB 2); "—" for none."""
+    if value is None or value == "":
+        return "—"
+    return f"{money_round(value, currency):,.{MINOR_UNITS.get(currency, 2)}f}"
+
+
+def _percent(value, digits: int = 0) -> str:
+    return "—" if value is None else f"{value:.{digits}%}"
+
+
+def _segment_amounts(result, currency: str) -> list[tuple[str, str]]:
+    if result is None:
+        return []
+    return [(label, _money(getattr(result, name), currency)) for label, name in (
+        ("UPR", "upr"), ("RBNS", "rbns"), ("IBNR", "ibnr"), ("ULAE", "ulae"),
+        ("premium deficiency", "premium_deficiency"), ("earned premium", "earned_premium"))]
+
+
+def _ultimates_summary(result, currency: str, picked: dict[str, str]) -> dict | None:
+    """Per origin: reported, maturity, a-priori, the ultimate by every method the engine ran (in
+    `default.METHODS` order), the selected one (its method's cell marked) and the IBNR, with the
+    override select's choices; and a total row."""
+    origins = list(result.origins.all()) if result is not None else []
+    if not origins:
+        return None
+    methods = [m for m in DEFAULT_METHODS if any(m in (o.ultimates or {}) for o in origins)]
+    rows = []
+    totals = {"paid": ZERO, "case": ZERO, "incurred": ZERO, "ultimate": ZERO, "ibnr": ZERO,
+              **{m: ZERO for m in methods}}
+    for o in origins:
+        incurred = o.paid + o.case
+        ultimates = o.ultimates or {}
+        pick = picked.get(o.origin, "")
+        choices = [("", "rule")] + [(m, m) for m in DEFAULT_METHODS]
+        if pick and pick not in DEFAULT_METHODS:  # an alias stored before the workbench ("bf")
+            choices.append((pick, pick))
+        rows.append({
+            "origin": o.origin, "paid": _money(o.paid, currency), "case": _money(o.case, currency),
+            "incurred": _money(incurred, currency), "maturity": _percent(o.maturity),
+            "apriori": _percent(o.apriori, 1), "method": o.method,
+            "cells": [{"method": m, "value": _money(ultimates.get(m), currency), "selected": m == o.method}
+                      for m in methods],
+            "ultimate": _money(o.ultimate, currency), "ibnr": _money(o.ibnr, currency),
+            "negative": o.ibnr < 0, "flags": [FLAG_LABELS.get(f, f) for f in (o.flags or [])],
+            "select_name": f"{OVERRIDE_PREFIX}{o.origin}", "choices": choices, "picked": pick,
+        })
+        for key, value in (("paid", o.paid), ("case", o.case), ("incurred", incurred), ("ultimate", o.ultimate),
+                           ("ibnr", o.ibnr)):
+            totals[key] += value
+        for m in methods:
+            totals[m] += to_decimal(ultimates.get(m, "0"))
+    total = {k: _money(v, currency) for k, v in totals.items()}
+    return {"methods": methods, "rows": rows, "total": total, "total_cells": [total[m] for m in methods]}
+
+
+def _basis_triangle(result):
+    """The basis triangle (incurred unless the regime reserves on paid) at the grain the result
+    was computed on, rebuilt from the stored quarterly frame; (triangle, basis, grain) or None."""
+    factors, provenance = result.factors or {}, result.provenance or {}
+    basis = factors.get("basis") or provenance.get("basis") or "incurred"
+    blob = (result.triangles or {}).get(basis)
+    if not blob or not blob.get("values") or not blob.get("ages"):
+        return None
+    frame = pd.DataFrame([[np.nan if v is None else v for v in row] for row in blob["values"]],
+                         index=blob["origins"], columns=[int(a) for a in blob["ages"]], dtype=float)
+    triangle = _to_triangle(frame, basis)
+    grain = provenance.get("grain") or "OQDQ"
+    return (triangle if grain == "OQDQ" else triangle.grain(grain)), basis, grain
+
+
+def _development_exhibit(result, picked: dict[str, str]) -> dict | None:
+    """The development exhibit at the result's grain: the triangle, its link ratios, the
+    averages per age (each a radio `ldf_<age>` whose value is the factor), the run's selected
+    LDF beside them and a number input per age for a factor of one's own."""
+    if result is None or not (result.factors or {}).get("ldf"):
+        return None
+    try:
+        built = _basis_triangle(result)
+    except EngineError as exc:
+        return {"error": exc.message}
+    if built is None:
+        return None
+    triangle, basis, grain = built
+    try:
+        averages = link_ratio_averages(triangle)
+    except EngineError as exc:
+        return {"error": exc.message}
+    ages = [int(a) for a in averages.columns]
+    if not ages:
+        return None
+    shown_picks = {age: picked.get(str(age), "") for age in ages}
+    matched: set[int] = set()
+    rows = []
+    for (average, periods), values in averages.iterrows():
+        cells = []
+        for age, value in zip(ages, values):
+            if not np.isfinite(value):
+                cells.append(None)
+                continue
+            factor = repr(float(value))
+            checked = bool(shown_picks[age]) and _same_factor(shown_picks[age], factor)
+            if checked:
+                matched.add(age)
+            cells.append({"name": f"{LDF_PREFIX}{age}", "value": factor, "shown": f"{value:.4f}", "checked": checked})
+        rows.append({"average": average, "periods": periods, "cells": cells})
+    selected = (result.factors or {}).get("ldf", {})
+    link = triangle.link_ratios()
+    return {
+        "basis": basis, "grain": grain, "ages": ages, "triangle_ages": [int(a) for a in triangle.ages],
+        "triangle": [(origin_key(o), ["" if not np.isfinite(v) else f"{v:,.0f}" for v in row])
+                     for o, row in zip(triangle.origins, triangle.values)],
+        "link_ratios": [(origin_key(o), ["" if not np.isfinite(v) else f"{v:.4f}" for v in row])
+                        for o, row in zip(link.index, link.to_numpy())],
+        "averages": rows,
+        "selected": ["" if selected.get(str(a)) is None else f"{float(selected[str(a)]):.4f}" for a in ages],
+        "own": [{"name": f"{LDF_PREFIX}{a}", "checked": not shown_picks[a]} for a in ages],
+        "typed": [{"name": f"{LDF_PREFIX}{a}", "value": "" if a in matched else shown_picks[a]} for a in ages],
+        "restated": bool((result.provenance or {}).get("case_adjustment")),
+        "tail": (result.factors or {}).get("tail"),
+    }
+
+
+def _same_factor(picked: str, factor: str) -> bool:
+    try:
+        return float(picked) == float(factor)
+    except ValueError:
+        return False
+
+
+BOOTSTRAP_STATISTICS = (("mean", "mean"), ("std", "s.d."), ("p75", "75th percentile"), ("p95", "95th percentile"),
+                        ("p99_5", "99.5th percentile"))
+
+
+def _bootstrap_rows(blob, currency: str) -> dict | None:
+    """The stored bootstrap (D-31 verdict) as rows: status, simulations, the statistics, and the
+    percentiles only when it is meaningful, else its reasons."""
+    if not blob:
+        return None
+    status = blob.get("status", "")
+    rows = [("status", status)]
+    if "n_sims" in blob:
+        rows.append(("simulations", f"{int(blob['n_sims']):,}"))
+    if "seed" in blob:
+        rows.append(("seed", str(blob["seed"])))
+    for key, label in BOOTSTRAP_STATISTICS:
+        if key in blob and (status == "ok" or key in ("mean", "std")):
+            rows.append((label, _money(blob[key], currency)))
+    if blob.get("cv") is not None:
+        rows.append(("CV", f"{blob['cv']:.2f}"))
+    if status != "ok" and blob.get("first_percentile") is not None:
+        rows.append(("1st percentile", _money(blob["first_percentile"], currency)))
+    reasons = list(blob.get("reasons") or []) + ([blob["reason"]] if blob.get("reason") else [])
+    return {"ok": status == "ok", "rows": rows, "reasons": reasons, "note": blob.get("note", "")}
+
+
+def _provenance_items(blob, currency: str) -> list[tuple[str, list[str]]]:
+    """How the result was made, as (term, [lines]) for a definition list."""
+    if not blob:
+        return []
+    items: list[tuple[str, list[str]]] = []
+
+    def add(term, *lines):
+        lines = [str(x) for x in lines if x not in (None, "", [], {})]
+        if lines:
+            items.append((term, lines))
+
+    add("grain", blob.get("grain"), blob.get("grain_note"))
+    add("basis", blob.get("basis"))
+    add("method", blob.get("method"), blob.get("fallback") and f"fallback: {blob['fallback']}")
+    rule = blob.get("rule") or {}
+    add("rule", rule.get("name") if isinstance(rule, dict) else rule, isinstance(rule, dict) and rule.get("text"))
+    overrides = blob.get("overrides") or {}
+    add("overrides", *[f"{o}: {m}" for o, m in overrides.items()])
+    add("pattern", blob.get("pattern"))
+    add("tail", blob.get("tail") is not None and f"{float(blob['tail']):.4f}")
+    add("floor", blob.get("floor") and f"{blob['floor']}; IBNR before the floor "
+                                       f"{_money(blob.get('ibnr_before_floor'), currency)}")
+    case = blob.get("case_adjustment") or {}
+    add("case adjustment", case and ", ".join(f"{k}: {v}" for k, v in case.items()), blob.get("case_adjustment_note"))
+    sources = blob.get("apriori_source")
+    if isinstance(sources, dict) and sources:
+        distinct = set(sources.values())
+        add("a-priori source", *(distinct if len(distinct) == 1 else [f"{o}: {s}" for o, s in sources.items()]))
+    else:
+        add("a-priori source", sources)
+    cape = blob.get("capecod_apriori") or {}
+    add("Cape Cod a-priori", *[f"{k}: {_percent(v, 1)}" for k, v in cape.items()])
+    unavailable = blob.get("unavailable") or {}
+    add("methods unavailable", *[f"{m}: {why}" for m, why in unavailable.items()])
+    add("engine", blob.get("engine"), blob.get("regime") and f"regime {blob['regime']}")
+    return items
+
+
+def _selection_items(selection) -> list[tuple[str, str]]:
+    """A selection (as saved, or as a result used it) as (field, text) lines, without its notes."""
+    out = []
+    for key, value in (selection or {}).items():
+        if key == "notes" or value in (None, "", {}, []):
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}: {v}" for k, v in value.items())
+        out.append((key, str(value)))
+    return out

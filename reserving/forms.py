@@ -3,10 +3,11 @@ regime version. They only type the input; the rules live in reserving.services."
 from __future__ import annotations
 
 import json
+import math
 
 from django import forms
 
-from reserving.engine.reserve import GRAINS, SEGMENT_METHODS
+from reserving.engine.reserve import CASE_ADJUSTMENTS, GRAINS, SEGMENT_METHODS
 
 
 class RunCreateForm(forms.Form):
@@ -20,15 +21,27 @@ class RejectForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
 
 
+OVERRIDE_PREFIX, LDF_PREFIX = "override_", "ldf_"
+
+
 class SelectionForm(forms.Form):
+    """A segment's selection. `overrides` and `ldfs` are built from the workbench's controls:
+    a method select per origin (`override_<origin>`, blank = the rule) and per age the average
+    picked (a radio) or a factor typed (a number input), both named `ldf_<age>`; a posted JSON
+    `overrides` / `ldfs` text (the form before the workbench) is still read, the controls win."""
+
     method = forms.ChoiceField(choices=[("", "(regime default)")] + [(m, m) for m in SEGMENT_METHODS], required=False)
     grain = forms.ChoiceField(choices=[("", "(regime default)")] + [(g, g) for g in GRAINS], required=False,
                               help_text="origin and development period: OQDQ quarters, OYDQ years × quarters, OYDY years")
-    overrides = forms.CharField(required=False, help_text='JSON {origin: method}, e.g. {"2025": "bf"}')
-    ldfs = forms.CharField(required=False, help_text='JSON {age in months: LDF} at the grain\'s ages, e.g. {"12": 1.8}')
+    overrides = forms.CharField(required=False, widget=forms.HiddenInput)
+    ldfs = forms.CharField(required=False, widget=forms.HiddenInput)
     tail = forms.FloatField(required=False, min_value=1.0)
     apriori = forms.FloatField(required=False, min_value=0.0, help_text="a-priori loss ratio, 0.75 = 75% (above 0)")
     pattern_from = forms.CharField(required=False, help_text='"pooled" or "segment|CUR" to borrow a development pattern')
+    case_adjustment = forms.ChoiceField(choices=[("", "(regime rule)")] + [(c, c) for c in CASE_ADJUSTMENTS],
+                                        required=False, help_text="Berquist–Sherman restatement of case reserves")
+    severity_trend = forms.FloatField(required=False, help_text="Berquist–Sherman severity trend per origin period "
+                                                                "(0.2 = +20%; blank: fitted)")
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def _json_object(self, name: str, shape: str) -> dict:
@@ -49,8 +62,62 @@ class SelectionForm(forms.Form):
     def clean_overrides(self):
         return self._json_object("overrides", "{origin: method}")
 
+    def posted_controls(self) -> tuple[dict[str, str], dict[str, list[str]]]:
+        """The workbench's controls as posted: ({origin: method}, {age: [non-blank values]})."""
+        overrides: dict[str, str] = {}
+        ldfs: dict[str, list[str]] = {}
+        for key in self.data:
+            if key.startswith(OVERRIDE_PREFIX):
+                value = str(self.data.get(key) or "").strip()
+                if value:
+                    overrides[key[len(OVERRIDE_PREFIX):]] = value
+            elif key.startswith(LDF_PREFIX):
+                values = self.data.getlist(key) if hasattr(self.data, "getlist") else [self.data.get(key)]
+                ldfs[key[len(LDF_PREFIX):]] = [str(v).strip() for v in values if str(v or "").strip()]
+        return overrides, ldfs
+
+    def clean(self):
+        data = super().clean()
+        overrides, posted_ldfs = self.posted_controls()
+        if "overrides" in data:
+            data["overrides"] = {**data["overrides"], **overrides}
+        if "ldfs" in data:
+            ldfs, problems = dict(data["ldfs"]), []
+            for age, values in posted_ldfs.items():
+                factor = _factor(age, values, problems)
+                if factor is not None:
+                    ldfs[age] = factor
+            for problem in problems:
+                self.add_error("ldfs", problem)
+            if not problems:
+                data["ldfs"] = ldfs
+        return data
+
     def selection(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if v not in (None, "", {})}
+
+
+def _factor(age: str, values: list[str], problems: list[str]) -> float | None:
+    """The factor posted for one age (a picked average or a typed one), or None; what is wrong
+    goes to `problems` naming the age."""
+    if not age.isdigit():
+        problems.append(f"LDF at age {age!r}: the age must be a whole number of months")
+        return None
+    factors = set()
+    for value in values:
+        try:
+            factor = float(value)
+        except ValueError:
+            problems.append(f"LDF at age {age}: {value!r} is not a number")
+            return None
+        if not math.isfinite(factor) or factor <= 0:
+            problems.append(f"LDF at age {age} must be a positive number, got {value}")
+            return None
+        factors.add(factor)
+    if len(factors) > 1:
+        problems.append(f"LDF at age {age}: pick an average or type a factor, not both")
+        return None
+    return factors.pop() if factors else None
 
 
 class RegimeVersionForm(forms.Form):
