@@ -1,11 +1,16 @@
 """Admin for claim handlers: report a claim, set reserves, pay, recover, settle, close,
 reopen and reverse — each a small page calling claims.services. The claim page shows the
-ledger with running outstanding, paid and incurred (claims.selectors) and a totals panel."""
+ledger with running outstanding, paid and incurred (claims.selectors) and a totals panel.
+The queue of changes above a handler's authority, the authorities and the large losses have
+their own lists (D-36)."""
 from __future__ import annotations
 
 from decimal import Decimal
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.contrib.auth import get_user_model
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -13,13 +18,23 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from claims import selectors, services
-from claims.forms import ClaimMasterForm, ClaimReportForm, PostingForm, ReserveForm, SettleForm, StatusForm
-from claims.models import Claim, ClaimTransaction
+from claims.forms import (
+    AuthorityForm,
+    ClaimMasterForm,
+    ClaimReportForm,
+    DecideForm,
+    PostingForm,
+    ReserveForm,
+    SettleForm,
+    StatusForm,
+)
+from claims.models import Claim, ClaimTransaction, HandlerAuthority, LargeLoss, PendingClaimChange
 from core.admin_mixins import NoRevertHistoryMixin, ObjectAction, ReadOnlyLedgerMixin, ServiceActionAdminMixin
 from core.errors import DomainError
 from core.forms import ReverseForm, form_add_domain_error
 from core.jalali import jalali_text
 from core.money import money_round
+from core.roles import Operation, can
 from policies.models import Policy
 
 
@@ -104,6 +119,30 @@ class ClaimTransactionInline(ReadOnlyLedgerMixin, admin.TabularInline):
         return format_html('<a class="button" href="{}">Reverse</a>', url)
 
 
+class PendingClaimChangeInline(ReadOnlyLedgerMixin, admin.TabularInline):
+    """Changes of this claim above their requester's authority, and their decisions."""
+
+    model = PendingClaimChange
+    fk_name = "claim"
+    extra = 0
+    can_delete = False
+    fields = ("queue_link", "status", "kind", "cost_type", "amount", "accounting_date", "requested_by", "requested_at",
+              "decided_by", "decided_at", "posted")
+    readonly_fields = fields
+    verbose_name = "change waiting for (or decided on) approval"
+    verbose_name_plural = "changes above the handler's authority"
+
+    @admin.display(description="change")
+    def queue_link(self, change):
+        return format_html('<a href="{}">#{}</a>', reverse("admin:claims_pendingclaimchange_change", args=[change.pk]),
+                           change.pk)
+
+
+def _pending_message(change: PendingClaimChange) -> str:
+    return (f"Above your {change.kind} authority: change #{change.pk} ({change.cost_type} {change.amount:+,.2f}) "
+            f"waits for approval in the queue; nothing is posted until it is approved.")
+
+
 @admin.register(Claim)
 class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdmin):
     list_display = ("claim_number", "policy", "insured_name", "claimant", "occurrence_date", "report_date",
@@ -113,8 +152,8 @@ class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdm
     search_fields = ("claim_number", "policy__policy_number", "policy__insured__name", "claimant")
     list_select_related = ("policy", "policy__insured")
     date_hierarchy = "report_date"
-    inlines = [ClaimTransactionInline]
-    readonly_fields = ("dates_jalali",)
+    inlines = [ClaimTransactionInline, PendingClaimChangeInline]
+    readonly_fields = ("dates_jalali", "created_at")
     fields = ("claim_number", "policy", "status", "occurrence_date", "report_date", "dates_jalali", "claimant", "cause",
               "litigated", "awarded_diyeh_share", "created_at")
     object_actions = POSTINGS
@@ -199,6 +238,16 @@ class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdm
 
     def action_object(self, pk) -> Claim:
         return get_object_or_404(Claim.objects.select_related("policy", "policy__insured"), pk=pk)
+
+    def action_view(self, request, *, done, **kwargs):
+        """A reserve change or payment above the handler's authority comes back as a pending
+        change: say so, and return to the claim."""
+        def done_or_pending(result):
+            if isinstance(result, PendingClaimChange):
+                return _pending_message(result), self.change_url(result.claim)
+            return done(result)
+
+        return super().action_view(request, done=None if done is None else done_or_pending, **kwargs)
 
     def action_context(self, claim: Claim) -> dict:
         return {"summary": self.claim_figures(claim), "summary_title": "Claim now"}
@@ -293,3 +342,204 @@ class ClaimTransactionAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
     search_fields = ("transaction_id", "claim__claim_number", "claim__policy__policy_number")
     list_select_related = ("claim", "recorded_by", "reverses")
     date_hierarchy = "accounting_date"
+
+
+
+class PendingStatusFilter(admin.SimpleListFilter):
+    """The queue opens on the changes still waiting."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [*PendingClaimChange.Status.choices, ("all", "all")]
+
+    def choices(self, changelist):
+        value = self.value() or PendingClaimChange.Status.PENDING
+        for lookup, title in self.lookup_choices:
+            yield {"selected": value == lookup, "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                   "display": title}
+
+    def queryset(self, request, queryset):
+        # An action (a POST) acts on what was selected, not on the default view.
+        value = self.value() or ("all" if request.method == "POST" else PendingClaimChange.Status.PENDING)
+        return queryset if value == "all" else queryset.filter(status=value)
+
+
+@admin.register(PendingClaimChange)
+class PendingClaimChangeAdmin(ServiceActionAdminMixin, ReadOnlyLedgerMixin, admin.ModelAdmin):
+    """The approval queue: reserve changes and payments above their requester's authority.
+    Approve or reject one (its decision page) or several (the list's actions); each decision
+    goes through claims.services.claim_change_decide."""
+
+    list_display = ("id", "claim_link", "kind", "cost_type", "amount", "authority_amount", "currency",
+                    "accounting_date", "requested_by", "requested_at", "status", "decided_by", "decided_at", "posted")
+    list_filter = (PendingStatusFilter, "kind", "cost_type", ("claim__policy__currency", admin.AllValuesFieldListFilter))
+    search_fields = ("claim__claim_number", "claim__policy__policy_number", "requested_by__username", "note")
+    list_select_related = ("claim", "claim__policy", "requested_by", "decided_by", "posted")
+    readonly_fields = ("claim", "kind", "cost_type", "amount", "new_estimate", "authority_amount", "accounting_date",
+                       "note", "status", "requested_by", "requested_at", "decided_by", "decided_at", "decision_note",
+                       "posted")
+    actions = ["approve_selected", "reject_selected"]
+    object_actions = {"decide": ObjectAction(
+        DecideForm, "Decide on change #{obj.pk} — claim {obj.claim}", services.claim_change_decide,
+        "Change #{obj.pk} {result.status}.", "Record the decision")}
+    object_action_perm = "claims.view_pendingclaimchange"
+    object_arg = "pending"
+    change_form_template = "admin/claims/pendingclaimchange/change_form.html"
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or can(request.user, Operation.CLAIM_CHANGE_DECIDE)
+
+    def has_decide_permission(self, request):
+        return can(request.user, Operation.CLAIM_CHANGE_DECIDE)
+
+    def perm_require(self, request, perm: str) -> None:
+        if not (self.has_view_permission(request) and self.has_decide_permission(request)):
+            raise PermissionDenied
+
+    def get_urls(self):
+        return self.object_action_urls() + super().get_urls()
+
+    @admin.display(description="claim", ordering="claim__claim_number")
+    def claim_link(self, change):
+        return format_html('<a href="{}">{}</a>', reverse("admin:claims_claim_change", args=[change.claim_id]),
+                           change.claim.claim_number)
+
+    @admin.display(description="currency", ordering="claim__policy__currency")
+    def currency(self, change):
+        return change.claim.policy.currency
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        change = self.get_object(request, object_id)
+        extra_context = dict(extra_context or {})
+        extra_context["can_decide"] = bool(change is not None and change.status == PendingClaimChange.Status.PENDING
+                                           and self.has_decide_permission(request))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _decide(self, request, queryset, approve: bool):
+        done, refused = 0, []
+        for change in queryset.order_by("requested_at", "id"):  # a decided one is refused by the service, said so
+            try:
+                services.claim_change_decide(pending=change, approve=approve, actor=request.user)
+            except DomainError as exc:
+                refused.append(f"#{change.pk}: {exc.message}")
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{done} change(s) {'approved' if approve else 'rejected'}.", messages.SUCCESS)
+        for message in refused:
+            self.message_user(request, message, messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
+    @admin.action(description="Approve the selected changes (post them now)", permissions=["decide"])
+    def approve_selected(self, request, queryset):
+        return self._decide(request, queryset, True)
+
+    @admin.action(description="Reject the selected changes", permissions=["decide"])
+    def reject_selected(self, request, queryset):
+        return self._decide(request, queryset, False)
+
+
+@admin.register(HandlerAuthority)
+class HandlerAuthorityAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdmin):
+    """Each handler's reserve and payment authority per currency, set through
+    claims.services.handler_authority_set (approvers and superusers; nobody their own)."""
+
+    list_display = ("user", "currency", "reserve_limit", "payment_limit", "updated_at")
+    list_filter = ("currency",)
+    search_fields = ("user__username", "user__first_name", "user__last_name")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "currency", "reserve_limit", "payment_limit", "updated_at")
+
+    def has_view_permission(self, request, obj=None):
+        return (super().has_view_permission(request, obj) or can(request.user, Operation.AUTHORITY_SET)
+                or can(request.user, Operation.CLAIM_CHANGE_DECIDE))
+
+    def has_add_permission(self, request):
+        return can(request.user, Operation.AUTHORITY_SET)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = self.bound(request, AuthorityForm)
+
+        def set_authority(data):
+            user = get_user_model().objects.filter(username=data["username"].strip()).first()
+            if user is None:
+                raise DomainError(f"no user named {data['username']!r}", field="username")
+            return services.handler_authority_set(
+                user=user, currency=data["currency"], reserve_limit=data["reserve_limit"],
+                payment_limit=data["payment_limit"], actor=request.user)
+
+        return self.action_view(
+            request, form=form, title="Set a handler's authority", call=set_authority,
+            done=lambda row: (f"Authority set: {row}.", self.changelist_url()), submit_label="Set authority",
+        )
+
+
+@admin.register(LargeLoss)
+class LargeLossAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
+    """Claims whose incurred reached the large-loss threshold of their currency
+    (settings.LARGE_LOSS_THRESHOLDS), largest first: the actuary's list."""
+
+    list_display = ("claim_link", "policy_number", "segment", "currency", "status", "report_date", "incurred_shown",
+                    "threshold_shown", "paid_shown", "outstanding_shown")
+    list_filter = (("policy__currency", admin.AllValuesFieldListFilter), ("policy__segment", admin.AllValuesFieldListFilter),
+                   "status", "litigated")
+    search_fields = ("claim_number", "policy__policy_number", "policy__insured__name", "claimant")
+    list_display_links = None
+
+    def get_queryset(self, request):
+        # Not super(): its ordering names the annotation before it exists.
+        return selectors.large_losses(queryset=LargeLoss.objects.select_related("policy", "policy__insured"))
+
+    def get_ordering(self, request):
+        return ["-incurred", "claim_number"]
+
+    def get_object(self, request, object_id, from_field=None):
+        # A claim's own page (and its history) opens whether or not it is a large loss today.
+        claims = selectors.claims_with_totals(LargeLoss.objects.select_related("policy", "policy__insured"))
+        return claims.filter(pk=object_id).first() if str(object_id).isdigit() else None
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or request.user.has_perm("claims.view_claim")
+
+    @admin.display(description="claim", ordering="claim_number")
+    def claim_link(self, claim):
+        return format_html('<a href="{}">{}</a>', reverse("admin:claims_claim_change", args=[claim.pk]),
+                           claim.claim_number)
+
+    @admin.display(description="policy", ordering="policy__policy_number")
+    def policy_number(self, claim):
+        return claim.policy.policy_number
+
+    @admin.display(description="segment", ordering="policy__segment")
+    def segment(self, claim):
+        return claim.policy.segment
+
+    @admin.display(description="currency", ordering="policy__currency")
+    def currency(self, claim):
+        return claim.policy.currency
+
+    @admin.display(description="incurred", ordering="incurred")
+    def incurred_shown(self, claim):
+        return f"{money_round(claim.incurred, claim.policy.currency):,}"
+
+    @admin.display(description="threshold")
+    def threshold_shown(self, claim):
+        return f"{money_round(claim.threshold, claim.policy.currency):,}"
+
+    @admin.display(description="paid", ordering="paid")
+    def paid_shown(self, claim):
+        return f"{money_round(claim.paid, claim.policy.currency):,}"
+
+    @admin.display(description="outstanding", ordering="outstanding")
+    def outstanding_shown(self, claim):
+        return f"{money_round(claim.outstanding, claim.policy.currency):,}"

@@ -1,17 +1,21 @@
-"""REST API for claims and the claim ledger (/api/v1/claims/, /api/v1/claim-transactions/).
+"""REST API for claims and the claim ledger (/api/v1/claims/, /api/v1/claim-transactions/), the
+queue of changes above a handler's authority (/api/v1/claim-changes/), the authorities
+(/api/v1/claim-authorities/) and the large losses (/api/v1/large-losses/).
 Views only type the input and call claims.services / selectors; a refused posting comes back
 as 400 with a field map through core.api.exception_handler."""
 from __future__ import annotations
 
 import django_filters
+from django.contrib.auth import get_user_model
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import filters, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from claims import selectors, services
-from claims.models import Claim, ClaimTransaction
+from claims.models import Claim, ClaimTransaction, HandlerAuthority, PendingClaimChange
 from claims.serializers import (
     ClaimLedgerRowSerializer,
     ClaimMasterSerializer,
@@ -19,12 +23,18 @@ from claims.serializers import (
     ClaimReportSerializer,
     ClaimSerializer,
     ClaimTransactionSerializer,
+    DecisionSerializer,
+    HandlerAuthoritySerializer,
+    HandlerAuthoritySetSerializer,
+    LargeLossSerializer,
+    PendingClaimChangeSerializer,
     SettlementSerializer,
     SettleSerializer,
     StatusChangeSerializer,
 )
 from core.api import LedgerViewSet, ReadOrPermittedWrite, ledger_reverse, validated
 from core.errors import DomainError
+from core.roles import Operation, can
 from policies.models import Policy
 
 _LEDGER_RELATED = ("claim", "reverses", "recorded_by")
@@ -80,11 +90,14 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(self._claim_out(claim), status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["GET"], responses=ClaimLedgerRowSerializer(many=True))
-    @extend_schema(methods=["POST"], request=ClaimPostingSerializer, responses={201: ClaimTransactionSerializer})
+    @extend_schema(methods=["POST"], request=ClaimPostingSerializer,
+                   responses={201: ClaimTransactionSerializer, 202: PendingClaimChangeSerializer})
     @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def transactions(self, request, claim_number=None):
         """GET: the ledger in booking order with running outstanding, paid and incurred.
-        POST: a reserve change, payment or recovery."""
+        POST: a reserve change, payment or recovery: 201 with the ledger row, or 202 with the
+        pending change when a reserve change or payment is above the handler's authority (it
+        waits in /claim-changes/ for approval; nothing is posted until then)."""
         claim = self.get_object()
         if request.method == "GET":
             rows = selectors.claim_transactions_with_balances(
@@ -100,6 +113,8 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             row = services.claim_payment_post(amount=data.get("amount"), **common)
         else:
             row = services.claim_recovery_post(amount=data.get("amount"), **common)
+        if isinstance(row, PendingClaimChange):
+            return Response(PendingClaimChangeSerializer(row).data, status=status.HTTP_202_ACCEPTED)
         return Response(ClaimTransactionSerializer(row).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=SettleSerializer, responses={201: SettlementSerializer})
@@ -149,3 +164,88 @@ class ClaimTransactionViewSet(LedgerViewSet):
     search_fields = ["transaction_id", "claim__claim_number"]
     write_permissions = {"reverse": "claims.add_claimtransaction"}
     reverse = ledger_reverse(services.claim_transaction_reverse, ClaimTransactionSerializer)
+
+
+class ReadOrOperationWrite(ReadOrPermittedWrite):
+    """Any signed-in user reads; a write needs the role the view names for that action in
+    `write_operations` (core.roles.can), whatever the user's model permissions: deciding on a
+    change and setting an authority belong to roles the claims' model permissions do not follow."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return super().has_permission(request, view)
+        operation = getattr(view, "write_operations", {}).get(getattr(view, "action", None))
+        return bool(request.user and request.user.is_authenticated and operation and can(request.user, operation))
+
+
+class PendingClaimChangeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The approval queue (D-36): reserve changes and payments above their requester's
+    authority. `?status=pending` lists what waits. Approve posts the ledger row now; reject
+    posts nothing."""
+
+    serializer_class = PendingClaimChangeSerializer
+    permission_classes = [ReadOrOperationWrite]
+    filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
+    filterset_fields = {"status": ["exact"], "kind": ["exact"], "cost_type": ["exact"],
+                        "claim__claim_number": ["exact"], "claim__policy__currency": ["exact"]}
+    ordering_fields = ["requested_at", "amount", "authority_amount"]
+    ordering = ["-requested_at", "-id"]
+    write_operations = {"approve": Operation.CLAIM_CHANGE_DECIDE, "reject": Operation.CLAIM_CHANGE_DECIDE}
+
+    def get_queryset(self):
+        return selectors.pending_changes(status=None)
+
+    def _decide(self, request, approve: bool):
+        change = services.claim_change_decide(pending=self.get_object(), approve=approve, actor=request.user,
+                                              **validated(DecisionSerializer, request))
+        return Response(PendingClaimChangeSerializer(selectors.pending_changes(status=None).get(pk=change.pk)).data)
+
+    @extend_schema(request=DecisionSerializer, responses={200: PendingClaimChangeSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Approve: the ledger row is posted now (recorded at the approval time)."""
+        return self._decide(request, True)
+
+    @extend_schema(request=DecisionSerializer, responses={200: PendingClaimChangeSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Reject: nothing is posted."""
+        return self._decide(request, False)
+
+
+class HandlerAuthorityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Handlers' reserve and payment authority per currency (D-36). Create sets one: a second
+    create for the same handler and currency changes it."""
+
+    serializer_class = HandlerAuthoritySerializer
+    permission_classes = [ReadOrOperationWrite]
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = {"currency": ["exact"], "user__username": ["exact"]}
+    queryset = HandlerAuthority.objects.select_related("user").order_by("user__username", "currency")
+    write_operations = {"create": Operation.AUTHORITY_SET}
+
+    @extend_schema(request=HandlerAuthoritySetSerializer, responses={200: HandlerAuthoritySerializer})
+    def create(self, request, *args, **kwargs):
+        data = validated(HandlerAuthoritySetSerializer, request)
+        username = data.pop("username").strip()
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise DomainError(f"no user named {username!r}", field="username")
+        row = services.handler_authority_set(user=user, actor=request.user, **data)
+        return Response(HandlerAuthoritySerializer(row).data, status=status.HTTP_200_OK)
+
+
+class LargeLossViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Claims whose incurred (paid less recoveries, plus outstanding) reached the large-loss
+    threshold of their currency (settings.LARGE_LOSS_THRESHOLDS), largest first."""
+
+    serializer_class = LargeLossSerializer
+    permission_classes = [ReadOrPermittedWrite]
+    filter_backends = []
+
+    @extend_schema(parameters=[OpenApiParameter("currency", str, description="only this currency")])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.large_losses(currency=self.request.query_params.get("currency") or None)

@@ -91,3 +91,22 @@ class ClaimMasterForm(forms.Form):
 
     def changes(self, claim) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if getattr(claim, k) != v}
+
+
+class DecideForm(forms.Form):
+    """Approve or reject a pending reserve change or payment (claim_change_decide)."""
+
+    approve = forms.TypedChoiceField(choices=[("1", "approve: post it to the ledger now"), ("0", "reject")],
+                                     coerce=lambda v: v == "1", widget=forms.RadioSelect, label="decision")
+    note = forms.CharField(max_length=500, required=False)
+
+
+class AuthorityForm(forms.Form):
+    """A handler's reserve and payment authority in one currency (handler_authority_set):
+    setting it again for the same handler and currency changes it."""
+
+    username = forms.CharField(max_length=150, label="handler (username)")
+    currency = forms.CharField(max_length=3, initial="RUB")
+    reserve_limit = money_form_field(help_text="largest case estimate a reserve increase may reach, and the "
+                                               "largest decrease")
+    payment_limit = money_form_field(help_text="largest single payment")

@@ -79,3 +79,81 @@ class ClaimTransaction(models.Model):
     def __str__(self) -> str:
         amount = "" if self.amount is None else f" {self.amount}"
         return f"{self.transaction_id} {self.kind} {self.cost_type}{amount}".replace("  ", " ")
+
+
+class HandlerAuthority(models.Model):
+    """A claim handler's reserve and payment authority in one currency (D-36). A reserve change
+    or payment above it waits in PendingClaimChange until someone whose authority covers it
+    approves. Users without a row for the claim's currency (and the system actor) are not
+    limited. Set through claims.services.handler_authority_set; history kept."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="claim_authorities")
+    currency = models.CharField(max_length=3)
+    reserve_limit = models.DecimalField(
+        max_digits=18, decimal_places=2,
+        help_text="largest case estimate (per cost type) a reserve increase may reach, and largest decrease")
+    payment_limit = models.DecimalField(max_digits=18, decimal_places=2, help_text="largest single payment")
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["user__username", "currency"]
+        constraints = [models.UniqueConstraint(fields=["user", "currency"], name="handler_authority_user_currency")]
+        verbose_name = "handler authority"
+        verbose_name_plural = "handler authorities"
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.currency}: reserve {self.reserve_limit:,.2f}, payment {self.payment_limit:,.2f}"
+
+
+class PendingClaimChange(models.Model):
+    """A reserve change or payment above its requester's authority, waiting for a decision. The
+    ledger is untouched until approval, which posts the row (recorded_at = the approval time)
+    and links it here; a rejection posts nothing (D-36)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        APPROVED = "approved", "approved"
+        REJECTED = "rejected", "rejected"
+
+    class Kind(models.TextChoices):
+        RESERVE = "reserve", "reserve"
+        PAYMENT = "payment", "payment"
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="pending_changes")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    cost_type = models.CharField(max_length=16, choices=ClaimTransaction.CostType.choices)
+    amount = models.DecimalField(max_digits=18, decimal_places=2,
+                                 help_text="reserve: the signed change as requested; payment: the amount")
+    new_estimate = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True,
+                                       help_text="reserve given as the estimate to reach: the change is "
+                                                 "recomputed from it at approval")
+    authority_amount = models.DecimalField(max_digits=18, decimal_places=2,
+                                           help_text="what the authority is measured on, at the request")
+    accounting_date = models.DateField()
+    note = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=500, blank=True)
+    posted = models.OneToOneField(ClaimTransaction, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="approved_change", help_text="the ledger row the approval posted")
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = "pending claim change"
+
+    def __str__(self) -> str:
+        return f"change #{self.pk} {self.kind} {self.cost_type} {self.amount:+,.2f} on {self.claim} ({self.status})"
+
+
+class LargeLoss(Claim):
+    """Claims whose incurred reached the large-loss threshold of their currency
+    (claims.selectors.large_losses): the actuary's list."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "large loss"

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Case, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When, Window
 from django.db.models.functions import Coalesce, Greatest
 
-from claims.models import Claim, ClaimTransaction
+from claims.models import Claim, ClaimTransaction, HandlerAuthority, PendingClaimChange
 from claims.rules import COST_TYPES, ClaimLedgerState, LedgerRow, PolicyLimitState, insurer_share
 from core.money import ZERO, money_round
 from policies.models import Policy
@@ -283,3 +284,47 @@ def claims_cover_check(policy: Policy, new: dict) -> None:
             f"claims have already used {sum(used, ZERO):,.2f}, more than the new aggregate limit "
             f"{new['aggregate_limit']:,.2f}", field="aggregate_limit",
         )
+
+
+# --- reserve authority and large losses (D-36) ------------------------------------------------
+def handler_authority(user, currency: str) -> HandlerAuthority | None:
+    """The user's authority in `currency`, or None: not limited (no row, the system actor, nobody)."""
+    if user is None or not getattr(user, "pk", None):
+        return None
+    return HandlerAuthority.objects.filter(user_id=user.pk, currency=currency).first()
+
+
+def pending_changes(*, status: str | None = PendingClaimChange.Status.PENDING, claim: Claim | None = None) -> QuerySet:
+    rows = PendingClaimChange.objects.select_related("claim", "claim__policy", "requested_by", "decided_by", "posted")
+    if status:
+        rows = rows.filter(status=status)
+    if claim is not None:
+        rows = rows.filter(claim=claim)
+    return rows
+
+
+# Incurred at or above which a claim is a large loss, per currency; settings.LARGE_LOSS_THRESHOLDS
+# replaces it. RUB: three times the demo's reference loss; IRR: about two full diyeh amounts.
+LARGE_LOSS_THRESHOLDS_DEFAULT = {"RUB": Decimal("3000000"), "IRR": Decimal("10000000000")}
+
+
+def large_loss_thresholds() -> dict[str, Decimal]:
+    configured = getattr(settings, "LARGE_LOSS_THRESHOLDS", None)
+    thresholds = LARGE_LOSS_THRESHOLDS_DEFAULT if configured is None else configured
+    return {currency: Decimal(str(amount)) for currency, amount in thresholds.items()}
+
+
+def large_losses(*, currency: str | None = None, queryset: QuerySet | None = None) -> QuerySet:
+    """Claims whose incurred (paid less recoveries, plus outstanding, as claims_with_totals
+    computes it) is at or above the threshold of their currency, annotated with `threshold`,
+    largest first. Currencies without a threshold have no large losses."""
+    thresholds = large_loss_thresholds()
+    if currency:
+        thresholds = {c: t for c, t in thresholds.items() if c == currency}
+    claims = claims_with_totals(queryset if queryset is not None else claim_list())
+    if not thresholds:
+        return claims.none()
+    threshold = Case(*[When(policy__currency=c, then=Value(t, output_field=_MONEY)) for c, t in thresholds.items()],
+                     default=None, output_field=_MONEY)
+    return (claims.annotate(threshold=threshold).filter(threshold__isnull=False, incurred__gte=F("threshold"))
+            .order_by("-incurred", "claim_number"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from claims.models import Claim, ClaimTransaction
+from claims.models import Claim, ClaimTransaction, HandlerAuthority, PendingClaimChange
 from core.serializers import LedgerRowSerializer, money_field
 
 
@@ -127,3 +127,67 @@ class ClaimMasterSerializer(serializers.Serializer):
     litigated = serializers.BooleanField(required=False)
     claimant = serializers.CharField(max_length=200, required=False, allow_blank=True)
     awarded_diyeh_share = serializers.DecimalField(max_digits=7, decimal_places=4, required=False, allow_null=True)
+
+
+class PendingClaimChangeSerializer(serializers.ModelSerializer):
+    """A reserve change or payment above its requester's authority: waiting, approved (with the
+    ledger row it posted) or rejected."""
+
+    claim_number = serializers.CharField(source="claim.claim_number", read_only=True)
+    currency = serializers.CharField(source="claim.policy.currency", read_only=True)
+    amount = money_field(read_only=True, help_text="reserve: the signed change as requested; payment: the amount")
+    new_estimate = money_field(read_only=True, allow_null=True)
+    authority_amount = money_field(read_only=True, help_text="what the authority is measured on, at the request")
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, allow_null=True, default=None)
+    posted = serializers.CharField(source="posted.transaction_id", read_only=True, allow_null=True, default=None,
+                                   help_text="the ledger row the approval posted")
+
+    class Meta:
+        model = PendingClaimChange
+        fields = ("id", "claim_number", "currency", "kind", "cost_type", "amount", "new_estimate", "authority_amount",
+                  "accounting_date", "note", "status", "requested_by", "requested_at", "decided_by", "decided_at",
+                  "decision_note", "posted")
+        read_only_fields = fields
+
+
+class DecisionSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class HandlerAuthoritySerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    reserve_limit = money_field(read_only=True)
+    payment_limit = money_field(read_only=True)
+
+    class Meta:
+        model = HandlerAuthority
+        fields = ("id", "username", "currency", "reserve_limit", "payment_limit", "updated_at")
+        read_only_fields = fields
+
+
+class HandlerAuthoritySetSerializer(serializers.Serializer):
+    """Set (create or change) a handler's authority in one currency."""
+
+    username = serializers.CharField(max_length=150)
+    currency = serializers.CharField(max_length=3)
+    reserve_limit = money_field(help_text="largest case estimate a reserve increase may reach, and largest decrease")
+    payment_limit = money_field(help_text="largest single payment")
+
+
+class LargeLossSerializer(ClaimSerializer):
+    """A claim whose incurred reached the large-loss threshold of its currency."""
+
+    threshold = money_field(read_only=True)
+    claim_url = serializers.SerializerMethodField(help_text="the claim in this API")
+
+    class Meta(ClaimSerializer.Meta):
+        fields = ClaimSerializer.Meta.fields + ("threshold", "claim_url")
+        read_only_fields = fields
+
+    def get_claim_url(self, claim) -> str:
+        from django.urls import reverse
+
+        path = reverse("claim-detail", kwargs={"claim_number": claim.claim_number})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path

@@ -12,13 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from claims import rules
-from claims.models import Claim, ClaimTransaction
+from claims.models import Claim, ClaimTransaction, HandlerAuthority, PendingClaimChange
 from claims.rules import COST_TYPES, LedgerRow
-from claims.selectors import claim_ledger_state, claim_number_next, settlement_share
+from claims.selectors import claim_ledger_state, claim_number_next, handler_authority, settlement_share
 from core.models import AuditVerb
-from core.errors import DomainError
-from core.money import ZERO, money_round, to_decimal
-from core.roles import Operation, authorize
+from core.errors import DomainError, PermissionDenied
+from core.money import ZERO, CurrencyError, money_round, to_decimal
+from core.roles import Operation, authorize, is_system
 from core.services import audit_record, period_ensure_open
 from policies.models import Policy
 
@@ -161,19 +161,8 @@ def claim_update_master(*, claim: Claim, actor, **changes) -> Claim:
     return claim
 
 
-@transaction.atomic
-def claim_reserve_change(
-    *, claim: Claim, cost_type: str, accounting_date: date, amount=None, new_estimate=None,
-    note: str = "", actor, recorded_at: datetime | None = None, transaction_id: str | None = None,
-    authorized_as: Operation = Operation.CLAIM_RESERVE,
-) -> ClaimTransaction:
-    """A signed change of the case estimate of one cost type, given as `amount` (the change)
-    or `new_estimate` (the estimate it should become). `authorized_as` names the operation the
-    actor must be allowed: a reserve change, or an operation that changes reserves as one of
-    its steps (the actuary's diyeh revaluation)."""
-    authorize(actor, authorized_as)
-    claim = _locked(claim)
-    cost_type = _cost_type(cost_type)
+def _reserve_change_of(claim: Claim, cost_type: str, amount, new_estimate) -> tuple[Decimal, Decimal]:
+    """(the estimate before, the signed change) of a reserve change given as `amount` or `new_estimate`."""
     if (amount is None) == (new_estimate is None):
         raise DomainError("give either the change (amount) or the new estimate, not both", field="amount")
     before = claim_ledger_state(claim).outstanding(cost_type)
@@ -187,6 +176,66 @@ def claim_reserve_change(
     if change == ZERO:
         raise DomainError(f"the {cost_type} estimate of claim {claim.claim_number} already is {before:,.2f}",
                           field="new_estimate" if new_estimate is not None else "amount")
+    return before, change
+
+
+def _reserve_authority_amount(before: Decimal, change: Decimal) -> Decimal:
+    """What a reserve change is measured on against the handler's reserve limit (D-36): an
+    increase by the estimate it reaches, a decrease by its size."""
+    return before + change if change > ZERO else -change
+
+
+def _authority(actor, claim: Claim) -> HandlerAuthority | None:
+    """The actor's authority in the claim's currency; None (not limited) for the system actor,
+    superusers and users without a row for that currency."""
+    if actor is None or is_system(actor) or getattr(actor, "is_superuser", False):
+        return None
+    return handler_authority(actor, claim.policy.currency)
+
+
+def _change_request(claim: Claim, *, kind: str, cost_type: str, amount: Decimal, new_estimate, needed: Decimal,
+                    limit: Decimal, accounting_date: date, note: str, actor) -> PendingClaimChange:
+    """Keep a change above the actor's authority as a pending change; the ledger is untouched.
+    The row is checked against the rules now, so a change that could not be posted is refused
+    at once rather than at approval."""
+    period_ensure_open(accounting_date)
+    claim_ledger_state(claim, [LedgerRow("(pending)", kind, accounting_date, cost_type, amount)])
+    pending = PendingClaimChange.objects.create(
+        claim=claim, kind=kind, cost_type=cost_type, amount=amount,
+        new_estimate=None if new_estimate is None else _money(new_estimate, claim, "new_estimate"),
+        authority_amount=needed, accounting_date=accounting_date, note=note or "",
+        requested_by=actor, requested_at=timezone.now(),
+    )
+    audit_record(actor=actor, verb=AuditVerb.CLAIM_CHANGE_REQUEST, target=pending,
+                 new={"claim_number": claim.claim_number, "kind": kind, "cost_type": cost_type,
+                      "amount": str(amount), "accounting_date": str(accounting_date),
+                      "authority_amount": str(needed), "limit": str(limit), "status": pending.status})
+    return pending
+
+
+@transaction.atomic
+def claim_reserve_change(
+    *, claim: Claim, cost_type: str, accounting_date: date, amount=None, new_estimate=None,
+    note: str = "", actor, recorded_at: datetime | None = None, transaction_id: str | None = None,
+    authorized_as: Operation = Operation.CLAIM_RESERVE,
+) -> ClaimTransaction | PendingClaimChange:
+    """A signed change of the case estimate of one cost type, given as `amount` (the change)
+    or `new_estimate` (the estimate it should become). `authorized_as` names the operation the
+    actor must be allowed: a reserve change, or an operation that changes reserves as one of
+    its steps (the actuary's diyeh revaluation).
+
+    A reserve change (not a revaluation step) above the actor's reserve authority is not
+    posted: it is returned as a PendingClaimChange waiting for approval (D-36)."""
+    authorize(actor, authorized_as)
+    claim = _locked(claim)
+    cost_type = _cost_type(cost_type)
+    before, change = _reserve_change_of(claim, cost_type, amount, new_estimate)
+    authority = _authority(actor, claim) if authorized_as == Operation.CLAIM_RESERVE else None
+    needed = _reserve_authority_amount(before, change)
+    if authority is not None and needed > authority.reserve_limit:
+        return _change_request(claim, kind="reserve", cost_type=cost_type, amount=change, new_estimate=new_estimate,
+                               needed=needed, limit=authority.reserve_limit, accounting_date=accounting_date,
+                               note=note, actor=actor)
     tid = transaction_id or _next_ids(claim, 1)[0]
     [row] = _post(claim, [LedgerRow(tid, "reserve", accounting_date, cost_type, change)], actor=actor, note=note,
                   recorded_at=recorded_at)
@@ -198,10 +247,15 @@ def claim_reserve_change(
 
 
 def _amount_posting(kind: str, *, claim, cost_type, amount, accounting_date, note, actor, recorded_at,
-                    transaction_id) -> ClaimTransaction:
+                    transaction_id) -> ClaimTransaction | PendingClaimChange:
     claim = _locked(claim)
     cost_type = _cost_type(cost_type)
     value = _money(amount, claim)
+    authority = _authority(actor, claim) if kind == "payment" else None
+    if authority is not None and value > authority.payment_limit:
+        return _change_request(claim, kind="payment", cost_type=cost_type, amount=value, new_estimate=None,
+                               needed=value, limit=authority.payment_limit, accounting_date=accounting_date,
+                               note=note, actor=actor)
     tid = transaction_id or _next_ids(claim, 1)[0]
     [row] = _post(claim, [LedgerRow(tid, kind, accounting_date, cost_type, value)], actor=actor, note=note,
                   recorded_at=recorded_at)
@@ -215,9 +269,10 @@ def _amount_posting(kind: str, *, claim, cost_type, amount, accounting_date, not
 @transaction.atomic(durable=True)
 def claim_payment_post(*, claim: Claim, cost_type: str, amount, accounting_date: date, note: str = "",
                        actor, recorded_at: datetime | None = None, transaction_id: str | None = None
-                       ) -> ClaimTransaction:
+                       ) -> ClaimTransaction | PendingClaimChange:
     """A payment; it erodes the case estimate of its cost type and may not exceed it, nor the
-    per-claim or remaining aggregate limit."""
+    per-claim or remaining aggregate limit. Above the actor's payment authority it is returned
+    as a PendingClaimChange waiting for approval instead (D-36)."""
     authorize(actor, Operation.CLAIM_PAYMENT)
     return _amount_posting("payment", claim=claim, cost_type=cost_type, amount=amount,
                            accounting_date=accounting_date, note=note, actor=actor, recorded_at=recorded_at,
@@ -327,6 +382,14 @@ def claim_settle(*, claim: Claim, loss_amount, accounting_date: date, expense_am
     payments = {CostType.INDEMNITY: figures.to_pay}
     if expense_amount not in (None, ""):
         payments[CostType.EXPENSE] = _money(expense_amount, claim, "expense_amount")
+    authority = _authority(actor, claim)
+    over = [(c, paid) for c, paid in payments.items() if authority is not None and paid > authority.payment_limit]
+    if over:
+        cost_type, paid = over[0]
+        raise PermissionDenied(
+            f"the settlement pays {paid:,.2f} of {cost_type}, above the payment authority of "
+            f"{actor.get_username()} ({authority.payment_limit:,.2f} {claim.policy.currency}); post the payment "
+            f"for approval or ask a handler whose authority covers it to settle")
     new_rows: list[LedgerRow] = []
     ids = iter(_next_ids(claim, 2 * len(payments) + 3))
     for cost_type, paid in payments.items():
@@ -348,3 +411,91 @@ def claim_settle(*, claim: Claim, loss_amount, accounting_date: date, expense_am
                       "expense": str(payments.get(CostType.EXPENSE, ZERO)), "status": "closed",
                       "transactions": [r.transaction_id for r in written]})
     return Settlement(share=figures.share, paid_before=figures.paid_before, to_pay=figures.to_pay, rows=written)
+
+
+@transaction.atomic(durable=True)
+def claim_change_decide(*, pending: PendingClaimChange, approve: bool, actor, note: str = "") -> PendingClaimChange:
+    """Approve or reject a pending reserve change or payment (D-36). The decider is not its
+    requester (superusers included) and, when they have an authority row in the claim's
+    currency, their limit covers the change (as it would be posted now for an approval, as
+    requested for a rejection). Approval posts the
+    ledger row through the same checks as a direct posting, recorded now (the approval time)
+    and by the decider; rejection posts nothing."""
+    authorize(actor, Operation.CLAIM_CHANGE_DECIDE)
+    claim = _locked(PendingClaimChange.objects.select_related("claim").get(pk=pending.pk).claim)
+    pending = PendingClaimChange.objects.select_for_update().get(pk=pending.pk)
+    if pending.status != PendingClaimChange.Status.PENDING:
+        raise DomainError(f"change #{pending.pk} is already {pending.status}", field="status", code="decided")
+    if getattr(actor, "pk", None) == pending.requested_by_id:
+        raise PermissionDenied(f"{actor.get_username()} requested change #{pending.pk} and may not decide it; "
+                               "another handler whose authority covers it must")
+    before, change, needed = None, pending.amount, pending.authority_amount  # a rejection: as requested
+    if approve and pending.kind == PendingClaimChange.Kind.RESERVE:  # an approval: as it would be posted now
+        if pending.new_estimate is not None:
+            before, change = _reserve_change_of(claim, pending.cost_type, None, pending.new_estimate)
+        else:
+            before = claim_ledger_state(claim).outstanding(pending.cost_type)
+        needed = _reserve_authority_amount(before, change)
+    authority = _authority(actor, claim)
+    limit = None if authority is None else (
+        authority.reserve_limit if pending.kind == PendingClaimChange.Kind.RESERVE else authority.payment_limit)
+    if limit is not None and needed > limit:
+        raise PermissionDenied(
+            f"change #{pending.pk} needs a {pending.kind} authority of {needed:,.2f} {claim.policy.currency}; "
+            f"{actor.get_username()} has {limit:,.2f}")
+    now = timezone.now()
+    new = {"claim_number": claim.claim_number, "kind": pending.kind, "cost_type": pending.cost_type,
+           "requested_by": pending.requested_by.get_username(), "note": note or ""}
+    if approve:
+        [row] = _post(claim, [LedgerRow(_next_ids(claim, 1)[0], pending.kind, pending.accounting_date,
+                                        pending.cost_type, change)],
+                      actor=actor, note=pending.note, recorded_at=now)
+        pending.posted = row
+        new.update(transaction_id=row.transaction_id, amount=str(change), accounting_date=str(pending.accounting_date))
+        if before is not None:
+            new["outstanding"] = str(before + change)
+    pending.status = PendingClaimChange.Status.APPROVED if approve else PendingClaimChange.Status.REJECTED
+    pending.decided_by = actor if getattr(actor, "pk", None) else None
+    pending.decided_at = now
+    pending.decision_note = (note or "")[:500]
+    pending.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "posted"])
+    new["status"] = pending.status
+    audit_record(actor=actor, verb=AuditVerb.CLAIM_CHANGE_DECIDE, target=pending,
+                 old={"status": PendingClaimChange.Status.PENDING}, new=new)
+    return pending
+
+
+@transaction.atomic(durable=True)
+def handler_authority_set(*, user, currency: str, reserve_limit, payment_limit, actor) -> HandlerAuthority:
+    """Set (create or change) a handler's reserve and payment authority in one currency (D-36).
+    Nobody sets their own."""
+    authorize(actor, Operation.AUTHORITY_SET)
+    if user is None or not getattr(user, "pk", None):
+        raise DomainError("choose the handler", field="user")
+    if not is_system(actor) and getattr(actor, "pk", None) == user.pk:
+        raise PermissionDenied(f"{actor.get_username()} may not set their own authority")
+    currency = (currency or "").strip().upper()
+    limits = {}
+    for name, value in (("reserve_limit", reserve_limit), ("payment_limit", payment_limit)):
+        if value is None or value == "":
+            raise DomainError(f"{name.replace('_', ' ')} is required", field=name)
+        try:
+            limits[name] = money_round(value, currency)
+        except CurrencyError as exc:
+            raise DomainError(str(exc), field="currency") from exc
+        except ArithmeticError as exc:
+            raise DomainError(f"{name.replace('_', ' ')} {value!r} is not an amount", field=name) from exc
+        if limits[name] < ZERO:
+            raise DomainError(f"{name.replace('_', ' ')} may not be negative", field=name)
+    row = HandlerAuthority.objects.select_for_update().filter(user=user, currency=currency).first()
+    old = {} if row is None else {"reserve_limit": str(row.reserve_limit), "payment_limit": str(row.payment_limit)}
+    if row is None:
+        row = HandlerAuthority.objects.create(user=user, currency=currency, **limits)
+    else:
+        for name, value in limits.items():
+            setattr(row, name, value)
+        row.save()
+    audit_record(actor=actor, verb=AuditVerb.AUTHORITY_SET, target=row, old=old,
+                 new={"user": user.get_username(), "currency": currency,
+                      **{name: str(value) for name, value in limits.items()}})
+    return row

@@ -32,7 +32,9 @@ class Role(models.TextChoices):
 # verb: a read of patients' data, and two composites audited as their parts.
 _NOT_AUDITED_AS_SUCH = {"POLICY_ISSUE_FROM_QUOTE": "policy.issue_from_quote", "BOOK_EXPORT": "book.export",
                         "RUN_RERUN": "run.rerun"}
-_SYSTEM_VERBS = {"RUN_CHECK", "RUN_COMPUTED", "RUN_FAIL", "RUN_SUPERSEDE"}  # steps, not operations
+# Steps, not operations: a change request is a step of a reserve change or payment above the
+# handler's authority, authorised as that change (claims.services, D-36).
+_SYSTEM_VERBS = {"RUN_CHECK", "RUN_COMPUTED", "RUN_FAIL", "RUN_SUPERSEDE", "CLAIM_CHANGE_REQUEST"}
 Operation = StrEnum("Operation", [(verb.name, verb.value) for verb in AuditVerb if verb.name not in _SYSTEM_VERBS]
                     + list(_NOT_AUDITED_AS_SUCH.items()))
 Operation.__doc__ = "Every write of the product, named as its audit verb is."
@@ -44,6 +46,7 @@ _BOOK_KEEPING = {
     Operation.CLAIM_REPORT, Operation.CLAIM_UPDATE, Operation.CLAIM_RESERVE, Operation.CLAIM_PAYMENT,
     Operation.CLAIM_RECOVERY, Operation.CLAIM_CLOSE, Operation.CLAIM_REOPEN, Operation.CLAIM_REVERSE,
     Operation.CLAIM_SETTLE, Operation.BOOK_IMPORT, Operation.BOOK_EXPORT,
+    Operation.CLAIM_CHANGE_DECIDE,  # within the decider's own authority (claims.services, D-36)
 }
 _PREPARING = {
     Operation.TARIFF_COPY, Operation.DIYEH_ADD, Operation.DIYEH_REVALUE, Operation.REGIME_VERSION_CREATE,
@@ -52,7 +55,7 @@ _PREPARING = {
     Operation.RUN_SUBMIT, Operation.RUN_RERUN, Operation.CAPITAL_SAVE, Operation.REPORT_EXPORT, Operation.BOOK_EXPORT,
 }
 _SIGNING = {Operation.RUN_APPROVE, Operation.RUN_REJECT, Operation.PERIOD_CLOSE, Operation.CAPITAL_SAVE,
-            Operation.REPORT_EXPORT}
+            Operation.REPORT_EXPORT, Operation.CLAIM_CHANGE_DECIDE, Operation.AUTHORITY_SET}
 
 # The permission matrix: operation → the roles allowed it. Operations absent from every role
 # (installing schedules, resetting demo users) are for the system actor and superusers only.

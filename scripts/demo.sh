@@ -16,6 +16,7 @@ $PY manage.py migrate --noinput
 
 echo "== demo users"
 $PY manage.py demo_users
+if has_command demo_authorities; then $PY manage.py demo_authorities; fi
 
 # Ask a command's exit status (never parse `shell` output: Django 5.2 prints its own lines there).
 if $PY manage.py book_loaded >/dev/null; then
