@@ -29,6 +29,7 @@ class AuditVerb(models.TextChoices):
     AUTHORITY_SET = "authority.set"
     BOOK_IMPORT = "book.import"
     TARIFF_COPY = "tariff.copy"
+    TARIFF_EDIT = "tariff.edit"
     DIYEH_ADD = "diyeh.add"
     DIYEH_REVALUE = "diyeh.revalue"
     REGIME_VERSION_CREATE = "regime.version_create"

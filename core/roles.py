@@ -49,7 +49,7 @@ _BOOK_KEEPING = {
     Operation.CLAIM_CHANGE_DECIDE,  # within the decider's own authority (claims.services, D-36)
 }
 _PREPARING = {
-    Operation.TARIFF_COPY, Operation.DIYEH_ADD, Operation.DIYEH_REVALUE, Operation.REGIME_VERSION_CREATE,
+    Operation.TARIFF_COPY, Operation.TARIFF_EDIT, Operation.DIYEH_ADD, Operation.DIYEH_REVALUE, Operation.REGIME_VERSION_CREATE,
     Operation.APRIORI_SAVE,
     Operation.RUN_CREATE, Operation.RUN_COMPUTE, Operation.RUN_RETRY, Operation.RUN_ACKNOWLEDGE, Operation.RUN_SELECT,
     Operation.RUN_SUBMIT, Operation.RUN_RERUN, Operation.CAPITAL_SAVE, Operation.REPORT_EXPORT, Operation.BOOK_EXPORT,
@@ -140,7 +140,9 @@ def _perms(apps, actions) -> list[Permission]:
 
 
 BOOK_APPS = ("policies", "claims")
-PRODUCT_APPS = ("core", "policies", "claims", "reserving", "exchange", "tariff", "reporting", "django_celery_beat")
+# The Celery beat schedules are not among them: running or toggling a scheduled task from its admin
+# acts as the system actor, so only superusers see that admin (issue 14: the matrix walk).
+PRODUCT_APPS = ("core", "policies", "claims", "reserving", "exchange", "tariff", "reporting")
 
 
 def role_permissions() -> dict[str, list[Permission]]:

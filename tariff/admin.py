@@ -64,6 +64,18 @@ class TariffVersionAdmin(admin.ModelAdmin):
     inlines = [_inline(m) for m in (TariffProfession, TariffBaseRate, TariffSettingModifier, TariffCoverShare,
                                     TariffNoClaimsDiscount, TariffGroupDiscountBand, TariffReferralRule)]
 
+    def save_model(self, request, obj, form, change):
+        # through the service: the role check and the audit row, whatever the admin allowed
+        services.tariff_version_save(version=obj, actor=request.user, changed=list(form.changed_data) or ["created"],
+                                     save=lambda: super(TariffVersionAdmin, self).save_model(request, obj, form, change))
+
+    def save_formset(self, request, form, formset, change):
+        if not formset.has_changed():
+            return super().save_formset(request, form, formset, change)
+        table = formset.model._meta.verbose_name_plural
+        services.tariff_version_save(version=form.instance, actor=request.user, changed=[str(table)],
+                                     save=lambda: super(TariffVersionAdmin, self).save_formset(request, form, formset, change))
+
     @admin.display(description="from (Jalali)")
     def effective_from_jalali(self, obj):
         return jalali_text(obj.effective_from)

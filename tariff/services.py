@@ -68,6 +68,17 @@ ROW_TABLES = ("professions", "base_rates", "setting_modifiers", "cover_shares", 
               "referral_rules")
 
 
+def tariff_version_save(*, version: TariffVersion, actor, changed: list[str], save) -> TariffVersion:
+    """Record an edit of a tariff version or its rate tables made in the admin's form: the role
+    check, then `save()` (the form's own save of the version or of its inline rows) and one audit
+    row naming what changed, in one transaction."""
+    authorize(actor, Operation.TARIFF_EDIT)
+    with transaction.atomic():
+        save()
+        audit_record(actor=actor, verb=AuditVerb.TARIFF_EDIT, target=version, new={"changed": sorted(changed)})
+    return version
+
+
 @transaction.atomic(durable=True)
 def tariff_version_copy(*, source: TariffVersion, code: str, effective_from: date, actor, name: str = "") -> TariffVersion:
     """A new tariff version with all the source's tables, in force from effective_from. The

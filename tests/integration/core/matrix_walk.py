@@ -158,7 +158,9 @@ def service_modules() -> list[tuple[str, Path, ast.Module]]:
 
 
 def scan_services() -> dict[str, ServiceFunction]:
-    """Every top-level function of the service modules, keyed by dotted name."""
+    """Every top-level function of the service modules, keyed by dotted name (read once a run)."""
+    if _SCANNED:
+        return dict(_SCANNED)
     functions: dict[str, ServiceFunction] = {}
     for module, path, tree in service_modules():
         imports = _imports(tree, module)
@@ -207,7 +209,11 @@ def scan_services() -> dict[str, ServiceFunction]:
                     if head in imports:
                         sf.calls.append((node.lineno, f"{imports[head]}.{rest}"))
             functions[sf.key] = sf
+    _SCANNED.update(functions)
     return functions
+
+
+_SCANNED: dict[str, ServiceFunction] = {}
 
 
 def closure(functions: dict[str, ServiceFunction], seed: set[str]) -> set[str]:
@@ -233,6 +239,7 @@ class Observation:
     signals: set[str] = field(default_factory=set)
     tables: set[str] = field(default_factory=set)
     status: int | None = None
+    location: str = ""
     error: str = ""
 
     @property
@@ -247,6 +254,14 @@ class Observation:
     def wrote(self) -> bool:
         return bool(self.signals or self.tables)
 
+    @property
+    def written(self) -> set[str]:
+        """The models (labels) a row of which was saved, deleted or counted differently after."""
+        return self.signals | self.tables
+
+    def actors(self) -> set:
+        return {c["actor"] for c in self.calls}
+
     def describe(self) -> str:
         bits = [f"status {self.status}"]
         if self.passed:
@@ -254,7 +269,7 @@ class Observation:
         if self.refused:
             bits.append("refused " + ",".join(dict.fromkeys(self.refused)))
         if self.wrote:
-            bits.append("wrote " + ",".join(sorted(self.signals | self.tables))[:200])
+            bits.append("wrote " + ",".join(sorted(self.written))[:200])
         if self.error:
             bits.append(self.error[:300])
         return "; ".join(bits)
@@ -266,7 +281,7 @@ class Recorder:
     def __init__(self):
         self.calls: list[dict] = []
         self.patched: list[str] = []
-        self._tables: list[str] | None = None
+        self._tables: dict[str, str] | None = None
 
     def install(self, monkeypatch) -> None:
         from core import roles
@@ -292,20 +307,22 @@ class Recorder:
                 monkeypatch.setattr(module, "authorize", authorize)
                 self.patched.append(name)
 
-    def tables(self) -> list[str]:
+    def tables(self) -> dict[str, str]:
+        """db table -> model label of every table but the ignored apps' (sessions, lockouts, …)."""
         if self._tables is None:
             from django.apps import apps
 
-            names = set()
+            names = {}
             for model in apps.get_models(include_auto_created=True):
                 meta = model._meta
                 if meta.proxy or not meta.managed or meta.app_label in IGNORED_APPS:
                     continue
-                names.add(meta.db_table)
-            self._tables = sorted(names)
+                names[meta.db_table] = meta.label_lower
+            self._tables = dict(sorted(names.items()))
         return self._tables
 
     def counts(self) -> dict[str, int]:
+        """Rows of every table by model label, in one query."""
         from django.db import connection
 
         qn = connection.ops.quote_name
@@ -313,7 +330,7 @@ class Recorder:
         with connection.cursor() as cursor:
             cursor.execute("SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {qn(t)})" for t in tables))
             row = cursor.fetchone()
-        return dict(zip(tables, row))
+        return dict(zip(tables.values(), row))
 
     @contextmanager
     def watch(self) -> Iterator[Observation]:
@@ -327,10 +344,9 @@ class Recorder:
             meta = getattr(sender, "_meta", None)
             if meta is None or meta.app_label in IGNORED_APPS:
                 return
-            kind = "saved" if "created" in kwargs else ("m2m" if "action" in kwargs else "deleted")
-            if kind == "m2m" and not str(kwargs.get("action", "")).startswith("post_"):
+            if "action" in kwargs and not str(kwargs["action"]).startswith("post_"):
                 return
-            obs.signals.add(f"{meta.label_lower}:{kind}")
+            obs.signals.add(meta.label_lower)
 
         signals = (post_save, post_delete, m2m_changed)
         for signal in signals:
@@ -396,9 +412,6 @@ def walk_urls() -> list[Route]:
 
 
 # =============================================================================== API routes
-WRITE_METHODS_HTTP = ("post", "put", "patch", "delete")
-
-
 @dataclass
 class ApiRoute:
     route: Route
@@ -411,19 +424,22 @@ class ApiRoute:
         return self.route.name or self.route.route
 
 
+NOT_WALKED_METHODS = ("head", "options", "trace")
+
+
 def api_routes() -> list[ApiRoute]:
     out = []
     for r in walk_urls():
         if not r.route.startswith("api/v1/"):
             continue
         cb = r.callback
-        actions = dict(getattr(cb, "actions", None) or {})
+        # (DRF adds "head" to a viewset's actions at its first GET: HEAD, OPTIONS, TRACE are GET's or DRF's)
+        actions = {m: a for m, a in (getattr(cb, "actions", None) or {}).items() if m not in NOT_WALKED_METHODS}
         cls = getattr(cb, "cls", None) or getattr(cb, "view_class", None)
         if actions:
             methods = sorted(actions)
         else:
-            methods = sorted(m for m in cls.http_method_names if m not in ("options", "head", "trace")
-                             and hasattr(cls, m))
+            methods = sorted(m for m in cls.http_method_names if m not in NOT_WALKED_METHODS and hasattr(cls, m))
         out.append(ApiRoute(r, methods, cls, actions))
     return out
 
@@ -508,6 +524,15 @@ class OpenApi:
             return []
         return {}
 
+    def query(self, url: str, method: str, samples: dict) -> str:
+        """The required query parameters of an operation, typed as the schema says."""
+        from urllib.parse import urlencode
+
+        op = self.operation(url, method) or {}
+        params = {p["name"]: self.value(p["name"], p.get("schema", {}), samples)
+                  for p in op.get("parameters", []) if p.get("in") == "query" and p.get("required")}
+        return f"?{urlencode(params)}" if params else ""
+
     def body(self, url: str, method: str, samples: dict) -> tuple[dict | None, dict[str, list]]:
         """A body with every required field typed as the schema says, and the values of each enum
         field (the variants a probe tries: a field such as a posting's `kind` may choose the
@@ -542,7 +567,6 @@ SITE_PLUMBING = {
 }
 PUBLIC_PAGES = {"reporting:plotly-js"}
 THIRD_PARTY_APPS = {"auth", "django_celery_beat", "axes"}
-STANDARD_VIEWS = {"changelist_view", "add_view", "change_view", "delete_view", "history_view"}
 
 
 @dataclass
@@ -634,7 +658,8 @@ def _field_sample(name: str, field, samples: dict):
         for value, _label in field.choices:
             value = getattr(value, "value", value)
             if value not in (None, ""):
-                return [value] if isinstance(field, (forms.MultipleChoiceField, forms.ModelMultipleChoiceField)) else value
+                multiple = isinstance(field, (forms.MultipleChoiceField, forms.ModelMultipleChoiceField))
+                return [value] if multiple else value
         return None
     if isinstance(field, forms.DateTimeField):
         return "2024-06-30 12:00:00"
@@ -668,6 +693,16 @@ def form_data(form, samples: dict) -> dict:
         if posted is not None:
             data[key] = posted
     return data
+
+
+def one_optional_field(form) -> dict:
+    """A page built as `Form(request.POST or None)` treats an empty POST as no POST at all: when
+    every field is optional and empty, the walk fills one free-text field (a note, preferably)."""
+    from django import forms
+
+    texts = [n for n, f in form.fields.items() if type(f) is forms.CharField]
+    name = next((n for n in texts if n in ("note", "comment", "description")), texts[0] if texts else None)
+    return {} if name is None else {form.add_prefix(name): f"permission matrix {token()}"}
 
 
 def forms_in(response) -> list:
@@ -775,7 +810,9 @@ class World:
                                             reserve_account="1", release_account="2", charge_account="3")
         if not DashboardSetting.objects.exists():
             DashboardSetting.objects.create()
+        self._quarters = (f"{y}Q{q}" for y in range(2030, 2100) for q in range(1, 5))  # one per capital entry
         self._runs: dict[str, Any] = {}
+        self._fresh: dict[tuple[str, str], Any] = {}
         self._checks: dict[int, Any] = {}
 
     # ------------------------------------------------------------ samples
@@ -801,7 +838,27 @@ class World:
 
         if model is ReserveRun:
             return self.fresh_run(key)
-        return model._default_manager.order_by("pk").first()
+        label = model._meta.label_lower
+        if label in FRESH_SAMPLES:  # one of its own for each page: a decision leaves nothing to decide
+            if (label, key) not in self._fresh:
+                self._fresh[label, key] = SAMPLE_MAKERS[label](self)
+            return self._fresh[label, key]
+        found = model._default_manager.order_by("pk").first()
+        maker = SAMPLE_MAKERS.get(model._meta.label_lower)
+        if found is None and maker is not None:
+            found = maker(self)
+        return found
+
+    def handler(self):
+        """A clerk with a small reserve and payment authority in RUB (claims D-36), not one of the
+        role users (their requests must not turn into pending changes)."""
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Group
+
+        user, created = get_user_model().objects.get_or_create(username="matrix-handler", defaults={"is_staff": True})
+        if created:
+            user.groups.add(Group.objects.get(name="clerk"))
+        return user
 
     def field_samples(self) -> dict:
         """Values by field name where a typed token would not reach the service (a view looks the
@@ -812,11 +869,44 @@ class World:
             "profession": lambda: self.profession,
             "policy_number": lambda: self.policy.policy_number,
             "label": lambda: "2024Q2",
-            "period": lambda: "2024Q2",
+            "period": lambda: next(self._quarters),
             "regime": lambda: "ru",
             "reason": lambda: "permission matrix probe",
             "cover": lambda: "1000000000",
+            "username": lambda: self.handler().username,
         }
+
+
+def _handler_authority(world: World):
+    from claims import services
+
+    return services.handler_authority_set(user=world.handler(), currency=world.CURRENCY, reserve_limit="1000.00",
+                                          payment_limit="1000.00", actor=world.system)
+
+
+def _pending_change(world: World):
+    """A reserve increase above the handler's authority, on a claim of its own (the walk closes
+    and settles the book's claim): kept waiting for a decision."""
+    from claims import services
+    from claims.models import HandlerAuthority
+    from tests.factories import ClaimFactory
+
+    if not HandlerAuthority.objects.filter(user=world.handler()).exists():
+        _handler_authority(world)
+    claim = ClaimFactory(policy=world.policy, claim_number=token("CM-PENDING-"))
+    return services.claim_reserve_change(claim=claim, cost_type="indemnity", amount="500000.00",
+                                         accounting_date=date(2024, 6, 30), actor=world.handler())
+
+
+# Samples of models the book above does not hold, made through their services when a page or route
+# first needs one (label -> maker). A new model whose pages need an object gets its maker here.
+SAMPLE_MAKERS = {
+    "claims.handlerauthority": _handler_authority,
+    "claims.pendingclaimchange": _pending_change,
+}
+# Samples whose state a request changes for good (decided, approved): each page gets its own,
+# as each reserve-run page gets its own run.
+FRESH_SAMPLES = {"claims.pendingclaimchange"}
 
 
 # =============================================================================== sending requests
@@ -849,7 +939,382 @@ def send(recorder: Recorder, client, method: str, url: str, data=None, *, json_b
             else:
                 response = call(url, data or {})
             obs.status = response.status_code
+            obs.location = response.get("Location", "") if hasattr(response, "get") else ""
         except Exception as exc:  # noqa: BLE001 - a 500 is a finding, the walk goes on
             obs.status = 500
             obs.error = f"{type(exc).__name__}: {exc}"
     return response, obs
+
+
+class Unresolvable(LookupError):
+    """A URL keyword the walk cannot fill: a new kind of page needs a sample here."""
+
+
+def kwarg_value(name: str, kw: dict, key: str, model, world: World, lookup_field: str = "pk", view=None):
+    from claims.models import Claim
+    from policies.models import Policy
+    from reporting.services import FORMATS
+
+    if name in ("pk", "object_id", "id") or name == lookup_field or (
+            model is not None and name == getattr(view, "lookup_url_kwarg", None)):
+        obj = world.sample(model, key) if model is not None else None
+        if obj is None:
+            raise Unresolvable(f"no sample object of {model} for <{name}>")
+        return getattr(obj, lookup_field)
+    if name == "check_id":
+        return world.check_for(int(kw.get("pk") or kw.get("run_id"))).pk
+    if name == "run_id":
+        return world.fresh_run(key).pk
+    if name == "row_pk":
+        parent = model._default_manager.get(pk=kw["pk"])
+        rows = {Policy: "premium_transactions", Claim: "transactions"}.get(model)
+        if rows is None:
+            raise Unresolvable(f"no ledger rows known for {model}")
+        return getattr(parent, rows).order_by("pk").first().pk
+    if name == "segment":
+        return world.SEGMENT
+    if name == "currency":
+        return world.CURRENCY
+    if name == "jalali_year":
+        return world.diyeh.jalali_year
+    if name == "fmt":
+        return next(iter(FORMATS))
+    raise Unresolvable(f"<{name}>")
+
+
+@dataclass
+class Endpoint:
+    """One request shape (URL × method × body variant) and what it did for the probe and each role."""
+
+    surface: str                      # "api" or "admin"
+    method: str
+    name: str
+    url: str
+    variant: str = ""
+    ops: tuple[str, ...] = ()          # what the probe's request authorized (and passed)
+    probe: Observation | None = None
+    cells: dict[str, Observation] = field(default_factory=dict)
+    kind: str = ""                    # "operation", "read", "refused", "unreached", "writes-without-operation", "error"
+    note: str = ""
+    declared: str = ""                # the operation the view declares for it (`write_operations`), if any
+
+    @property
+    def label(self) -> str:
+        return f"{self.method.upper()} {self.name}" + (f" [{self.variant}]" if self.variant else "")
+
+    def classify(self) -> None:
+        obs = self.probe
+        self.ops = tuple(dict.fromkeys(obs.passed))
+        if obs.status and obs.status >= 500:
+            self.kind, self.note = "error", obs.describe()
+        elif self.ops:
+            self.kind = "operation"
+        elif obs.wrote:
+            self.kind, self.note = "writes-without-operation", obs.describe()
+        elif obs.status in (200, 201, 204, 302) and not self.note:
+            self.kind = "read"
+        elif obs.status == 403 and not self.note:
+            self.kind = "refused"  # refused even to a superuser, before any service: nobody may
+        else:
+            self.kind = "unreached"
+            self.note = self.note or obs.describe()
+
+
+def walk_api(world: World, recorder: Recorder) -> dict:
+    """Every API route × method: the probe finds the operations (trying each enum value of the
+    body as a variant: a posting's `kind` chooses reserve, payment or recovery); each variant is
+    then sent as every role (a GET that authorizes nothing as anonymous only). Returns the
+    endpoints, the GET reads, the URLs it could not build and the number of routes discovered."""
+    from django.urls import reverse
+
+    openapi = OpenApi()
+    samples = world.field_samples()
+    probe = client_for("probe", world, "api")
+    clients = {role: client_for(role, world, "api") for role in ROLES}
+    endpoints, reads, unresolvable = [], [], []
+    routes = api_routes()
+    for api in routes:
+        for method in api.methods:
+            key = f"api {method} {api.name}"
+            model = viewset_model(api, method) if api.actions else None
+            lookup = getattr(api.view_class, "lookup_field", "pk")
+            kw: dict = {}
+            try:
+                for name in api.route.kwarg_names:
+                    kw[name] = str(kwarg_value(name, kw, key, model, world, lookup, api.view_class))
+            except Unresolvable as exc:
+                unresolvable.append(f"{method.upper()} {api.name}: {exc}")
+                continue
+            url = reverse(api.route.name, kwargs=kw)
+            if method == "get":
+                base, enums = None, {}
+                url += openapi.query(url, method, samples)
+            else:
+                base, enums = openapi.body(url, method, samples)
+            variants = [("", {})] + [(f"{f}={v}", {f: v}) for f, values in enums.items() for v in values
+                                     if base is None or v != base.get(f)]
+
+            def body(change, _url=url, _method=method):
+                if _method == "get":
+                    return None
+                fresh, _ = openapi.body(_url, _method, samples)
+                return {**(fresh or {}), **change}
+
+            # Variants are told apart by the operation they authorize first (the route's own); what
+            # they authorize after it are its steps (issuing from a quote creates the policy), and
+            # the variant that went furthest is kept.
+            found: dict[str, tuple[Endpoint, dict]] = {}
+            first = None
+            declared = getattr(api.view_class, "write_operations", {}).get(api.actions.get(method))
+            for label, change in variants:
+                ep = Endpoint("api", method, api.name, url, label, declared=getattr(declared, "name", "") or "")
+                _, ep.probe = send(recorder, probe, method, url, body(change), json_body=True)
+                ep.classify()
+                first = first or ep
+                if ep.kind == "operation" and (ep.ops[0] not in found or len(ep.ops) > len(found[ep.ops[0]][0].ops)):
+                    found[ep.ops[0]] = (ep, change)
+            chosen = list(found.values()) or [(first, {})]
+            for ep, change in chosen:
+                for role in (ROLES if ep.kind == "operation" or method != "get" else ("anonymous",)):
+                    _, ep.cells[role] = send(recorder, clients[role], method, url, body(change), json_body=True)
+                (endpoints if method != "get" or ep.kind == "operation" else reads).append(ep)
+    return {"endpoints": endpoints, "reads": reads, "unresolvable": unresolvable, "discovered": len(routes)}
+
+
+@dataclass
+class GetCell:
+    page: str
+    role: str
+    model_perm: bool | None   # the role's user holds view or change permission on the page's model
+    obs: Observation
+    standard: bool            # changelist, change or history page: a holder of the permission sees it
+
+
+def _admin_urls(page: AdminPage, world: World, key: str) -> list[tuple[str, str]]:
+    """(variant, URL) of a page: one per value of a `verb`-like string kwarg the view compares."""
+    from django.urls import reverse
+
+    route = page.route
+    if route.positional:  # simple_history's ^(obj)/history/(version)/$
+        obj = world.sample(page.model, key)
+        version = obj.history.order_by("history_id").first() if obj is not None and hasattr(obj, "history") else None
+        if version is None:
+            raise Unresolvable("no history version")
+        return [("", reverse(route.name, args=[obj.pk, version.history_id]))]
+    expand = {}
+    for name in route.kwarg_names:
+        if route.converters.get(name) == "StringConverter":
+            values = literal_choices(route.view, name)
+            if values:
+                expand[name] = values
+    out = []
+    combos = [dict(zip(expand, vals)) for vals in itertools.product(*expand.values())] or [{}]
+    for combo in combos:
+        variant = ",".join(f"{k}={v}" for k, v in combo.items())
+        kw: dict = {}
+        for name in route.kwarg_names:
+            kw[name] = combo[name] if name in combo else kwarg_value(name, kw, f"{key} {variant}", page.model, world)
+        out.append((variant, reverse(route.name, kwargs=kw)))
+    return out
+
+
+def admin_page_kind(page: AdminPage) -> tuple[str, str]:
+    """How the walk treats a page: ("skip", why), ("get", why: GET only) or ("post", ""): GET and POST."""
+    ma = page.model_admin
+    name, view = page.route.name, page.view_name
+    if name is None or view in ("RedirectView", "catch_all_view"):
+        return "skip", "no page of its own (a redirect or the catch-all)"
+    if name in SITE_PLUMBING:
+        return "skip", SITE_PLUMBING[name]
+    if page.app_label in THIRD_PARTY_APPS:
+        return ("get", "third-party model list") if view == "changelist_view" else (
+            "skip", "third-party model pages: their writes are the plain-write inference's")
+    if view == "changelist_view":
+        return "get", "a list: its writes are the changelist actions, walked separately"
+    if view in ("history_view", "delete_view"):
+        return "skip", ("a history list, behind the change page's view permission" if view == "history_view"
+                        else "Django's delete confirmation: deletions are the plain-write inference's")
+    cls = type(ma) if ma is not None else None
+    if view == "add_view" and not (project_defined(cls, "add_view") or project_defined(cls, "save_model")):
+        return "get", "the standard add form (plain ModelAdmin save): the plain-write inference's"
+    if view == "change_view" and not any(project_defined(cls, a) for a in ("change_view", "changeform_view",
+                                                                           "save_model")):
+        return "get", "the standard change form (plain ModelAdmin save): the plain-write inference's"
+    return "post", ""
+
+
+def walk_admin(world: World, recorder: Recorder, overrides: dict) -> dict:
+    """GET every admin page as every role; POST every page that may run a service (custom pages,
+    service-backed add and change forms) as the probe, with a body filled from the forms the page
+    renders (a second and third round add the forms and named submit buttons the answer shows:
+    the quote page offers "issue" only after a quote), then as every role; and every changelist
+    action. `overrides[page name]()` adds what no form declares (an uploaded book file)."""
+    samples = world.field_samples()
+    probe = client_for("probe", world, "admin")
+    clients = {role: client_for(role, world, "admin") for role in ROLES}
+    out = {"endpoints": [], "gets": [], "skipped": [], "unresolvable": [], "get_only": []}
+    pages = admin_pages()
+    out["discovered"] = len(pages)
+    for page in pages:
+        kind, why = admin_page_kind(page)
+        if kind == "skip":
+            out["skipped"].append((page.name, why))
+            continue
+        key = f"admin {page.name}"
+        try:
+            urls = _admin_urls(page, world, key)
+        except Unresolvable as exc:
+            out["unresolvable"].append(f"{page.name}: {exc}")
+            continue
+        model = page.model
+        standard = page.view_name in ("changelist_view", "change_view", "history_view")
+        for variant, url in urls:
+            for role in ROLES:
+                user = world.users[role]
+                perm = None
+                if model is not None and user is not None:
+                    meta = model._meta
+                    perm = (user.has_perm(f"{meta.app_label}.view_{meta.model_name}")
+                            or user.has_perm(f"{meta.app_label}.change_{meta.model_name}"))
+                _, obs = send(recorder, clients[role], "get", url, json_body=False)
+                out["gets"].append(GetCell(f"{page.name}" + (f" [{variant}]" if variant else ""), role, perm, obs,
+                                           standard))
+            if kind == "get":
+                out["get_only"].append((page.name + (f" [{variant}]" if variant else ""), why))
+                continue
+            extra = overrides.get(page.name, lambda: {})
+            response, _ = send(recorder, probe, "get", url, json_body=False)
+            forms = forms_in(response) if response is not None and response.status_code == 200 else []
+            seen = {(type(f).__name__, f.prefix) for f in forms}
+            submits: list[str] = []
+
+            def body(_forms=forms, _submits=submits, _extra=extra):
+                data = {}
+                for form in _forms:
+                    data.update(form_data(form, samples))
+                if _forms and not data:
+                    data.update(one_optional_field(_forms[0]))
+                data.update({s: "1" for s in _submits})
+                data.update(_extra())
+                return data
+
+            ep = Endpoint("admin", "post", page.name, url, variant)
+            for _round in range(3):
+                response, ep.probe = send(recorder, probe, "post", url, body(), json_body=False)
+                if ep.probe.passed or ep.probe.wrote or (ep.probe.status or 0) >= 500 or response is None:
+                    break
+                new = [f for f in forms_in(response) if (type(f).__name__, f.prefix) not in seen]
+                more = [s for s in submit_names(response) if s not in submits]
+                if not new and not more:
+                    break
+                for f in new:
+                    seen.add((type(f).__name__, f.prefix))
+                forms.extend(new)
+                submits.extend(more)
+            errors = form_errors(response) if response is not None and not ep.probe.passed else {}
+            if errors:
+                ep.note = f"the form did not validate: {errors}"
+            ep.classify()
+            for role in ROLES:
+                _, ep.cells[role] = send(recorder, clients[role], "post", url, body(), json_body=False)
+            out["endpoints"].append(ep)
+    out["endpoints"] += walk_admin_actions(world, recorder, probe, clients)
+    return out
+
+
+def walk_admin_actions(world: World, recorder: Recorder, probe, clients) -> list[Endpoint]:
+    """Every changelist action but Django's delete_selected (a plain delete, the inference's),
+    each site-wide action once (on the first changelist that offers it)."""
+    from django.contrib import admin
+    from django.test import RequestFactory
+    from django.urls import reverse
+
+    done, out = set(), []
+    registry = sorted(admin.site._registry.items(), key=lambda kv: kv[0]._meta.label_lower)
+    registry.sort(key=lambda kv: kv[0]._meta.app_label in THIRD_PARTY_APPS)
+    for model, ma in registry:
+        request = RequestFactory().get("/")
+        request.user = world.probe
+        for name, (func, _name, _desc) in ma.get_actions(request).items():
+            if name == "delete_selected" or func in done:
+                continue
+            done.add(func)
+            sample = world.sample(model, f"action {name}")
+            if sample is None:
+                continue
+            url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+            def body(_name=name, _pk=sample.pk, _model=model):
+                if _model._meta.label_lower in FRESH_SAMPLES:  # each request acts on one still undecided
+                    _pk = world.sample(_model, f"action {_name} {token()}").pk
+                return {"action": _name, "_selected_action": [str(_pk)], "index": "0"}
+
+            ep = Endpoint("admin", "post", f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist",
+                          url, f"action={name}")
+            _, ep.probe = send(recorder, probe, "post", url, body(), json_body=False)
+            ep.classify()
+            for role in ROLES:
+                _, ep.cells[role] = send(recorder, clients[role], "post", url, body(), json_body=False)
+            out.append(ep)
+    return out
+
+
+def plain_admin_writes(world: World) -> list[tuple[str, str, str]]:
+    """(model, how, role) for every write the admin lets a role make through Django's own
+    ModelAdmin code (add, change, inline rows, delete), which calls no service: no authorize,
+    no audit row. Read from each ModelAdmin's own has_*_permission and which of its save and
+    delete paths the project overrides."""
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    out = []
+    for model, ma in sorted(admin.site._registry.items(), key=lambda kv: kv[0]._meta.label_lower):
+        cls = type(ma)
+        obj = world.sample(model, "plain-write inference")
+        add_service = project_defined(cls, "add_view") or project_defined(cls, "save_model")
+        change_service = any(project_defined(cls, a) for a in ("change_view", "changeform_view", "save_model"))
+        delete_service = any(project_defined(cls, a) for a in ("delete_view", "delete_model", "delete_queryset"))
+        for role in ROLES:
+            user = world.users[role]
+            if user is None:
+                continue
+            request = RequestFactory().get("/")
+            request.user = user
+            label = model._meta.label_lower
+            if not add_service and ma.has_add_permission(request):
+                out.append((label, "add", role))
+            if ma.has_change_permission(request, obj):
+                if not change_service:
+                    out.append((label, "change", role))
+                # inline rows saved through a service (save_formset / save_related overridden) are not plain
+                if not any(project_defined(cls, a) for a in ("change_view", "save_formset", "save_related")):
+                    for inline in ma.get_inline_instances(request, obj):
+                        if (inline.has_add_permission(request, obj) or inline.has_change_permission(request, obj)
+                                or inline.has_delete_permission(request, obj)):
+                            out.append((label, f"inline {inline.model._meta.label_lower}", role))
+            if not delete_service and ma.has_delete_permission(request, obj):
+                out.append((label, "delete", role))
+    return out
+
+
+# =============================================================================== the README table
+def readme_table() -> str:
+    """README "### The permission matrix": core.roles.ALLOWED as a Markdown table (operation ×
+    role; the superuser passes every role check, anonymous is refused everything)."""
+    from core.roles import ALLOWED, Operation
+
+    roles = STAFF_ROLES
+    rows = ["| operation | " + " | ".join(roles) + " | superuser |", "|---|" + ":---:|" * (len(roles) + 1)]
+    rows += [f"| `{op.value}` | " + " | ".join("✓" if role in ALLOWED[op] else "" for role in roles) + " | ✓ |"
+             for op in Operation]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":  # .venv/bin/python -m tests.integration.core.matrix_walk
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    print(readme_table())

@@ -58,3 +58,32 @@ def test_copy_must_start_after_its_source_and_have_a_new_code(new_version):
         tariff_version_copy(source=source, code="IR-X", effective_from=date(2019, 1, 1), actor=system_actor())
     with pytest.raises(DomainError):
         tariff_version_copy(source=new_version, code="IR-PARAMED-1400", effective_from=date(2022, 3, 21), actor=system_actor())
+
+
+def test_editing_a_version_in_the_admin_goes_through_the_service_with_an_audit_row(new_version):
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    from core.errors import PermissionDenied
+
+    actuary = user_with_roles("tariff-editor", "actuary")
+    request = RequestFactory().post("/")
+    request.user = actuary
+    model_admin = admin.site._registry[TariffVersion]
+    form = model_admin.get_form(request, new_version)(instance=new_version)
+    form.cleaned_data, form.changed_data = {}, ["name"]
+    new_version.name = "renamed by the actuary"
+    before = AuditEvent.objects.filter(verb="tariff.edit").count()
+    model_admin.save_model(request, new_version, form, change=True)
+    new_version.refresh_from_db()
+    assert new_version.name == "renamed by the actuary"
+    event = AuditEvent.objects.filter(verb="tariff.edit").latest("id")
+    assert AuditEvent.objects.filter(verb="tariff.edit").count() == before + 1 and event.actor == actuary
+    assert event.new == {"changed": ["name"]}
+    # a clerk is refused by the service itself, and nothing is saved
+    request.user = user_with_roles("tariff-clerk", "clerk")
+    new_version.name = "renamed by a clerk"
+    with pytest.raises(PermissionDenied):
+        model_admin.save_model(request, new_version, form, change=True)
+    new_version.refresh_from_db()
+    assert new_version.name == "renamed by the actuary"
