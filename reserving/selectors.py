@@ -25,6 +25,7 @@ from core.money import money_round
 from core.periods import Quarter
 from policies.models import Policy, PremiumTransaction
 from reserving.models import AprioriLossRatio, ReserveRun, RunDataCheck, RunEvent, RunSegmentResult
+from reserving.engine.upr import earned_by_period
 from reserving.sql import (CASE_EFFECT, PAID_EFFECT, Dialect, Scope, as_of_cte, claim_ledger_from, fetch,
                            timestamp_param)
 
@@ -209,16 +210,6 @@ def _upr_sql(scope: Scope, dates: list[date], base: str, pre_inception_gross: bo
     return sql, [*cte_params, *params]
 
 
-def upr_at_dates(*, scope: Scope, dates: list[date], base: str = "net", pre_inception_gross: bool = True
-                 ) -> pd.DataFrame:
-    """UPR (float, currency units, unrounded) and base premium booked, per date × segment × currency."""
-    if not dates:
-        return pd.DataFrame(columns=["date", "segment", "currency", "upr", "booked"])
-    sql, params = _upr_sql(scope, dates, base, pre_inception_gross)
-    out = [(dates[int(i)], s, c, float(u or 0), float(b or 0)) for i, s, c, u, b in fetch(sql, params)]
-    return pd.DataFrame(out, columns=["date", "segment", "currency", "upr", "booked"])
-
-
 def upr_by_segment(*, scope: Scope, premium_base: str = "net", pre_inception_gross: bool = True
                    ) -> dict[tuple[str, str], Decimal]:
     """UPR at V per segment × currency, rounded once (design.md §4, §8; parity with engine/upr.py)."""
@@ -228,25 +219,27 @@ def upr_by_segment(*, scope: Scope, premium_base: str = "net", pre_inception_gro
 
 def earned_premium_by_quarter(*, scope: Scope, first: Quarter, premium_base: str = "net") -> pd.DataFrame:
     """Earned premium per segment × currency × calendar quarter from `first` to V's quarter:
-    E(end) − E(start − 1), E(D) = base booked by D − UPR at D without the RU rule (engine's rule)."""
+    E(end) − E(start − 1), E(D) = base booked by D − UPR at D without the RU rule. One read of
+    the premium rows in scope (with their policies as at T), then the engine's reference rule at
+    every quarter end in one vectorised pass (engine.upr.earned_by_period) — not a UPR query per
+    quarter end (issue 15 §2)."""
     last = Quarter.of(scope.valuation_date)
     quarters, q = [], first
     while q <= last:
         quarters.append(q)
         q = q + 1
+    empty = pd.DataFrame(columns=["segment", "currency", "quarter", "earned"])
     if not quarters:
-        return pd.DataFrame(columns=["segment", "currency", "quarter", "earned"])
+        return empty
+    rows = premium_rows(scope=scope)
+    if rows.empty:
+        return empty
     dates = [quarters[0].start - timedelta(days=1)] + [q.end for q in quarters]
-    df = upr_at_dates(scope=scope, dates=dates, base=premium_base, pre_inception_gross=False)
-    if df.empty:
-        return pd.DataFrame(columns=["segment", "currency", "quarter", "earned"])
-    df["e"] = df["booked"] - df["upr"]
-    wide = df.pivot_table(index=["segment", "currency"], columns="date", values="e", aggfunc="sum").reindex(columns=dates).fillna(0.0)
-    earned = wide.diff(axis=1).iloc[:, 1:]
-    earned.columns = [q.label for q in quarters]
-    out = earned.stack().rename("earned").reset_index()
-    out.columns = ["segment", "currency", "quarter", "earned"]
-    return out.sort_values(["segment", "currency", "quarter"]).reset_index(drop=True)
+    out = earned_by_period(rows, dates, ["segment", "currency"], base=premium_base)
+    label = {q.end: q.label for q in quarters}
+    out["quarter"] = out["period"].map(label)
+    return out[["segment", "currency", "quarter", "earned"]].sort_values(
+        ["segment", "currency", "quarter"]).reset_index(drop=True)
 
 
 def premium_rows(*, scope: Scope) -> pd.DataFrame:
@@ -263,7 +256,7 @@ def premium_rows(*, scope: Scope) -> pd.DataFrame:
     for c in ("inception_date", "expiry_date", "accounting_date", "effective_date"):
         df[c] = pd.to_datetime(df[c])
     for c in ("gross_premium", "commission"):
-        df[c] = df[c].map(lambda x: float(Decimal(str(x))))
+        df[c] = df[c].astype(float) if len(df) else df[c].astype("float64")
     df["reverses"] = df["reverses"].astype("Int64")
     return df
 

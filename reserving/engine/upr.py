@@ -403,6 +403,14 @@ def unearned_premium(
     return pd.Series(_upr(book, v, method, base, pre_inception_gross), index=book.index, name="upr")
 
 
+def _group_keys(transactions: pd.DataFrame, by) -> list[str]:
+    keys = [by] if isinstance(by, str) else list(by)
+    missing = [k for k in keys if k not in transactions.columns]
+    if missing:
+        raise UPRInputError(f"missing group column(s): {', '.join(missing)}", field=missing[0])
+    return keys
+
+
 def upr_by(
     transactions: pd.DataFrame,
     valuation_date,
@@ -414,10 +422,7 @@ def upr_by(
 ) -> pd.Series:
     """UPR summed by the given columns (e.g. ["segment", "currency"]); never across currencies
     unless the caller asks for it by leaving currency out."""
-    keys = [by] if isinstance(by, str) else list(by)
-    missing = [k for k in keys if k not in transactions.columns]
-    if missing:
-        raise UPRInputError(f"missing group column(s): {', '.join(missing)}", field=missing[0])
+    keys = _group_keys(transactions, by)
     per_row = unearned_premium(transactions, valuation_date, method=method, base=base, pre_inception_gross=pre_inception_gross)
     return per_row.groupby([transactions[k] for k in keys], sort=True).sum()
 
@@ -438,9 +443,46 @@ def earned_premium(
     last = _day(period_end, "period_end")
     if last < first:
         raise UPRInputError("period_end is before period_start", field="period_end")
+    return pd.Series(_earned_to(book, last, method, base) - _earned_to(book, first - 1, method, base),
+                     index=book.index, name="earned_premium")
+
+
+def _earned_to(book: _Book, v: np.int64, method: str, base: str) -> np.ndarray:
+    """Per row: base accounted by day v − UPR at v (no pre-inception rule)."""
     total_base = book.gross - book.commission if base == "net" else book.gross
+    return np.where(book.accounting <= v, total_base, 0.0) - _upr(book, v, method, base, False)
 
-    def earned_to(v):
-        return np.where(book.accounting <= v, total_base, 0.0) - _upr(book, v, method, base, False)
 
-    return pd.Series(earned_to(last) - earned_to(first - 1), index=book.index, name="earned_premium")
+def earned_by_period(transactions: pd.DataFrame, period_ends, by, *, method: str = "pro_rata",
+                     base: str = "net") -> pd.DataFrame:
+    """Premium earned in each period between consecutive dates of `period_ends` (the first date
+    is the day before the first period starts), summed by the `by` columns: one preparation of
+    the book and one vectorised pass per date — the quarter end's earned premium for every
+    quarter, which SQL computed as a UPR at every quarter end. Columns: the `by` keys, `period`
+    (the period's end date, as given) and `earned`; E(D) = base accounted by D − UPR at D (no
+    pre-inception rule), earned = E(end) − E(previous end), exactly `earned_premium`'s rule."""
+    _check(method, base)
+    keys = _group_keys(transactions, by)
+    ends = list(period_ends)
+    if len(ends) < 2:
+        raise UPRInputError("period_ends needs the day before the first period and at least one period end",
+                            field="period_ends")
+    days = [_day(d, "period_ends") for d in ends]
+    if any(b <= a for a, b in zip(days, days[1:])):
+        raise UPRInputError("period_ends must increase", field="period_ends")
+    book = _prepare(transactions)
+    index = pd.MultiIndex.from_frame(transactions.loc[book.index, keys])
+    codes, uniques = index.factorize()   # one grouping for every date: sums are bincounts
+    frames = []
+    previous = None
+    for end, v in zip(ends, days):
+        earned_to = _earned_to(book, v, method, base)
+        if previous is not None:
+            sums = np.bincount(codes, weights=earned_to - previous, minlength=len(uniques))
+            part = pd.DataFrame(list(uniques), columns=keys)
+            part["period"], part["earned"] = end, sums
+            frames.append(part)
+        previous = earned_to
+    if not frames:
+        return pd.DataFrame(columns=[*keys, "period", "earned"])
+    return pd.concat(frames, ignore_index=True)[[*keys, "period", "earned"]]

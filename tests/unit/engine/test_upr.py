@@ -241,3 +241,25 @@ def test_dates_with_a_zone_count_by_their_local_date():
     tx = book(ORIGINAL)
     tx["effective_date"] = tx["effective_date"].dt.tz_localize("Europe/Moscow")
     assert unearned_premium(tx, "2024-12-31").sum() == pytest.approx(108_000 * 273 / 365)
+
+
+def test_earned_by_period_is_the_per_period_rule_for_every_quarter_in_one_pass():
+    from reserving.engine.upr import earned_by_period
+
+    # one leap-year policy, 366 of net premium: a day's premium a day (Q1 91, Q2 91, Q3 92, Q4 92),
+    # plus the domain.md cancellation on a second segment
+    leap = dict(row("original", "2024-01-01", "2024-01-01", 400.0, 34.0, expiry="2024-12-31", policy=2), segment="b",
+                currency="RUB")
+    tx = book(dict(ORIGINAL, segment="a", currency="RUB"), dict(PRO_RATA_CANCEL, segment="a", currency="RUB"), leap)
+    ends = ["2023-12-31", "2024-03-31", "2024-06-30", "2024-09-30", "2024-12-31", "2025-03-31"]
+    out = earned_by_period(tx, ends, ["segment", "currency"])
+    b = out[out.segment == "b"].set_index("period")["earned"]
+    assert [round(b[e], 6) for e in ends[1:]] == [91.0, 91.0, 92.0, 92.0, 0.0]
+    # every (segment, period) equals earned_premium on that period alone
+    for start, end in zip(["2024-01-01", "2024-04-01", "2024-07-01", "2024-10-01", "2025-01-01"], ends[1:]):
+        ref = earned_premium(tx, start, end).groupby([tx["segment"], tx["currency"]]).sum()
+        got = out[out.period == end].set_index(["segment", "currency"])["earned"]
+        for key, value in ref.items():
+            assert got[key] == pytest.approx(value, abs=1e-9)
+    with pytest.raises(UPRInputError):
+        earned_by_period(tx, ["2024-03-31", "2023-12-31"], "segment")
