@@ -335,3 +335,21 @@ def test_a_change_to_an_estimate_already_reached_can_still_be_rejected(claim, cl
     with pytest.raises(DomainError, match="already is 300,000.00"):
         services.claim_change_decide(pending=pending, approve=True, actor=senior)
     assert services.claim_change_decide(pending=pending, approve=False, actor=senior).status == "rejected"
+
+
+def test_an_approval_into_a_period_closed_meanwhile_is_refused_and_the_change_stays_pending(claim, clerk, senior):
+    from core.errors import PeriodClosed
+    from core.services import period_mark_closed
+
+    pending = reserve(claim, clerk, "250000.00")
+    rows_before = ClaimTransaction.objects.filter(claim=claim).count()
+    period_mark_closed(label="2024Q2", actor=system_actor())  # the change's accounting date, 2024-06-30
+    with pytest.raises(PeriodClosed):
+        services.claim_change_decide(pending=pending, approve=True, actor=senior)
+    pending.refresh_from_db()
+    assert pending.status == "pending" and pending.posted_id is None
+    assert ClaimTransaction.objects.filter(claim=claim).count() == rows_before
+    assert not AuditEvent.objects.filter(verb=AuditVerb.CLAIM_CHANGE_DECIDE).exists()
+    # and a new request into the closed quarter is refused at once
+    with pytest.raises(PeriodClosed):
+        reserve(claim, clerk, "260000.00")
