@@ -102,8 +102,13 @@ class _Recompute:
 
         self.compute, self.run, self.currency = compute, run, currency
         self.params = compute.effective_parameters(run.regime.parameters, run.parameters)
-        self.inputs = compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off, params=self.params,
-                                             segment=segment, currency=currency).get((segment, currency))
+        from reserving.services import run_inputs
+
+        # the slice the run computed from, when it stored one (else collected now)
+        self.inputs = (run_inputs(run=run, key=(segment, currency)).get((segment, currency))
+                       or compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off,
+                                                 params=self.params, segment=segment,
+                                                 currency=currency).get((segment, currency)))
 
     def __call__(self, selection: dict):
         c, run = self.compute, self.run
@@ -111,7 +116,7 @@ class _Recompute:
                                        params=self.params, currency=self.currency)
         return c.segment_outcome(inputs=self.inputs, params=self.params, selection=selection,
                                  valuation_date=run.valuation_date, borrowed_incurred=borrowed,
-                                 seed=int(self.params["bootstrap_seed"]))
+                                 regime_code=run.regime_code, with_bootstrap=False)
 
 
 STEP_EMERGENCE = "IBNR emergence (opening run's pattern on the new data)"

@@ -216,10 +216,11 @@ def _finite(x) -> float | None:
 
 def segment_outcome(*, inputs: SegmentInputs, params: dict, selection: dict | None, valuation_date: date,
                     borrowed_incurred: pd.DataFrame | None = None, seed: int | None = None,
-                    regime_code: str = "ru") -> SegmentOutcome:
+                    regime_code: str = "ru", with_bootstrap: bool = True) -> SegmentOutcome:
     """One segment × currency: the quarterly triangles from the cells, the engine's IBNR per
     origin (`engine.reserve.segment_reserve`), ULAE and premium deficiency by the regime, the
-    bootstrap of the paid reserve on the grain used, all rounded once."""
+    bootstrap of the paid reserve on the grain used (not for a preview or a roll-forward step,
+    which show no distribution: `with_bootstrap=False`), all rounded once."""
     cur = inputs.currency
     regime = Regime.from_parameters(regime_code, params)
     sel = Selection.parse(selection)
@@ -258,8 +259,9 @@ def segment_outcome(*, inputs: SegmentInputs, params: dict, selection: dict | No
             for o, r in zip(reserve.table.index, reserve.table.itertuples())]
         loss_ratio = deficiency_loss_ratio(reserve, inputs.earned, vq, float(regime["expected_loss_ratio"]))
         grain_paid = paid if reserve.grain == "OQDQ" else paid.grain(reserve.grain)
-        bootstrap = bootstrap_paid(grain_paid, n_sims=int(regime["bootstrap_sims"]),
-                                   seed=seed if seed is not None else int(regime["bootstrap_seed"]))
+        bootstrap = (bootstrap_paid(grain_paid, n_sims=int(regime["bootstrap_sims"]),
+                                    seed=seed if seed is not None else int(regime["bootstrap_seed"]))
+                     if with_bootstrap else {"status": "not computed", "reason": "a preview: computed on save"})
     ulae = float(regime.ulae(ibnr=ibnr_total, rbns=rbns))
     deficiency = float(regime.premium_deficiency(upr=float(inputs.upr), expected_loss_ratio=loss_ratio))
     provenance = {**provenance, "engine": engine_version(), "regime": regime_code,

@@ -529,7 +529,7 @@ def run_selection_preview(*, run: ReserveRun, segment: str, currency: str, selec
     try:
         out = compute.segment_outcome(inputs=inputs, params=params, selection=selection,
                                       valuation_date=run.valuation_date, borrowed_incurred=borrowed,
-                                      seed=int(params["bootstrap_seed"]), regime_code=run.regime_code)
+                                      regime_code=run.regime_code, with_bootstrap=False)
     except EngineError as exc:
         raise DomainError(f"{segment} {currency}: {exc.message}", field=exc.field or "selection") from None
     current = run.segment_results.filter(segment=segment, currency=currency).first()
