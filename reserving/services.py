@@ -348,13 +348,7 @@ def run_segment_compute(*, run_id: int, segment: str, currency: str) -> str:
     params = run_parameters(run)
     try:
         selection = run.selections.get(_key(segment, currency), {})
-        # a borrowed pattern reads the other segments' slices too
-        stored = run_inputs(run=run) if selection.get("pattern_from") else run_inputs(run=run, key=(segment, currency))
-        inputs = stored.get((segment, currency)) if stored else None
-        if inputs is None:  # a run computed before its inputs were stored
-            stored = None
-            inputs = compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off, params=params,
-                                            segment=segment, currency=currency).get((segment, currency))
+        inputs, stored = _segment_inputs(run, segment, currency, selection, params)
         if inputs is None:
             raise DomainError(f"segment {segment} {currency} has no data in this run's scope")
         borrowed = compute.borrowed_incurred(selection=selection, valuation_date=run.valuation_date,
@@ -374,6 +368,19 @@ def run_inputs(*, run: ReserveRun, key: tuple[str, str] | None = None) -> dict:
     when given); {} for a run computed before inputs were stored."""
     rows = run.segment_inputs.all() if key is None else run.segment_inputs.filter(segment=key[0], currency=key[1])
     return {(r.segment, r.currency): compute.inputs_from_canonical(r.inputs) for r in rows}
+
+
+def _segment_inputs(run: ReserveRun, segment: str, currency: str, selection: dict, params: dict):
+    """(the segment's inputs, the stored slices a borrowed pattern may read): from what the run
+    stored when it began computing (all segments' only when the selection borrows a pattern),
+    else — a run computed before inputs were stored, or never computed — collected now, with
+    None for the stored slices."""
+    stored = run_inputs(run=run) if selection.get("pattern_from") else run_inputs(run=run, key=(segment, currency))
+    if (segment, currency) in stored:
+        return stored[(segment, currency)], stored
+    fresh = compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off, params=params,
+                                   segment=segment, currency=currency).get((segment, currency))
+    return fresh, None
 
 
 @transaction.atomic(durable=True)
@@ -518,10 +525,7 @@ def run_selection_preview(*, run: ReserveRun, segment: str, currency: str, selec
     """What a changed selection would give, computed now and saved nowhere."""
     selection = {k: v for k, v in _check_selection(dict(selection)).items() if v not in (None, "", {})}
     params = run_parameters(run)
-    stored = run_inputs(run=run) or None   # what the run computed from, when it stored it
-    inputs = (stored.get((segment, currency)) if stored is not None else
-              compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off, params=params,
-                                     segment=segment, currency=currency).get((segment, currency)))
+    inputs, stored = _segment_inputs(run, segment, currency, selection, params)
     if inputs is None:
         raise DomainError(f"no data for {segment} {currency} in this run", field="segment")
     borrowed = compute.borrowed_incurred(selection=selection, valuation_date=run.valuation_date,
@@ -549,8 +553,7 @@ def run_history_backtest(*, run: ReserveRun, segment: str, currency: str, cuts=(
     """The back-test of every method and the default rule on the segment's own history as this
     run sees it (compute.history_backtest): a DataFrame by cut and method. Reads only."""
     params = run_parameters(run)
-    inputs = compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off, params=params,
-                                    segment=segment, currency=currency).get((segment, currency))
+    inputs, _ = _segment_inputs(run, segment, currency, {}, params)
     if inputs is None:
         raise DomainError(f"no data for {segment} {currency} in this run", field="segment")
     try:
