@@ -18,7 +18,7 @@ from core.forms import form_add_domain_error
 from core.money import MINOR_UNITS, ZERO, money_round, to_decimal
 from core.periods import Quarter
 from core.roles import Operation, can
-from reserving import selectors, services
+from reserving import selectors, services, workbench
 from reserving.compute import _to_triangle
 from reserving.engine.default import METHODS as DEFAULT_METHODS
 from reserving.engine.development import link_ratio_averages
@@ -147,6 +147,8 @@ class ReserveRunAdmin(admin.ModelAdmin):
             path("<int:run_id>/progress/", self.admin_site.admin_view(self.progress_view), name="reserving_run_progress"),
             path("<int:run_id>/segment/<str:segment>/<str:currency>/backtest/",
                  self.admin_site.admin_view(self.backtest_view), name="reserving_run_backtest"),
+            path("<int:run_id>/segment/<str:segment>/<str:currency>/chart/<str:chart>/",
+                 self.admin_site.admin_view(self.chart_view), name="reserving_run_chart"),
         ]
         return own + super().get_urls()
 
@@ -220,6 +222,9 @@ class ReserveRunAdmin(admin.ModelAdmin):
             "preview_url": reverse("admin:reserving_run_preview", args=[run.pk, segment, currency]),
             "backtest_url": reverse("admin:reserving_run_backtest", args=[run.pk, segment, currency]),
             "can": _abilities(request.user, run),
+            "diagnostics": workbench.segment_diagnostics(run=run, result=result),
+            "chart_urls": {name: reverse("admin:reserving_run_chart", args=[run.pk, segment, currency, name])
+                           for name in workbench.CHARTS},
         }
         return TemplateResponse(request, "admin/reserving/run_segment.html", context)
 
@@ -306,6 +311,33 @@ class ReserveRunAdmin(admin.ModelAdmin):
                    "run": run, "segment": segment, "currency": currency, "cuts": cuts, "error": error,
                    "summary": summary, "by_cut": by_cut, "opts": self.model._meta}
         return TemplateResponse(request, "admin/reserving/run_backtest.html", context)
+
+    def chart_view(self, request, run_id, segment, currency, chart):
+        """A workbench chart as plotly JSON (data, layout, a message when there is nothing to
+        draw), fetched by the segment page's script so the page itself carries no chart data."""
+        self._require_view(request)
+        run = get_object_or_404(selectors.runs_list(), pk=run_id)
+        result = run.segment_results.filter(segment=segment, currency=currency).prefetch_related("origins").first()
+        if chart not in workbench.CHARTS:
+            return JsonResponse({"error": f"unknown chart {chart}; known: {', '.join(workbench.CHARTS)}"}, status=404)
+        if result is None:  # a segment not computed yet: the page draws the message, as for any empty chart
+            return JsonResponse({"chart": chart, "data": [], "layout": {},
+                                 "message": f"run {run.pk} has no result for {segment} {currency} yet"})
+        try:
+            if chart == "development":
+                figure = workbench.development_chart(run=run, result=result)
+            elif chart == "loss_ratios":
+                figure = workbench.loss_ratio_chart(run=run, result=result)
+            elif chart == "bootstrap":
+                figure = workbench.bootstrap_chart(run=run, result=result)
+            elif chart == "emergence":
+                figure = workbench.emergence_chart(run=run, result=result)
+            else:
+                return JsonResponse({"error": f"unknown chart {chart}; known: {', '.join(workbench.CHARTS)}"},
+                                    status=404)
+        except EngineError as exc:
+            figure = {"chart": chart, "data": [], "layout": {}, "message": f"cannot be drawn: {exc.message}"}
+        return JsonResponse(figure)
 
     def progress_view(self, request, run_id):
         self._require_view(request)

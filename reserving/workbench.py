@@ -1,0 +1,474 @@
+"""The diagnostics of the run segment workbench (issue 13 §3) and the data of its charts (§4):
+selectors over what a run stored — its segment inputs (RunSegmentInput: the cells, claim counts
+and closures), its results (RunSegmentResult, RunOriginResult) and the prior approved run's —
+shaped for the page (text already formatted) and for plotly (JSON figures the page fetches).
+Reads only; the maths is the engine's (`reserving.engine.diagnostics`), the rules and their
+thresholds are documented there.
+
+Everything is computed at the grain the result was reserved on (provenance "grain"), from the
+stored quarterly inputs; a run computed before inputs were stored falls back to its stored
+triangles, which carry no closures (no closure rate, no average case reserve per open claim).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from core.money import MINOR_UNITS, money_round
+from core.periods import Quarter
+from reserving import selectors
+from reserving.compute import _to_triangle, inputs_from_canonical
+from reserving.engine import EngineError, Triangle
+from reserving.engine import diagnostics as D
+from reserving.engine.berquist import berquist_sherman
+from reserving.engine.default import METHODS as DEFAULT_METHODS
+from reserving.engine.development import link_ratio_averages
+from reserving.engine.reserve import earned_by_origin
+from reserving.engine.triangle import origin_key
+from reserving.models import ReserveRun, RunSegmentInput, RunSegmentResult
+
+CHARTS = ("development", "loss_ratios", "bootstrap", "emergence")
+
+
+# ------------------------------------------------------------------ formatting for reading
+def _money(value, currency: str) -> str:
+    if value is None or not np.isfinite(float(value)):
+        return "—"
+    return f"{money_round(float(value), currency):,.{MINOR_UNITS.get(currency, 2)}f}"
+
+
+def _ratio(value, digits: int = 2) -> str:
+    return "—" if value is None or not np.isfinite(value) else f"{value:,.{digits}f}"
+
+
+def _pct(value, digits: int = 0) -> str:
+    return "—" if value is None or not np.isfinite(value) else f"{value:.{digits}%}"
+
+
+def _signed_pct(value) -> str:
+    return "—" if value is None or not np.isfinite(value) else f"{value:+.0%}"
+
+
+def _points(value) -> str:
+    return "—" if value is None or not np.isfinite(value) else f"{value:+.2f}"
+
+
+def _num(value, digits: int = 2):
+    """A float for JSON (None for NaN)."""
+    return None if value is None or not np.isfinite(float(value)) else round(float(value), digits)
+
+
+# ------------------------------------------------------------------ the stored triangles
+@dataclass(frozen=True)
+class SegmentTriangles:
+    grain: str
+    basis: str
+    paid: Triangle
+    incurred: Triangle
+    case: Triangle
+    reported: Triangle | None
+    closed: Triangle | None
+    from_inputs: bool
+
+
+def _decode(blob) -> pd.DataFrame:
+    if not blob or not blob.get("values"):
+        return pd.DataFrame()
+    return pd.DataFrame([[np.nan if v is None else v for v in row] for row in blob["values"]],
+                        index=blob["origins"], columns=[int(a) for a in blob["ages"]], dtype=float)
+
+
+def _quarterly_frames(run: ReserveRun, result: RunSegmentResult) -> tuple[dict, bool]:
+    stored = RunSegmentInput.objects.filter(run=run, segment=result.segment, currency=result.currency).first()
+    if stored is not None:
+        inputs = inputs_from_canonical(stored.inputs)
+        closures = inputs.closures if "closures" in stored.inputs else None
+        return selectors.triangles_from_cells(inputs.cells, inputs.counts, run.valuation_date, closures=closures), True
+    tri = result.triangles or {}
+    return {"paid": _decode(tri.get("paid")), "incurred": _decode(tri.get("incurred")),
+            "case": _decode(tri.get("case")), "count": _decode(tri.get("count"))}, False
+
+
+def segment_triangles(*, run: ReserveRun, result: RunSegmentResult, grain: str | None = None) -> SegmentTriangles | None:
+    """The segment's paid, incurred, case, reported and closed triangles at `grain` (default: the
+    grain the result was reserved on); None when nothing was reported."""
+    frames, from_inputs = _quarterly_frames(run, result)
+    if frames.get("paid") is None or frames["paid"].empty:
+        return None
+    provenance, factors = result.provenance or {}, result.factors or {}
+    grain = grain or provenance.get("grain") or "OQDQ"
+    basis = factors.get("basis") or provenance.get("basis") or "incurred"
+
+    def at_grain(name, measure):
+        frame = frames.get(name)
+        if frame is None or frame.empty:
+            return None
+        tri = _to_triangle(frame, measure)
+        return tri if grain == "OQDQ" else tri.grain(grain)
+
+    paid, incurred = at_grain("paid", "paid"), at_grain("incurred", "incurred")
+    case = Triangle.from_array(incurred.values - paid.values, origins=list(paid.origins), ages=list(paid.ages),
+                               measure="outstanding", allow_negative=True, allow_decrease=True,
+                               origin_months=paid.origin_months)
+    return SegmentTriangles(grain=grain, basis=basis, paid=paid, incurred=incurred, case=case,
+                            reported=at_grain("count", "reported_count"), closed=at_grain("closed", "closed_count"),
+                            from_inputs=from_inputs)
+
+
+def _basis(t: SegmentTriangles) -> Triangle:
+    return t.paid if t.basis == "paid" else t.incurred
+
+
+# ------------------------------------------------------------------ diagnostics for the page
+SHIFT_TEXT = {
+    "case": ("case adequacy", "average case reserve per open claim", {"up": "case reserves look strengthened",
+                                                                        "down": "case reserves look weakened"}),
+    "closure": ("settlement speed", "closure rate", {"up": "claims are closing faster", "down": "claims are closing slower"}),
+    "paid_to_incurred": ("paid-to-incurred", "paid-to-incurred ratio",
+                         {"up": "more of incurred is paid: case reserves weaker or payments faster",
+                          "down": "less of incurred is paid: case reserves stronger or payments slower"}),
+}
+
+
+def _triangle_rows(frame: pd.DataFrame, lengths, shift: D.DiagonalShift | None, fmt) -> list:
+    flagged = set() if shift is None else {int(a) for a, f in shift.table["flagged"].items() if f}
+    rows = []
+    for i, (origin, values) in enumerate(frame.iterrows()):
+        cells = []
+        for j, (age, v) in enumerate(values.items()):
+            latest = j == int(lengths[i]) - 1
+            cells.append({"text": "" if j >= int(lengths[i]) else fmt(v), "latest": latest,
+                          "flagged": latest and int(age) in flagged})
+        rows.append((origin_key(origin), cells))
+    return rows
+
+
+def _shift_rows(shift: D.DiagonalShift, fmt, deviation_fmt) -> list:
+    out = []
+    for age, r in shift.table.iterrows():
+        if r["origin"] is None:
+            continue
+        out.append({"age": int(age), "origin": origin_key(r["origin"]), "latest": fmt(r["latest"]),
+                    "expected": fmt(r["expected"]), "deviation": deviation_fmt(r["deviation"]),
+                    "points": int(r["points"]), "flagged": bool(r["flagged"])})
+    return out
+
+
+def _flagged_ages(shift: D.DiagonalShift) -> list[int]:
+    return [int(a) for a, f in shift.table["flagged"].items() if f]
+
+
+def _shift_warning(key: str, shift: D.DiagonalShift) -> str | None:
+    if not shift.shifted:
+        return None
+    what, measure, meaning = SHIFT_TEXT[key]
+    ages = [int(a) for a, r in shift.table.iterrows() if r["flagged"] and (r["deviation"] > 0) == (shift.direction == "up")]
+    bound = f"{shift.threshold:.0%}" if shift.relative else f"{shift.threshold:.2f}"
+    side = "above" if shift.direction == "up" else "below"
+    return (f"{what}: the {measure} on the latest diagonal is {side} the trend of the earlier diagonals by more "
+            f"than {bound} at {len(ages)} of {shift.tested} ages tested (ages {', '.join(map(str, ages))}): "
+            f"{meaning[shift.direction]} — Berquist–Sherman territory")
+
+
+def _measures(t: SegmentTriangles, currency: str) -> tuple[list, list]:
+    """The three diagnostic triangles with their shift tests, and the warnings."""
+    lengths = t.paid.lengths
+    out, warnings = [], []
+    p2i = D.paid_to_incurred(t.paid, t.incurred)
+    shift = D.diagonal_shift(p2i, lengths, relative=False, threshold=D.PAID_TO_INCURRED_SHIFT)
+    out.append({"key": "paid_to_incurred", "title": "Paid-to-incurred ratio", "ages": [int(a) for a in t.paid.ages],
+                "rows": _triangle_rows(p2i, lengths, shift, lambda v: _ratio(v, 2)),
+                "shift": _shift_rows(shift, lambda v: _ratio(v, 2), _points), "flagged": _flagged_ages(shift),
+                "rule": f"latest diagonal against the linear trend of the {D.SHIFT_WINDOW} diagonals before it "
+                        f"(at least {D.SHIFT_MIN_POINTS} cells), flagged beyond ±{D.PAID_TO_INCURRED_SHIFT:.2f}"})
+    warnings.append(_shift_warning("paid_to_incurred", shift))
+    if t.reported is not None and t.closed is not None:
+        opened = D.open_counts(t.reported, t.closed)
+        average = D.average_case_reserve(t.case, opened)
+        shift = D.diagonal_shift(average, lengths, relative=True, threshold=D.CASE_ADEQUACY_SHIFT,
+                                 usable=opened >= D.MIN_CLAIMS)
+        out.append({"key": "case", "title": f"Average case reserve per open claim ({currency})",
+                    "ages": [int(a) for a in t.paid.ages],
+                    "rows": _triangle_rows(average, lengths, shift, lambda v: _money(v, currency)),
+                    "shift": _shift_rows(shift, lambda v: _money(v, currency), _signed_pct),
+                    "flagged": _flagged_ages(shift),
+                    "rule": f"cells with at least {D.MIN_CLAIMS} open claims; flagged beyond "
+                            f"±{D.CASE_ADEQUACY_SHIFT:.0%} of the trend of the {D.SHIFT_WINDOW} diagonals before"})
+        warnings.append(_shift_warning("case", shift))
+        rate = D.closure_rate(t.closed, t.reported)
+        shift = D.diagonal_shift(rate, lengths, relative=False, threshold=D.SETTLEMENT_SPEED_SHIFT,
+                                 usable=t.reported.values >= D.MIN_CLAIMS)
+        out.append({"key": "closure", "title": "Closure rate (closed ÷ reported claims)",
+                    "ages": [int(a) for a in t.paid.ages],
+                    "rows": _triangle_rows(rate, lengths, shift, _pct),
+                    "shift": _shift_rows(shift, _pct, _points), "flagged": _flagged_ages(shift),
+                    "rule": f"cells with at least {D.MIN_CLAIMS} reported claims; flagged beyond "
+                            f"±{D.SETTLEMENT_SPEED_SHIFT:.2f} (closure-rate points) of the trend"})
+        warnings.append(_shift_warning("closure", shift))
+    return out, [w for w in warnings if w]
+
+
+def _restated(t: SegmentTriangles, result: RunSegmentResult) -> Triangle | None:
+    """The Berquist–Sherman restated incurred triangle the run developed, rebuilt with its stored
+    trend; None when the run did not restate (or closures are not stored)."""
+    case = (result.provenance or {}).get("case_adjustment")
+    if not case or t.basis != "incurred" or t.reported is None or t.closed is None:
+        return None
+    adjusted = berquist_sherman(paid=t.paid, case=t.case, open_counts=D.open_counts(t.reported, t.closed),
+                                trend=case.get("trend"))
+    return adjusted.incurred
+
+
+def _flags(t: SegmentTriangles | None, result: RunSegmentResult, origins, currency: str) -> list[dict]:
+    flags = []
+    factors, provenance = result.factors or {}, result.provenance or {}
+    ldf = {int(a): float(f) for a, f in (factors.get("ldf") or {}).items() if f is not None}
+    for age, f in D.ldfs_below_one(ldf):
+        flags.append({"code": "ldf_below_one", "text": f"the selected LDF at age {age} is {f:.4f}, below 1: the "
+                                                       f"{factors.get('basis', 'incurred')} is projected to fall"})
+    for o in origins:
+        if o.ibnr < 0:
+            flags.append({"code": "negative_ibnr", "text": f"origin {o.origin}: IBNR {_money(o.ibnr, currency)} "
+                                                           "(case reserves above the projected ultimate)"})
+    if t is not None and ldf:
+        thin = {int(a) for a in factors.get("thin_ages") or []}
+        minimum = max(D.FEW_LINK_RATIOS, int(provenance.get("min_link_ratios") or 0))
+        for age, n in D.few_ratio_ages(D.link_ratio_counts(_basis(t)), minimum):
+            flags.append({"code": "few_ratios", "text": f"age {age} rests on {n} link ratio{'s' if n != 1 else ''} "
+                                                        f"(fewer than {minimum})"
+                                                        + ("; the run set its factor to 1.0" if age in thin else "")})
+        try:
+            restated = _restated(t, result)
+            averages = link_ratio_averages(restated if restated is not None else _basis(t))
+        except EngineError:
+            averages = None
+        if averages is not None:
+            far = D.far_from_averages(ldf, averages, skip=thin)
+            for age, r in far.iterrows():
+                flags.append({"code": "far_from_averages",
+                              "text": f"age {age}: the selected LDF {r['selected']:.4f} is {r['distance']:.4f} from "
+                                      f"the nearest average ({r['nearest']} {r['nearest_value']:.4f}), beyond "
+                                      f"max({D.FAR_RELATIVE:.0%} of |average − 1|, {D.FAR_ABSOLUTE:g}) from "
+                                      f"every average" + (" of the restated triangle" if restated is not None else "")})
+    boot = result.bootstrap or {}
+    status = boot.get("status")
+    if status in ("not meaningful", "failed"):
+        reasons = list(boot.get("reasons") or []) + ([boot["reason"]] if boot.get("reason") else [])
+        flags.append({"code": "bootstrap", "text": f"the bootstrap is {status}"
+                                                   + (f": {'; '.join(reasons)}" if reasons else "")
+                                                   + " — no percentile of the booked amount is read off it"})
+    return flags
+
+
+def prior_run(*, run: ReserveRun, segment: str, currency: str) -> ReserveRun | None:
+    """The official (approved, not superseded) run of the same regime with an earlier valuation
+    date that has a result for this segment and currency: the latest of them."""
+    return (ReserveRun.objects.filter(regime_code=run.regime_code, status=ReserveRun.Status.APPROVED,
+                                      superseded_by__isnull=True, valuation_date__lt=run.valuation_date,
+                                      segment_results__segment=segment, segment_results__currency=currency)
+            .exclude(pk=run.pk).order_by("-valuation_date", "-decided_at", "-id").first())
+
+
+def _age_months(origin: str, valuation_date: date) -> int:
+    """Months from an origin's start (quarter "2024Q3" or year "2024") to the valuation's quarter end."""
+    start = Quarter.parse(origin) if "Q" in origin else Quarter(int(origin), 1)
+    return 3 * (Quarter.of(valuation_date) - start + 1)
+
+
+def emergence(*, run: ReserveRun, result: RunSegmentResult) -> dict:
+    """Actual vs expected emergence since the prior approved run, by origin of the prior run
+    (engine.diagnostics.expected_emergence): {"message"} alone when it cannot be made."""
+    segment, currency = result.segment, result.currency
+    prior = prior_run(run=run, segment=segment, currency=currency)
+    if prior is None:
+        return {"message": f"No prior approved run of regime {run.regime_code} for {segment} {currency} before "
+                           f"{run.valuation_date}: no actual-vs-expected emergence."}
+    before = prior.segment_results.prefetch_related("origins").get(segment=segment, currency=currency)
+    head = {"prior_run": prior.pk, "prior_valuation_date": prior.valuation_date.isoformat()}
+    cdf = {int(a): float(c) for a, c in ((before.factors or {}).get("cdf") or {}).items()}
+    if not cdf:
+        return {**head, "message": f"The prior run {prior.pk} ({prior.valuation_date}) reserved this segment without "
+                                   f"a development pattern ({before.ibnr_method}): no expected emergence."}
+    grain = (before.provenance or {}).get("grain") or "OQDQ"
+    basis = (before.factors or {}).get("basis") or "incurred"
+    try:
+        now = segment_triangles(run=run, result=result, grain=grain)
+    except EngineError as exc:
+        return {**head, "message": f"The triangles cannot be cut at the prior run's grain {grain}: {exc.message}"}
+    if now is None:
+        return {**head, "message": "Nothing is reported in this run."}
+    latest = (now.paid if basis == "paid" else now.incurred).latest_diagonal
+    reported_now = {origin_key(o): float(v) for o, v in latest.items()}
+    origins = list(before.origins.all())
+    prior_frame = pd.DataFrame(
+        {"age": [_age_months(o.origin, prior.valuation_date) for o in origins],
+         "reported": [float(o.paid if basis == "paid" else o.paid + o.case) for o in origins],
+         "ultimate": [float(o.ultimate) for o in origins]}, index=pd.Index([o.origin for o in origins], name="origin"))
+    months = 3 * (Quarter.of(run.valuation_date) - Quarter.of(prior.valuation_date))
+    table = D.expected_emergence(prior_frame, reported_now, months=months, cdf=cdf)
+    rows = [{"origin": o, "age_then": int(r["age_then"]), "age_now": int(r["age_now"]),
+             "ultimate_then": _money(r["ultimate_then"], currency), "developed_then": _pct(r["developed_then"], 1),
+             "developed_now": _pct(r["developed_now"], 1), "expected": _money(r["expected"], currency),
+             "actual": _money(r["actual"], currency), "difference": _money(r["difference"], currency),
+             "actual_to_expected": _ratio(r["actual_to_expected"], 2)} for o, r in table.iterrows()]
+    expected, actual = float(table["expected"].sum()), float(table["actual"].sum())
+    return {**head, "grain": grain, "basis": basis, "months": months, "rows": rows, "table": table,
+            "total": {"expected": _money(expected, currency), "actual": _money(actual, currency),
+                      "difference": _money(actual - expected, currency),
+                      "actual_to_expected": _ratio(actual / expected if expected else np.nan, 2)},
+            "message": ""}
+
+
+def segment_diagnostics(*, run: ReserveRun, result: RunSegmentResult | None) -> dict | None:
+    """What the page's diagnostics section shows: the three triangles with their shift tests,
+    the warnings, the flags and actual vs expected emergence."""
+    if result is None:
+        return None
+    currency = result.currency
+    origins = list(result.origins.all())
+    notes = []
+    try:
+        t = segment_triangles(run=run, result=result)
+    except EngineError as exc:
+        t, notes = None, [f"the diagnostic triangles cannot be built: {exc.message}"]
+    measures, warnings = ([], []) if t is None else _measures(t, currency)
+    if t is not None and (t.reported is None or t.closed is None):
+        notes.append("this run stored no closed-claim counts: no average case reserve per open claim and no "
+                     "closure rate")
+    ave = emergence(run=run, result=result)
+    ave.pop("table", None)
+    return {"grain": None if t is None else t.grain, "measures": measures, "warnings": warnings,
+            "flags": _flags(t, result, origins, currency), "emergence": ave, "notes": notes}
+
+
+# ------------------------------------------------------------------ charts (plotly JSON)
+LAYOUT = {"template": "plotly_white", "height": 420, "margin": {"l": 70, "r": 20, "t": 50, "b": 50},
+          "legend": {"orientation": "h", "y": -0.2}}
+
+
+def _figure(chart: str, data: list, layout: dict, message: str = "") -> dict:
+    return {"chart": chart, "data": data, "layout": {**LAYOUT, **layout}, "message": message}
+
+
+def _empty(chart: str, message: str) -> dict:
+    return {"chart": chart, "data": [], "layout": {}, "message": message}
+
+
+def development_chart(*, run: ReserveRun, result: RunSegmentResult) -> dict:
+    """Development curves by origin: the basis triangle's cumulative values by age, one line an origin."""
+    t = segment_triangles(run=run, result=result)
+    if t is None:
+        return _empty("development", "nothing reported: no development to draw")
+    tri = _basis(t)
+    data = []
+    for i, origin in enumerate(tri.origins):
+        n = int(tri.lengths[i])
+        data.append({"type": "scatter", "mode": "lines+markers", "name": origin_key(origin),
+                     "x": [int(a) for a in tri.ages[:n]], "y": [_num(v) for v in tri.values[i, :n]],
+                     "hovertemplate": "%{x} months: %{y:,.0f}<extra>" + origin_key(origin) + "</extra>"})
+    return _figure("development", data, {
+        "title": {"text": f"Cumulative {t.basis} by origin, {result.segment} {result.currency} (grain {t.grain})"},
+        "xaxis": {"title": {"text": "development age (months)"}},
+        "yaxis": {"title": {"text": result.currency}, "tickformat": ",.0f"}})
+
+
+def loss_ratio_chart(*, run: ReserveRun, result: RunSegmentResult) -> dict:
+    """Ultimate loss ratios by origin per method (ultimate ÷ earned premium), the selected one
+    and the a-priori."""
+    origins = list(result.origins.all())
+    earned_quarters = (result.triangles or {}).get("earned_premium") or {}
+    if not origins:
+        return _empty("loss_ratios", "no origin results: nothing to draw")
+    keys = [o.origin for o in origins]
+    earned = earned_by_origin(earned_quarters, SimpleNamespace(origins=keys))  # it reads only the origins
+    if not np.any(earned > 0):
+        return _empty("loss_ratios", "no earned premium stored for the segment: no loss ratios")
+
+    def ratio(value, e):
+        return None if value is None or e <= 0 else round(float(value) / e, 6)
+
+    methods = [m for m in DEFAULT_METHODS if any(m in (o.ultimates or {}) for o in origins)]
+    data = [{"type": "scatter", "mode": "lines+markers", "name": m, "x": keys,
+             "y": [ratio((o.ultimates or {}).get(m), e) for o, e in zip(origins, earned)]} for m in methods]
+    data.append({"type": "scatter", "mode": "markers", "name": "selected", "x": keys,
+                 "y": [ratio(o.ultimate, e) for o, e in zip(origins, earned)],
+                 "text": [o.method for o in origins], "marker": {"size": 12, "symbol": "diamond", "color": "black"},
+                 "hovertemplate": "%{x}: %{y:.1%} (%{text})<extra>selected</extra>"})
+    if any(o.apriori is not None for o in origins):
+        data.append({"type": "scatter", "mode": "lines", "name": "a-priori", "x": keys,
+                     "y": [_num(o.apriori, 6) for o in origins], "line": {"dash": "dot", "color": "grey"}})
+    return _figure("loss_ratios", data, {
+        "title": {"text": f"Ultimate loss ratio by origin and method, {result.segment} {result.currency}"},
+        "xaxis": {"title": {"text": "origin"}, "type": "category"},
+        "yaxis": {"title": {"text": "ultimate ÷ earned premium"}, "tickformat": ".0%"}})
+
+
+def _stored_percentiles(blob: dict) -> dict[float, float]:
+    return {float(p): float(v) for p, v in (blob.get("percentiles") or {}).items() if v is not None}
+
+
+def bootstrap_chart(*, run: ReserveRun, result: RunSegmentResult) -> dict:
+    """The stored bootstrap distribution of the paid reserve: bars between its stored percentiles
+    (area = probability, engine.diagnostics.histogram_from_percentiles) and its quantile curve,
+    each with the booked RBNS + IBNR; nothing drawn when the distribution is not meaningful."""
+    blob = result.bootstrap or {}
+    if blob.get("status") != "ok":
+        reasons = list(blob.get("reasons") or []) + ([blob["reason"]] if blob.get("reason") else [])
+        return {**_empty("bootstrap", f"the bootstrap is {blob.get('status') or 'not stored'}"
+                                      + (f": {'; '.join(reasons)}" if reasons else "") + "; nothing to draw"),
+                "meaningful": False}
+    pct = _stored_percentiles(blob)
+    try:
+        bars = D.histogram_from_percentiles(pct)
+    except EngineError as exc:
+        return {**_empty("bootstrap", f"the stored percentiles cannot be drawn: {exc.message}"), "meaningful": False}
+    booked = float(result.rbns) + float(result.ibnr)
+    where = D.percentile_of(pct, booked)
+    top = float(bars["density"].max()) if len(bars) else 0.0
+    ps = sorted(pct)
+    label = f"booked RBNS + IBNR {booked:,.0f}" + (f" ≈ p{where:.0f}" if where is not None else " (outside the stored percentiles)")
+    data = [
+        {"type": "bar", "name": "bootstrap density (between stored percentiles)",
+         "x": [_num((lo + hi) / 2) for lo, hi in zip(bars["lower"], bars["upper"])],
+         "width": [_num(hi - lo) for lo, hi in zip(bars["lower"], bars["upper"])],
+         "y": [_num(d, 12) for d in bars["density"]],
+         "customdata": [[_num(lo), _num(hi), _num(m * 100, 2)] for lo, hi, m in zip(bars["lower"], bars["upper"], bars["mass"])],
+         "hovertemplate": "%{customdata[0]:,.0f} – %{customdata[1]:,.0f}: %{customdata[2]}%<extra></extra>",
+         "xaxis": "x", "yaxis": "y"},
+        {"type": "scatter", "mode": "lines+markers", "name": "quantile curve", "x": [_num(pct[p]) for p in ps],
+         "y": ps, "xaxis": "x2", "yaxis": "y2"},
+        {"type": "scatter", "mode": "lines", "name": label, "x": [_num(booked), _num(booked)], "y": [0, _num(top, 12)],
+         "line": {"color": "crimson", "dash": "dash"}, "xaxis": "x", "yaxis": "y", "legendgroup": "booked"},
+        {"type": "scatter", "mode": "lines", "name": label, "x": [_num(booked), _num(booked)], "y": [0, 100],
+         "line": {"color": "crimson", "dash": "dash"}, "xaxis": "x2", "yaxis": "y2", "legendgroup": "booked",
+         "showlegend": False},
+    ]
+    return {**_figure("bootstrap", data, {
+        "title": {"text": f"Bootstrap ODP paid reserve, {result.segment} {result.currency} "
+                          f"({int(blob.get('n_sims', 0)):,} simulations)"},
+        "height": 640, "grid": {"rows": 2, "columns": 1, "pattern": "independent", "ygap": 0.25},
+        "xaxis": {"title": {"text": f"reserve ({result.currency})"}, "tickformat": ",.0f"},
+        "yaxis": {"title": {"text": "density"}, "showticklabels": False},
+        "xaxis2": {"title": {"text": f"reserve ({result.currency})"}, "tickformat": ",.0f"},
+        "yaxis2": {"title": {"text": "percentile"}, "range": [0, 100]}}),
+        "meaningful": True, "booked": _num(booked), "booked_percentile": _num(where, 1)}
+
+
+def emergence_chart(*, run: ReserveRun, result: RunSegmentResult) -> dict:
+    """Actual against expected emergence since the prior approved run, by origin."""
+    ave = emergence(run=run, result=result)
+    table = ave.get("table")
+    if table is None or table.empty:
+        return _empty("emergence", ave.get("message") or "no origin to compare")
+    keys = [str(o) for o in table.index]
+    data = [{"type": "bar", "name": "expected emergence", "x": keys, "y": [_num(v) for v in table["expected"]]},
+            {"type": "bar", "name": "actual emergence", "x": keys, "y": [_num(v) for v in table["actual"]]}]
+    return _figure("emergence", data, {
+        "title": {"text": f"Actual vs expected {ave['basis']} emergence since run {ave['prior_run']} "
+                          f"({ave['prior_valuation_date']}), {result.segment} {result.currency}"},
+        "barmode": "group", "xaxis": {"title": {"text": "origin"}, "type": "category"},
+        "yaxis": {"title": {"text": result.currency}, "tickformat": ",.0f"}})
