@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from core.errors import DomainError, PermissionDenied
@@ -356,6 +356,8 @@ def run_segment_compute(*, run_id: int, segment: str, currency: str) -> str:
         outcome = compute.segment_outcome(inputs=inputs, params=params, selection=selection,
                                           valuation_date=run.valuation_date, borrowed_incurred=borrowed,
                                           seed=int(params["bootstrap_seed"]), regime_code=run.regime_code)
+    except (OperationalError, InterfaceError):
+        raise  # the database failed, not the computation: the task retries itself (reserving.tasks)
     except Exception as exc:  # noqa: BLE001 - any failure of the computation fails the run, retryable
         run_fail(run_id=run_id, error=f"{segment} {currency}: {type(exc).__name__}: {exc}")
         raise
@@ -630,4 +632,7 @@ def schedules_install(*, actor):
         task.crontab, task.task = crontab, "reserving.quarter_end_first_cut"
         task.save()
     audit_record(actor=actor, verb=AuditVerb.SCHEDULE_INSTALL, target=task, new={"crontab": str(crontab), "created": created})
+    from reserving.watchdog import watchdog_schedule_install  # lazily: the watchdog imports these services
+
+    watchdog_schedule_install(actor=actor)  # every minute: stuck runs re-sent or failed (issue 14 §6)
     return task
