@@ -5,8 +5,10 @@ The queue of changes above a handler's authority, the authorities and the large 
 their own lists (D-36)."""
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.contrib.auth import get_user_model
@@ -16,8 +18,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
-from claims import selectors, services
+from claims import privacy, selectors, services
 from claims.forms import (
     AuthorityForm,
     ClaimMasterForm,
@@ -143,8 +146,81 @@ def _pending_message(change: PendingClaimChange) -> str:
             f"waits for approval in the queue; nothing is posted until it is approved.")
 
 
+class _MaskedHistoryHelper(HistoricalRecordContextHelper):
+    """The history list's "Changes" column with patients' data masked."""
+
+    def format_delta_change(self, change):
+        if change.field in privacy.PATIENT_DATA_FIELDS:
+            change = dataclasses.replace(change, old=privacy.masked(change.old), new=privacy.masked(change.new))
+        return super().format_delta_change(change)
+
+
+class PatientDataAdminMixin:
+    """Claims' patients' data (issue 14 §4) in an admin: users who may not see it
+    (claims.privacy.can_see_patient_data) get `<field>_masked` columns and read-only fields in
+    place of `claimant` and `cause` (list, change page, history versions and the history list's
+    changes), and cannot search by them (a match would tell the name)."""
+
+    def _sees(self, request) -> bool:
+        return privacy.can_see_patient_data(request.user)
+
+    def _swap(self, request, names) -> list:
+        if self._sees(request):
+            return list(names)
+        return list(dict.fromkeys(f"{n}_masked" if n in privacy.PATIENT_DATA_FIELDS else n for n in names))
+
+    def get_list_display(self, request):
+        return self._swap(request, super().get_list_display(request))
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        if self._sees(request):
+            return fields
+        return [f for f in fields if f.lstrip("^=@").split("__")[-1] not in privacy.PATIENT_DATA_FIELDS]
+
+    def get_fields(self, request, obj=None):
+        return self._swap(request, super().get_fields(request, obj))
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if self._sees(request):
+            return readonly
+        return readonly + [f"{n}_masked" for n in privacy.PATIENT_DATA_FIELDS]
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        if self._sees(request):
+            return super().get_historical_record_context_helper(request, historical_record)
+        return _MaskedHistoryHelper(self.model, historical_record)
+
+    @staticmethod
+    def _masked(claim, name: str):
+        value = privacy.masked(getattr(claim, name))
+        if not value or not getattr(claim, "pk", None):
+            return value
+        return format_html('{} <a href="{}">show (auditor, recorded in the audit trail)</a>', value,
+                           reverse("admin:claims_claim_reveal", args=[claim.pk]))
+
+    @admin.display(description="claimant")
+    def claimant_masked(self, claim):
+        return self._masked(claim, "claimant")
+
+    @admin.display(description="cause")
+    def cause_masked(self, claim):
+        return self._masked(claim, "cause")
+
+
+class RevealForm(forms.Form):
+    reason = forms.CharField(max_length=300, help_text="why you need this claim's patients' data (recorded in the "
+                                                       "audit trail; do not write the patient's name)")
+
+
+class AnonymiseForm(forms.Form):
+    reason = forms.CharField(max_length=300, required=False,
+                             help_text="e.g. the erasure request it answers (recorded in the audit trail)")
+
+
 @admin.register(Claim)
-class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdmin):
+class ClaimAdmin(PatientDataAdminMixin, ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdmin):
     list_display = ("claim_number", "policy", "insured_name", "claimant", "occurrence_date", "report_date",
                     "status", "litigated", "outstanding_total", "paid_total", "incurred_total")
     list_filter = (("policy__segment", admin.AllValuesFieldListFilter), "status", "litigated",
@@ -153,9 +229,9 @@ class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdm
     list_select_related = ("policy", "policy__insured")
     date_hierarchy = "report_date"
     inlines = [ClaimTransactionInline, PendingClaimChangeInline]
-    readonly_fields = ("dates_jalali", "created_at")
+    readonly_fields = ("dates_jalali", "created_at", "anonymised_at")
     fields = ("claim_number", "policy", "status", "occurrence_date", "report_date", "dates_jalali", "claimant", "cause",
-              "litigated", "awarded_diyeh_share", "created_at")
+              "litigated", "awarded_diyeh_share", "created_at", "anonymised_at")
     object_actions = POSTINGS
     object_action_perm = "claims.add_claimtransaction"
     object_arg = "claim"
@@ -205,6 +281,8 @@ class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdm
             own("<int:pk>/settle/", self.settle_view, "settle"),
             own("<int:pk>/reverse/<int:row_pk>/", self.reverse_view, "reverse"),
             own("<int:pk>/edit/", self.edit_view, "edit"),
+            own("<int:pk>/patient-data/", self.reveal_view, "reveal"),
+            own("<int:pk>/anonymise/", self.anonymise_view, "anonymise"),
         ] + super().get_urls()
 
     # --- figures shown with the claim and on each posting page ------------------------------
@@ -315,6 +393,37 @@ class ClaimAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdm
             request, form=form, obj=claim, title=f"Edit master data of claim {claim}",
             call=lambda data: services.claim_update_master(claim=claim, actor=request.user, **form.changes(claim)),
             done=lambda c: (f"Claim {c.claim_number} updated.", self.change_url(c)),
+        )
+
+    def reveal_view(self, request, pk):
+        """The auditor's request for one claim's patients' data (Operation.CLAIM_REVEAL): shown on
+        this page once, after an audit row records who asked and why; never kept in a message."""
+        self.perm_require(request, "claims.view_claim")
+        claim = self.action_object(pk)
+        form = self.bound(request, RevealForm)
+        title = f"Patients' data of claim {claim}"
+        context = {}
+        if request.method == "POST" and form.is_valid():
+            try:
+                data = privacy.claim_patient_data_reveal(claim=claim, actor=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                form_add_domain_error(form, exc)
+            else:
+                context = {"preview_title": "Recorded in the audit trail", "preview": list(data.items())}
+        return self.action_view(request, form=form, obj=claim, title=title, call=None, done=None,
+                                submit_label="Show (recorded in the audit trail)", context=context)
+
+    def anonymise_view(self, request, pk):
+        """Erase the claimant's name and the cause of a closed claim now (an erasure request; the
+        retention does it by itself: anonymise_claims). Superusers and the system actor only."""
+        self.perm_require(request, "claims.view_claim")
+        claim = self.action_object(pk)
+        return self.action_view(
+            request, form=self.bound(request, AnonymiseForm), obj=claim, title=f"Anonymise claim {claim}",
+            call=lambda data: privacy.claim_anonymise(claim=claim, actor=request.user, **data),
+            done=lambda c: (f"Claim {c.claim_number} anonymised: claimant and cause erased, history rows included.",
+                            self.change_url(c)),
+            submit_label="Anonymise (cannot be undone)",
         )
 
     def reverse_view(self, request, pk, row_pk):
@@ -485,7 +594,7 @@ class HandlerAuthorityAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, Simpl
 
 
 @admin.register(LargeLoss)
-class LargeLossAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
+class LargeLossAdmin(PatientDataAdminMixin, ReadOnlyLedgerMixin, admin.ModelAdmin):
     """Claims whose incurred reached the large-loss threshold of their currency
     (settings.LARGE_LOSS_THRESHOLDS), largest first: the actuary's list."""
 

@@ -14,7 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from claims import selectors, services
+from claims import privacy, selectors, services
 from claims.models import Claim, ClaimTransaction, HandlerAuthority, PendingClaimChange
 from claims.serializers import (
     ClaimLedgerRowSerializer,
@@ -27,7 +27,9 @@ from claims.serializers import (
     HandlerAuthoritySerializer,
     HandlerAuthoritySetSerializer,
     LargeLossSerializer,
+    PatientDataSerializer,
     PendingClaimChangeSerializer,
+    RevealSerializer,
     SettlementSerializer,
     SettleSerializer,
     StatusChangeSerializer,
@@ -52,6 +54,17 @@ class ClaimFilter(django_filters.FilterSet):
         fields = ["status", "litigated"]
 
 
+class PatientDataSearchFilter(filters.SearchFilter):
+    """`?search=` without the fields of patients' data for users who may not see them (a match
+    would tell the name: claims.privacy)."""
+
+    def get_search_fields(self, view, request):
+        fields = super().get_search_fields(view, request) or []
+        if privacy.can_see_patient_data(request.user):
+            return fields
+        return [f for f in fields if f.lstrip("^=@$").split("__")[-1] not in privacy.PATIENT_DATA_FIELDS]
+
+
 class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Claims with their outstanding, paid and incurred. Create reports a claim."""
 
@@ -59,7 +72,7 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     permission_classes = [ReadOrPermittedWrite]
     lookup_field = "claim_number"
     lookup_value_regex = "[^/]+"
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter, filters.OrderingFilter]
+    filter_backends = [DjangoFilterBackend, PatientDataSearchFilter, filters.OrderingFilter]
     filterset_class = ClaimFilter
     search_fields = ["claim_number", "policy__policy_number", "policy__insured__name", "claimant"]
     ordering_fields = ["claim_number", "report_date", "occurrence_date"]
@@ -71,13 +84,14 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         "close": "claims.add_claimtransaction",
         "reopen": "claims.add_claimtransaction",
         "edit": "claims.change_claim",
+        "reveal": "claims.view_claim",  # and Operation.CLAIM_REVEAL, which claim_patient_data_reveal enforces
     }
 
     def get_queryset(self):
         return selectors.claims_with_totals(selectors.claim_list())
 
     def _claim_out(self, claim: Claim) -> dict:
-        return ClaimSerializer(self.get_queryset().get(pk=claim.pk)).data
+        return ClaimSerializer(self.get_queryset().get(pk=claim.pk), context=self.get_serializer_context()).data
 
     @extend_schema(request=ClaimReportSerializer, responses={201: ClaimSerializer})
     def create(self, request, *args, **kwargs):
@@ -128,7 +142,8 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         body = {"share": settlement.share, "paid_before": settlement.paid_before, "to_pay": settlement.to_pay,
                 "claim": self.get_queryset().get(pk=claim.pk),
                 "transactions": settlement.rows}
-        return Response(SettlementSerializer(body).data, status=status.HTTP_201_CREATED)
+        return Response(SettlementSerializer(body, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
 
     @extend_schema(request=StatusChangeSerializer, responses={201: ClaimTransactionSerializer(many=True)})
     @action(detail=True, methods=["post"])
@@ -145,6 +160,16 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         claim = services.claim_update_master(claim=self.get_object(), actor=request.user,
                                              **validated(ClaimMasterSerializer, request))
         return Response(self._claim_out(claim))
+
+    @extend_schema(request=RevealSerializer, responses={200: PatientDataSerializer})
+    @action(detail=True, methods=["post"])
+    def reveal(self, request, claim_number=None):
+        """The claimant's name and the cause of one claim, for an auditor who gives a reason; an
+        audit row records who asked, for which claim and why (never the values). The clerk sees
+        them in every claim already; other roles are refused (403)."""
+        data = privacy.claim_patient_data_reveal(claim=self.get_object(), actor=request.user,
+                                                 **validated(RevealSerializer, request))
+        return Response(PatientDataSerializer(data).data)
 
     @extend_schema(request=StatusChangeSerializer, responses={201: ClaimTransactionSerializer})
     @action(detail=True, methods=["post"])

@@ -27,7 +27,14 @@ class Claim(models.Model):
         max_digits=7, decimal_places=4, null=True, blank=True, help_text="share of a full diyeh: 0.25 = 25%"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the claimant's name and the cause were erased (claims.privacy.claim_anonymise):
+    # in the claim and in every history row; amounts and dates are untouched.
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
     history = HistoricalRecords()
+
+    # Patients' data (issue 14 §4): shown only to claims.privacy.can_see_patient_data, erased by
+    # the retention (claims.privacy.claim_anonymise), never in audit rows or ledger notes.
+    PATIENT_DATA_FIELDS = ("claimant", "cause")
 
     class Meta:
         ordering = ["-report_date", "claim_number"]

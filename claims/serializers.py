@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from claims import privacy
 from claims.models import Claim, ClaimTransaction, HandlerAuthority, PendingClaimChange
 from core.serializers import LedgerRowSerializer, money_field
 
+_MASKED_HELP = (f"patients' data: shown as {privacy.MASK!r} unless you may see it (clerk); an auditor asks "
+                "for one claim with POST …/reveal/")
+
 
 class ClaimSerializer(serializers.ModelSerializer):
+    """A claim as the requesting user may see it: its claimant and cause masked unless
+    claims.privacy.can_see_patient_data (the serializer's context names the request)."""
+
     policy_number = serializers.CharField(source="policy.policy_number", read_only=True)
     insured_name = serializers.CharField(source="policy.insured.name", read_only=True)
     currency = serializers.CharField(source="policy.currency", read_only=True)
@@ -22,8 +29,31 @@ class ClaimSerializer(serializers.ModelSerializer):
         model = Claim
         fields = ("claim_number", "policy_number", "insured_name", "currency", "occurrence_date", "report_date",
                   "cause", "litigated", "status", "claimant", "awarded_diyeh_share", "outstanding_indemnity",
-                  "outstanding_expense", "outstanding", "paid", "incurred", "created_at")
+                  "outstanding_expense", "outstanding", "paid", "incurred", "created_at", "anonymised_at")
         read_only_fields = fields
+        extra_kwargs = {"claimant": {"help_text": _MASKED_HELP}, "cause": {"help_text": _MASKED_HELP},
+                        "anonymised_at": {"help_text": "when the claimant and cause were erased (retention)"}}
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if not privacy.can_see_patient_data(getattr(request, "user", None)):
+            for name in privacy.PATIENT_DATA_FIELDS:
+                if name in data:
+                    data[name] = privacy.masked(data[name])
+        return data
+
+
+class RevealSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, help_text="why you need this claim's patients' data (recorded in "
+                                                             "the audit trail; do not write the patient's name)")
+
+
+class PatientDataSerializer(serializers.Serializer):
+    """One claim's patients' data, revealed (an audit row records who asked and why)."""
+
+    claimant = serializers.CharField(allow_blank=True)
+    cause = serializers.CharField(allow_blank=True)
 
 
 class ClaimReportSerializer(serializers.Serializer):

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from claims import rules
+from claims.privacy import audit_redact, note_check
 from claims.models import Claim, ClaimTransaction, HandlerAuthority, PendingClaimChange
 from claims.rules import COST_TYPES, LedgerRow
-from claims.selectors import claim_ledger_state, claim_number_next, handler_authority, settlement_share
+from claims.selectors import LimitUsage, claim_ledger_state, claim_number_next, handler_authority, settlement_share
 from core.models import AuditVerb
 from core.errors import DomainError, PermissionDenied
 from core.money import ZERO, CurrencyError, money_round, to_decimal
@@ -32,10 +34,76 @@ def cover_end(policy: Policy) -> date:
     return policy.expiry_date
 
 
-def _locked(claim: Claim) -> Claim:
-    """Lock the policy (its aggregate limit is shared by its claims) and then the claim."""
-    Policy.objects.select_for_update().get(pk=claim.policy_id)
-    return Claim.objects.select_for_update().select_related("policy").get(pk=claim.pk)
+def _locked(claim: Claim, authority_of=None) -> Claim:
+    """Lock the claim and its policy (the aggregate limit is shared by the policy's claims) in one
+    statement: every path locks them through here, so always in the same order. With
+    `authority_of` (an actor) the actor's authority in the policy's currency comes along
+    (`claim.authority_found`: HandlerAuthority, or None when not limited), not asked for again."""
+    rows = Claim.objects.select_for_update().select_related("policy")
+    limited = authority_of is not None and not _unlimited(authority_of)
+    if limited:
+        own = HandlerAuthority.objects.filter(user_id=authority_of.pk, currency=OuterRef("policy__currency"))
+        rows = rows.annotate(_authority_id=Subquery(own.values("pk")[:1]),
+                             _reserve_limit=Subquery(own.values("reserve_limit")[:1]),
+                             _payment_limit=Subquery(own.values("payment_limit")[:1]))
+    locked = rows.get(pk=claim.pk)
+    if limited:
+        locked.authority_found = None if locked._authority_id is None else HandlerAuthority(
+            pk=locked._authority_id, user_id=authority_of.pk, currency=locked.policy.currency,
+            reserve_limit=_cents(locked._reserve_limit), payment_limit=_cents(locked._payment_limit))
+    elif authority_of is not None:
+        locked.authority_found = None
+    return locked
+
+
+def _cents(value) -> Decimal:
+    """A limit read through a subquery as its column holds it (SQLite drops the scale)."""
+    return to_decimal(value).quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True)
+class _Booked:
+    """A claim's booked ledger rows as the rules see them and the limit its policy's other
+    claims used — what claims.selectors.claim_ledger_state reads in two queries, in one."""
+
+    rows: list[LedgerRow]
+    usage: LimitUsage
+
+    def state(self, claim: Claim, new_rows=()) -> rules.ClaimLedgerState:
+        state = rules.ClaimLedgerState(claim_number=claim.claim_number, report_date=claim.report_date,
+                                       limits=self.usage.state())
+        for row in sorted([*self.rows, *new_rows], key=lambda r: r.accounting_date):  # stable: booked first
+            state.apply(row)
+        return state
+
+
+def _booked(claim: Claim) -> _Booked:
+    policy = claim.policy
+    counted = set(COST_TYPES) if policy.expenses_within_limits else {"indemnity"}
+    own, per_claim = [], {}
+    for (claim_id, number, tid, kind, effect, day, cost_type, amount, reverses, derived, topup) in (
+        ClaimTransaction.objects.filter(claim__policy_id=policy.pk).order_by("accounting_date", "id")
+        .values_list("claim_id", "claim__claim_number", "transaction_id", "kind", "effect_kind", "accounting_date",
+                     "cost_type", "amount", "reverses__transaction_id", "derived", "topup")
+    ):
+        if claim_id == claim.pk:
+            own.append(LedgerRow(tid, kind, day, cost_type, amount, reverses, derived, topup))
+        elif effect == ClaimTransaction.EffectKind.PAYMENT and cost_type in counted:
+            per_claim[number] = per_claim.get(number, ZERO) + amount
+    usage = LimitUsage(limit_per_claim=policy.limit_per_claim, aggregate_limit=policy.aggregate_limit,
+                       expenses_within_limits=policy.expenses_within_limits,
+                       aggregate_used=sum(per_claim.values(), ZERO), per_claim_used=per_claim)
+    return _Booked(own, usage)
+
+
+def _next_id(claim: Claim, booked: _Booked) -> str:
+    """The next free-looking row id of the claim from its booked rows; `_insert` moves past one
+    another claim took (the id is unique across the ledger)."""
+    taken = {r.transaction_id for r in booked.rows}
+    n = len(taken) + 1
+    while f"{claim.claim_number}-T{n}" in taken:
+        n += 1
+    return f"{claim.claim_number}-T{n}"
 
 
 def _next_ids(claim: Claim, count: int) -> list[str]:
@@ -64,12 +132,31 @@ def _cost_type(value: str) -> str:
     return value
 
 
-def _post(claim: Claim, rows: list[LedgerRow], *, actor, note: str = "", recorded_at: datetime | None = None
-          ) -> list[ClaimTransaction]:
-    """Check `rows` against the claim's booked ledger and write them in order."""
+def _insert(fields: dict, auto_id: bool) -> ClaimTransaction:
+    """Create the row; with `auto_id` an id taken meanwhile (unique across the ledger) moves the
+    row to the next one, tried in a savepoint, instead of asking first whether it is free."""
+    if not auto_id:
+        return ClaimTransaction.objects.create(**fields)
+    while True:
+        try:
+            with transaction.atomic():
+                return ClaimTransaction.objects.create(**fields)
+        except IntegrityError:
+            tid = fields["transaction_id"]
+            if not ClaimTransaction.objects.filter(transaction_id=tid).exists():
+                raise
+            stem, _, n = tid.rpartition("-T")
+            fields["transaction_id"] = f"{stem}-T{int(n) + 1}"
+
+
+def _post(claim: Claim, rows: list[LedgerRow], *, actor, note: str = "", recorded_at: datetime | None = None,
+          booked: _Booked | None = None, auto_id: bool = False) -> list[ClaimTransaction]:
+    """Check `rows` against the claim's booked ledger (`booked`, when already read) and write
+    them in order. `auto_id`: the one row's id came from `_next_id` (see `_insert`)."""
+    note_check(claim, note)  # the ledger is append-only: a patient's name in it could never be erased
     for row in rows:
         period_ensure_open(row.accounting_date)
-    state = claim_ledger_state(claim, rows)
+    state = booked.state(claim, rows) if booked is not None else claim_ledger_state(claim, rows)
     reversed_rows = {
         r.transaction_id: r
         for r in ClaimTransaction.objects.filter(claim=claim, transaction_id__in=[x.reverses for x in rows if x.reverses])
@@ -79,13 +166,13 @@ def _post(claim: Claim, rows: list[LedgerRow], *, actor, note: str = "", recorde
     written = []
     for row in rows:
         target = reversed_rows.get(row.reverses) if row.reverses else None
-        written.append(ClaimTransaction.objects.create(
+        written.append(_insert(dict(
             transaction_id=row.transaction_id, claim=claim, kind=row.kind,
             effect_kind=target.effect_kind if target is not None else row.kind,
             cost_type=row.cost_type, amount=row.amount, accounting_date=row.accounting_date,
             recorded_at=now, recorded_by=user, reverses=target, derived=row.derived, topup=row.topup,
             note=note or "",
-        ))
+        ), auto_id and len(rows) == 1))
     if claim.status != state.status:
         claim.status = state.status
         claim.save(update_fields=["status"])
@@ -157,15 +244,18 @@ def claim_update_master(*, claim: Claim, actor, **changes) -> Claim:
     for k, v in changed.items():
         setattr(claim, k, v if k not in ("cause", "claimant") else (v or ""))
     claim.save()
-    audit_record(actor=actor, verb=AuditVerb.CLAIM_UPDATE, target=claim, old=old, new={k: str(getattr(claim, k)) for k in changed})
+    audit_record(actor=actor, verb=AuditVerb.CLAIM_UPDATE, target=claim, old=audit_redact(old),
+                 new=audit_redact({k: str(getattr(claim, k)) for k in changed}))
     return claim
 
 
-def _reserve_change_of(claim: Claim, cost_type: str, amount, new_estimate) -> tuple[Decimal, Decimal]:
+def _reserve_change_of(claim: Claim, cost_type: str, amount, new_estimate, booked: _Booked | None = None
+                       ) -> tuple[Decimal, Decimal]:
     """(the estimate before, the signed change) of a reserve change given as `amount` or `new_estimate`."""
     if (amount is None) == (new_estimate is None):
         raise DomainError("give either the change (amount) or the new estimate, not both", field="amount")
-    before = claim_ledger_state(claim).outstanding(cost_type)
+    state = booked.state(claim) if booked is not None else claim_ledger_state(claim)
+    before = state.outstanding(cost_type)
     if new_estimate is not None:
         target = _money(new_estimate, claim, "new_estimate")
         if target < ZERO:
@@ -185,21 +275,34 @@ def _reserve_authority_amount(before: Decimal, change: Decimal) -> Decimal:
     return before + change if change > ZERO else -change
 
 
+def _unlimited(actor) -> bool:
+    return actor is None or is_system(actor) or getattr(actor, "is_superuser", False)
+
+
 def _authority(actor, claim: Claim) -> HandlerAuthority | None:
     """The actor's authority in the claim's currency; None (not limited) for the system actor,
-    superusers and users without a row for that currency."""
-    if actor is None or is_system(actor) or getattr(actor, "is_superuser", False):
+    superusers and users without a row for that currency. Read with the claim's lock when
+    `_locked(claim, authority_of=actor)` brought it."""
+    if _unlimited(actor):
         return None
+    if hasattr(claim, "authority_found"):
+        return claim.authority_found
     return handler_authority(actor, claim.policy.currency)
 
 
 def _change_request(claim: Claim, *, kind: str, cost_type: str, amount: Decimal, new_estimate, needed: Decimal,
-                    limit: Decimal, accounting_date: date, note: str, actor) -> PendingClaimChange:
+                    limit: Decimal, accounting_date: date, note: str, actor, booked: _Booked | None = None
+                    ) -> PendingClaimChange:
     """Keep a change above the actor's authority as a pending change; the ledger is untouched.
     The row is checked against the rules now, so a change that could not be posted is refused
     at once rather than at approval."""
     period_ensure_open(accounting_date)
-    claim_ledger_state(claim, [LedgerRow("(pending)", kind, accounting_date, cost_type, amount)])
+    note_check(claim, note)
+    pending_row = [LedgerRow("(pending)", kind, accounting_date, cost_type, amount)]
+    if booked is not None:
+        booked.state(claim, pending_row)
+    else:
+        claim_ledger_state(claim, pending_row)
     pending = PendingClaimChange.objects.create(
         claim=claim, kind=kind, cost_type=cost_type, amount=amount,
         new_estimate=None if new_estimate is None else _money(new_estimate, claim, "new_estimate"),
@@ -227,18 +330,21 @@ def claim_reserve_change(
     A reserve change (not a revaluation step) above the actor's reserve authority is not
     posted: it is returned as a PendingClaimChange waiting for approval (D-36)."""
     authorize(actor, authorized_as)
-    claim = _locked(claim)
+    limited = authorized_as == Operation.CLAIM_RESERVE
+    claim = _locked(claim, authority_of=actor if limited else None)
     cost_type = _cost_type(cost_type)
-    before, change = _reserve_change_of(claim, cost_type, amount, new_estimate)
-    authority = _authority(actor, claim) if authorized_as == Operation.CLAIM_RESERVE else None
+    booked = _booked(claim)
+    before, change = _reserve_change_of(claim, cost_type, amount, new_estimate, booked)
+    authority = _authority(actor, claim) if limited else None
     needed = _reserve_authority_amount(before, change)
     if authority is not None and needed > authority.reserve_limit:
         return _change_request(claim, kind="reserve", cost_type=cost_type, amount=change, new_estimate=new_estimate,
                                needed=needed, limit=authority.reserve_limit, accounting_date=accounting_date,
-                               note=note, actor=actor)
-    tid = transaction_id or _next_ids(claim, 1)[0]
-    [row] = _post(claim, [LedgerRow(tid, "reserve", accounting_date, cost_type, change)], actor=actor, note=note,
-                  recorded_at=recorded_at)
+                               note=note, actor=actor, booked=booked)
+    [row] = _post(claim, [LedgerRow(transaction_id or _next_id(claim, booked), "reserve", accounting_date, cost_type,
+                                    change)],
+                  actor=actor, note=note, recorded_at=recorded_at, booked=booked, auto_id=not transaction_id)
+    tid = row.transaction_id
     audit_record(actor=actor, verb=AuditVerb.CLAIM_RESERVE, target=claim,
                  old={"outstanding": str(before)},
                  new={"transaction_id": tid, "cost_type": cost_type, "change": str(change),
@@ -248,17 +354,18 @@ def claim_reserve_change(
 
 def _amount_posting(kind: str, *, claim, cost_type, amount, accounting_date, note, actor, recorded_at,
                     transaction_id) -> ClaimTransaction | PendingClaimChange:
-    claim = _locked(claim)
+    claim = _locked(claim, authority_of=actor if kind == "payment" else None)
     cost_type = _cost_type(cost_type)
     value = _money(amount, claim)
     authority = _authority(actor, claim) if kind == "payment" else None
+    booked = _booked(claim)
     if authority is not None and value > authority.payment_limit:
         return _change_request(claim, kind="payment", cost_type=cost_type, amount=value, new_estimate=None,
                                needed=value, limit=authority.payment_limit, accounting_date=accounting_date,
-                               note=note, actor=actor)
-    tid = transaction_id or _next_ids(claim, 1)[0]
-    [row] = _post(claim, [LedgerRow(tid, kind, accounting_date, cost_type, value)], actor=actor, note=note,
-                  recorded_at=recorded_at)
+                               note=note, actor=actor, booked=booked)
+    [row] = _post(claim, [LedgerRow(transaction_id or _next_id(claim, booked), kind, accounting_date, cost_type, value)],
+                  actor=actor, note=note, recorded_at=recorded_at, booked=booked, auto_id=not transaction_id)
+    tid = row.transaction_id
     verb = {"payment": AuditVerb.CLAIM_PAYMENT, "recovery": AuditVerb.CLAIM_RECOVERY}[kind]
     audit_record(actor=actor, verb=verb, target=claim,
                  new={"transaction_id": tid, "cost_type": cost_type, "amount": str(value),
@@ -429,6 +536,7 @@ def claim_change_decide(*, pending: PendingClaimChange, approve: bool, actor, no
     if getattr(actor, "pk", None) == pending.requested_by_id:
         raise PermissionDenied(f"{actor.get_username()} requested change #{pending.pk} and may not decide it; "
                                "another handler whose authority covers it must")
+    note_check(claim, note)
     before, change, needed = None, pending.amount, pending.authority_amount  # a rejection: as requested
     if approve and pending.kind == PendingClaimChange.Kind.RESERVE:  # an approval: as it would be posted now
         if pending.new_estimate is not None:

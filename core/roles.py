@@ -28,10 +28,10 @@ class Role(models.TextChoices):
 
 
 # Every write of the product. An operation that writes an audit row is named as its verb
-# (core.models.AuditVerb, the one list of the names); three are not audited under their own
-# verb: a read of patients' data, and two composites audited as their parts.
-_NOT_AUDITED_AS_SUCH = {"POLICY_ISSUE_FROM_QUOTE": "policy.issue_from_quote", "BOOK_EXPORT": "book.export",
-                        "RUN_RERUN": "run.rerun"}
+# (core.models.AuditVerb, the one list of the names); two are not audited under their own
+# verb: composites audited as their parts. Reads of patients' data that are operations (the
+# whole-book download, an auditor's reveal of one claim) write an audit row of their own.
+_NOT_AUDITED_AS_SUCH = {"POLICY_ISSUE_FROM_QUOTE": "policy.issue_from_quote", "RUN_RERUN": "run.rerun"}
 # Steps, not operations: a change request is a step of a reserve change or payment above the
 # handler's authority, authorised as that change (claims.services, D-36).
 _SYSTEM_VERBS = {"RUN_CHECK", "RUN_COMPUTED", "RUN_FAIL", "RUN_SUPERSEDE", "CLAIM_CHANGE_REQUEST"}
@@ -58,11 +58,13 @@ _SIGNING = {Operation.RUN_APPROVE, Operation.RUN_REJECT, Operation.PERIOD_CLOSE,
             Operation.REPORT_EXPORT, Operation.CLAIM_CHANGE_DECIDE, Operation.AUTHORITY_SET}
 
 # The permission matrix: operation → the roles allowed it. Operations absent from every role
-# (installing schedules, resetting demo users) are for the system actor and superusers only.
+# (installing schedules, resetting demo users, anonymising a claim) are for the system actor and
+# superusers only. CLAIM_REVEAL is the auditor's request to see one claim's patients' data (an
+# audit row each time); the clerk sees it without asking (PATIENT_DATA_READERS).
 ALLOWED: dict[Operation, frozenset[str]] = {
     op: frozenset(role for role, ops in (
         (Role.CLERK, _BOOK_KEEPING), (Role.ACTUARY, _PREPARING), (Role.APPROVER, _SIGNING),
-        (Role.AUDITOR, {Operation.REPORT_EXPORT}),
+        (Role.AUDITOR, {Operation.REPORT_EXPORT, Operation.CLAIM_REVEAL}),
     ) if op in ops)
     for op in Operation
 }
@@ -119,6 +121,21 @@ def authorize(actor, operation: Operation) -> None:
         raise PermissionDenied(f"{operation.value} needs a signed-in user")
     needs = f"the {' or '.join(roles)} role" if roles else "a superuser"
     raise PermissionDenied(f"{operation.value} needs {needs}; {actor.get_username()} does not have it")
+
+
+# Who sees claimants' names and the medical cause of claims without asking (issue 14 §4): the
+# clerk, who books claims. Superusers and the system actor too. Everyone else sees them masked;
+# the auditor may reveal one claim at a time (Operation.CLAIM_REVEAL, audited). Decided in one
+# place, claims.privacy.can_see_patient_data, which the admin, the API and the history views ask.
+PATIENT_DATA_READERS = frozenset({Role.CLERK})
+
+
+def can_see_patient_data(actor) -> bool:
+    if actor is None or not getattr(actor, "pk", None):
+        return False
+    if is_system(actor) or (actor.is_active and actor.is_superuser):
+        return True
+    return bool(roles_of(actor) & PATIENT_DATA_READERS)
 
 
 # Who reads reserve runs and the dashboards built on them (the clerk does not).

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from django.db import transaction
+from django.utils import timezone
 
 from claims.models import Claim, ClaimTransaction
 from core.models import AuditVerb
@@ -185,14 +186,26 @@ def _plan_write(plan: BookPlan, *, actor, options: ImportOptions, progress: Prog
     return written
 
 
+class _BookExportTarget(_BookTarget):
+    def __str__(self) -> str:
+        return f"book export {self.pk}"
+
+
+@transaction.atomic
 def book_export(*, directory: Path, actor) -> dict[str, int]:
     """Write the whole book to `directory` (created if missing); returns rows per file.
-    A read: no audit row, nothing in the database changes; but the book holds patients' data,
-    so only the roles allowed BOOK_EXPORT may take it."""
+    The book holds patients' data (claimants' names, causes), so only the roles allowed
+    BOOK_EXPORT may take it, and each download is logged: one audit row (who, when, rows per
+    file; never a name), written once the files are (issue 14 §4)."""
     from exchange.bookio.export import book_write
 
     authorize(actor, Operation.BOOK_EXPORT)
-    return book_write(Path(directory))
+    counts = book_write(Path(directory))
+    at = timezone.now()
+    key = hashlib.sha256(f"{getattr(actor, 'pk', None)} {at.isoformat()}".encode()).hexdigest()[:16]
+    audit_record(actor=actor, verb=AuditVerb.BOOK_EXPORT, target=_BookExportTarget(key),
+                 new={"rows": dict(counts), "patients_data": True, "at": at.isoformat()})
+    return counts
 
 
 def book_export_zip(*, actor) -> bytes:

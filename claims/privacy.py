@@ -1,0 +1,214 @@
+"""Patients' data in claims (issue 14 §4): the claimant's name and the medical cause.
+
+* Who sees them: `can_see_patient_data` (core.roles.PATIENT_DATA_READERS: the clerk; superusers
+  and the system actor). The admin, the API serializers and the history views all ask it and
+  show everyone else `MASK`. The auditor asks for one claim at a time, with a reason:
+  `claim_patient_data_reveal` (Operation.CLAIM_REVEAL), one audit row each time.
+* Where they never go: audit rows (`audit_redact`: "claimant changed", never the name), ledger
+  and pending-change notes (`note_check`, refused at write time), logs (`SearchTermsFilter` on
+  the request loggers: search terms and query strings), regulator exports and the GL journal
+  (they read aggregates only).
+* How long they are kept: `claim_anonymise` erases them from a closed claim and from every
+  history row of it, amounts and dates untouched, so a rerun of any approved run reproduces its
+  fingerprint; `claims_anonymise_due` does it for every claim closed longer than the retention
+  (settings.CLAIM_RETENTION_YEARS, `anonymise_claims` and its schedule).
+"""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
+
+from claims.models import Claim, PendingClaimChange
+from core.errors import DomainError
+from core.models import AuditVerb
+from core.roles import Operation, authorize
+from core.roles import can_see_patient_data as _can_see
+from core.services import audit_record
+
+PATIENT_DATA_FIELDS = Claim.PATIENT_DATA_FIELDS
+MASK = "(hidden)"
+# What an audit row says where a field of patients' data changed: that it did, never the value.
+AUDIT_MARK = "changed (patients' data, not recorded)"
+DEFAULT_RETENTION_YEARS = 10
+
+
+# ------------------------------------------------------------------------------ who sees them
+def can_see_patient_data(user) -> bool:
+    """Whether `user` sees claimants' names and causes unmasked (the one rule; core.roles)."""
+    return _can_see(user)
+
+
+def masked(value) -> str:
+    """What someone who may not see a value of patients' data is shown: MASK, or nothing when
+    nothing is recorded."""
+    return MASK if value not in (None, "") else ""
+
+
+def shown(value, user) -> str:
+    return (value or "") if can_see_patient_data(user) else masked(value)
+
+
+def patient_data_shown(claim: Claim, user) -> dict[str, str]:
+    """The claim's patients' data as `user` may see it."""
+    return {name: shown(getattr(claim, name), user) for name in PATIENT_DATA_FIELDS}
+
+
+# ------------------------------------------------------------------------------ audit rows and notes
+def audit_redact(values: dict) -> dict:
+    """An audit row's old/new values with every field of patients' data replaced by AUDIT_MARK."""
+    return {k: (AUDIT_MARK if k in PATIENT_DATA_FIELDS else v) for k, v in values.items()}
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _terms(claimant: str, cause: str) -> list[tuple[str, str]]:
+    """(field, text) that a note may not contain: the claimant's name and each word of it of three
+    letters or more, and the cause as written (four letters or more)."""
+    terms = []
+    name = (claimant or "").strip()
+    if name:
+        terms.append(("claimant", name))
+        terms += [("claimant", w) for w in _WORD.findall(name) if len(w) >= 3]
+    cause = (cause or "").strip()
+    if len(cause) >= 4:
+        terms.append(("cause", cause))
+    return terms
+
+
+def note_mentions(note: str, *, claimant: str, cause: str) -> str | None:
+    """The field of patients' data `note` names ("claimant" or "cause"), or None. Whole words,
+    case-insensitive."""
+    if not note:
+        return None
+    for field, term in _terms(claimant, cause):
+        if re.search(rf"(?<!\w){re.escape(term)}(?!\w)", note, re.IGNORECASE):
+            return field
+    return None
+
+
+def note_check(claim: Claim, note: str, *, field: str = "note") -> None:
+    """Refuse a ledger or pending-change note (or a reveal's reason) that names the claim's
+    claimant or its cause: the ledger is append-only, so a name in it could never be erased.
+    The refusal does not repeat the note."""
+    found = note_mentions(note, claimant=claim.claimant, cause=claim.cause)
+    if found:
+        raise DomainError(f"the {field.replace('_', ' ')} names the claim's {found}; notes and audit rows never "
+                          f"carry patients' data: describe the row without it", field=field, code="patient_data")
+
+
+# ------------------------------------------------------------------------------ the auditor's reveal
+@transaction.atomic(durable=True)
+def claim_patient_data_reveal(*, claim: Claim, reason: str, actor) -> dict[str, str]:
+    """The claimant's name and cause of one claim, for an auditor who asks with a reason: one
+    audit row (who, which claim, why; never the values)."""
+    authorize(actor, Operation.CLAIM_REVEAL)
+    claim = Claim.objects.get(pk=claim.pk)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("say why you need the patients' data of this claim", field="reason")
+    note_check(claim, reason, field="reason")
+    audit_record(actor=actor, verb=AuditVerb.CLAIM_REVEAL, target=claim,
+                 new={"fields": list(PATIENT_DATA_FIELDS), "reason": reason[:300]})
+    return {name: getattr(claim, name) or "" for name in PATIENT_DATA_FIELDS}
+
+
+# ------------------------------------------------------------------------------ retention
+def retention_years() -> int:
+    years = int(getattr(settings, "CLAIM_RETENTION_YEARS", DEFAULT_RETENTION_YEARS))
+    if years < 1:
+        raise DomainError(f"CLAIM_RETENTION_YEARS must be at least 1, not {years}", field="years")
+    return years
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def claims_due_for_anonymisation(*, today: date | None = None, years: int | None = None) -> QuerySet:
+    """Closed claims not yet anonymised whose last close is dated `years` (the retention) or more
+    before `today`, with that date as `closed_on`."""
+    today = today or timezone.localdate()
+    cutoff = _years_before(today, retention_years() if years is None else int(years))
+    return (Claim.objects.filter(status=Claim.Status.CLOSED, anonymised_at__isnull=True)
+            .annotate(closed_on=Max("transactions__accounting_date", filter=Q(transactions__kind="close")))
+            .filter(closed_on__lte=cutoff).order_by("closed_on", "claim_number"))
+
+
+@transaction.atomic(durable=True)
+def claim_anonymise(*, claim: Claim, actor, reason: str = "") -> Claim:
+    """Erase the claimant's name and the cause of a closed claim, in the claim and in every one of
+    its history rows, and the notes of its pending changes that name them. Nothing else changes:
+    no amount, date, status or ledger row (the ledger's notes never carry them, note_check), so
+    every run reproduces. One audit row, which says what was erased, never the values."""
+    authorize(actor, Operation.CLAIM_ANONYMISE)
+    claim = Claim.objects.select_for_update().get(pk=claim.pk)
+    if claim.anonymised_at is not None:
+        raise DomainError(f"claim {claim.claim_number} was anonymised on {claim.anonymised_at:%Y-%m-%d}",
+                          field="claim", code="anonymised")
+    if claim.status != Claim.Status.CLOSED:
+        raise DomainError(f"claim {claim.claim_number} is open; only a closed claim is anonymised", field="claim")
+    reason = (reason or "").strip()
+    note_check(claim, reason, field="reason")
+    now = timezone.now()
+    erased = {name: "" for name in PATIENT_DATA_FIELDS}
+    # Plain UPDATEs: a save() would add a history version dated now; the old versions are what
+    # must be erased, and the audit row records the erasure.
+    had = [name for name in PATIENT_DATA_FIELDS if getattr(claim, name)]
+    Claim.objects.filter(pk=claim.pk).update(anonymised_at=now, **erased)
+    history_rows = Claim.history.filter(id=claim.pk).update(anonymised_at=now, **erased)
+    notes = 0
+    for change in PendingClaimChange.objects.filter(claim=claim):
+        fields = [f for f in ("note", "decision_note")
+                  if note_mentions(getattr(change, f), claimant=claim.claimant, cause=claim.cause)]
+        if fields:
+            notes += PendingClaimChange.objects.filter(pk=change.pk).update(**{f: "" for f in fields})
+    claim.refresh_from_db()
+    audit_record(actor=actor, verb=AuditVerb.CLAIM_ANONYMISE, target=claim,
+                 old={name: ("recorded" if name in had else "empty") for name in PATIENT_DATA_FIELDS},
+                 new={**{name: "anonymised" for name in PATIENT_DATA_FIELDS}, "history_rows": history_rows,
+                      "pending_change_notes": notes, "reason": reason[:300]})
+    return claim
+
+
+def claims_anonymise_due(*, actor, today: date | None = None, years: int | None = None) -> list[str]:
+    """Anonymise every claim due (claims_due_for_anonymisation), each in its own transaction with
+    its own audit row (one claim, one operation); returns their numbers."""
+    authorize(actor, Operation.CLAIM_ANONYMISE)
+    years = retention_years() if years is None else int(years)
+    done = []
+    for claim in claims_due_for_anonymisation(today=today, years=years):
+        claim_anonymise(claim=claim, actor=actor, reason=f"retention: closed on {claim.closed_on}, "
+                                                         f"more than {years} years ago")
+        done.append(claim.claim_number)
+    return done
+
+
+# ------------------------------------------------------------------------------ logs
+_QUERY_VALUE = re.compile(r"([?&](?:q|search|claimant|cause)=)[^&\s\"']*", re.IGNORECASE)
+
+
+class SearchTermsFilter(logging.Filter):
+    """A logging filter for the request loggers (django.server, django.request, gunicorn's):
+    the values of search and patients'-data query parameters (`q`, `search`, `claimant`,
+    `cause`) become `[redacted]` in the message, so a search for a claimant's name never reaches
+    a log. It passes every record (it rewrites, never drops)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is the handler's to report
+            return True
+        redacted = _QUERY_VALUE.sub(r"\1[redacted]", message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
