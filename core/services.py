@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.errors import PeriodClosed
 from core.models import AuditEvent, AuditVerb, ReportingPeriod
+from core.period_cache import closed_labels_cached
 from core.periods import Quarter
 from core.roles import Operation, authorize, role_permissions
 
@@ -29,14 +30,15 @@ def audit_record(*, actor, verb: AuditVerb, target, old: dict | None = None, new
 
 
 def period_ensure_open(accounting_date: date) -> None:
-    """Refuse a posting dated in a closed period."""
+    """Refuse a posting dated in a closed period (the closed labels come from core.period_cache:
+    no query once they are read)."""
     label = Quarter.of(accounting_date).label
-    if ReportingPeriod.objects.filter(label=label, status=ReportingPeriod.Status.CLOSED).exists():
+    if label in closed_labels_cached():
         raise PeriodClosed(accounting_date, label)
 
 
 def closed_period_labels() -> set[str]:
-    return set(ReportingPeriod.objects.filter(status=ReportingPeriod.Status.CLOSED).values_list("label", flat=True))
+    return set(closed_labels_cached())
 
 
 def period_get_or_create(*, label: str) -> ReportingPeriod:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.models import AuditVerb
@@ -17,7 +17,7 @@ from core.roles import Operation, authorize
 from core.services import audit_record, period_ensure_open
 from policies import rules
 from policies.models import Insured, Policy, PremiumTransaction
-from policies.selectors import policy_premium_windows, premium_transaction_next_id
+from policies.selectors import policy_premium_windows
 
 # Master-data fields policy_update_master may change; status and cancellation move only
 # through policy_cancel / premium_transaction_reverse.
@@ -60,8 +60,7 @@ def insured_create(*, name: str, kind: str = Insured.Kind.PERSON, national_id: s
 def _premium_row(*, policy, kind, effect_kind, accounting_date, effective_date, gross, commission,
                  actor, recorded_at=None, transaction_id=None, reverses=None, note="") -> PremiumTransaction:
     period_ensure_open(accounting_date)
-    return PremiumTransaction.objects.create(
-        transaction_id=transaction_id or premium_transaction_next_id(policy),
+    fields = dict(
         policy=policy,
         kind=kind,
         effect_kind=effect_kind,
@@ -74,6 +73,20 @@ def _premium_row(*, policy, kind, effect_kind, accounting_date, effective_date, 
         reverses=reverses,
         note=note or "",
     )
+    if transaction_id:
+        return PremiumTransaction.objects.create(transaction_id=transaction_id, **fields)
+    # "<policy_number>-P<n>" after the policy's rows; an id taken meanwhile (unique across the
+    # ledger) moves the row to the next n, tried in a savepoint rather than asked about first.
+    n = PremiumTransaction.objects.filter(policy=policy).count() + 1
+    while True:
+        candidate = f"{policy.policy_number}-P{n}"
+        try:
+            with transaction.atomic():
+                return PremiumTransaction.objects.create(transaction_id=candidate, **fields)
+        except IntegrityError:
+            if not PremiumTransaction.objects.filter(transaction_id=candidate).exists():
+                raise
+            n += 1
 
 
 @transaction.atomic

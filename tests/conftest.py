@@ -65,6 +65,19 @@ def services_or_skip() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _closed_periods_not_cached():
+    """The closed periods are cached (core.period_cache) and a test's database is rolled back under
+    the cache: every test starts and ends with nothing cached."""
+    from django.core.cache import cache
+
+    from core.period_cache import closed_periods_key
+
+    cache.delete(closed_periods_key())
+    yield
+    cache.delete(closed_periods_key())
+
+
+@pytest.fixture(autouse=True)
 def _services_marker(request):
     if request.node.get_closest_marker("services"):
         services_or_skip()

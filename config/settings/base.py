@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -145,6 +146,30 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Every task acknowledges late (after it ends), and Redis hands a message not acknowledged
+# within the visibility timeout to another worker. So the timeout outlasts the longest task's
+# time limit (else a slow task runs twice), and barely more (else a killed worker's task waits
+# that long: Redis's default is an hour). Tasks without their own limit get the longest one.
+_LONGEST_TASK_SECONDS = 600  # the diyeh revaluation (tariff.tasks); a run's segment has 300
+CELERY_TASK_TIME_LIMIT = _LONGEST_TASK_SECONDS
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _LONGEST_TASK_SECONDS + 60}
+# A Redis restart or failover takes a few seconds: a publish (e.g. a run's segments, sent when
+# its compute commits) retries for about four before it gives up (the watchdog re-sends later).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 6, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task running when the broker connection drops finishes and stores its results (PostgreSQL is
+# unaffected); its acknowledgement may be lost, and a redelivered duplicate overwrites its own rows.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+
+# The cache: what every process must agree on (the closed periods, core.period_cache) lives in Redis
+# when CACHE_URL is set, or the broker is Redis; in process memory otherwise (one process:
+# runserver, tests, eager Celery).
+CACHE_URL = os.environ.get("CACHE_URL") or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+                          "KEY_PREFIX": "medmal"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "medmal"}}
 
 REST_FRAMEWORK = {
     # Basic first: an API client without credentials, or with wrong ones, gets 401 and a
@@ -152,6 +177,9 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # DRF's Basic auth, handing axes the Django request so failures count and lockouts hold.
         "core.auth.BasicAuthentication",
+        # `Authorization: Token <key>` (manage.py api_token USER): no password hashed per request,
+        # and the user's roles and permissions read in one query with it (core.auth).
+        "core.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
