@@ -149,17 +149,6 @@ def policy_limit_usage(policy: Policy, exclude_claim: Claim | None = None,
     )
 
 
-def claim_ledger_rows(claim: Claim) -> list[LedgerRow]:
-    """The claim's rows as the rules see them, in booking order (accounting date, then entry)."""
-    rows = (
-        ClaimTransaction.objects.filter(claim=claim)
-        .order_by("accounting_date", "id")
-        .values_list("transaction_id", "kind", "accounting_date", "cost_type", "amount", "reverses__transaction_id",
-                     "derived", "topup")
-    )
-    return [LedgerRow(*values) for values in rows]
-
-
 @dataclass(frozen=True)
 class SettlementFigures:
     """A settlement on the whole agreed loss (D-5): the insurer's `share` of it, the indemnity
@@ -193,17 +182,51 @@ def settlement_share(claim: Claim, loss, state: ClaimLedgerState | None = None) 
     return SettlementFigures(share=share, paid_before=paid_before, to_pay=to_pay)
 
 
+@dataclass(frozen=True)
+class BookedLedger:
+    """A claim's booked rows as the rules see them and the limit its policy's other claims used,
+    from one read of the policy's ledger rows (a posting replays them under its lock)."""
+
+    rows: list[LedgerRow]
+    usage: LimitUsage
+
+    def state(self, claim: Claim, new_rows=()) -> ClaimLedgerState:
+        state = ClaimLedgerState(claim_number=claim.claim_number, report_date=claim.report_date,
+                                 limits=self.usage.state())
+        # sorted() is stable: booked rows keep their order and precede new rows of the same date.
+        for row in sorted([*self.rows, *new_rows], key=lambda r: r.accounting_date):
+            state.apply(row)
+        return state
+
+
+def claim_booked_ledger(claim: Claim) -> BookedLedger:
+    """The claim's rows in booking order and the payments of the policy's other claims that
+    count against its limits (reversed payments give limit back, recoveries do not), in one
+    query over the policy's rows."""
+    policy = claim.policy
+    counted = set(COST_TYPES) if policy.expenses_within_limits else {"indemnity"}
+    own, per_claim = [], {}
+    for (claim_id, number, tid, kind, effect, day, cost_type, amount, reverses, derived, topup) in (
+        ClaimTransaction.objects.filter(claim__policy_id=policy.pk).order_by("accounting_date", "id")
+        .values_list("claim_id", "claim__claim_number", "transaction_id", "kind", "effect_kind", "accounting_date",
+                     "cost_type", "amount", "reverses__transaction_id", "derived", "topup")
+    ):
+        if claim_id == claim.pk:
+            own.append(LedgerRow(tid, kind, day, cost_type, amount, reverses, derived, topup))
+        elif effect == Kind.PAYMENT and cost_type in counted:
+            per_claim[number] = per_claim.get(number, ZERO) + amount
+    usage = LimitUsage(limit_per_claim=policy.limit_per_claim, aggregate_limit=policy.aggregate_limit,
+                       expenses_within_limits=policy.expenses_within_limits,
+                       aggregate_used=sum(per_claim.values(), ZERO), per_claim_used=per_claim)
+    return BookedLedger(own, usage)
+
+
 def claim_ledger_state(claim: Claim, new_rows: tuple[LedgerRow, ...] | list[LedgerRow] = ()) -> ClaimLedgerState:
     """The claim's ledger replayed through the rules together with `new_rows` (placed after
     the booked rows of the same accounting date), with the limit the policy's other claims
     used. Raises the DomainError of the first row that breaks a rule, so a backdated posting
     is checked against everything booked after it too."""
-    usage = policy_limit_usage(claim.policy, exclude_claim=claim)
-    state = ClaimLedgerState(claim_number=claim.claim_number, report_date=claim.report_date, limits=usage.state())
-    # sorted() is stable: booked rows keep their order and precede new rows of the same date.
-    for row in sorted([*claim_ledger_rows(claim), *new_rows], key=lambda r: r.accounting_date):
-        state.apply(row)
-    return state
+    return claim_booked_ledger(claim).state(claim, new_rows)
 
 
 def claims_with_totals(queryset: QuerySet | None = None, as_of: date | None = None,

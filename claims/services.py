@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -16,7 +16,8 @@ from claims import rules
 from claims.privacy import audit_redact, note_check
 from claims.models import Claim, ClaimTransaction, HandlerAuthority, PendingClaimChange
 from claims.rules import COST_TYPES, LedgerRow
-from claims.selectors import LimitUsage, claim_ledger_state, claim_number_next, handler_authority, settlement_share
+from claims.selectors import BookedLedger, claim_booked_ledger, claim_ledger_state, claim_number_next, handler_authority, settlement_share
+from core.ledger import insert_with_free_id
 from core.models import AuditVerb
 from core.errors import DomainError, PermissionDenied
 from core.money import ZERO, CurrencyError, money_round, to_decimal
@@ -61,42 +62,7 @@ def _cents(value) -> Decimal:
     return to_decimal(value).quantize(Decimal("0.01"))
 
 
-@dataclass(frozen=True)
-class _Booked:
-    """A claim's booked ledger rows as the rules see them and the limit its policy's other
-    claims used — what claims.selectors.claim_ledger_state reads in two queries, in one."""
-
-    rows: list[LedgerRow]
-    usage: LimitUsage
-
-    def state(self, claim: Claim, new_rows=()) -> rules.ClaimLedgerState:
-        state = rules.ClaimLedgerState(claim_number=claim.claim_number, report_date=claim.report_date,
-                                       limits=self.usage.state())
-        for row in sorted([*self.rows, *new_rows], key=lambda r: r.accounting_date):  # stable: booked first
-            state.apply(row)
-        return state
-
-
-def _booked(claim: Claim) -> _Booked:
-    policy = claim.policy
-    counted = set(COST_TYPES) if policy.expenses_within_limits else {"indemnity"}
-    own, per_claim = [], {}
-    for (claim_id, number, tid, kind, effect, day, cost_type, amount, reverses, derived, topup) in (
-        ClaimTransaction.objects.filter(claim__policy_id=policy.pk).order_by("accounting_date", "id")
-        .values_list("claim_id", "claim__claim_number", "transaction_id", "kind", "effect_kind", "accounting_date",
-                     "cost_type", "amount", "reverses__transaction_id", "derived", "topup")
-    ):
-        if claim_id == claim.pk:
-            own.append(LedgerRow(tid, kind, day, cost_type, amount, reverses, derived, topup))
-        elif effect == ClaimTransaction.EffectKind.PAYMENT and cost_type in counted:
-            per_claim[number] = per_claim.get(number, ZERO) + amount
-    usage = LimitUsage(limit_per_claim=policy.limit_per_claim, aggregate_limit=policy.aggregate_limit,
-                       expenses_within_limits=policy.expenses_within_limits,
-                       aggregate_used=sum(per_claim.values(), ZERO), per_claim_used=per_claim)
-    return _Booked(own, usage)
-
-
-def _next_id(claim: Claim, booked: _Booked) -> str:
+def _next_id(claim: Claim, booked: BookedLedger) -> str:
     """The next free-looking row id of the claim from its booked rows; `_insert` moves past one
     another claim took (the id is unique across the ledger)."""
     taken = {r.transaction_id for r in booked.rows}
@@ -133,24 +99,15 @@ def _cost_type(value: str) -> str:
 
 
 def _insert(fields: dict, auto_id: bool) -> ClaimTransaction:
-    """Create the row; with `auto_id` an id taken meanwhile (unique across the ledger) moves the
-    row to the next one, tried in a savepoint, instead of asking first whether it is free."""
+    """Create the row; with `auto_id` an id taken meanwhile moves the row to the next one."""
     if not auto_id:
         return ClaimTransaction.objects.create(**fields)
-    while True:
-        try:
-            with transaction.atomic():
-                return ClaimTransaction.objects.create(**fields)
-        except IntegrityError:
-            tid = fields["transaction_id"]
-            if not ClaimTransaction.objects.filter(transaction_id=tid).exists():
-                raise
-            stem, _, n = tid.rpartition("-T")
-            fields["transaction_id"] = f"{stem}-T{int(n) + 1}"
+    tid = fields.pop("transaction_id")
+    return insert_with_free_id(ClaimTransaction, tid, **fields)
 
 
 def _post(claim: Claim, rows: list[LedgerRow], *, actor, note: str = "", recorded_at: datetime | None = None,
-          booked: _Booked | None = None, auto_id: bool = False) -> list[ClaimTransaction]:
+          booked: BookedLedger | None = None, auto_id: bool = False) -> list[ClaimTransaction]:
     """Check `rows` against the claim's booked ledger (`booked`, when already read) and write
     them in order. `auto_id`: the one row's id came from `_next_id` (see `_insert`)."""
     note_check(claim, note)  # the ledger is append-only: a patient's name in it could never be erased
@@ -249,7 +206,7 @@ def claim_update_master(*, claim: Claim, actor, **changes) -> Claim:
     return claim
 
 
-def _reserve_change_of(claim: Claim, cost_type: str, amount, new_estimate, booked: _Booked | None = None
+def _reserve_change_of(claim: Claim, cost_type: str, amount, new_estimate, booked: BookedLedger | None = None
                        ) -> tuple[Decimal, Decimal]:
     """(the estimate before, the signed change) of a reserve change given as `amount` or `new_estimate`."""
     if (amount is None) == (new_estimate is None):
@@ -291,7 +248,7 @@ def _authority(actor, claim: Claim) -> HandlerAuthority | None:
 
 
 def _change_request(claim: Claim, *, kind: str, cost_type: str, amount: Decimal, new_estimate, needed: Decimal,
-                    limit: Decimal, accounting_date: date, note: str, actor, booked: _Booked | None = None
+                    limit: Decimal, accounting_date: date, note: str, actor, booked: BookedLedger | None = None
                     ) -> PendingClaimChange:
     """Keep a change above the actor's authority as a pending change; the ledger is untouched.
     The row is checked against the rules now, so a change that could not be posted is refused
@@ -333,7 +290,7 @@ def claim_reserve_change(
     limited = authorized_as == Operation.CLAIM_RESERVE
     claim = _locked(claim, authority_of=actor if limited else None)
     cost_type = _cost_type(cost_type)
-    booked = _booked(claim)
+    booked = claim_booked_ledger(claim)
     before, change = _reserve_change_of(claim, cost_type, amount, new_estimate, booked)
     authority = _authority(actor, claim) if limited else None
     needed = _reserve_authority_amount(before, change)
@@ -358,7 +315,7 @@ def _amount_posting(kind: str, *, claim, cost_type, amount, accounting_date, not
     cost_type = _cost_type(cost_type)
     value = _money(amount, claim)
     authority = _authority(actor, claim) if kind == "payment" else None
-    booked = _booked(claim)
+    booked = claim_booked_ledger(claim)
     if authority is not None and value > authority.payment_limit:
         return _change_request(claim, kind="payment", cost_type=cost_type, amount=value, new_estimate=None,
                                needed=value, limit=authority.payment_limit, accounting_date=accounting_date,

@@ -58,14 +58,6 @@ def policy_premium_windows(policy: Policy) -> list[PremiumWindow]:
     return [PremiumWindow(g["effective_date"], g["gross"], g["commission"]) for g in grouped]
 
 
-def premium_transaction_next_id(policy: Policy) -> str:
-    """"<policy_number>-P<n>", the next n not yet taken."""
-    n = PremiumTransaction.objects.filter(policy=policy).count() + 1
-    while PremiumTransaction.objects.filter(transaction_id=f"{policy.policy_number}-P{n}").exists():
-        n += 1
-    return f"{policy.policy_number}-P{n}"
-
-
 def policy_list(*, segment: str | None = None, status: str | None = None, search: str | None = None) -> QuerySet:
     policies = Policy.objects.select_related("insured")
     if segment:

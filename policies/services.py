@@ -7,9 +7,10 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from core.ledger import insert_with_free_id
 from core.models import AuditVerb
 from core.errors import DomainError
 from core.money import ZERO, money_round, to_decimal
@@ -75,18 +76,9 @@ def _premium_row(*, policy, kind, effect_kind, accounting_date, effective_date, 
     )
     if transaction_id:
         return PremiumTransaction.objects.create(transaction_id=transaction_id, **fields)
-    # "<policy_number>-P<n>" after the policy's rows; an id taken meanwhile (unique across the
-    # ledger) moves the row to the next n, tried in a savepoint rather than asked about first.
+    # "<policy_number>-P<n>" after the policy's rows (core.ledger: an id taken meanwhile moves on)
     n = PremiumTransaction.objects.filter(policy=policy).count() + 1
-    while True:
-        candidate = f"{policy.policy_number}-P{n}"
-        try:
-            with transaction.atomic():
-                return PremiumTransaction.objects.create(transaction_id=candidate, **fields)
-        except IntegrityError:
-            if not PremiumTransaction.objects.filter(transaction_id=candidate).exists():
-                raise
-            n += 1
+    return insert_with_free_id(PremiumTransaction, f"{policy.policy_number}-P{n}", **fields)
 
 
 @transaction.atomic
