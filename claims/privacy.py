@@ -5,13 +5,13 @@
   show everyone else `MASK`. The auditor asks for one claim at a time, with a reason:
   `claim_patient_data_reveal` (Operation.CLAIM_REVEAL), one audit row each time.
 * Where they never go: audit rows (`audit_redact`: "claimant changed", never the name), ledger
-  and pending-change notes (`note_check`, refused at write time), logs (`SearchTermsFilter` on
-  the request loggers: search terms and query strings), regulator exports and the GL journal
+  and pending-change notes (`note_check`, refused at write time), logs (`core.log_filters.SearchTermsFilter`
+  on the request loggers: search terms and query strings), regulator exports and the GL journal
   (they read aggregates only).
 * How long they are kept: `claim_anonymise` erases them from a closed claim and from every
   history row of it, amounts and dates untouched, so a rerun of any approved run reproduces its
   fingerprint; `claims_anonymise_due` does it for every claim closed longer than the retention
-  (settings.CLAIM_RETENTION_YEARS, `anonymise_claims` and its schedule).
+  (settings.CLAIM_RETENTION_YEARS, `manage.py anonymise_claims`).
 """
 from __future__ import annotations
 
@@ -194,21 +194,5 @@ def claims_anonymise_due(*, actor, today: date | None = None, years: int | None 
 
 
 # ------------------------------------------------------------------------------ logs
-_QUERY_VALUE = re.compile(r"([?&](?:q|search|claimant|cause)=)[^&\s\"']*", re.IGNORECASE)
-
-
-class SearchTermsFilter(logging.Filter):
-    """A logging filter for the request loggers (django.server, django.request, gunicorn's):
-    the values of search and patients'-data query parameters (`q`, `search`, `claimant`,
-    `cause`) become `[redacted]` in the message, so a search for a claimant's name never reaches
-    a log. It passes every record (it rewrites, never drops)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a broken record is the handler's to report
-            return True
-        redacted = _QUERY_VALUE.sub(r"\1[redacted]", message)
-        if redacted != message:
-            record.msg, record.args = redacted, ()
-        return True
+# The request loggers' filter (configured in settings.LOGGING, so it lives where no model is imported).
+from core.log_filters import SearchTermsFilter  # noqa: E402,F401

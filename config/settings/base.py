@@ -219,9 +219,18 @@ SPECTACULAR_SETTINGS = {
 # Business parameters.
 OFFICIAL_REGIME = os.environ.get("OFFICIAL_REGIME", "ru")
 
+# Search terms and patients'-data query values never reach a log (core.log_filters, issue 14 §4):
+# the filter sits on every handler, Django's request log (django.server) included.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"patients_data": {"()": "core.log_filters.SearchTermsFilter"}},
+    "formatters": {"django.server": {"()": "django.utils.log.ServerFormatter",
+                                     "format": "[{server_time}] {message}", "style": "{"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["patients_data"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["patients_data"]},
+    },
+    "loggers": {"django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
