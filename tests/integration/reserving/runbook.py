@@ -7,10 +7,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
 from django.utils import timezone
 
 from claims.models import Claim, ClaimTransaction
 from policies.models import Insured, Policy, PremiumTransaction
+from reserving import services
+from tests.factories import user_with_roles
 
 SEGMENTS = [("individual_occurrence", "RUB"), ("clinic_claims_made", "RUB"), ("individual_occurrence", "IRR")]
 
@@ -162,3 +166,14 @@ def eager_celery():
     app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
     yield
     app.conf.task_always_eager, app.conf.task_eager_propagates = before
+
+
+@pytest.fixture
+def actuary():
+    """A logged-in client of an actuary (`.user`) with the reserving permissions the admin needs."""
+    services.ensure_roles()
+    client = Client()
+    client.user = user_with_roles("wb-actuary", "actuary", is_staff=True)
+    client.user.user_permissions.add(*Permission.objects.filter(content_type__app_label="reserving"))
+    client.force_login(client.user)
+    return client

@@ -20,7 +20,6 @@ import json
 from datetime import date, datetime, timezone as tz
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
@@ -28,6 +27,7 @@ from reserving import selectors, services
 from reserving.compute import _frame_json
 from reserving.models import Regime, ReserveRun, RunOriginResult, RunSegmentInput, RunSegmentResult
 from tests.factories import user_with_roles
+from tests.integration.reserving.runbook import actuary  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 SEGMENT, CURRENCY = "individual_occurrence", "RUB"
@@ -113,14 +113,6 @@ def prior(regime) -> ReserveRun:
     return prior
 
 
-@pytest.fixture
-def actuary():
-    services.ensure_roles()
-    client = Client()
-    client.user = user_with_roles("diag-actuary", "actuary", is_staff=True)
-    client.user.user_permissions.add(*Permission.objects.filter(content_type__app_label="reserving"))
-    client.force_login(client.user)
-    return client
 
 
 def _page(client, run) -> str:

@@ -7,14 +7,11 @@ from datetime import date, timedelta
 from html.parser import HTMLParser
 
 import pytest
-from django.contrib.auth.models import Permission
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from reserving import services
-from tests.factories import user_with_roles
-from tests.integration.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
+from tests.integration.reserving.runbook import actuary, eager_celery, make_book  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_celery")]
 SEGMENT, CURRENCY = "clinic_claims_made", "RUB"
@@ -55,15 +52,6 @@ class Page(HTMLParser):
             self._cell["text"] += data
 
 
-@pytest.fixture
-def actuary():
-    """A logged-in client of an actuary (`.user`) with the reserving permissions the admin needs."""
-    services.ensure_roles()
-    client = Client()
-    client.user = user_with_roles("wb-actuary", "actuary", is_staff=True)
-    client.user.user_permissions.add(*Permission.objects.filter(content_type__app_label="reserving"))
-    client.force_login(client.user)
-    return client
 
 
 @pytest.fixture
