@@ -11,11 +11,11 @@
 * How long they are kept: `claim_anonymise` erases them from a closed claim and from every
   history row of it, amounts and dates untouched, so a rerun of any approved run reproduces its
   fingerprint; `claims_anonymise_due` does it for every claim closed longer than the retention
-  (settings.CLAIM_RETENTION_YEARS, `manage.py anonymise_claims`).
+  (settings.CLAIM_RETENTION_YEARS, `manage.py anonymise_claims`, and every night on beat:
+  `retention_schedule_install`, installed by `install_schedules`).
 """
 from __future__ import annotations
 
-import logging
 import re
 from datetime import date
 
@@ -191,6 +191,30 @@ def claims_anonymise_due(*, actor, today: date | None = None, years: int | None 
                                                          f"more than {years} years ago")
         done.append(claim.claim_number)
     return done
+
+
+RETENTION_TASK_NAME = "claims: retention of patients' data"
+
+
+@transaction.atomic
+def retention_schedule_install(*, actor):
+    """The nightly beat schedule of the retention (03:30, CELERY_TIMEZONE): every claim closed
+    longer than CLAIM_RETENTION_YEARS is anonymised by the system actor. Idempotent; a
+    re-install restores the timing and keeps the enabled flag, as the run schedules do."""
+    authorize(actor, Operation.SCHEDULE_INSTALL)
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    crontab, _ = CrontabSchedule.objects.get_or_create(
+        minute="30", hour="3", day_of_month="*", month_of_year="*", day_of_week="*", timezone=settings.CELERY_TIMEZONE)
+    task, created = PeriodicTask.objects.get_or_create(
+        name=RETENTION_TASK_NAME,
+        defaults={"task": "claims.anonymise_due", "crontab": crontab,
+                  "description": "Anonymises claims closed longer than the retention (claimant and cause erased)"})
+    if not created and (task.crontab_id != crontab.pk or task.task != "claims.anonymise_due" or task.interval_id):
+        task.crontab, task.interval, task.task = crontab, None, "claims.anonymise_due"
+        task.save()
+    audit_record(actor=actor, verb=AuditVerb.SCHEDULE_INSTALL, target=task, new={"crontab": str(crontab), "created": created})
+    return task
 
 
 # ------------------------------------------------------------------------------ logs

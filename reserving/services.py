@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
+from claims.privacy import retention_schedule_install
 from core.errors import DomainError, PermissionDenied
 from core.models import AuditVerb, ReportingPeriod
 from core.periods import Quarter, is_quarter_end
@@ -635,4 +636,5 @@ def schedules_install(*, actor):
     from reserving.watchdog import watchdog_schedule_install  # lazily: the watchdog imports these services
 
     watchdog_schedule_install(actor=actor)  # every minute: stuck runs re-sent or failed (issue 14 §6)
+    retention_schedule_install(actor=actor)  # every night: patients' data past its retention (issue 14 §4)
     return task

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -194,3 +195,25 @@ def test_search_terms_never_reach_the_request_log(caplog):
     assert [r.getMessage() for r in caplog.records] == [
         '"GET /admin/claims/claim/?q=[redacted]&status=open HTTP/1.1" 200 1',
         '"GET /api/v1/claims/?search=[redacted] HTTP/1.1" 200 1']
+
+
+def test_the_retention_runs_every_night_on_beat(settings):
+    from django_celery_beat.models import PeriodicTask
+
+    from claims.tasks import anonymise_due_task
+
+    call_command("install_schedules", stdout=StringIO())
+    call_command("install_schedules", stdout=StringIO())  # idempotent
+    (task,) = PeriodicTask.objects.filter(task="claims.anonymise_due")
+    cron = task.crontab
+    assert (task.name, cron.minute, cron.hour, cron.day_of_month, cron.month_of_year) == (
+        privacy.RETENTION_TASK_NAME, "30", "3", "*", "*")
+    assert str(cron.timezone) == settings.CELERY_TIMEZONE and task.enabled
+    # what beat sends: claims closed longer than the retention, counted, never named
+    settings.CLAIM_RETENTION_YEARS = 10
+    old = _closed_claim("C-NIGHT", timezone.localdate() - timedelta(days=3660 + 3))
+    _closed_claim("C-YOUNG", timezone.localdate() - timedelta(days=3000))
+    assert anonymise_due_task.apply().get() == 1
+    old.refresh_from_db()
+    assert old.claimant == "" and Claim.objects.get(claim_number="C-YOUNG").claimant == NAME
+    assert anonymise_due_task.apply().get() == 0  # nothing left to do the next night
