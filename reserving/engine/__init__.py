@@ -3,6 +3,13 @@
 DataFrames in, numbers out; estimators in the chainladder style (configuration in __init__,
 fit() returns self, learned values end in `_`). Keep this file a plain list of imports.
 """
+import pandas as _pd
+
+# pandas 3 stores `str` columns in pyarrow when pyarrow is installed (the book import needs it):
+# element access then costs 2–3× more and the run's frames would depend on what is installed.
+# The engine's text columns (origins, segments, codes) are small; the Python storage keeps
+# the engine as fast, and as exact, with or without pyarrow (D-43).
+_pd.set_option("mode.string_storage", "python")
 from .errors import (DevelopmentError, EngineError, ExposureError, ParameterError, TailError,
                      TriangleError)
 from .triangle import Triangle
