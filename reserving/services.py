@@ -7,6 +7,7 @@ with transaction.on_commit. An approved run is immutable: every service here ref
 """
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime
 
 from django.conf import settings
@@ -272,8 +273,26 @@ def run_check_acknowledge(*, check: RunDataCheck, actor) -> RunDataCheck:
 
 # --------------------------------------------------------------------------- compute
 def _dispatch(run_id: int, keys: list[tuple[str, str]]) -> None:
+    """Send each segment to the workers. Without a broker (eager Celery) the segments compute in
+    this process; the development server of `make demo` (RUN_SEGMENTS_IN_THREAD) computes them in
+    a thread of its own, so "compute" returns at once and the run page shows the progress as it
+    would with workers, instead of holding the browser until the last segment."""
+    if getattr(settings, "RUN_SEGMENTS_IN_THREAD", False) and compute_segment_task.app.conf.task_always_eager:
+        threading.Thread(target=_dispatch_in_thread, args=(run_id, list(keys)), daemon=True,
+                         name=f"run-{run_id}-segments").start()
+        return
     for segment, currency in keys:
         compute_segment_task.delay(run_id, segment, currency)
+
+
+def _dispatch_in_thread(run_id: int, keys: list[tuple[str, str]]) -> None:
+    from django.db import connection
+
+    try:
+        for segment, currency in keys:
+            compute_segment_task.delay(run_id, segment, currency)
+    finally:
+        connection.close()  # the thread's own connection
 
 
 def run_compute(*, run: ReserveRun, actor) -> ReserveRun:

@@ -51,4 +51,6 @@ echo
 echo "Admin:    http://127.0.0.1:8000/admin/   (users and passwords printed above)"
 echo "API docs: http://127.0.0.1:8000/api/docs/"
 if [ "${DEMO_NO_SERVE:-0}" = "1" ]; then exit 0; fi
+# Without a broker the server computes a run's segments in a thread, so the page shows progress.
+if [ -z "${CELERY_BROKER_URL:-}" ]; then export RUN_SEGMENTS_IN_THREAD=1; fi
 exec $PY manage.py runserver 127.0.0.1:8000 --noreload
