@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone as dt_timezone
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
+import pyarrow as pa
 from django.db import transaction
 from django.utils import timezone
 
@@ -127,10 +129,16 @@ class _BookTarget:
         return f"book import {self.pk}"
 
 
-def _history(columns: dict[str, list], ids: list[int], dates: list, actor_id) -> dict[str, list]:
+def _history(columns: dict, ids, dates, actor_id) -> dict:
     n = len(ids)
-    return {"id": ids, **columns, "history_date": dates, "history_change_reason": [None] * n,
-            "history_type": ["+"] * n, "history_user_id": [actor_id] * n}
+    return {"id": ids, **columns, "history_date": dates, "history_change_reason": pa.nulls(n, pa.string()),
+            "history_type": pa.array(np.full(n, "+", dtype=object), pa.string()),
+            "history_user_id": pa.array(np.full(n, actor_id if actor_id is not None else 0, dtype=np.int64),
+                                        mask=np.full(n, actor_id is None))}
+
+
+def _naive_utc(value: datetime) -> np.datetime64:
+    return np.datetime64(value.astimezone(dt_timezone.utc).replace(tzinfo=None), "us")
 
 
 def _plan_write(plan: BookPlan, *, actor, options: ImportOptions, progress: Progress) -> dict[str, int]:
@@ -138,49 +146,61 @@ def _plan_write(plan: BookPlan, *, actor, options: ImportOptions, progress: Prog
     written: dict[str, int] = {}
     default = options.default_recorded_at
 
-    insured_ids = ids_reserve(Insured, len(plan.insureds.get("name", [])))
-    if insured_ids:
+    n_insureds = len(plan.insureds.get("name", []))
+    insured_ids = np.asarray(ids_reserve(Insured, n_insureds), dtype=np.int64)
+    if n_insureds:
         rows_write(Insured, {"id": insured_ids, **plan.insureds}, progress)
         # Master data as it was when the book says it was learnt: an old run's cut-off sees it.
-        first_seen = [default] * len(insured_ids)
-        for ref, rec in zip(plan.insured_ref, plan.policy_recorded_at):
-            if ref[0] == "new" and rec < first_seen[ref[1]]:
-                first_seen[ref[1]] = rec
+        first_seen = np.full(n_insureds, _naive_utc(default), dtype="datetime64[us]")
+        new = plan.insured_new >= 0
+        np.minimum.at(first_seen, plan.insured_new[new], plan.policy_recorded_at[new])
         rows_write(Insured.history.model, _history(plan.insureds, insured_ids, first_seen, actor_id), progress)
-    written["insureds"] = len(insured_ids)
+    written["insureds"] = n_insureds
 
-    policy_ids = ids_reserve(Policy, len(plan.policies.get("policy_number", [])))
-    if policy_ids:
-        insured_col = [insured_ids[v] if kind == "new" else v for kind, v in plan.insured_ref]
+    n_policies = len(plan.policies.get("policy_number", []))
+    policy_ids = np.asarray(ids_reserve(Policy, n_policies), dtype=np.int64)
+    if n_policies:
+        insured_col = np.where(plan.insured_new >= 0, insured_ids[np.maximum(plan.insured_new, 0)]
+                               if n_insureds else 0, plan.insured_db)
         columns = {**plan.policies, "insured_id": insured_col}
         rows_write(Policy, {"id": policy_ids, **columns}, progress)
         rows_write(Policy.history.model, _history(columns, policy_ids, plan.policy_recorded_at, actor_id), progress)
-    written["policies"] = len(policy_ids)
+    written["policies"] = n_policies
 
-    premium_ids = ids_reserve(PremiumTransaction, len(plan.premiums.get("transaction_id", [])))
-    if premium_ids:
+    # The originals (one per policy, in policy order) first, then the file's premium rows.
+    originals = plan.original_premiums or {}
+    n_orig = len(originals.get("transaction_id", []))
+    n_rows = len(plan.premiums.get("transaction_id", []))
+    premium_ids = np.asarray(ids_reserve(PremiumTransaction, n_orig + n_rows), dtype=np.int64)
+    if n_orig:
+        rows_write(PremiumTransaction, {"id": premium_ids[:n_orig], **originals,
+                                        "policy_id": policy_ids, "reverses_id": np.full(n_orig, np.nan)}, progress)
+    if n_rows:
         rows_write(PremiumTransaction, {
-            "id": premium_ids, **plan.premiums,
-            "policy_id": [policy_ids[p] for p in plan.premium_policy],
-            "reverses_id": [None if r is None else premium_ids[r] for r in plan.premium_reverses],
+            "id": premium_ids[n_orig:].tolist(), **plan.premiums,
+            "policy_id": [int(policy_ids[p]) for p in plan.premium_policy],
+            "reverses_id": [None if r is None else int(premium_ids[r]) for r in plan.premium_reverses],
         }, progress)
-    written["premium_transactions"] = len(premium_ids)
+    written["premium_transactions"] = n_orig + n_rows
 
-    claim_ids = ids_reserve(Claim, len(plan.claims.get("claim_number", [])))
-    if claim_ids:
+    claim_ids = np.asarray(ids_reserve(Claim, len(plan.claims.get("claim_number", []))), dtype=np.int64)
+    if len(claim_ids):
         columns = {**plan.claims,
-                   "policy_id": [policy_ids[v] if kind == "new" else v for kind, v in plan.claim_policy]}
+                   "policy_id": [int(policy_ids[v]) if kind == "new" else v for kind, v in plan.claim_policy]}
         rows_write(Claim, {"id": claim_ids, **columns}, progress)
-        dates = [d or default for d in plan.claim_history_date]
+        dates = np.asarray(plan.claim_history_date, dtype="datetime64[us]").copy()
+        dates[np.isnat(dates)] = _naive_utc(default)
         rows_write(Claim.history.model, _history(columns, claim_ids, dates, actor_id), progress)
     written["claims"] = len(claim_ids)
 
-    row_ids = ids_reserve(ClaimTransaction, len(plan.claim_transactions.get("transaction_id", [])))
-    if row_ids:
+    n_rows = len(plan.claim_transactions.get("transaction_id", []))
+    row_ids = np.asarray(ids_reserve(ClaimTransaction, n_rows), dtype=np.int64)
+    if n_rows:
+        reverses = np.asarray(plan.claim_transaction_reverses, dtype=np.int64)
         rows_write(ClaimTransaction, {
             "id": row_ids, **plan.claim_transactions,
-            "claim_id": [claim_ids[c] for c in plan.claim_transaction_claim],
-            "reverses_id": [None if r is None else row_ids[r] for r in plan.claim_transaction_reverses],
+            "claim_id": claim_ids[np.asarray(plan.claim_transaction_claim, dtype=np.int64)],
+            "reverses_id": pa.array(row_ids[np.maximum(reverses, 0)], mask=reverses < 0),
         }, progress)
     written["claim_transactions"] = len(row_ids)
     return written

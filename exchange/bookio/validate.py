@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from claims import rules as claim_rules
 from core.errors import DomainError, PeriodClosed
@@ -24,6 +25,7 @@ from core.periods import Quarter
 from core.services import closed_period_labels
 from exchange import selectors
 from exchange.bookio import format as fmt
+from exchange.bookio import ledger
 from exchange.bookio.parse import ErrorLog, Table, Typer, fraction_digits, table_read
 from exchange.bookio.write import Progress
 from policies import rules as policy_rules
@@ -47,12 +49,15 @@ class BookPlan:
 
     rows_read: dict[str, int] = field(default_factory=dict)
     insureds: dict[str, list] = field(default_factory=dict)
-    insured_ref: list = field(default_factory=list)  # per policy: ("new", i) or ("db", id)
-    policies: dict[str, list] = field(default_factory=dict)
-    policy_recorded_at: list = field(default_factory=list)
-    premiums: dict[str, list] = field(default_factory=dict)
+    # per policy: position among the new insureds (or -1), and the database id where -1
+    insured_new: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    insured_db: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    policies: dict[str, object] = field(default_factory=dict)
+    policy_recorded_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype="datetime64[us]"))
+    original_premiums: dict[str, object] = field(default_factory=dict)  # one per policy, same order
+    premiums: dict[str, list] = field(default_factory=dict)  # the premium file's rows
     premium_policy: list = field(default_factory=list)  # position in policies
-    premium_reverses: list = field(default_factory=list)  # position in premiums or None
+    premium_reverses: list = field(default_factory=list)  # position in originals + rows, or None
     claims: dict[str, list] = field(default_factory=dict)
     claim_policy: list = field(default_factory=list)  # ("new", position) or ("db", id)
     claim_history_date: list = field(default_factory=list)
@@ -77,6 +82,11 @@ def _int(v: str) -> int | None:
     return int(v) if v else None
 
 
+def _datetime64(value: datetime) -> np.datetime64:
+    """An aware datetime as naive-UTC datetime64[us] (the form typed timestamp columns take)."""
+    return np.datetime64(value.astimezone(dt_timezone.utc).replace(tzinfo=None), "us")
+
+
 def _dates(arr: np.ndarray) -> list:
     return [None if d is None else d for d in arr.astype("datetime64[D]").astype(object).tolist()]
 
@@ -95,15 +105,22 @@ def _rule_per_combination(ty: Typer, columns: list[str], converters: list, rule)
     ok = np.flatnonzero(~t.bad)
     if not len(ok):
         return
-    raws = [ty.raw(c).iloc[ok].reset_index(drop=True) for c in columns]
-    key = raws[0] if len(raws) == 1 else raws[0].str.cat(raws[1:], sep="\x1f")
-    codes, uniques = pd.factorize(key)
+    every = len(ok) == len(t)
+    raws = [ty.raw(c) if every else ty.raw(c).iloc[ok].reset_index(drop=True) for c in columns]
+    # The combination's code from each column's codes (re-coded after each column so that it
+    # stays small): no joined strings, no Python objects per row.
+    codes = pd.factorize(raws[0])[0].astype(np.int64)
+    for r in raws[1:]:
+        more = pd.factorize(r)[0].astype(np.int64)
+        codes = pd.factorize(codes * (int(more.max(initial=0)) + 1) + more)[0].astype(np.int64)
     _, first = np.unique(codes, return_index=True)
+    order = np.argsort(codes[first], kind="stable")
+    first = first[order]
     failing: dict[int, str] = {}
-    values = [r.to_numpy(dtype=object) for r in raws]
-    for code, i in enumerate(first):
+    values = [r.iloc[first].tolist() for r in raws]
+    for code in range(len(first)):
         try:
-            rule(*[conv(v[i]) for conv, v in zip(converters, values)])
+            rule(*[conv(v[code]) for conv, v in zip(converters, values)])
         except DomainError as exc:
             failing[code] = exc.message
     if failing:
@@ -151,9 +168,9 @@ class BookValidator:
         self.errors = errors
         self.progress = progress or Progress(enabled=False)
         self.plan = BookPlan()
-        # policy_number → position in plan.policies (file) ; refused file policies are remembered
-        # so that rows referring to them are not refused a second time.
-        self.policy_pos: dict[str, int] = {}
+        # policy_index: the book's accepted policy numbers (position = row of plan.policies);
+        # refused ones are remembered so that rows referring to them are not refused twice.
+        self.policy_index = pd.Index([], dtype="str")
         self.policy_refused: set[str] = set()
         self.db_policies: dict[str, dict] = {}
         self.claim_refused: set[str] = set()
@@ -163,26 +180,34 @@ class BookValidator:
 
     # ---------------------------------------------------------------------------------------
     def run(self) -> BookPlan | None:
-        tables: dict[str, Table | None] = {}
-        for spec in fmt.FILES:
-            src = self.sources.get(spec.name)
-            if src is None:
-                continue
-            tables[spec.name] = table_read(src, spec, self.errors)
-            if tables[spec.name] is not None:
-                self.plan.rows_read[spec.name] = len(tables[spec.name])
-                self.progress.tick(f"parsed {spec.name}", len(tables[spec.name]), len(tables[spec.name]))
-        if not tables:
+        # One file at a time, read then validated then let go: at a million policies the
+        # columns of all four files at once would not fit the import's memory budget.
+        if not any(self.sources.get(spec.name) is not None for spec in fmt.FILES):
             self.errors.add("(book)", 0, "no book files found: expected " + ", ".join(s.name for s in fmt.FILES))
             return None
-        if tables.get(fmt.POLICIES.name) is not None:
-            self._policies(tables[fmt.POLICIES.name])
-        premium_table = tables.get(fmt.PREMIUM_TRANSACTIONS.name)
-        self._premiums(premium_table)
-        claims_table = tables.get(fmt.CLAIMS.name)
+
+        def read(spec) -> Table | None:
+            src = self.sources.get(spec.name)
+            if src is None:
+                return None
+            table = table_read(src, spec, self.errors)
+            if table is not None:
+                self.plan.rows_read[spec.name] = len(table)
+                self.progress.tick(f"parsed {spec.name}", len(table), len(table))
+            return table
+
+        policies = read(fmt.POLICIES)
+        if policies is not None:
+            self._policies(policies)
+        del policies
+        self._premiums(read(fmt.PREMIUM_TRANSACTIONS))
+        claims_table = read(fmt.CLAIMS)
         claim_pos = self._claims(claims_table) if claims_table is not None else {}
-        if tables.get(fmt.CLAIM_TRANSACTIONS.name) is not None:
-            self._claim_transactions(tables[fmt.CLAIM_TRANSACTIONS.name], claim_pos)
+        del claims_table
+        claim_rows = read(fmt.CLAIM_TRANSACTIONS)
+        if claim_rows is not None:
+            self._claim_transactions(claim_rows, claim_pos)
+        del claim_rows
         return None if self.errors else self.plan
 
     # --- policies.csv ----------------------------------------------------------------------
@@ -222,7 +247,9 @@ class BookValidator:
             codes[v] = policy_rules.currency_valid(v)
 
         _rule_per_combination(ty, ["currency"], [str], currency_rule)
-        currency = ty.raw("currency").map(lambda v: codes.get(v, v))
+        currency_codes, currency_values = pd.factorize(ty.raw("currency"))
+        currency = pd.Series(np.array([codes.get(v, v) for v in currency_values.tolist()] or [""], dtype=object)[
+            np.maximum(currency_codes, 0)], dtype="str")
         _rule_per_combination(ty, ["inception_date", "expiry_date"], [_date, _date], policy_rules.cover_window_check)
         _rule_per_combination(ty, ["basis", "retro_date", "inception_date"], [str, _date, _date],
                               policy_rules.basis_check)
@@ -238,13 +265,14 @@ class BookValidator:
             f"issue_date {day}, the accounting date of the original premium, falls in the closed period {label}"))
 
         ok0 = ~t.bad
-        existing = selectors.policy_numbers_existing(number[ok0].tolist())
+        existing = selectors.policy_numbers_existing(iter(number[ok0]))
         if existing:
             ty._refuse(number.isin(existing).to_numpy() & ok0,
                        lambda i: f"policy {number.iat[i]} already exists in the database")
-        orig_ids = original_id.where(original_id != "", number.map(fmt.original_premium_id))
+        # fmt.original_premium_id, a column at a time
+        orig_ids = original_id.where(original_id != "", number + fmt.original_premium_id(""))
         self.original_ids = orig_ids
-        taken = selectors.premium_ids_existing(orig_ids[~t.bad].tolist())
+        taken = selectors.premium_ids_existing(iter(orig_ids[~t.bad]))
         if taken:
             ty._refuse(orig_ids.isin(taken).to_numpy() & ~t.bad,
                        lambda i: f"premium transaction id {orig_ids.iat[i]} already exists in the database")
@@ -255,96 +283,111 @@ class BookValidator:
         ok = ~t.bad
         self.policy_refused = set(number[~ok].tolist())
         idx = np.flatnonzero(ok)
-        sel = lambda s: s.iloc[idx].tolist()  # noqa: E731
+        n = len(idx)
+        # Whole columns (pyarrow-backed strings, numpy dates and flags), never per-row Python
+        # objects: a million policies must stay within the import's memory budget.
+        every = n == len(t)
+        sel = lambda s: s if every else s.iloc[idx].reset_index(drop=True)  # noqa: E731
+        none_if_empty = lambda s: s.where(s != "", None)  # noqa: E731
         numbers = sel(number)
-        self.policy_pos = {n: i for i, n in enumerate(numbers)}
+        self.policy_index = pd.Index(numbers)
 
         # Insureds are named, not numbered: one per distinct name, reusing the database's.
         names = sel(insured)
-        kinds = [k or "person" for k in sel(insured_kind)]
-        known = selectors.insured_ids_by_name(set(names))
-        new_pos: dict[str, int] = {}
-        new_names, new_kinds, refs = [], [], []
-        for name, kind in zip(names, kinds):
-            if name in known:
-                refs.append(("db", known[name]))
-                continue
-            if name not in new_pos:
-                new_pos[name] = len(new_names)
-                new_names.append(name)
-                new_kinds.append(kind)
-            refs.append(("new", new_pos[name]))
-        self.plan.insureds = {"name": new_names, "kind": new_kinds, "national_id": [""] * len(new_names)}
-        self.plan.insured_ref = refs
+        kinds = sel(insured_kind).where(lambda k: k != "", "person")
+        name_codes, distinct_names = pd.factorize(names)
+        known = selectors.insured_ids_by_name(set(distinct_names.tolist()))
+        db_id = np.array([known.get(v, -1) for v in distinct_names.tolist()], dtype=np.int64)
+        is_new = db_id < 0
+        new_pos = np.cumsum(is_new) - 1
+        _, first_row = np.unique(name_codes, return_index=True)
+        new_codes = np.flatnonzero(is_new)
+        self.plan.insureds = {"name": pd.Series(distinct_names[new_codes], dtype="str"),
+                              "kind": kinds.iloc[first_row[new_codes]].reset_index(drop=True),
+                              "national_id": pa.array(np.full(len(new_codes), "", dtype=object), pa.string())}
+        # per policy: position among the new insureds, or -1 with the database id beside it
+        self.plan.insured_new = np.where(is_new[name_codes], new_pos[name_codes], -1)
+        self.plan.insured_db = db_id[name_codes]
 
-        rg = risk_group[idx]
-        dy = diyeh_year[idx]
-        recorded_at = _timestamps(recorded[idx], self.opt.default_recorded_at)
+        recorded_at = recorded[idx].copy()
+        recorded_at[np.isnat(recorded_at)] = _datetime64(self.opt.default_recorded_at)
         self.policy_recorded_at = recorded_at
         self.plan.policy_recorded_at = recorded_at
-        n = len(idx)
+        json_empty = [[]] * n  # one shared empty list: rating steps are the tariff's, not the book's
         self.plan.policies = {
             "policy_number": numbers,
             "profession": sel(profession),
-            "risk_group": [None if np.isnan(v) else int(v) for v in rg],
+            "risk_group": risk_group[idx],
             "segment": sel(segment),
             "basis": sel(basis),
-            "retro_date": _dates(retro[idx]),
+            "retro_date": retro[idx],
             "currency": sel(currency),
-            "inception_date": _dates(inception[idx]),
-            "expiry_date": _dates(expiry[idx]),
-            "issue_date": _dates(issue[idx]),
-            "limit_per_claim": [v or None for v in sel(ty.raw("limit_per_claim"))],
-            "aggregate_limit": [v or None for v in sel(ty.raw("aggregate_limit"))],
-            "deductible_amount": [v or None for v in sel(ty.raw("deductible_amount"))],
-            "deductible_percent": [v or None for v in sel(ty.raw("deductible_percent"))],
-            "expenses_within_limits": within[idx].tolist(),
-            "status": ["in_force"] * n,
-            "cancelled_on": [None] * n,
+            "inception_date": inception[idx],
+            "expiry_date": expiry[idx],
+            "issue_date": issue[idx],
+            "limit_per_claim": none_if_empty(sel(ty.raw("limit_per_claim"))),
+            "aggregate_limit": none_if_empty(sel(ty.raw("aggregate_limit"))),
+            "deductible_amount": none_if_empty(sel(ty.raw("deductible_amount"))),
+            "deductible_percent": none_if_empty(sel(ty.raw("deductible_percent"))),
+            "expenses_within_limits": within[idx],
+            "status": np.full(n, "in_force", dtype=object),
+            "cancelled_on": np.full(n, np.datetime64("NaT"), dtype="datetime64[D]"),
             "tariff_version": sel(tariff_version),
-            "rating_steps": [[] for _ in range(n)],
-            "cover_in_diyeh": in_diyeh[idx].tolist(),
-            "diyeh_year": [None if np.isnan(v) else int(v) for v in dy],
-            "diyeh_increase_endorsement": diyeh_endorsement[idx].tolist(),
-            "created_at": [self.opt.now] * n,
+            "rating_steps": json_empty,
+            "cover_in_diyeh": in_diyeh[idx],
+            "diyeh_year": diyeh_year[idx],
+            "diyeh_increase_endorsement": diyeh_endorsement[idx],
+            "created_at": np.full(n, _datetime64(self.opt.now), dtype="datetime64[us]"),
         }
-        # The original premium: the first premium row, accounted on the issue date.
-        self.plan.premiums = {
+        # The original premium: the first premium row of each policy, accounted on the issue
+        # date; kept apart from the file's premium rows (plan.premiums), which come after it.
+        self.plan.original_premiums = {
             "transaction_id": sel(orig_ids),
-            "kind": ["original"] * n,
-            "effect_kind": ["original"] * n,
-            "accounting_date": list(self.plan.policies["issue_date"]),
-            "effective_date": list(self.plan.policies["inception_date"]),
+            "kind": np.full(n, "original", dtype=object),
+            "effect_kind": np.full(n, "original", dtype=object),
+            "accounting_date": issue[idx],
+            "effective_date": inception[idx],
             "gross_premium": sel(gross),
             "commission": sel(commission),
-            "recorded_at": list(recorded_at),
-            "recorded_by_id": [None] * n,
-            "note": [""] * n,
+            "recorded_at": recorded_at,
+            "recorded_by_id": np.full(n, np.nan),
+            "note": pa.array(np.full(n, "", dtype=object), pa.string()),
         }
-        self.plan.premium_policy = list(range(n))
-        self.plan.premium_reverses = [None] * n
 
-    def _policy(self, number: str) -> tuple[str, object] | None:
-        """("new", position) for a policy of this book, ("db", row) for one in the database."""
-        if number in self.policy_pos:
-            return "new", self.policy_pos[number]
-        if number in self.db_policies:
-            return "db", self.db_policies[number]
-        return None
+    def _policy_pos(self, numbers: pd.Series) -> np.ndarray:
+        """Position in plan.policies of each policy number; -1 where the book has no such policy."""
+        index = self.policy_index
+        if not len(index):
+            return np.full(len(numbers), -1, dtype=np.int64)
+        return index.get_indexer(numbers)
+
+    def _policy_values(self, positions: np.ndarray) -> dict[str, list]:
+        """Python values of the rule-relevant fields of the book's policies at `positions`."""
+        pol = self.plan.policies
+        out = {}
+        for name in ("basis", "currency", "limit_per_claim", "aggregate_limit"):
+            col = pol[name].iloc[positions]
+            out[name] = [None if v is None or v != v else v for v in col.tolist()]
+        for name in ("inception_date", "expiry_date", "retro_date"):
+            out[name] = _dates(pol[name][positions])
+        out["expenses_within_limits"] = pol["expenses_within_limits"][positions].tolist()
+        return out
 
     def _policy_field(self, ref, name):
-        kind, value = ref
-        return self.plan.policies[name][value] if kind == "new" else value[name]
+        """A field of the policy a claim refers to: ("new", position, values) for a policy of
+        this book, ("db", row) for one in the database."""
+        return ref[2][name] if ref[0] == "new" else ref[1][name]
 
     # --- premium_transactions.csv ------------------------------------------------------------
     def _premiums(self, t: Table | None) -> None:
         plan = self.plan
-        if not plan.premiums:
-            plan.premiums = {k: [] for k in ("transaction_id", "kind", "effect_kind", "accounting_date",
-                                            "effective_date", "gross_premium", "commission", "recorded_at",
-                                            "recorded_by_id", "note")}
+        plan.premiums = {k: [] for k in ("transaction_id", "kind", "effect_kind", "accounting_date",
+                                        "effective_date", "gross_premium", "commission", "recorded_at",
+                                        "recorded_by_id", "note")}
         if t is None:
             return
+        originals = plan.original_premiums or {"transaction_id": pd.Series([], dtype="str")}
+        n_orig = len(originals["transaction_id"])
         ty = Typer(t, self.errors)
         tid = ty.text("transaction_id", required=True, max_length=64)
         ty.duplicates("transaction_id", "transaction_id")
@@ -362,20 +405,42 @@ class BookValidator:
         if taken:
             ty._refuse(tid.isin(taken).to_numpy() & ~t.bad,
                        lambda i: f"premium transaction id {tid.iat[i]} already exists in the database")
-        originals = set(plan.premiums["transaction_id"])
-        clash = tid.isin(originals).to_numpy() & ~t.bad
+        clash = tid.isin(originals["transaction_id"]).to_numpy() & ~t.bad
         ty._refuse(clash, lambda i: f"premium transaction id {tid.iat[i]} is already the original premium of a policy")
 
-        pos_of = {v: i for i, v in enumerate(plan.premiums["transaction_id"])}
+        # Positions: premiums [0, n_orig) are the policies' originals, the file's rows follow.
+        pos_of: dict[str, int] = {}
+        orig_target = (pd.Index(originals["transaction_id"]).get_indexer(reverses) if n_orig
+                       else np.full(len(t), -1))
+        policy_at = self._policy_pos(number)
+        known = policy_at >= 0
+        row_policy = {name: [None] * len(t) for name in ("currency", "inception_date", "expiry_date")}
+        if known.any():
+            values = self._policy_values(policy_at[known])
+            for name in row_policy:
+                col = row_policy[name]
+                for i, v in zip(np.flatnonzero(known).tolist(), values[name]):
+                    col[i] = v
         reversed_rows: set[int] = set()
         refused: set[str] = set()
         recorded_at = _timestamps(recorded, self.opt.default_recorded_at)
         acc, eff = _dates(accounting), _dates(effective)
         order = np.lexsort((t.line, accounting.astype("int64")))
-        currencies = plan.policies.get("currency", [])
         # Plain lists: indexing a Series per row costs more than the rules themselves.
         tid, number, kind, gross, commission, reverses, note = (
             x.tolist() for x in (tid, number, kind, gross, commission, reverses, note))
+        policy_at_list = policy_at.tolist()
+
+        def premium_field(j: int, name: str):
+            if j >= n_orig:
+                return plan.premiums[name][j - n_orig]
+            value = originals[name][j]
+            if isinstance(value, np.datetime64):
+                return _dates(np.array([value]))[0]
+            return value
+
+        def premium_policy(j: int) -> int:
+            return j if j < n_orig else plan.premium_policy[j - n_orig]
         for i in order:
             if t.bad[i]:
                 refused.add(tid[i])
@@ -384,36 +449,39 @@ class BookValidator:
             try:
                 if pn in self.policy_refused:
                     raise _Silent()
-                if pn not in self.policy_pos:
+                if policy_at_list[i] < 0:
                     raise DomainError(f"unknown policy {pn}: premium rows must refer to a policy in policies.csv")
-                p = self.policy_pos[pn]
-                cur = currencies[p]
+                p = policy_at_list[i]
+                cur = row_policy["currency"][i]
                 if k == "reversal":
                     target_id = reverses[i]
                     if not target_id:
                         raise DomainError("a reversal names the row it reverses in the reverses column")
                     if target_id in refused:
                         raise _Silent()
-                    if target_id not in pos_of:
+                    if target_id in pos_of:
+                        j = pos_of[target_id]
+                    elif orig_target[i] >= 0:
+                        j = int(orig_target[i])
+                    else:
                         raise DomainError(f"reversal names {target_id!r}, not an earlier premium row of policy {pn}")
-                    j = pos_of[target_id]
-                    if plan.premium_policy[j] != p:
+                    if premium_policy(j) != p:
                         raise DomainError(f"reversal names {target_id}, a row of another policy")
                     if j in reversed_rows:
                         raise DomainError(f"premium row {target_id} is already reversed")
-                    if plan.premiums["kind"][j] == "reversal":
+                    if premium_field(j, "kind") == "reversal":
                         raise DomainError(f"premium row {target_id} is itself a reversal; post the row again instead")
-                    if acc[i] < plan.premiums["accounting_date"][j]:
+                    if acc[i] < premium_field(j, "accounting_date"):
                         raise DomainError(f"reversal dated {acc[i]} is before the row it reverses "
-                                          f"({plan.premiums['accounting_date'][j]})")
-                    g, c = -to_decimal(plan.premiums["gross_premium"][j]), -to_decimal(plan.premiums["commission"][j])
+                                          f"({premium_field(j, 'accounting_date')})")
+                    g, c = -to_decimal(premium_field(j, "gross_premium")), -to_decimal(premium_field(j, "commission"))
                     for col, given, want in (("gross_premium", gross[i], g), ("commission", commission[i], c)):
                         if given and Decimal(given) != want:
                             raise DomainError(f"reversal {col} {given} is not the negated amount {want} of row {target_id}")
-                    e = plan.premiums["effective_date"][j]
+                    e = premium_field(j, "effective_date")
                     if eff[i] is not None and eff[i] != e:
                         raise DomainError(f"reversal effective_date {eff[i]} differs from {e} of row {target_id}")
-                    effect = plan.premiums["effect_kind"][j]
+                    effect = premium_field(j, "effect_kind")
                     gross_v, comm_v, reverses_pos = str(g), str(c), j
                     reversed_rows.add(j)
                 else:
@@ -423,8 +491,8 @@ class BookValidator:
                             raise DomainError(f"{col} is required for {k}")
                     if reverses[i]:
                         raise DomainError(f"only a reversal names a row in reverses, not {k}")
-                    policy_rules.effective_date_check(eff[i], plan.policies["inception_date"][p],
-                                                      plan.policies["expiry_date"][p])
+                    policy_rules.effective_date_check(eff[i], row_policy["inception_date"][i],
+                                                      row_policy["expiry_date"][i])
                     policy_rules.premium_signs_check(Decimal(gross[i]), Decimal(commission[i]))
                     if k == "cancellation" and Decimal(gross[i]) > 0:
                         raise DomainError(f"a cancellation returns premium: gross_premium {gross[i]} must not be positive")
@@ -439,7 +507,7 @@ class BookValidator:
                 self.errors.add(t.name, line, exc.message)
                 refused.add(row_id)
                 continue
-            pos_of[row_id] = len(plan.premiums["transaction_id"])
+            pos_of[row_id] = n_orig + len(plan.premiums["transaction_id"])
             for col, v in (("transaction_id", row_id), ("kind", k), ("effect_kind", effect),
                            ("accounting_date", acc[i]), ("effective_date", e), ("gross_premium", gross_v),
                            ("commission", comm_v), ("recorded_at", recorded_at[i]), ("recorded_by_id", None),
@@ -449,10 +517,10 @@ class BookValidator:
             plan.premium_reverses.append(reverses_pos)
         # A cancellation that stands (not reversed) cancels the policy from its effective date.
         for j, k in enumerate(plan.premiums["kind"]):
-            if k == "cancellation" and j not in reversed_rows:
+            if k == "cancellation" and n_orig + j not in reversed_rows:
                 p = plan.premium_policy[j]
                 plan.policies["status"][p] = "cancelled"
-                plan.policies["cancelled_on"][p] = plan.premiums["effective_date"][j]
+                plan.policies["cancelled_on"][p] = np.datetime64(plan.premiums["effective_date"][j], "D")
         self.progress.tick("validated premium_transactions", len(t), len(t))
 
     # --- claims.csv ---------------------------------------------------------------------------
@@ -472,10 +540,17 @@ class BookValidator:
         if existing:
             ty._refuse(number.isin(existing).to_numpy() & ~t.bad,
                        lambda i: f"claim {number.iat[i]} already exists in the database")
-        outside = set(policy_number[~t.bad].tolist()) - set(self.policy_pos) - self.policy_refused
+        policy_at = self._policy_pos(policy_number)
+        outside = set(policy_number[~t.bad & (policy_at < 0)].tolist()) - self.policy_refused
         self.db_policies = selectors.policies_by_number(outside) if outside else {}
         occ, rep = _dates(occurrence), _dates(report)
         plan = self.plan
+        known = policy_at >= 0
+        values = self._policy_values(policy_at[known]) if known.any() else {}
+        new_values: list = [None] * len(t)
+        for k, i in enumerate(np.flatnonzero(known).tolist()):
+            new_values[i] = {name: col[k] for name, col in values.items()}
+        policy_at = policy_at.tolist()
         cols = {k: [] for k in ("claim_number", "occurrence_date", "report_date", "cause", "litigated", "status",
                                 "claimant", "awarded_diyeh_share", "created_at")}
         positions: dict[str, int] = {}
@@ -489,8 +564,11 @@ class BookValidator:
             try:
                 if pn in self.policy_refused:
                     raise _Silent()
-                ref = self._policy(pn)
-                if ref is None:
+                if policy_at[i] >= 0:
+                    ref = ("new", policy_at[i], new_values[i])
+                elif pn in self.db_policies:
+                    ref = ("db", self.db_policies[pn])
+                else:
                     raise DomainError(f"unknown policy {pn}")
                 f = lambda name: self._policy_field(ref, name)  # noqa: E731
                 claim_rules.claim_dates_check(f("basis"), f("inception_date"), f("expiry_date"), f("retro_date"),
@@ -559,8 +637,20 @@ class BookValidator:
         if taken:
             ty._refuse(tid.isin(taken).to_numpy() & ~t.bad,
                        lambda i: f"claim transaction id {tid.iat[i]} already exists in the database")
-        recorded_at = _timestamps(recorded, opt.default_recorded_at)
-        acc = _dates(accounting)
+        order = np.lexsort((t.line, accounting.astype("int64")))
+        claim_at = (pd.Index(list(claim_pos)).get_indexer(number) if claim_pos
+                    else np.full(len(t), -1, dtype=np.int64))
+        screened = self._ledger_screen(t, claim_at, order, tid, kind, cost_type, amount, reverses, accounting,
+                                       file_ids)
+        slow = np.ones(len(t), dtype=bool)
+        slow[screened.rows] = False
+        slow_rows = np.flatnonzero(slow)
+        rank = np.empty(len(t), dtype=np.int64)
+        rank[order] = np.arange(len(t))
+        out_key: list[int] = []
+        key_now = [0]
+        recorded_at = _sparse(_timestamps(recorded[slow_rows], opt.default_recorded_at), slow_rows, len(t))
+        acc = _sparse(_dates(accounting[slow_rows]), slow_rows, len(t))
         out = {k: [] for k in ("transaction_id", "kind", "effect_kind", "cost_type", "amount", "accounting_date",
                                "recorded_at", "recorded_by_id", "derived", "topup", "note")}
         out_claim: list[int] = []
@@ -582,6 +672,8 @@ class BookValidator:
                 out[col].append(v)
             out_claim.append(c)
             out_reverses.append(rev)
+            out_key.append(key_now[0])
+            key_now[0] += 1
             if plan.claim_history_date[c] is None or rec < plan.claim_history_date[c]:
                 plan.claim_history_date[c] = rec
 
@@ -591,14 +683,16 @@ class BookValidator:
             generated[row_id] = t.line[i]
             return row_id
 
-        order = np.lexsort((t.line, accounting.astype("int64")))
+        tid_col, kind_col, cost_type_col, amount_col, note_col = tid, kind, cost_type, amount, note
         tid, number, kind, cost_type, amount, reverses, note = (
-            x.tolist() for x in (tid, number, kind, cost_type, amount, reverses, note))
+            _sparse(x.iloc[slow_rows].tolist(), slow_rows, len(t))
+            for x in (tid, number, kind, cost_type, amount, reverses, note))
         done = 0
-        for i in order:
+        for i in order[slow[order]].tolist():
             done += 1
             if done % 50_000 == 0:
                 self.progress.tick("replaying claim ledgers", done, len(t))
+            key_now[0] = int(rank[i]) * 4
             row_id, cn, k = tid[i], number[i], kind[i]
             if t.bad[i]:
                 refused.add(row_id)
@@ -678,10 +772,149 @@ class BookValidator:
             self.errors.add(t.name, generated[row_id], f"generated transaction id {row_id} already exists in the database")
         for cn, state in ledgers.items():
             plan.claims["status"][claim_pos[cn]] = state.status
-        plan.claim_transactions = out
-        plan.claim_transaction_claim = out_claim
-        plan.claim_transaction_reverses = out_reverses
+        for c in screened.closed_claims.tolist():
+            plan.claims["status"][c] = "closed"
+        plan.derived += len(screened.derived_source)
+        self._claim_rows_merge(t, screened, claim_at, rank, recorded, accounting, topup,
+                               (tid_col, kind_col, cost_type_col, amount_col, note_col),
+                               out, out_claim, out_reverses, out_key)
         self.progress.tick("replayed claim ledgers", len(t), len(t))
+
+
+    def _ledger_screen(self, t: Table, claim_at, order, tid, kind, cost_type, amount, reverses, accounting,
+                       file_ids: set) -> ledger.Screened:
+        """The numpy screen of exchange/bookio/ledger.py over this file's rows."""
+        plan = self.plan
+        m = len(plan.claims.get("claim_number", []))
+        claim_policy = np.full(m, -1, dtype=np.int64)
+        places = np.full(m, 2, dtype=np.int64)
+        per_claim = np.full(m, ledger.NO_LIMIT, dtype=np.int64)
+        aggregate = np.full(m, ledger.NO_LIMIT, dtype=np.int64)
+        within = np.zeros(m, dtype=bool)
+        limit_cents: dict = {}
+
+        def to_cents(v):
+            if v is None or v == "":
+                return ledger.NO_LIMIT
+            if v not in limit_cents:
+                d = Decimal(str(v)).scaleb(2)
+                limit_cents[v] = int(d) if d == d.to_integral_value() and abs(d) < 10 ** 17 else None
+            return limit_cents[v]
+
+        declined = np.zeros(m, dtype=bool)
+        for c, ref in enumerate(self.claim_refs):
+            if ref[0] != "new":
+                continue
+            values = ref[2]
+            lpc, agg = to_cents(values["limit_per_claim"]), to_cents(values["aggregate_limit"])
+            if lpc is None or agg is None:
+                declined[c] = True
+                continue
+            claim_policy[c] = ref[1]
+            places[c] = MINOR_UNITS.get(values["currency"], 2)
+            per_claim[c], aggregate[c] = lpc, agg
+            within[c] = bool(values["expenses_within_limits"])
+        report = np.array(plan.claims.get("report_date", []), dtype="datetime64[D]")
+        args = dict(order=order, bad=t.bad, claim=claim_at, kind=kind, cost_type=cost_type, amount=amount,
+                    reverses=reverses, accounting=accounting, report=report, claim_policy=claim_policy,
+                    places=places, limit_per_claim=per_claim, aggregate_limit=aggregate, within=within,
+                    allow_topup=self.opt.allow_topup)
+        screened = ledger.ledger_screen(**args, declined=declined)
+        # A close's generated ids must not be ids of the file: the replay words that refusal.
+        ids = _derived_ids(tid, screened)
+        clash = np.array([v in file_ids for v in ids], dtype=bool) if len(ids) else np.zeros(0, bool)
+        if clash.any():
+            declined[claim_at[screened.derived_source[clash]]] = True
+            screened = ledger.ledger_screen(**args, declined=declined)
+        return screened
+
+    def _claim_rows_merge(self, t: Table, screened: ledger.Screened, claim_at, rank, recorded, accounting, topup,
+                          columns, out, out_claim, out_reverses, out_key) -> None:
+        """The rows the screen accepted (with the reserve changes their closes post) and the rows
+        the replay emitted, in booking order, as whole columns; each claim's earliest recorded_at
+        for its history row."""
+        plan = self.plan
+        tid, kind, cost_type, amount, note = columns
+        rows, src = screened.rows, screened.derived_source
+        nd = len(src)
+        default = _datetime64(self.opt.default_recorded_at)
+        rec = recorded.copy()
+        rec[np.isnat(rec)] = default
+        take = lambda s, idx: pa.array(s.iloc[idx].reset_index(drop=True), pa.string(), from_pandas=True)  # noqa
+        amounts = amount.iloc[rows].reset_index(drop=True)
+        fast = {
+            "transaction_id": pa.concat_arrays([take(tid, rows), pa.array(_derived_ids(tid, screened), pa.string())]),
+            "kind": pa.concat_arrays([take(kind, rows), pa.array(["reserve"] * nd, pa.string())]),
+            "effect_kind": pa.concat_arrays([take(kind, rows), pa.array(["reserve"] * nd, pa.string())]),
+            "cost_type": pa.concat_arrays([take(cost_type, rows),
+                                           pa.array(screened.derived_cost_type.tolist(), pa.string())]),
+            "amount": pa.concat_arrays([pa.array(amounts.where(amounts != "", None), pa.string(), from_pandas=True),
+                                        pa.array(ledger.cents_text(screened.derived_cents), pa.string())]),
+            "accounting_date": pa.array(np.concatenate([accounting[rows], accounting[src]]), pa.date32()),
+            "recorded_at": pa.array(np.concatenate([rec[rows], rec[src]]), pa.timestamp("us")),
+            "recorded_by_id": pa.nulls(len(rows) + nd, pa.int64()),
+            "derived": pa.array(np.r_[np.zeros(len(rows), bool), np.ones(nd, bool)]),
+            "topup": pa.array(np.r_[np.asarray(topup, dtype=bool)[rows], np.zeros(nd, bool)]),
+            "note": pa.concat_arrays([take(note, rows), pa.array([""] * nd, pa.string())]),
+        }
+        code = np.select([screened.derived_cost_type == c for c in fmt.COST_TYPES], range(len(fmt.COST_TYPES)), 0) \
+            if nd else np.zeros(0, np.int64)
+        fast_key = np.r_[rank[rows] * 4 + 3, rank[src] * 4 + code].astype(np.int64)
+        fast_claim = np.r_[claim_at[rows], claim_at[src]].astype(np.int64)
+        ns = len(out["transaction_id"])
+        slow = {
+            "transaction_id": pa.array(out["transaction_id"], pa.string()),
+            "kind": pa.array(out["kind"], pa.string()),
+            "effect_kind": pa.array(out["effect_kind"], pa.string()),
+            "cost_type": pa.array(out["cost_type"], pa.string()),
+            "amount": pa.array(out["amount"], pa.string()),
+            "accounting_date": pa.array(out["accounting_date"], pa.date32()),
+            "recorded_at": pa.array(np.array([_datetime64(v) for v in out["recorded_at"]], dtype="datetime64[us]")
+                                    if ns else np.zeros(0, "datetime64[us]"), pa.timestamp("us")),
+            "recorded_by_id": pa.nulls(ns, pa.int64()),
+            "derived": pa.array(out["derived"], pa.bool_()),
+            "topup": pa.array(out["topup"], pa.bool_()),
+            "note": pa.array(out["note"], pa.string()),
+        }
+        keys = np.r_[fast_key, np.asarray(out_key, dtype=np.int64)]
+        perm = np.argsort(keys, kind="stable")
+        where = np.empty(len(perm), dtype=np.int64)
+        where[perm] = np.arange(len(perm))
+        nf = len(fast_key)
+        indices = pa.array(perm)
+        plan.claim_transactions = {
+            name: pa.concat_arrays([fast[name], slow[name]]).take(indices) for name in fast}
+        plan.claim_transaction_claim = np.r_[fast_claim, np.asarray(out_claim, dtype=np.int64)][perm]
+        reverses = np.full(nf + ns, -1, dtype=np.int64)
+        slow_rev = np.array([-1 if r is None else r for r in out_reverses], dtype=np.int64)
+        has = slow_rev >= 0
+        reverses[nf + np.flatnonzero(has)] = where[nf + slow_rev[has]]
+        plan.claim_transaction_reverses = reverses[perm]
+        # Earliest recorded_at per claim: the history row's date.
+        m = len(plan.claims.get("claim_number", []))
+        first = np.full(m, np.iinfo(np.int64).max, dtype=np.int64)
+        fast_rec = np.concatenate([rec[rows], rec[src]]).astype("datetime64[us]").view(np.int64)
+        np.minimum.at(first, fast_claim, fast_rec)
+        for c, d in enumerate(plan.claim_history_date):
+            if d is not None:
+                first[c] = min(first[c], _datetime64(d).astype(np.int64))
+        history = first.view("datetime64[us]").copy()
+        history[first == np.iinfo(np.int64).max] = np.datetime64("NaT")
+        plan.claim_history_date = history
+
+
+def _derived_ids(tid: pd.Series, screened: ledger.Screened) -> list[str]:
+    source = tid.iloc[screened.derived_source].tolist()
+    return [fmt.derived_id(v, ct) for v, ct in zip(source, screened.derived_cost_type.tolist())]
+
+
+def _sparse(values: list, rows: np.ndarray, n: int) -> list:
+    """A list of length n holding `values` at `rows` and None elsewhere: the replay reads
+    Python values of its own rows only."""
+    out = [None] * n
+    for i, v in zip(rows.tolist(), values):
+        out[i] = v
+    return out
 
 
 class _Silent(Exception):

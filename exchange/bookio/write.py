@@ -1,16 +1,21 @@
-"""The bulk writer: whole columns into a table, by COPY on PostgreSQL (psycopg 3) and by
-batched bulk_create elsewhere; never a save per row. Primary keys are reserved up front so
+"""The bulk writer: whole columns into a table, by COPY on PostgreSQL (psycopg 3, fed CSV that
+pyarrow writes from the columns in C) and by batched INSERTs elsewhere; never a save per row. Primary keys are reserved up front so
 that foreign keys (policy → insured, reversal → reversed row) are known before writing."""
 from __future__ import annotations
 
 import json
 import sys
 import time
-from typing import Callable
+from datetime import timezone as dt_timezone
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from django.db import connection, models
 
 BATCH = 10_000
+COPY_CHUNK = 100_000
 
 
 def ids_reserve(model: type[models.Model], n: int) -> list[int]:
@@ -83,9 +88,10 @@ def _json_dump(value):
     return None if value is None else json.dumps(value)
 
 
-def rows_write(model: type[models.Model], columns: dict[str, list], progress: Progress | None = None,
+def rows_write(model: type[models.Model], columns: dict[str, object], progress: Progress | None = None,
                label: str | None = None) -> int:
-    """Insert equal-length columns (keyed by attname) into model's table; returns the row count."""
+    """Insert equal-length columns (keyed by attname) into model's table; returns the row count.
+    A column is a list of Python values, a numpy array, a pandas Series or a pyarrow array."""
     names = list(columns)
     n = len(columns[names[0]]) if names else 0
     if n == 0:
@@ -93,43 +99,111 @@ def rows_write(model: type[models.Model], columns: dict[str, list], progress: Pr
     label = label or model._meta.label
     if connection.vendor == "postgresql":
         _copy(model, columns, names, n, progress, label)
-    elif connection.vendor == "sqlite":
+        return n
+    columns = {name: _as_list(columns[name]) for name in names}
+    if connection.vendor == "sqlite":
         _bulk_insert(model, columns, names, n, progress, label)
     else:
         _bulk_create(model, columns, names, n, progress, label)
     return n
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+def _as_list(values) -> list:
+    """Python values of any column form (the SQLite and generic paths bind per value anyway)."""
+    if isinstance(values, list):
+        return values
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        if pa.types.is_timestamp(values.type):
+            return [None if v is None else v.to_pydatetime() if hasattr(v, "to_pydatetime") else v
+                    for v in values.to_pylist()]
+        return values.to_pylist()
+    if isinstance(values, pd.Series):
+        values = values.to_numpy()
+    if isinstance(values, np.ndarray):
+        if values.dtype.kind == "M":
+            return arrow_column(values).to_pylist()
+        if values.dtype.kind == "b":
+            return values.tolist()
+        if values.dtype.kind in "iu":
+            return values.tolist()
+        return [None if (v is None or (isinstance(v, float) and v != v)) else v for v in values.tolist()]
+    return list(values)
 
 
-def _copy_text_column(field, values: list) -> list[str]:
-    """One column in COPY text format: \\N for none, t/f, ISO dates and timestamps, escaped text.
-    Done a column at a time: psycopg's per-value dumpers cost several times more."""
+def arrow_column(values, field: models.Field | None = None) -> pa.Array:
+    """One column as a pyarrow array of the type COPY expects for `field` (None = infer)."""
+    want = _arrow_type(field) if field is not None else None
     if isinstance(field, models.JSONField):
-        values = [_json_dump(v) for v in values]
+        dumped: dict[int, str | None] = {}  # a column often repeats one object (say, [] per row)
+        values = [dumped[id(v)] if id(v) in dumped else dumped.setdefault(id(v), _json_dump(v))
+                  for v in _as_list(values)]
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        arr = values
+    elif isinstance(values, pd.Series):
+        arr = pa.array(values, from_pandas=True)
+    elif isinstance(values, np.ndarray):
+        if values.dtype.kind == "M":
+            unit = np.datetime_data(values.dtype)[0]
+            arr = pa.array(values, type=pa.date32() if unit == "D" else pa.timestamp("us"), from_pandas=True)
+        elif values.dtype.kind == "f":
+            arr = pa.array(values, from_pandas=True)
+        else:
+            arr = pa.array(values, from_pandas=True)
+    else:
+        if want is not None and pa.types.is_string(want):
+            values = [None if v is None else str(v) for v in values]
+        elif want is not None and pa.types.is_timestamp(want):
+            values = [None if v is None else v.astimezone(dt_timezone.utc).replace(tzinfo=None) for v in values]
+            arr = pa.array(values, type=pa.timestamp("us"))
+            return arr.cast(want)
+        arr = pa.array(values, type=want)
+    if want is None or arr.type == want or (pa.types.is_large_string(arr.type) and pa.types.is_string(want)):
+        return arr  # pandas' strings are large_string: written as they are, without a copy
+    if pa.types.is_timestamp(want) and pa.types.is_timestamp(arr.type):
+        return arr.cast(pa.timestamp("us")).cast(want) if arr.type.tz is None else arr.cast(want)
+    if pa.types.is_string(want) and pa.types.is_floating(arr.type):
+        # whole numbers held as float64 with NaN for none (integer columns typed by parse.Typer)
+        return arr.cast(pa.int64()).cast(want)
+    if pa.types.is_integer(want) and pa.types.is_floating(arr.type):
+        return arr.cast(want)
+    if pa.types.is_large_string(arr.type) and pa.types.is_string(want):
+        return arr.cast(want)
+    return arr.cast(want)
+
+
+def _arrow_type(field: models.Field) -> pa.DataType:
     if isinstance(field, models.BooleanField):
-        return ["\\N" if v is None else ("t" if v else "f") for v in values]
-    if isinstance(field, (models.DateField, models.DateTimeField)):
-        return ["\\N" if v is None else v.isoformat() for v in values]
-    if isinstance(field, (models.CharField, models.TextField, models.JSONField)):
-        text = [None if v is None else str(v) for v in values]
-        if any(c in "".join(v for v in text if v is not None) for c in "\\\t\n\r"):
-            text = [None if v is None else v.translate(_COPY_ESCAPES) for v in text]
-        return ["\\N" if v is None else v for v in text]
-    return ["\\N" if v is None else str(v) for v in values]
+        return pa.bool_()
+    if isinstance(field, models.DateTimeField):
+        return pa.timestamp("us", tz="UTC")
+    if isinstance(field, models.DateField):
+        return pa.date32()
+    if isinstance(field, (models.AutoField, models.BigAutoField, models.IntegerField, models.ForeignKey,
+                          models.OneToOneField)) and not isinstance(field, models.DecimalField):
+        target = field.target_field if field.is_relation else field
+        if isinstance(target, (models.CharField, models.TextField)):
+            return pa.string()
+        return pa.int64()
+    return pa.string()  # text, JSON text and decimals (PostgreSQL parses the decimal strings exactly)
 
 
 def _copy(model, columns, names, n, progress, label) -> None:
+    """COPY … FROM STDIN (FORMAT csv) fed with pyarrow-written CSV, a chunk at a time: pyarrow
+    quotes every text value, so an unquoted empty field is NULL and "" is the empty string."""
     fields = {f.attname: f for f in model._meta.concrete_fields}
-    table = connection.ops.quote_name(model._meta.db_table)
+    table = pa.table({name: arrow_column(columns[name], fields[name]) for name in names})
+    quoted = connection.ops.quote_name(model._meta.db_table)
     cols = ", ".join(connection.ops.quote_name(fields[name].column) for name in names)
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed", batch_size=COPY_CHUNK)
     with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-            for start in range(0, n, BATCH * 5):
-                stop = min(start + BATCH * 5, n)
-                text = [_copy_text_column(fields[name], columns[name][start:stop]) for name in names]
-                copy.write("".join(line + "\n" for line in map("\t".join, zip(*text))))
+        with cursor.cursor.copy(f"COPY {quoted} ({cols}) FROM STDIN WITH (FORMAT csv)") as copy:
+            for start in range(0, n, COPY_CHUNK):
+                stop = min(start + COPY_CHUNK, n)
+                buffer = pa.BufferOutputStream()
+                pa_csv.write_csv(table.slice(start, stop - start), buffer, options)
+                copy.write(memoryview(buffer.getvalue()))
                 if progress:
                     progress.tick(f"writing {label}", stop, n)
 
