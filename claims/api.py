@@ -34,7 +34,7 @@ from claims.serializers import (
     SettleSerializer,
     StatusChangeSerializer,
 )
-from core.api import LedgerViewSet, ReadOrPermittedWrite, ledger_reverse, validated
+from core.api import JsonApi, LedgerViewSet, ReadOrPermittedWrite, ledger_reverse, validated
 from core.errors import DomainError
 from core.roles import Operation, can
 from policies.models import Policy
@@ -65,7 +65,7 @@ class PatientDataSearchFilter(filters.SearchFilter):
         return [f for f in fields if f.lstrip("^=@$").split("__")[-1] not in privacy.PATIENT_DATA_FIELDS]
 
 
-class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ClaimViewSet(JsonApi, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Claims with their outstanding, paid and incurred. Create reports a claim."""
 
     serializer_class = ClaimSerializer
@@ -146,7 +146,7 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                         status=status.HTTP_201_CREATED)
 
     @extend_schema(request=StatusChangeSerializer, responses={201: ClaimTransactionSerializer(many=True)})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def close(self, request, claim_number=None):
         """Release the remaining estimate (derived reserve rows) and close."""
         rows = services.claim_close(claim=self.get_object(), actor=request.user,
@@ -203,7 +203,7 @@ class ReadOrOperationWrite(ReadOrPermittedWrite):
         return bool(request.user and request.user.is_authenticated and operation and can(request.user, operation))
 
 
-class PendingClaimChangeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PendingClaimChangeViewSet(JsonApi, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The approval queue (D-36): reserve changes and payments above their requester's
     authority. `?status=pending` lists what waits. Approve posts the ledger row now; reject
     posts nothing."""
@@ -238,7 +238,7 @@ class PendingClaimChangeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
         return self._decide(request, False)
 
 
-class HandlerAuthorityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class HandlerAuthorityViewSet(JsonApi, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Handlers' reserve and payment authority per currency (D-36). Create sets one: a second
     create for the same handler and currency changes it."""
 
@@ -260,7 +260,7 @@ class HandlerAuthorityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         return Response(HandlerAuthoritySerializer(row).data, status=status.HTTP_200_OK)
 
 
-class LargeLossViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class LargeLossViewSet(JsonApi, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Claims whose incurred (paid less recoveries, plus outstanding) reached the large-loss
     threshold of their currency (settings.LARGE_LOSS_THRESHOLDS), largest first."""
 

@@ -1,13 +1,24 @@
 """API plumbing: role and maker-checker refusals become 403, other domain errors and Django
 validation errors 400, each with a field map; the read-or-permitted-write permission, input
-validation and the base of the two ledger endpoints (premium and claim transactions)."""
+validation and the base of the two ledger endpoints (premium and claim transactions).
+
+`JsonApi` is the base of every API view: it reads JSON bodies only (form encodings cannot carry
+the null, nested objects and decimal strings the schema describes) and documents, through
+`ApiSchema`, the refusals each operation can answer (400 a field map, 401, 403, 404), so the
+published schema states every answer the API gives (issue 14 §5, schemathesis)."""
 from __future__ import annotations
 
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
-from rest_framework import filters, mixins, status, viewsets
+from rest_framework import filters, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -30,6 +41,79 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
+# A refusal's body: a field map ({"field": ["message", …]}, "non_field_errors" for the whole
+# input, nested for nested input) or DRF's {"detail": "…"}.
+_ERROR_BODY = {
+    "type": "object",
+    "description": "field → messages (non_field_errors: the whole request), or detail → message",
+    "additionalProperties": {"oneOf": [
+        {"type": "string"}, {"type": "array", "items": {}}, {"type": "object"},
+    ]},
+}
+_REFUSALS = {
+    "400": "refused: the input is malformed or a business rule refuses it (a field map says which)",
+    "401": "no or wrong credentials",
+    "403": "the user's role may not do this (or maker-checker refuses it)",
+    "404": "no such object (or page)",
+}
+
+
+class ApiSchema(AutoSchema):
+    """drf-spectacular's schema, stating what the API really does:
+    * every refusal an operation can answer (`_REFUSALS`): 401 and 403 everywhere, 404 where the
+      path names an object or the list is paginated, 400 where there is input to refuse (a body,
+      or query parameters), and those the view names in `extra_refusals`;
+    * a RegexField's pattern;
+    * a required text input is not blank (DRF refuses "" and whitespace: minLength 1 and a
+      non-space), and a decimal string has at least one digit (DRF refuses "-" or ".")."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        has_query = bool(self._get_filter_parameters() or self._get_pagination_parameters()
+                         or any(getattr(p, "location", "query") == "query" for p in self.get_override_parameters()))
+        codes = ["401", "403", *getattr(self.view, "extra_refusals", ())]
+        if self.method in ("POST", "PUT", "PATCH") or has_query:
+            codes.append("400")
+        if "{" in self.path or self._get_pagination_parameters():
+            codes.append("404")
+        for code in sorted(set(codes)):
+            responses.setdefault(code, {"description": _REFUSALS[code],
+                                        "content": {"application/json": {"schema": _ERROR_BODY}}})
+        return responses
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if not isinstance(schema, dict) or field.read_only:
+            return schema
+        for validator in getattr(field, "validators", []):
+            # a RegexField's pattern (drf-spectacular leaves it out)
+            if isinstance(validator, RegexValidator) and not validator.inverse_match and "pattern" not in schema:
+                schema["pattern"] = validator.regex.pattern
+        if (isinstance(field, serializers.CharField) and not field.allow_blank
+                and schema.get("type") == "string" and "enum" not in schema):
+            schema["minLength"] = max(schema.get("minLength", 0), 1)
+            if field.trim_whitespace and "pattern" not in schema:
+                schema["pattern"] = r"\S"
+        if isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
+            whole = "+" if field.max_digits is None else "{1,%d}" % (field.max_digits - (field.decimal_places or 0))
+            places = "*" if field.decimal_places is None else "{1,%d}" % field.decimal_places
+            schema["pattern"] = rf"^-?(?:\d{whole}(?:\.\d{places})?|\.\d{places})$"
+        return schema
+
+
+class JsonApi:
+    """The base of every API view (first among its bases): JSON bodies only, the schema above."""
+
+    parser_classes = [JSONParser]
+    schema = ApiSchema()
+
+
+@csrf_exempt  # a POST to an unknown URL is a 404, not a CSRF page
+def api_not_found(request, *args, **kwargs):
+    """An /api/ URL that matches no route: 404 in JSON, as every API error (DEBUG or not)."""
+    return JsonResponse({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+
+
 class ReadOrPermittedWrite(BasePermission):
     """Any signed-in user reads (auditors included); a write needs the Django permission the
     view names for that action in `write_permissions` — an action without one is refused."""
@@ -50,7 +134,7 @@ def validated(serializer_class, request) -> dict:
     return dict(serializer.validated_data)
 
 
-class LedgerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class LedgerViewSet(JsonApi, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """An append-only ledger, read-only (corrections are reversal rows), looked up by
     transaction_id, in booking order. A subclass names its serializer, queryset, `parent` (the
     rows' foreign key), filters and write permission, and sets

@@ -9,7 +9,7 @@ from rest_framework import filters, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api import LedgerViewSet, ReadOrPermittedWrite, ledger_reverse, validated
+from core.api import JsonApi, LedgerViewSet, ReadOrPermittedWrite, ledger_reverse, validated
 from policies import selectors, services
 from policies.models import Policy, PremiumTransaction
 from policies.serializers import (
@@ -21,7 +21,7 @@ from policies.serializers import (
 )
 
 
-class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PolicyViewSet(JsonApi, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Policies with their written premium. Create books the original premium on the issue date."""
 
     serializer_class = PolicySerializer

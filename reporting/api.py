@@ -5,15 +5,19 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
-from reporting.services import FORMATS, report_export
+from core.api import JsonApi
+from reporting.services import CONTENT_TYPES, FORMATS, report_export
 from reserving.models import ReserveRun
 
 
-class RunReportView(APIView):
+class RunReportView(JsonApi, APIView):
+    extra_refusals = ("400",)
+
     @extend_schema(
         parameters=[OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=sorted(FORMATS))],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
-        description="A regulator export of an approved run; the same run always gives the same bytes.",
+        responses={(200, media.split(";")[0]): OpenApiTypes.BINARY for media in sorted(set(CONTENT_TYPES.values()))},
+        description="A regulator export of an approved run (CSV or XLSX as the format says); the same run "
+                    "always gives the same bytes. 400: the run is not approved.",
     )
     def get(self, request, run_id: int, fmt: str):
         run = ReserveRun.objects.filter(pk=run_id).first()

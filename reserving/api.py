@@ -4,16 +4,16 @@ and refusals come back as 403 with a field map (core.api.exception_handler). Rea
 the reserving view permission (the reserving roles and the auditor), as in the admin."""
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import validated
+from core.api import JsonApi, validated
 from core.roles import can_read_reserves
 from reserving import selectors, services
 from reserving.models import Regime, RunDataCheck
@@ -29,7 +29,7 @@ class ReservingAccess(BasePermission):
         return can_read_reserves(request.user)
 
 
-class ReserveRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReserveRunViewSet(JsonApi, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Quarter-end reserve runs: create (and compute), follow progress, submit, approve, reject,
     rerun, selections with a preview, data-check acknowledgement."""
 
@@ -44,7 +44,8 @@ class ReserveRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return RunDetailSerializer if self.action == "retrieve" else RunListSerializer
 
     def _run(self):
-        return get_object_or_404(selectors.runs_list(), pk=int(self.kwargs["pk"]))
+        # DRF's get_object_or_404: an id that is no integer ("true") is a 404, not a 500.
+        return get_object_or_404(selectors.runs_list(), pk=self.kwargs["pk"])
 
     def _answer(self, run, code=status.HTTP_200_OK):
         return Response(RunDetailSerializer(selectors.run_get(run_id=run.pk)).data, status=code)
@@ -92,7 +93,7 @@ class ReserveRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         data = validated(RejectSerializer, request)
         return self._answer(services.run_reject(run=self._run(), actor=request.user, reason=data["reason"]))
 
-    @extend_schema(request=None, responses=RunDetailSerializer)
+    @extend_schema(request=None, responses={201: RunDetailSerializer})
     @action(detail=True, methods=["post"])
     def rerun(self, request, pk=None):
         return self._answer(services.run_rerun(run=self._run(), actor=request.user), status.HTTP_201_CREATED)
@@ -114,18 +115,18 @@ class ReserveRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(request=None, responses=RunDetailSerializer)
     @action(detail=True, methods=["post"], url_path=r"checks/(?P<check_id>\d+)/acknowledge")
     def acknowledge(self, request, pk=None, check_id=None):
-        check = get_object_or_404(RunDataCheck.objects.select_related("run"), pk=int(check_id), run_id=int(pk))
+        check = get_object_or_404(RunDataCheck.objects.select_related("run"), pk=check_id, run_id=pk)
         services.run_check_acknowledge(check=check, actor=request.user)
         return self._answer(check.run)
 
 
-class RegimeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class RegimeViewSet(JsonApi, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [ReservingAccess]
     serializer_class = RegimeSerializer
     queryset = Regime.objects.all()
 
 
-class PeriodCloseView(APIView):
+class PeriodCloseView(JsonApi, APIView):
     permission_classes = [ReservingAccess]
 
     @extend_schema(request=PeriodCloseSerializer, responses={200: dict})

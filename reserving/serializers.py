@@ -74,8 +74,8 @@ class RunCreateSerializer(serializers.Serializer):
     valuation_date = serializers.DateField()
     regime = serializers.CharField(default="ru")
     cut_off = serializers.DateTimeField(required=False, allow_null=True)
-    parameters = serializers.JSONField(required=False, default=dict)
-    selections = serializers.JSONField(required=False, default=dict)
+    parameters = serializers.DictField(required=False, default=dict)
+    selections = serializers.DictField(required=False, default=dict)
     compute = serializers.BooleanField(default=True)
 
 
@@ -86,7 +86,7 @@ class RejectSerializer(serializers.Serializer):
 class SelectionSerializer(serializers.Serializer):
     segment = serializers.CharField()
     currency = serializers.CharField(max_length=3)
-    selection = serializers.JSONField()
+    selection = serializers.DictField(help_text="method, LDFs, tail, a-priori loss ratio, pattern, note")
 
 
 class PeriodCloseSerializer(serializers.Serializer):

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import JsonApi
 from core.errors import DomainError
 from tariff import selectors, services
 from tariff.forms import quote_request_build
@@ -28,7 +29,7 @@ def _request_of(data: dict):
     return quote_request_build(**{k: data[k] for k in QUOTE_FIELDS})
 
 
-class QuoteView(APIView):
+class QuoteView(JsonApi, APIView):
     @extend_schema(request=QuoteInputSerializer, responses=QuoteOutputSerializer)
     def post(self, request):
         data = QuoteInputSerializer(data=request.data)
@@ -40,8 +41,10 @@ class QuoteView(APIView):
         return Response(quote.as_json())
 
 
-class IssueFromQuoteView(APIView):
-    @extend_schema(request=IssueInputSerializer, responses={201: None})
+class IssueFromQuoteView(JsonApi, APIView):
+    @extend_schema(request=IssueInputSerializer, responses={201: inline_serializer("IssuedPolicy", {
+        "policy_number": serializers.CharField(), "tariff_version": serializers.CharField(),
+        "rating_steps": serializers.JSONField(help_text="the quote's steps, as the policy keeps them")})})
     def post(self, request):
         data = IssueInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -61,7 +64,7 @@ class IssueFromQuoteView(APIView):
         )
 
 
-class TariffVersionViewSet(viewsets.ReadOnlyModelViewSet):
+class TariffVersionViewSet(JsonApi, viewsets.ReadOnlyModelViewSet):
     serializer_class = TariffVersionSerializer
     lookup_field = "code"
     queryset = TariffVersion.objects.prefetch_related(
@@ -70,7 +73,7 @@ class TariffVersionViewSet(viewsets.ReadOnlyModelViewSet):
     )
 
 
-class DiyehAmountViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class DiyehAmountViewSet(JsonApi, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = DiyehAmountSerializer
     lookup_field = "jalali_year"
     queryset = DiyehAmount.objects.all()
@@ -81,7 +84,7 @@ class DiyehAmountViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         row = services.diyeh_year_add(actor=request.user, **data.validated_data)
         return Response(DiyehAmountSerializer(row).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=RevalueInputSerializer, responses={200: None})
+    @extend_schema(request=RevalueInputSerializer, responses={200: dict})
     @action(detail=True, methods=["post"])
     def revalue(self, request, jalali_year=None):
         data = RevalueInputSerializer(data=request.data)
@@ -97,8 +100,10 @@ class DiyehAmountViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
                          "total_change": str(result.total_change)})
 
 
-class IndicatedRatesView(APIView):
-    @extend_schema(parameters=[IndicatedInputSerializer], responses={200: None})
+class IndicatedRatesView(JsonApi, APIView):
+    @extend_schema(parameters=[IndicatedInputSerializer], responses={200: OpenApiResponse(
+        response={"type": "array", "items": {"type": "object"}},
+        description="per risk group and currency: experience, indicated and current rates")})
     def get(self, request):
         data = IndicatedInputSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from core.periods import Quarter
 from reporting.exports.data import ReportData, SegmentReserves, SegmentTriangles
-from reporting.exports.xlsx import BOLD, header_row, workbook_bytes, workbook_new
+from reporting.exports.xlsx import BOLD, header_row, sheet_title, workbook_bytes, workbook_new
 
 TEMPLATE_VERSION = "0420155-v1 (layout applied until 31.12.2024)"
 
@@ -191,7 +191,7 @@ def write_0420155(data: ReportData, *, n_quarters: int = 20, n_origins: int = 20
     _reserve_sheet(wb, "1.1 Итого", "Раздел 1.1. Страховые резервы, всего / Section 1.1 Reserves, total", data, None, unit)
     for g in groups:
         ru, en = data.group_names.get(g, (g, g))
-        _reserve_sheet(wb, f"1.2 УГ {g}"[:31], f"Раздел 1.2. Учетная группа {g} «{ru}» / Accounting group {g} ({en})", data, g, unit)
+        _reserve_sheet(wb, sheet_title(f"1.2 УГ {g}"), f"Раздел 1.2. Учетная группа {g} «{ru}» / Accounting group {g} ({en})", data, g, unit)
 
     ws = wb.create_sheet("2 Заработанная премия")
     ws["A1"] = "Раздел 2. Заработанная премия с начала года / Section 2 Earned premium, year to date"

@@ -20,7 +20,7 @@ from core.csvsafe import TextSafeWriter
 from core.periods import Quarter
 from reporting.exports.annual import annual_cumulative, incremental, np_round, paid_in_calendar_year, value_at
 from reporting.exports.data import ReportData
-from reporting.exports.xlsx import BOLD, header_row, workbook_bytes, workbook_new
+from reporting.exports.xlsx import BOLD, header_row, sheet_title, workbook_bytes, workbook_new
 
 CODES_FILE = Path(__file__).resolve().parent.parent / "reference" / "eiopa_cell_codes.csv"
 LOB_MEMBER = "s2c_LB:x34"
@@ -137,7 +137,7 @@ def write_s1901_xlsx(data: ReportData) -> bytes:
         for table, row, col, value in cells(data, currency):
             by_table.setdefault(table, {})[(row, col)] = value
         for table, grid in by_table.items():
-            ws = wb.create_sheet(f"{table[2:]} {currency}"[:31])
+            ws = wb.create_sheet(sheet_title(f"{table[2:]} {currency}"))
             ws["A1"] = f"{table} — {currency}" + (f" — line of business {LOB_MEMBER}" if table.startswith("S.19.01.01") else "")
             ws["A1"].font = BOLD
             rows = sorted({r for r, _ in grid})

@@ -436,6 +436,8 @@ def api_routes() -> list[ApiRoute]:
         # (DRF adds "head" to a viewset's actions at its first GET: HEAD, OPTIONS, TRACE are GET's or DRF's)
         actions = {m: a for m, a in (getattr(cb, "actions", None) or {}).items() if m not in NOT_WALKED_METHODS}
         cls = getattr(cb, "cls", None) or getattr(cb, "view_class", None)
+        if cls is None:  # a plain function view: the catch-all JSON 404 (core.api.api_not_found), no operation
+            continue
         if actions:
             methods = sorted(actions)
         else:
