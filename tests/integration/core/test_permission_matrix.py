@@ -66,6 +66,8 @@ READS = {
     "POST admin:reserving_run_progress": "a run's progress as JSON",
     "POST admin:reserving_run_backtest": "the back-test on the segment's history (reads only)",
     "POST admin:reserving_run_chart": "a workbench chart as JSON (reads only)",
+    "POST admin:reserving_run_report": "the run's reserving report page, from its stored results (reads only)",
+    "POST admin:reserving_run_report_xlsx": "the run's reserving report as XLSX, from its stored results (reads only)",
     "POST admin:reserving_reserverun_change": "the run page: its buttons post to the run's action pages",
     "POST admin:tariff_indicated": "indicated rates (a GET form)",
     "POST reporting:*": "the dashboards: pages that read approved runs and ignore the method",
