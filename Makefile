@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test test-fast test-deep lint-imports demo serve bench-engine clean
+.PHONY: install test test-fast test-deep lint-imports demo serve bench bench-engine clean messages
 
 install: $(STAMP)
 
@@ -17,12 +17,12 @@ $(STAMP): pyproject.toml
 # The whole suite: with REQUIRE_SERVICES=1 (CI) on real PostgreSQL, Redis, a Celery worker and
 # headless Chromium. About 4 min on an idle 2-core machine, 11-12 min on a loaded one; serial,
 # because the worker tests share one broker.
-test: install lint-imports
+test: install lint-imports messages
 	bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Unit and integration tests on SQLite: no services, no browser, two processes; under 2 minutes.
-test-fast: install lint-imports
+test-fast: install lint-imports messages
 	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/python -m pytest -n 2 -q -m "not browser and not services" \
 	  --ignore=tests/functional $(PYTEST_ARGS)
 
@@ -30,14 +30,29 @@ test-fast: install lint-imports
 test-deep: install
 	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -q -m "not browser and not services" tests/unit $(PYTEST_ARGS)
 
+# The ru and fa catalogues (locale/*/LC_MESSAGES/django.po) compiled to .mo; the .mo files are not
+# kept in the repository. Installs GNU gettext first when msgfmt is missing.
+messages: install
+	bash scripts/ensure_gettext.sh
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=var -v 0
+
 lint-imports: install
 	$(BIN)/lint-imports
 
-demo: install
+demo: install messages
 	bash scripts/demo.sh
 
 serve: install
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# Issue 15 §6: books of BENCH_SIZES policies imported into a bench PostgreSQL database (dropped and
+# created again for each size), every step timed against its floor; writes bench-results/latest.{json,md}.
+BENCH_SIZES ?= 100000 300000 1000000
+BENCH_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/medmal_bench)
+BENCH_BROKER_URL := $(or $(CELERY_BROKER_URL),redis://127.0.0.1:6379/14)
+bench: install
+	DATABASE_URL=$(BENCH_DATABASE_URL) CELERY_BROKER_URL=$(BENCH_BROKER_URL) \
+	  nice -n 5 $(BIN)/python manage.py bench --sizes $(BENCH_SIZES) $(BENCH_ARGS)
 
 bench-engine: install
 	$(BIN)/python -m benchmarks.bench_engine

@@ -152,7 +152,23 @@ def venv_bin(name: str) -> str:
     return str(here) if here.exists() else name
 
 
-class CeleryWorkers:
+class _Server:
+    """A server subprocess in its own process group, with its log; stopped with the group."""
+
+    proc: subprocess.Popen | None = None
+
+    def pids(self) -> list[int]:
+        return [self.proc.pid] if self.proc is not None and self.proc.poll() is None else []
+
+    def __exit__(self, *exc) -> None:
+        if self.proc is not None:
+            stop_group(self.proc, grace=20)
+            self.proc = None
+        if getattr(self, "_log", None):
+            self._log.close()
+
+
+class CeleryWorkers(_Server):
     """One `celery -A config worker` with --concurrency N under a node name of its own, against
     the bench's broker; `with` starts it, waits until it answers a ping, and stops it."""
 
@@ -182,18 +198,8 @@ class CeleryWorkers:
         self.__exit__()
         raise RuntimeError(f"celery worker {self.node} did not answer a ping in 90 s")
 
-    def pids(self) -> list[int]:
-        return [self.proc.pid] if self.proc is not None and self.proc.poll() is None else []
 
-    def __exit__(self, *exc) -> None:
-        if self.proc is not None:
-            stop_group(self.proc, grace=20)
-            self.proc = None
-        if getattr(self, "_log", None):
-            self._log.close()
-
-
-class Gunicorn:
+class Gunicorn(_Server):
     """gunicorn with config/gunicorn.py on 127.0.0.1 and a free port."""
 
     def __init__(self, env: dict, log_dir: Path, workers: int = 2, threads: int = 4):
@@ -219,12 +225,3 @@ class Gunicorn:
             raise
         return self
 
-    def pids(self) -> list[int]:
-        return [self.proc.pid] if self.proc is not None and self.proc.poll() is None else []
-
-    def __exit__(self, *exc) -> None:
-        if self.proc is not None:
-            stop_group(self.proc, grace=20)
-            self.proc = None
-        if getattr(self, "_log", None):
-            self._log.close()

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
@@ -36,6 +37,7 @@ from core.admin_mixins import NoRevertHistoryMixin, ObjectAction, ReadOnlyLedger
 from core.errors import DomainError
 from core.forms import ReverseForm, form_add_domain_error
 from core.jalali import jalali_text
+from core.labels import code_shown, segment_name
 from core.money import money_round
 from core.roles import Operation, can
 from policies.models import Policy
@@ -47,19 +49,19 @@ def _amount(value, currency: str) -> str:
 
 # The posting pages (ServiceActionAdminMixin.object_actions): <claim>/reserve/ … named claims_claim_reserve ….
 POSTINGS: dict[str, ObjectAction] = {
-    "reserve": ObjectAction(ReserveForm, "Change the case reserve — claim {obj}", services.claim_reserve_change,
-                            "Reserve change {result.transaction_id}: {result.cost_type} {result.amount:+,.2f}.",
-                            "Post reserve change"),
-    "payment": ObjectAction(PostingForm, "Pay — claim {obj}", services.claim_payment_post,
-                            "Payment {result.transaction_id}: {result.cost_type} {result.amount:,.2f}.",
-                            "Post payment"),
-    "recovery": ObjectAction(PostingForm, "Recovery — claim {obj}", services.claim_recovery_post,
-                             "Recovery {result.transaction_id}: {result.cost_type} {result.amount:,.2f}.",
-                             "Post recovery"),
-    "close": ObjectAction(StatusForm, "Close — claim {obj}", services.claim_close,
-                          "Claim {obj.claim_number} closed; remaining estimate released.", "Close claim"),
-    "reopen": ObjectAction(StatusForm, "Reopen — claim {obj}", services.claim_reopen,
-                           "Claim {obj.claim_number} reopened.", "Reopen claim"),
+    "reserve": ObjectAction(ReserveForm, _("Change the case reserve — claim {obj}"), services.claim_reserve_change,
+                            _("Reserve change {result.transaction_id}: {result.cost_type} {result.amount:+,.2f}."),
+                            _("Post reserve change")),
+    "payment": ObjectAction(PostingForm, _("Pay — claim {obj}"), services.claim_payment_post,
+                            _("Payment {result.transaction_id}: {result.cost_type} {result.amount:,.2f}."),
+                            _("Post payment")),
+    "recovery": ObjectAction(PostingForm, _("Recovery — claim {obj}"), services.claim_recovery_post,
+                             _("Recovery {result.transaction_id}: {result.cost_type} {result.amount:,.2f}."),
+                             _("Post recovery")),
+    "close": ObjectAction(StatusForm, _("Close — claim {obj}"), services.claim_close,
+                          _("Claim {obj.claim_number} closed; remaining estimate released."), _("Close claim")),
+    "reopen": ObjectAction(StatusForm, _("Reopen — claim {obj}"), services.claim_reopen,
+                           _("Claim {obj.claim_number} reopened."), _("Reopen claim")),
 }
 
 
@@ -79,8 +81,8 @@ class ClaimTransactionInline(ReadOnlyLedgerMixin, admin.TabularInline):
     fields = ("transaction_id", "accounting_date", "kind", "cost_type", "amount_shown", "running_outstanding",
               "running_paid", "running_incurred", "reverses", "recorded", "recorded_by", "note", "reverse_link")
     readonly_fields = fields
-    verbose_name = "ledger row"
-    verbose_name_plural = "claim ledger (running totals after each row)"
+    verbose_name = _("ledger row")
+    verbose_name_plural = _("claim ledger (running totals after each row)")
 
     def get_queryset(self, request):
         rows = super().get_queryset(request).select_related("claim__policy", "reverses", "recorded_by", "reversed_by")
@@ -92,34 +94,34 @@ class ClaimTransactionInline(ReadOnlyLedgerMixin, admin.TabularInline):
         value = getattr(row, name, None)
         return "—" if value is None else f"{money_round(value, row.claim.policy.currency):,}"
 
-    @admin.display(description="amount")
+    @admin.display(description=_("amount"))
     def amount_shown(self, row):
         return self._money(row, "amount")
 
-    @admin.display(description="recorded at")
+    @admin.display(description=_("recorded at"))
     def recorded(self, row):
         return f"{timezone.localtime(row.recorded_at):%Y-%m-%d %H:%M}"
 
-    @admin.display(description="outstanding")
+    @admin.display(description=_("outstanding"))
     def running_outstanding(self, row):
         return self._money(row, "running_outstanding")
 
-    @admin.display(description="paid")
+    @admin.display(description=_("paid"))
     def running_paid(self, row):
         return self._money(row, "running_paid")
 
-    @admin.display(description="incurred")
+    @admin.display(description=_("incurred"))
     def running_incurred(self, row):
         return self._money(row, "running_incurred")
 
     @admin.display(description="")
     def reverse_link(self, row):
         if hasattr(row, "reversed_by"):
-            return "reversed"
+            return _("reversed")
         if row.kind in ("reversal", "close", "reopen") or row.derived:
             return ""
         url = reverse("admin:claims_claim_reverse", args=[row.claim_id, row.pk])
-        return format_html('<a class="button" href="{}">Reverse</a>', url)
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Reverse"))
 
 
 class PendingClaimChangeInline(ReadOnlyLedgerMixin, admin.TabularInline):
@@ -132,18 +134,21 @@ class PendingClaimChangeInline(ReadOnlyLedgerMixin, admin.TabularInline):
     fields = ("queue_link", "status", "kind", "cost_type", "amount", "accounting_date", "requested_by", "requested_at",
               "decided_by", "decided_at", "posted")
     readonly_fields = fields
-    verbose_name = "change waiting for (or decided on) approval"
-    verbose_name_plural = "changes above the handler's authority"
+    verbose_name = _("change waiting for (or decided on) approval")
+    verbose_name_plural = _("changes above the handler's authority")
 
-    @admin.display(description="change")
+    @admin.display(description=_("change"))
     def queue_link(self, change):
         return format_html('<a href="{}">#{}</a>', reverse("admin:claims_pendingclaimchange_change", args=[change.pk]),
                            change.pk)
 
 
 def _pending_message(change: PendingClaimChange) -> str:
-    return (f"Above your {change.kind} authority: change #{change.pk} ({change.cost_type} {change.amount:+,.2f}) "
-            f"waits for approval in the queue; nothing is posted until it is approved.")
+    text = (_("Above your reserve authority: change #%(pk)s (%(cost_type)s %(amount)s) waits for approval in the "
+              "queue; nothing is posted until it is approved.") if change.kind == "reserve" else
+            _("Above your payment authority: change #%(pk)s (%(cost_type)s %(amount)s) waits for approval in the "
+              "queue; nothing is posted until it is approved."))
+    return text % {"pk": change.pk, "cost_type": change.get_cost_type_display(), "amount": f"{change.amount:+,.2f}"}
 
 
 class _MaskedHistoryHelper(HistoricalRecordContextHelper):
@@ -200,23 +205,23 @@ class PatientDataAdminMixin:
         return format_html('{} <a href="{}">show (auditor, recorded in the audit trail)</a>', value,
                            reverse("admin:claims_claim_reveal", args=[claim.pk]))
 
-    @admin.display(description="claimant")
+    @admin.display(description=_("claimant"))
     def claimant_masked(self, claim):
         return self._masked(claim, "claimant")
 
-    @admin.display(description="cause")
+    @admin.display(description=_("cause"))
     def cause_masked(self, claim):
         return self._masked(claim, "cause")
 
 
 class RevealForm(forms.Form):
-    reason = forms.CharField(max_length=300, help_text="why you need this claim's patients' data (recorded in the "
-                                                       "audit trail; do not write the patient's name)")
+    reason = forms.CharField(max_length=300, help_text=_("why you need this claim's patients' data (recorded in the "
+                                                       "audit trail; do not write the patient's name)"), label=_("Reason"))
 
 
 class AnonymiseForm(forms.Form):
     reason = forms.CharField(max_length=300, required=False,
-                             help_text="e.g. the erasure request it answers (recorded in the audit trail)")
+                             help_text=_("e.g. the erasure request it answers (recorded in the audit trail)"), label=_("Reason"))
 
 
 @admin.register(Claim)
@@ -236,7 +241,7 @@ class ClaimAdmin(PatientDataAdminMixin, ServiceActionAdminMixin, NoRevertHistory
     object_action_perm = "claims.add_claimtransaction"
     object_arg = "claim"
 
-    @admin.display(description="occurrence / report (Jalali)")
+    @admin.display(description=_("occurrence / report (Jalali)"))
     def dates_jalali(self, claim):
         # Iranian policies are read in the Jalali calendar.
         if claim.policy.currency != "IRR":
@@ -246,19 +251,19 @@ class ClaimAdmin(PatientDataAdminMixin, ServiceActionAdminMixin, NoRevertHistory
     def get_queryset(self, request):
         return selectors.claims_with_totals(super().get_queryset(request))
 
-    @admin.display(description="insured", ordering="policy__insured__name")
+    @admin.display(description=_("insured"), ordering="policy__insured__name")
     def insured_name(self, claim):
         return claim.policy.insured.name
 
-    @admin.display(description="outstanding", ordering="outstanding")
+    @admin.display(description=_("outstanding"), ordering="outstanding")
     def outstanding_total(self, claim):
         return money_round(claim.outstanding, claim.policy.currency)
 
-    @admin.display(description="paid", ordering="paid")
+    @admin.display(description=_("paid"), ordering="paid")
     def paid_total(self, claim):
         return money_round(claim.paid, claim.policy.currency)
 
-    @admin.display(description="incurred", ordering="incurred")
+    @admin.display(description=_("incurred"), ordering="incurred")
     def incurred_total(self, claim):
         return money_round(claim.incurred, claim.policy.currency)
 
@@ -291,17 +296,17 @@ class ClaimAdmin(PatientDataAdminMixin, ServiceActionAdminMixin, NoRevertHistory
         totals = selectors.claim_ledger_totals(claim)
         usage = selectors.policy_limit_usage(claim.policy)
         return [
-            ("outstanding indemnity", _amount(totals.outstanding["indemnity"], currency)),
-            ("outstanding expense", _amount(totals.outstanding["expense"], currency)),
-            ("paid indemnity", _amount(totals.paid["indemnity"], currency)),
-            ("paid expense", _amount(totals.paid["expense"], currency)),
-            ("incurred", _amount(totals.incurred, currency)),
-            ("limit per claim", _amount(claim.policy.limit_per_claim, currency)),
-            ("aggregate limit", _amount(claim.policy.aggregate_limit, currency)),
-            ("limit used by this claim", _amount(usage.per_claim_used.get(claim.claim_number, Decimal(0)), currency)),
-            ("limit used by the policy", _amount(usage.aggregate_used, currency)),
-            ("limit remaining for this claim", _amount(usage.remaining_for(claim.claim_number), currency)
-             if usage.limit_per_claim is not None or usage.aggregate_limit is not None else "unlimited"),
+            (_("outstanding indemnity"), _amount(totals.outstanding["indemnity"], currency)),
+            (_("outstanding expense"), _amount(totals.outstanding["expense"], currency)),
+            (_("paid indemnity"), _amount(totals.paid["indemnity"], currency)),
+            (_("paid expense"), _amount(totals.paid["expense"], currency)),
+            (_("incurred"), _amount(totals.incurred, currency)),
+            (_("limit per claim"), _amount(claim.policy.limit_per_claim, currency)),
+            (_("aggregate limit"), _amount(claim.policy.aggregate_limit, currency)),
+            (_("limit used by this claim"), _amount(usage.per_claim_used.get(claim.claim_number, Decimal(0)), currency)),
+            (_("limit used by the policy"), _amount(usage.aggregate_used, currency)),
+            (_("limit remaining for this claim"), _amount(usage.remaining_for(claim.claim_number), currency)
+             if usage.limit_per_claim is not None or usage.aggregate_limit is not None else _("unlimited")),
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -328,7 +333,7 @@ class ClaimAdmin(PatientDataAdminMixin, ServiceActionAdminMixin, NoRevertHistory
         return super().action_view(request, done=None if done is None else done_or_pending, **kwargs)
 
     def action_context(self, claim: Claim) -> dict:
-        return {"summary": self.claim_figures(claim), "summary_title": "Claim now"}
+        return {"summary": self.claim_figures(claim), "summary_title": _("Claim now")}
 
     # --- pages ---------------------------------------------------------------------------
     def add_view(self, request, form_url="", extra_context=None):
@@ -338,14 +343,14 @@ class ClaimAdmin(PatientDataAdminMixin, ServiceActionAdminMixin, NoRevertHistory
         def report(data):
             policy = Policy.objects.filter(policy_number=data["policy_number"].strip()).first()
             if policy is None:
-                raise DomainError(f"no policy numbered {data['policy_number']!r}", field="policy_number")
+                raise DomainError(_("no policy numbered %(policy_number)s") % {"policy_number": repr(data['policy_number'])}, field="policy_number")
             return services.claim_report(policy=policy, actor=request.user, **form.service_kwargs())
 
         return self.action_view(
-            request, form=form, title="Report a claim", call=report,
-            done=lambda claim: (f"Claim {claim.claim_number} reported on policy {claim.policy.policy_number}.",
+            request, form=form, title=_("Report a claim"), call=report,
+            done=lambda claim: (_("Claim %(claim_number)s reported on policy %(policy_number)s.") % {"claim_number": claim.claim_number, "policy_number": claim.policy.policy_number},
                                 self.change_url(claim)),
-            submit_label="Report claim",
+            submit_label=_("Report claim"),
         )
 
     def settle_view(self, request, pk):
@@ -354,7 +359,7 @@ class ClaimAdmin(PatientDataAdminMixin, ServiceActionAdminMixin, NoRevertHistory
         self.perm_require(request, "claims.add_claimtransaction")
         claim = self.action_object(pk)
         form = self.bound(request, SettleForm)
-        context = {**self.action_context(claim), "extra_buttons": [("_preview", "Show the insurer's share")]}
+        context = {**self.action_context(claim), "extra_buttons": [("_preview", _("Show the insurer's share"))]}
         if request.method == "POST" and "_preview" in request.POST:
             if form.is_valid():
                 try:
@@ -363,26 +368,23 @@ class ClaimAdmin(PatientDataAdminMixin, ServiceActionAdminMixin, NoRevertHistory
                     form_add_domain_error(form, exc)
                 else:
                     currency = claim.policy.currency
-                    context.update(preview_title="Settlement preview (nothing posted yet)", preview=[
-                        ("loss", _amount(form.cleaned_data["loss_amount"], currency)),
-                        ("deductible amount", _amount(claim.policy.deductible_amount, currency)),
-                        ("deductible percent", "—" if claim.policy.deductible_percent is None
+                    context.update(preview_title=_("Settlement preview (nothing posted yet)"), preview=[
+                        (_("loss"), _amount(form.cleaned_data["loss_amount"], currency)),
+                        (_("deductible amount"), _amount(claim.policy.deductible_amount, currency)),
+                        (_("deductible percent"), "—" if claim.policy.deductible_percent is None
                          else f"{claim.policy.deductible_percent}%"),
-                        ("insurer's share of the loss", _amount(figures.share, currency)),
-                        ("indemnity already paid", _amount(figures.paid_before, currency)),
-                        ("to pay now", _amount(figures.to_pay, currency)),
+                        (_("insurer's share of the loss"), _amount(figures.share, currency)),
+                        (_("indemnity already paid"), _amount(figures.paid_before, currency)),
+                        (_("to pay now"), _amount(figures.to_pay, currency)),
                     ])
             # A preview never writes (call=None): the form comes back with its input.
-            return self.action_view(request, form=form, obj=claim, title=f"Settle claim {claim}", call=None,
-                                    done=None, submit_label="Settle and close", context=context)
+            return self.action_view(request, form=form, obj=claim, title=_("Settle claim %(claim)s") % {"claim": claim}, call=None,
+                                    done=None, submit_label=_("Settle and close"), context=context)
         return self.action_view(
-            request, form=form, obj=claim, title=f"Settle claim {claim}",
+            request, form=form, obj=claim, title=_("Settle claim %(claim)s") % {"claim": claim},
             call=lambda data: services.claim_settle(claim=claim, actor=request.user, **data),
-            done=lambda s: (f"Claim {claim.claim_number} settled: paid the insurer's share "
-                            f"{_amount(s.share, claim.policy.currency)} less "
-                            f"{_amount(s.paid_before, claim.policy.currency)} already paid: "
-                            f"{_amount(s.to_pay, claim.policy.currency)}; closed.", self.change_url(claim)),
-            submit_label="Settle and close", context=context,
+            done=lambda s: (_("Claim %(claim_number)s settled: paid the insurer's share %(share)s less %(paid_before)s already paid: %(to_pay)s; closed.") % {"claim_number": claim.claim_number, "share": _amount(s.share, claim.policy.currency), "paid_before": _amount(s.paid_before, claim.policy.currency), "to_pay": _amount(s.to_pay, claim.policy.currency)}, self.change_url(claim)),
+            submit_label=_("Settle and close"), context=context,
         )
 
     def edit_view(self, request, pk):
@@ -390,9 +392,9 @@ class ClaimAdmin(PatientDataAdminMixin, ServiceActionAdminMixin, NoRevertHistory
         claim = self.action_object(pk)
         form = self.bound(request, ClaimMasterForm, claim=claim)
         return self.action_view(
-            request, form=form, obj=claim, title=f"Edit master data of claim {claim}",
+            request, form=form, obj=claim, title=_("Edit master data of claim %(claim)s") % {"claim": claim},
             call=lambda data: services.claim_update_master(claim=claim, actor=request.user, **form.changes(claim)),
-            done=lambda c: (f"Claim {c.claim_number} updated.", self.change_url(c)),
+            done=lambda c: (_("Claim %(claim_number)s updated.") % {"claim_number": c.claim_number}, self.change_url(c)),
         )
 
     def reveal_view(self, request, pk):
@@ -401,7 +403,7 @@ class ClaimAdmin(PatientDataAdminMixin, ServiceActionAdminMixin, NoRevertHistory
         self.perm_require(request, "claims.view_claim")
         claim = self.action_object(pk)
         form = self.bound(request, RevealForm)
-        title = f"Patients' data of claim {claim}"
+        title = _("Patients' data of claim %(claim)s") % {"claim": claim}
         context = {}
         if request.method == "POST" and form.is_valid():
             try:
@@ -409,9 +411,9 @@ class ClaimAdmin(PatientDataAdminMixin, ServiceActionAdminMixin, NoRevertHistory
             except DomainError as exc:
                 form_add_domain_error(form, exc)
             else:
-                context = {"preview_title": "Recorded in the audit trail", "preview": list(data.items())}
+                context = {"preview_title": _("Recorded in the audit trail"), "preview": list(data.items())}
         return self.action_view(request, form=form, obj=claim, title=title, call=None, done=None,
-                                submit_label="Show (recorded in the audit trail)", context=context)
+                                submit_label=_("Show (recorded in the audit trail)"), context=context)
 
     def anonymise_view(self, request, pk):
         """Erase the claimant's name and the cause of a closed claim now (an erasure request; the
@@ -419,11 +421,11 @@ class ClaimAdmin(PatientDataAdminMixin, ServiceActionAdminMixin, NoRevertHistory
         self.perm_require(request, "claims.view_claim")
         claim = self.action_object(pk)
         return self.action_view(
-            request, form=self.bound(request, AnonymiseForm), obj=claim, title=f"Anonymise claim {claim}",
+            request, form=self.bound(request, AnonymiseForm), obj=claim, title=_("Anonymise claim %(claim)s") % {"claim": claim},
             call=lambda data: privacy.claim_anonymise(claim=claim, actor=request.user, **data),
-            done=lambda c: (f"Claim {c.claim_number} anonymised: claimant and cause erased, history rows included.",
+            done=lambda c: (_("Claim %(claim_number)s anonymised: claimant and cause erased, history rows included.") % {"claim_number": c.claim_number},
                             self.change_url(c)),
-            submit_label="Anonymise (cannot be undone)",
+            submit_label=_("Anonymise (cannot be undone)"),
         )
 
     def reverse_view(self, request, pk, row_pk):
@@ -432,10 +434,10 @@ class ClaimAdmin(PatientDataAdminMixin, ServiceActionAdminMixin, NoRevertHistory
         claim = row.claim
         form = self.bound(request, ReverseForm)
         return self.action_view(
-            request, form=form, obj=claim, title=f"Reverse row {row.transaction_id}",
+            request, form=form, obj=claim, title=_("Reverse row %(transaction_id)s") % {"transaction_id": row.transaction_id},
             call=lambda data: services.claim_transaction_reverse(transaction=row, actor=request.user, **data),
-            done=lambda new: (f"Row {row.transaction_id} reversed by {new.transaction_id}.", self.change_url(claim)),
-            submit_label="Post reversal",
+            done=lambda new: (_("Row %(transaction_id)s reversed by %(transaction_id2)s.") % {"transaction_id": row.transaction_id, "transaction_id2": new.transaction_id}, self.change_url(claim)),
+            submit_label=_("Post reversal"),
             context={"row": row, **self.action_context(claim)},
         )
 
@@ -457,11 +459,11 @@ class ClaimTransactionAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
 class PendingStatusFilter(admin.SimpleListFilter):
     """The queue opens on the changes still waiting."""
 
-    title = "status"
+    title = _("status")
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return [*PendingClaimChange.Status.choices, ("all", "all")]
+        return [*PendingClaimChange.Status.choices, ("all", _("all"))]
 
     def choices(self, changelist):
         value = self.value() or PendingClaimChange.Status.PENDING
@@ -491,8 +493,8 @@ class PendingClaimChangeAdmin(ServiceActionAdminMixin, ReadOnlyLedgerMixin, admi
                        "posted")
     actions = ["approve_selected", "reject_selected"]
     object_actions = {"decide": ObjectAction(
-        DecideForm, "Decide on change #{obj.pk} — claim {obj.claim}", services.claim_change_decide,
-        "Change #{obj.pk} {result.status}.", "Record the decision")}
+        DecideForm, _("Decide on change #{obj.pk} — claim {obj.claim}"), services.claim_change_decide,
+        _("Change #{obj.pk} {result.status}."), _("Record the decision"))}
     object_action_perm = "claims.view_pendingclaimchange"
     object_arg = "pending"
     change_form_template = "admin/claims/pendingclaimchange/change_form.html"
@@ -510,12 +512,12 @@ class PendingClaimChangeAdmin(ServiceActionAdminMixin, ReadOnlyLedgerMixin, admi
     def get_urls(self):
         return self.object_action_urls() + super().get_urls()
 
-    @admin.display(description="claim", ordering="claim__claim_number")
+    @admin.display(description=_("claim"), ordering="claim__claim_number")
     def claim_link(self, change):
         return format_html('<a href="{}">{}</a>', reverse("admin:claims_claim_change", args=[change.claim_id]),
                            change.claim.claim_number)
 
-    @admin.display(description="currency", ordering="claim__policy__currency")
+    @admin.display(description=_("currency"), ordering="claim__policy__currency")
     def currency(self, change):
         return change.claim.policy.currency
 
@@ -536,16 +538,16 @@ class PendingClaimChangeAdmin(ServiceActionAdminMixin, ReadOnlyLedgerMixin, admi
             else:
                 done += 1
         if done:
-            self.message_user(request, f"{done} change(s) {'approved' if approve else 'rejected'}.", messages.SUCCESS)
+            self.message_user(request, (_("%(done)s change(s) approved.") if approve else _("%(done)s change(s) rejected.")) % {"done": done}, messages.SUCCESS)
         for message in refused:
             self.message_user(request, message, messages.ERROR)
         return HttpResponseRedirect(request.get_full_path())
 
-    @admin.action(description="Approve the selected changes (post them now)", permissions=["decide"])
+    @admin.action(description=_("Approve the selected changes (post them now)"), permissions=["decide"])
     def approve_selected(self, request, queryset):
         return self._decide(request, queryset, True)
 
-    @admin.action(description="Reject the selected changes", permissions=["decide"])
+    @admin.action(description=_("Reject the selected changes"), permissions=["decide"])
     def reject_selected(self, request, queryset):
         return self._decide(request, queryset, False)
 
@@ -582,14 +584,14 @@ class HandlerAuthorityAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, Simpl
         def set_authority(data):
             user = get_user_model().objects.filter(username=data["username"].strip()).first()
             if user is None:
-                raise DomainError(f"no user named {data['username']!r}", field="username")
+                raise DomainError(_("no user named %(username)s") % {"username": repr(data['username'])}, field="username")
             return services.handler_authority_set(
                 user=user, currency=data["currency"], reserve_limit=data["reserve_limit"],
                 payment_limit=data["payment_limit"], actor=request.user)
 
         return self.action_view(
-            request, form=form, title="Set a handler's authority", call=set_authority,
-            done=lambda row: (f"Authority set: {row}.", self.changelist_url()), submit_label="Set authority",
+            request, form=form, title=_("Set a handler's authority"), call=set_authority,
+            done=lambda row: (_("Authority set: %(row)s.") % {"row": row}, self.changelist_url()), submit_label=_("Set authority"),
         )
 
 
@@ -620,35 +622,35 @@ class LargeLossAdmin(PatientDataAdminMixin, ReadOnlyLedgerMixin, admin.ModelAdmi
     def has_view_permission(self, request, obj=None):
         return super().has_view_permission(request, obj) or request.user.has_perm("claims.view_claim")
 
-    @admin.display(description="claim", ordering="claim_number")
+    @admin.display(description=_("claim"), ordering="claim_number")
     def claim_link(self, claim):
         return format_html('<a href="{}">{}</a>', reverse("admin:claims_claim_change", args=[claim.pk]),
                            claim.claim_number)
 
-    @admin.display(description="policy", ordering="policy__policy_number")
+    @admin.display(description=_("policy"), ordering="policy__policy_number")
     def policy_number(self, claim):
         return claim.policy.policy_number
 
-    @admin.display(description="segment", ordering="policy__segment")
+    @admin.display(description=_("segment"), ordering="policy__segment")
     def segment(self, claim):
-        return claim.policy.segment
+        return code_shown(claim.policy.segment, segment_name)
 
-    @admin.display(description="currency", ordering="policy__currency")
+    @admin.display(description=_("currency"), ordering="policy__currency")
     def currency(self, claim):
         return claim.policy.currency
 
-    @admin.display(description="incurred", ordering="incurred")
+    @admin.display(description=_("incurred"), ordering="incurred")
     def incurred_shown(self, claim):
         return f"{money_round(claim.incurred, claim.policy.currency):,}"
 
-    @admin.display(description="threshold")
+    @admin.display(description=_("threshold"))
     def threshold_shown(self, claim):
         return f"{money_round(claim.threshold, claim.policy.currency):,}"
 
-    @admin.display(description="paid", ordering="paid")
+    @admin.display(description=_("paid"), ordering="paid")
     def paid_shown(self, claim):
         return f"{money_round(claim.paid, claim.policy.currency):,}"
 
-    @admin.display(description="outstanding", ordering="outstanding")
+    @admin.display(description=_("outstanding"), ordering="outstanding")
     def outstanding_shown(self, claim):
         return f"{money_round(claim.outstanding, claim.policy.currency):,}"

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 # (url name, label, help, the permission that opens the page): each role sees only its tools.
 TOOL_LINKS = [
-    ("admin:claims_claim_changelist", "Claims", "report a claim, post reserves and payments, settle", "claims.view_claim"),
-    ("admin:policies_policy_changelist", "Policies", "issue, endorse, cancel; premium ledger", "policies.view_policy"),
-    ("admin:reserving_reserverun_changelist", "Reserve runs", "quarter-end runs: compute, review, select, submit, approve",
+    ("admin:claims_claim_changelist", _("Claims"), _("report a claim, post reserves and payments, settle"), "claims.view_claim"),
+    ("admin:policies_policy_changelist", _("Policies"), _("issue, endorse, cancel; premium ledger"), "policies.view_policy"),
+    ("admin:reserving_reserverun_changelist", _("Reserve runs"), _("quarter-end runs: compute, review, select, submit, approve"),
      "reserving.view_reserverun"),
-    ("reporting:index", "Dashboards", "reserves, loss ratios, triangles, bootstrap, solvency — approved runs only",
+    ("reporting:index", _("Dashboards"), _("reserves, loss ratios, triangles, bootstrap, solvency — approved runs only"),
      "reserving.view_reserverun"),
-    ("admin:exchange_import", "Import book", "upload the CSV book exchange files (all-or-nothing)", "policies.add_policy"),
-    ("admin:tariff_quote", "Quote", "price a policy from the tariff and issue it", "tariff.view_tariffversion"),
+    ("admin:exchange_import", _("Import book"), _("upload the CSV book exchange files (all-or-nothing)"), "policies.add_policy"),
+    ("admin:tariff_quote", _("Quote"), _("price a policy from the tariff and issue it"), "tariff.view_tariffversion"),
 ]
 
 
@@ -39,8 +40,8 @@ def index(request, extra_context=None):
 
 
 def install() -> None:
-    admin.site.site_header = "Medmal back office"
-    admin.site.site_title = "Medmal back office"
-    admin.site.index_title = "Book of record, reserves and reports"
+    admin.site.site_header = _("Medmal back office")
+    admin.site.site_title = _("Medmal back office")
+    admin.site.index_title = _("Book of record, reserves and reports")
     admin.site.index_template = "admin/medmal_index.html"
     admin.site.index = index

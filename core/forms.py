@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.admin.widgets import AdminDateWidget
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
 
@@ -16,5 +17,5 @@ def form_add_domain_error(form: forms.Form, exc: DomainError) -> None:
 class ReverseForm(forms.Form):
     """Reversal of one ledger row (premium or claim): a new row with the negated amounts."""
 
-    accounting_date = forms.DateField(widget=AdminDateWidget)
-    note = forms.CharField(max_length=500, required=False)
+    accounting_date = forms.DateField(widget=AdminDateWidget, label=_("Accounting date"))
+    note = forms.CharField(max_length=500, required=False, label=_("Note"))

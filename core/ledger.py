@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext_lazy as _
 
 
 def row_kinds(effect_kinds: type[models.TextChoices]) -> type[models.TextChoices]:
@@ -11,7 +12,7 @@ def row_kinds(effect_kinds: type[models.TextChoices]) -> type[models.TextChoices
     the kind of the row it reverses, so sums by effect need no self-join."""
     members = [(m.name, (m.value, m.label)) for m in effect_kinds]
     owner = effect_kinds.__qualname__.rpartition(".")[0]
-    return models.TextChoices("Kind", [*members, ("REVERSAL", ("reversal", "reversal"))],
+    return models.TextChoices("Kind", [*members, ("REVERSAL", ("reversal", _("reversal")))],
                               module=effect_kinds.__module__, qualname=f"{owner}.Kind" if owner else "Kind")
 
 

@@ -18,6 +18,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError, PermissionDenied
 from exchange.bookio import format as fmt
@@ -44,12 +45,12 @@ def _member_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) ->
     stops one byte past the cap whatever the header claims."""
     cap = member_max_bytes()
     if info.file_size > cap:
-        raise DomainError(f"{label} unpacks to {info.file_size:,} bytes, more than the {cap:,} allowed",
+        raise DomainError(_("%(label)s unpacks to %(file_size)s bytes, more than the %(cap)s allowed") % {"label": label, "file_size": format(info.file_size, ','), "cap": format(cap, ',')},
                           field="files")
     with archive.open(info) as stream:
         data = stream.read(cap + 1)
     if len(data) > cap:
-        raise DomainError(f"{label} unpacks to more than the {cap:,} bytes allowed", field="files")
+        raise DomainError(_("%(label)s unpacks to more than the %(cap)s bytes allowed") % {"label": label, "cap": format(cap, ',')}, field="files")
     return data
 
 
@@ -72,8 +73,8 @@ def _sources(uploads) -> tuple[dict[str, bytes], list[str]]:
                             ignored.append(f"{name}/{member}")
             except _ZIP_ERRORS as exc:
                 detail = str(exc) if isinstance(exc, (zipfile.BadZipFile, RuntimeError, NotImplementedError)) \
-                    else "it is damaged or truncated"
-                raise DomainError(f"{name} is not a readable zip archive: {detail}", field="files") from exc
+                    else _("it is damaged or truncated")
+                raise DomainError(_("%(name)s is not a readable zip archive: %(detail)s") % {"name": name, "detail": detail}, field="files") from exc
         elif name in KNOWN:
             sources[name] = upload.read()
         elif name != fmt.BOOK_JSON:
@@ -82,9 +83,9 @@ def _sources(uploads) -> tuple[dict[str, bytes], list[str]]:
 
 
 def import_view(request):
-    context = {**admin.site.each_context(request), "title": "Import book", "known_files": sorted(KNOWN)}
+    context = {**admin.site.each_context(request), "title": _("Import book"), "known_files": sorted(KNOWN)}
     if not request.user.has_perm(IMPORT_PERMISSION):
-        context["errors"] = ["You may not import a book (needs the permission to add policies)."]
+        context["errors"] = [_("You may not import a book (needs the permission to add policies).")]
         return render(request, "admin/exchange/import.html", context, status=403)
     if request.method == "POST":
         allow_topup = request.POST.get("allow_topup") == "on"
@@ -95,14 +96,14 @@ def import_view(request):
                 try:
                     recorded_at = datetime.fromisoformat(request.POST["recorded_at"])
                 except ValueError:
-                    raise DomainError("recorded at: want an ISO 8601 timestamp, e.g. 2024-03-31T18:00:00+03:00",
+                    raise DomainError(_("recorded at: want an ISO 8601 timestamp, e.g. 2024-03-31T18:00:00+03:00"),
                                       field="recorded_at")
                 if timezone.is_naive(recorded_at):
                     recorded_at = timezone.make_aware(recorded_at)
             sources, ignored = _sources(request.FILES.getlist("files"))
             context["ignored"] = ignored
             if not sources:
-                raise DomainError("no book files uploaded: expected " + ", ".join(sorted(KNOWN)), field="files")
+                raise DomainError(_("no book files uploaded: expected %(files)s") % {"files": ", ".join(sorted(KNOWN))}, field="files")
             report = book_import(sources=sources, actor=request.user, allow_topup=allow_topup,
                                  recorded_at=recorded_at)
             context["report"] = report.lines()
@@ -125,7 +126,7 @@ def export_view(request):
     return response
 
 
-@admin.action(description="Export the whole book (zip of the exchange CSV files)")
+@admin.action(description=_("Export the whole book (zip of the exchange CSV files)"))
 def export_book(modeladmin, request, queryset):
     return export_view(request)
 

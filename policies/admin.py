@@ -9,11 +9,13 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_mixins import NoRevertHistoryMixin, ObjectAction, ReadOnlyLedgerMixin, ServiceActionAdminMixin
 from core.forms import ReverseForm
 from core.jalali import jalali_text
+from core.labels import code_shown, segment_name
 from policies import selectors, services
 from policies.forms import CancelForm, EndorseForm, InsuredCreateForm, PolicyCreateForm, PolicyMasterForm
 from policies.models import Insured, Policy, PremiumTransaction
@@ -36,9 +38,9 @@ class InsuredAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryA
         self.perm_require(request, "policies.add_insured")
         form = self.bound(request, InsuredCreateForm)
         return self.action_view(
-            request, form=form, title="Add an insured",
+            request, form=form, title=_("Add an insured"),
             call=lambda data: services.insured_create(actor=request.user, **data),
-            done=lambda insured: (f"Insured {insured.name} added.", self.change_url(insured)),
+            done=lambda insured: (_("Insured %(name)s added.") % {"name": insured.name}, self.change_url(insured)),
         )
 
 
@@ -59,15 +61,15 @@ class PremiumTransactionInline(ReadOnlyLedgerMixin, admin.TabularInline):
     @admin.display(description="")
     def reverse_link(self, row):
         if row.kind == PremiumTransaction.Kind.REVERSAL or hasattr(row, "reversed_by"):
-            return "reversed" if hasattr(row, "reversed_by") else ""
+            return _("reversed") if hasattr(row, "reversed_by") else ""
         url = reverse("admin:policies_policy_reverse", args=[row.policy_id, row.pk])
-        return format_html('<a class="button" href="{}">Reverse</a>', url)
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Reverse"))
 
 
 class PolicyStatusFilter(admin.SimpleListFilter):
     """In force / expired / cancelled, as shown: computed from the dates (no stored "expired")."""
 
-    title = "status"
+    title = _("status")
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
@@ -81,19 +83,19 @@ class PolicyStatusFilter(admin.SimpleListFilter):
 
 # The premium postings (ServiceActionAdminMixin.object_actions): <policy>/endorse/, <policy>/cancel/.
 PREMIUM_POSTINGS: dict[str, ObjectAction] = {
-    "endorse": ObjectAction(EndorseForm, "Endorse {obj}", services.policy_endorse,
-                            "Endorsement {result.transaction_id} booked: {result.gross_premium} {obj.currency}.",
-                            "Book endorsement"),
-    "cancel": ObjectAction(CancelForm, "Cancel {obj}", services.policy_cancel,
-                           "Policy {obj.policy_number} cancelled; return premium "
-                           "{result.gross_premium} {obj.currency} ({result.transaction_id}).",
-                           "Cancel policy"),
+    "endorse": ObjectAction(EndorseForm, _("Endorse {obj}"), services.policy_endorse,
+                            _("Endorsement {result.transaction_id} booked: {result.gross_premium} {obj.currency}."),
+                            _("Book endorsement")),
+    "cancel": ObjectAction(CancelForm, _("Cancel {obj}"), services.policy_cancel,
+                           _("Policy {obj.policy_number} cancelled; return premium "
+                             "{result.gross_premium} {obj.currency} ({result.transaction_id})."),
+                           _("Cancel policy")),
 }
 
 
 @admin.register(Policy)
 class PolicyAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAdmin):
-    list_display = ("policy_number", "insured", "segment", "basis", "currency", "inception_date", "expiry_date",
+    list_display = ("policy_number", "insured", "segment_shown", "basis", "currency", "inception_date", "expiry_date",
                     "status_shown", "written_premium")
     list_filter = ("segment", "basis", "currency", PolicyStatusFilter, "risk_group", "inception_date", "expiry_date")
     search_fields = ("policy_number", "insured__name")
@@ -114,22 +116,26 @@ class PolicyAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAd
             "tariff_version", "rating_steps", "cover_in_diyeh", "diyeh_year", "diyeh_increase_endorsement")}),
     )
 
+
+    @admin.display(description=_("segment"), ordering="segment")
+    def segment_shown(self, policy):
+        return code_shown(policy.segment, segment_name)
     def get_queryset(self, request):
         return selectors.policy_with_display_status(selectors.policy_with_premium(super().get_queryset(request)))
 
-    @admin.display(description="status", ordering="display_status")
+    @admin.display(description=_("status"), ordering="display_status")
     def status_shown(self, policy):
         value = getattr(policy, "display_status", None) or policy.status_on(timezone.localdate())
         return Policy.DisplayStatus(value).label
 
-    @admin.display(description="cover (Jalali)")
+    @admin.display(description=_("cover (Jalali)"))
     def cover_jalali(self, policy):
         # Iranian policies are read in the Jalali calendar.
         if policy.currency != "IRR":
             return "—"
         return f"{jalali_text(policy.inception_date)} – {jalali_text(policy.expiry_date)}"
 
-    @admin.display(description="written premium", ordering="written_gross")
+    @admin.display(description=_("written premium"), ordering="written_gross")
     def written_premium(self, policy):
         value = getattr(policy, "written_gross", None)
         if value is None:
@@ -164,11 +170,11 @@ class PolicyAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAd
         self.perm_require(request, "policies.add_policy")
         form = self.bound(request, PolicyCreateForm)
         return self.action_view(
-            request, form=form, title="Issue a policy",
+            request, form=form, title=_("Issue a policy"),
             call=lambda data: services.policy_create(actor=request.user, **data),
-            done=lambda policy: (f"Policy {policy.policy_number} issued with its original premium.",
+            done=lambda policy: (_("Policy %(policy_number)s issued with its original premium.") % {"policy_number": policy.policy_number},
                                  self.change_url(policy)),
-            submit_label="Issue policy",
+            submit_label=_("Issue policy"),
         )
 
     def edit_view(self, request, pk):
@@ -176,10 +182,10 @@ class PolicyAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAd
         policy = get_object_or_404(Policy, pk=pk)
         form = self.bound(request, PolicyMasterForm, policy=policy)
         return self.action_view(
-            request, form=form, obj=policy, title=f"Edit master data of {policy}",
+            request, form=form, obj=policy, title=_("Edit master data of %(policy)s") % {"policy": policy},
             call=lambda data: services.policy_update_master(policy=policy, actor=request.user,
                                                             **form.changes(policy)),
-            done=lambda p: (f"Policy {p.policy_number} updated.", self.change_url(p)),
+            done=lambda p: (_("Policy %(policy_number)s updated.") % {"policy_number": p.policy_number}, self.change_url(p)),
         )
 
     def reverse_view(self, request, pk, row_pk):
@@ -187,11 +193,11 @@ class PolicyAdmin(ServiceActionAdminMixin, NoRevertHistoryMixin, SimpleHistoryAd
         row = get_object_or_404(PremiumTransaction.objects.select_related("policy"), pk=row_pk, policy_id=pk)
         form = self.bound(request, ReverseForm)
         return self.action_view(
-            request, form=form, obj=row.policy, title=f"Reverse premium row {row.transaction_id}",
+            request, form=form, obj=row.policy, title=_("Reverse premium row %(transaction_id)s") % {"transaction_id": row.transaction_id},
             call=lambda data: services.premium_transaction_reverse(transaction=row, actor=request.user, **data),
-            done=lambda new: (f"Row {row.transaction_id} reversed by {new.transaction_id}.",
+            done=lambda new: (_("Row %(transaction_id)s reversed by %(transaction_id2)s.") % {"transaction_id": row.transaction_id, "transaction_id2": new.transaction_id},
                               self.change_url(row.policy)),
-            submit_label="Post reversal",
+            submit_label=_("Post reversal"),
             context={"row": row},
         )
 

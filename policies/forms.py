@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
 from django.forms.models import fields_for_model
+from django.utils.translation import gettext_lazy as _
 
 from policies.models import Insured, Policy
 
@@ -31,9 +32,9 @@ def _model_fields(names) -> dict[str, forms.Field]:
 class PolicyCreateForm(forms.Form):
     """A new policy with its original premium (booked on the issue date) — through policy_create."""
 
-    insured_name = forms.CharField(max_length=200, help_text="an insured of exactly this name is reused")
-    gross_premium = forms.DecimalField(max_digits=18, decimal_places=2, label="original gross premium")
-    commission = forms.DecimalField(max_digits=18, decimal_places=2, initial=0)
+    insured_name = forms.CharField(max_length=200, help_text=_("an insured of exactly this name is reused"), label=_("Insured name"))
+    gross_premium = forms.DecimalField(max_digits=18, decimal_places=2, label=_("original gross premium"))
+    commission = forms.DecimalField(max_digits=18, decimal_places=2, initial=0, label=_("Commission"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,23 +69,23 @@ class PolicyMasterForm(forms.Form):
 
 
 class EndorseForm(forms.Form):
-    effective_date = forms.DateField(widget=AdminDateWidget, help_text="the additional premium earns from this date to expiry")
-    accounting_date = forms.DateField(widget=AdminDateWidget)
-    gross_premium = forms.DecimalField(max_digits=18, decimal_places=2, help_text="negative for a reduction")
-    commission = forms.DecimalField(max_digits=18, decimal_places=2, initial=0)
-    note = forms.CharField(max_length=500, required=False)
+    effective_date = forms.DateField(widget=AdminDateWidget, help_text=_("the additional premium earns from this date to expiry"), label=_("Effective date"))
+    accounting_date = forms.DateField(widget=AdminDateWidget, label=_("Accounting date"))
+    gross_premium = forms.DecimalField(max_digits=18, decimal_places=2, help_text=_("negative for a reduction"), label=_("Gross premium"))
+    commission = forms.DecimalField(max_digits=18, decimal_places=2, initial=0, label=_("Commission"))
+    note = forms.CharField(max_length=500, required=False, label=_("Note"))
 
 
 class CancelForm(forms.Form):
-    effective_date = forms.DateField(widget=AdminDateWidget, help_text="cover ends the day before")
-    accounting_date = forms.DateField(widget=AdminDateWidget)
-    method = forms.ChoiceField(choices=[("pro_rata", "pro rata"), ("short_rate", "short rate")], initial="pro_rata")
+    effective_date = forms.DateField(widget=AdminDateWidget, help_text=_("cover ends the day before"), label=_("Effective date"))
+    accounting_date = forms.DateField(widget=AdminDateWidget, label=_("Accounting date"))
+    method = forms.ChoiceField(choices=[("pro_rata", _("pro rata")), ("short_rate", _("short rate"))], initial="pro_rata", label=_("Method"))
     return_gross = forms.DecimalField(
         max_digits=18, decimal_places=2, required=False,
-        help_text="short rate only: the gross premium actually returned",
-    )
+        help_text=_("short rate only: the gross premium actually returned"),
+     label=_("Return gross"))
     short_rate_retention = forms.DecimalField(
         max_digits=7, decimal_places=4, required=False,
-        help_text="short rate only, instead of a return amount: share of the pro-rata return the insurer keeps (0.1 = 10%)",
-    )
-    note = forms.CharField(max_length=500, required=False)
+        help_text=_("short rate only, instead of a return amount: share of the pro-rata return the insurer keeps (0.1 = 10%)"),
+     label=_("Short rate retention"))
+    note = forms.CharField(max_length=500, required=False, label=_("Note"))

@@ -160,11 +160,13 @@ def loss_ratio_table(*, run: ReserveRun) -> dict[str, tuple[list[int], dict[str,
             years.add(y)
     if not years:
         return {}
-    scope = Scope(valuation_date=run.valuation_date, cut_off=run.cut_off)
-    earned = earned_premium_by_quarter(scope=scope, first=Quarter(min(years), 1), premium_base="gross")
-    earned_by: dict[tuple[str, str, int], float] = defaultdict(float)
-    for row in earned.itertuples(index=False):
-        earned_by[(row.segment, row.currency, Quarter.parse(row.quarter).year)] += float(row.earned)
+    earned_by = _stored_earned_gross(run)
+    if earned_by is None:  # a run computed before it stored its earned premium: computed now
+        scope = Scope(valuation_date=run.valuation_date, cut_off=run.cut_off)
+        earned = earned_premium_by_quarter(scope=scope, first=Quarter(min(years), 1), premium_base="gross")
+        earned_by = defaultdict(float)
+        for row in earned.itertuples(index=False):
+            earned_by[(row.segment, row.currency, Quarter.parse(row.quarter).year)] += float(row.earned)
     ordered = sorted(years)
     out: dict[str, tuple[list[int], dict[str, list[float | None]]]] = {}
     for (segment, currency, _y) in list(ultimates):
@@ -173,6 +175,19 @@ def loss_ratio_table(*, run: ReserveRun) -> dict[str, tuple[list[int], dict[str,
         ep = earned_by.get((segment, currency, y), 0.0)
         out[currency][1][segment][ordered.index(y)] = (ult / ep) if ep > 0 else None
     return out
+
+
+def _stored_earned_gross(run: ReserveRun) -> dict[tuple[str, str, int], float] | None:
+    """{(segment, currency, accident year): gross earned premium} as the run stored it with its
+    inputs (one read of the run's rows, nothing of the book); None when the run stored none."""
+    stored = list(run.segment_inputs.values_list("segment", "currency", "earned_gross"))
+    if not stored or not any(earned for _, _, earned in stored):
+        return None
+    earned_by: dict[tuple[str, str, int], float] = defaultdict(float)
+    for segment, currency, earned in stored:
+        for quarter, amount in earned.items():
+            earned_by[(segment, currency, Quarter.parse(quarter).year)] += float(amount)
+    return earned_by
 
 
 def bootstrap_percentiles(result: RunSegmentResult | None) -> dict[float, float]:

@@ -11,20 +11,23 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
+
+from core.labels import segment_name
 
 from core.periods import Quarter
 from reporting import charts, selectors
 from reserving.models import ReserveRun
 
 NAV = [
-    ("reporting:reserves", "Reserves"),
-    ("reporting:loss-ratios", "Loss ratios"),
-    ("reporting:triangle", "Triangle"),
-    ("reporting:bootstrap", "Bootstrap IBNR"),
-    ("reporting:solvency", "Solvency"),
-    ("reporting:rollforward", "Roll-forward & AvE"),
-    ("reporting:exports", "Exports"),
+    ("reporting:reserves", _("Reserves")),
+    ("reporting:loss-ratios", _("Loss ratios")),
+    ("reporting:triangle", _("Triangle")),
+    ("reporting:bootstrap", _("Bootstrap IBNR")),
+    ("reporting:solvency", _("Solvency")),
+    ("reporting:rollforward", _("Roll-forward & AvE")),
+    ("reporting:exports", _("Exports")),
 ]
 
 
@@ -64,29 +67,29 @@ def reserves(request):
         quarters, series = selectors.reserves_over_quarters(currency=currency)
         if quarters:
             figs.append(charts.to_html(charts.reserves_over_quarters(series, quarters, currency), f"reserves-{currency}"))
-    return _page(request, "Reserves by type and segment", charts_html=figs,
-                 note="Approved runs of the official regime, one bar per quarter end; currencies are never added together.")
+    return _page(request, _("Reserves by type and segment"), charts_html=figs,
+                 note=_("Approved runs of the official regime, one bar per quarter end; currencies are never added together."))
 
 
 def loss_ratios(request):
     run = selectors.latest_approved_by_quarter()
     if not run:
-        return _page(request, "Loss ratios by accident year")
+        return _page(request, _("Loss ratios by accident year"))
     run = run[-1]
     data = selectors.loss_ratio_table(run=run)
     figs, tables = [], []
     for currency, (years, ratios) in sorted(data.items()):
-        figs.append(charts.to_html(charts.loss_ratios(years, ratios, f"Ultimate loss ratio by accident year, {currency} (run {run.pk}, {run.valuation_date})"), f"lr-{currency}"))
+        figs.append(charts.to_html(charts.loss_ratios(years, ratios, _("Ultimate loss ratio by accident year, %(currency)s (run %(pk)s, %(valuation_date)s)") % {"currency": currency, "pk": run.pk, "valuation_date": run.valuation_date}), f"lr-{currency}"))
         rows = [[str(y)] + [("" if ratios[s][i] is None else f"{ratios[s][i]:.1%}") for s in sorted(ratios)] for i, y in enumerate(years)]
-        tables.append({"title": f"Ultimate / earned premium, {currency}", "headers": ["accident year", *sorted(ratios)], "rows": rows})
-    return _page(request, "Loss ratios by accident year", charts_html=figs, tables=tables,
-                 note="Ultimate (paid + case + IBNR) of the latest approved run over gross earned premium of the accident year.")
+        tables.append({"title": _("Ultimate / earned premium, %(currency)s") % {"currency": currency}, "headers": [_("accident year"), *sorted(ratios)], "rows": rows})
+    return _page(request, _("Loss ratios by accident year"), charts_html=figs, tables=tables,
+                 note=_("Ultimate (paid + case + IBNR) of the latest approved run over gross earned premium of the accident year."))
 
 
 class SegmentPick(forms.Form):
-    run = forms.ModelChoiceField(queryset=ReserveRun.objects.none(), required=False)
-    segment = forms.ChoiceField(choices=(), required=False)
-    triangle = forms.ChoiceField(choices=[("incurred", "incurred"), ("paid", "paid"), ("case", "case outstanding")], required=False)
+    run = forms.ModelChoiceField(queryset=ReserveRun.objects.none(), required=False, label=_("Run"))
+    segment = forms.ChoiceField(choices=(), required=False, label=_("Segment"))
+    triangle = forms.ChoiceField(choices=[("incurred", _("incurred")), ("paid", _("paid")), ("case", _("case outstanding"))], required=False, label=_("Triangle"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -94,7 +97,7 @@ class SegmentPick(forms.Form):
         run = self.fields["run"].queryset.first()
         choices = []
         if run is not None:
-            choices = [(f"{r.segment}|{r.currency}", f"{r.segment} {r.currency}") for r in run.segment_results.all()]
+            choices = [(f"{r.segment}|{r.currency}", f"{segment_name(r.segment)} {r.currency}") for r in run.segment_results.all()]
         self.fields["segment"].choices = choices
 
 
@@ -117,20 +120,20 @@ def _picked(request):
 def triangle(request):
     form, run, seg, cur, result, kind = _picked(request)
     if run is None:
-        return _page(request, "Triangle and link ratios", filters=form)
+        return _page(request, _("Triangle and link ratios"), filters=form)
     frame = selectors.decode_triangle((result.triangles or {}).get(kind)) if result else None
     if frame is None or frame.empty:
-        return _page(request, "Triangle and link ratios", filters=form, note="This segment has no triangle stored.")
+        return _page(request, _("Triangle and link ratios"), filters=form, note=_("This segment has no triangle stored."))
     values = frame.to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         links = values[:, 1:] / values[:, :-1]
     links[~np.isfinite(links)] = np.nan
     ages = [int(a) for a in frame.columns[:-1]]
-    fig = charts.triangle_heatmap(list(frame.index), ages, links, values[:, :-1], f"{kind.title()} link ratios — {seg} {cur}, run {run.pk} at {run.valuation_date}")
+    fig = charts.triangle_heatmap(list(frame.index), ages, links, values[:, :-1], _("%(title)s link ratios — %(seg)s %(cur)s, run %(pk)s at %(valuation_date)s") % {"title": kind.title(), "seg": seg, "cur": cur, "pk": run.pk, "valuation_date": run.valuation_date})
     factors = (result.factors or {}) if result else {}
     rows = [[str(k), f"{v:.4f}" if isinstance(v, (int, float)) else str(v)] for k, v in _flat_factors(factors)]
-    tables = [{"title": "Selected development factors", "headers": ["age", "factor"], "rows": rows}] if rows else []
-    return _page(request, "Triangle and link ratios", charts_html=[charts.to_html(fig, "triangle")], tables=tables, filters=form)
+    tables = [{"title": _("Selected development factors"), "headers": [_("age"), _("factor")], "rows": rows}] if rows else []
+    return _page(request, _("Triangle and link ratios"), charts_html=[charts.to_html(fig, "triangle")], tables=tables, filters=form)
 
 
 def _flat_factors(factors) -> list[tuple[str, object]]:
@@ -142,30 +145,29 @@ def _flat_factors(factors) -> list[tuple[str, object]]:
 
 
 def bootstrap(request):
-    form, run, seg, cur, result, _ = _picked(request)
+    form, run, seg, cur, result, _picked_rest = _picked(request)
     if run is None:
-        return _page(request, "Bootstrap IBNR distribution", filters=form)
+        return _page(request, _("Bootstrap IBNR distribution"), filters=form)
     pct = selectors.bootstrap_percentiles(result)
     stored = (result.bootstrap or {}) if result is not None else {}
     if stored.get("status") == "not meaningful":
         reasons = "; ".join(stored.get("reasons") or []) or stored.get("reason", "")
-        facts = [["mean", f"{stored.get('mean') or 0:,.0f}"], ["standard deviation", f"{stored.get('std') or 0:,.0f}"],
-                 ["coefficient of variation", "—" if stored.get("cv") is None else f"{stored['cv']:.2f}"],
-                 ["bound on the coefficient of variation", f"{stored.get('max_cv', 1.0):g}"],
-                 ["1st percentile", "—" if stored.get("first_percentile") is None
+        facts = [[_("mean"), f"{stored.get('mean') or 0:,.0f}"], [_("standard deviation"), f"{stored.get('std') or 0:,.0f}"],
+                 [_("coefficient of variation"), "—" if stored.get("cv") is None else f"{stored['cv']:.2f}"],
+                 [_("bound on the coefficient of variation"), f"{stored.get('max_cv', 1.0):g}"],
+                 [_("1st percentile"), "—" if stored.get("first_percentile") is None
                   else f"{stored['first_percentile']:,.0f}"]]
-        return _page(request, "Bootstrap IBNR distribution", filters=form,
-                     tables=[{"title": "Why the distribution is not used", "headers": ["", cur], "rows": facts}],
-                     note=f"The bootstrap distribution of this segment is not meaningful ({reasons}): "
-                          "no percentile of the booked amount is shown.")
+        return _page(request, _("Bootstrap IBNR distribution"), filters=form,
+                     tables=[{"title": _("Why the distribution is not used"), "headers": ["", cur], "rows": facts}],
+                     note=_("The bootstrap distribution of this segment is not meaningful (%(reasons)s): no percentile of the booked amount is shown.") % {"reasons": reasons})
     if not pct:
-        return _page(request, "Bootstrap IBNR distribution", filters=form, note="No bootstrap distribution stored for this segment.")
+        return _page(request, _("Bootstrap IBNR distribution"), filters=form, note=_("No bootstrap distribution stored for this segment."))
     booked = float(result.ibnr) + float(result.rbns)
     where = selectors.percentile_of(pct, booked)
-    fig = charts.bootstrap_distribution(pct, booked, where, f"Bootstrap ODP reserve (paid triangle) — {seg} {cur}, run {run.pk}")
+    fig = charts.bootstrap_distribution(pct, booked, where, _("Bootstrap ODP reserve (paid triangle) — %(seg)s %(cur)s, run %(pk)s") % {"seg": seg, "cur": cur, "pk": run.pk})
     rows = [[f"p{p:g}", f"{v:,.0f}"] for p, v in sorted(pct.items())]
-    return _page(request, "Bootstrap IBNR distribution", charts_html=[charts.to_html(fig, "bootstrap")], filters=form,
-                 tables=[{"title": "Percentiles of the reserve", "headers": ["percentile", cur], "rows": rows}],
+    return _page(request, _("Bootstrap IBNR distribution"), charts_html=[charts.to_html(fig, "bootstrap")], filters=form,
+                 tables=[{"title": _("Percentiles of the reserve"), "headers": [_("percentile"), cur], "rows": rows}],
                  note=f"Booked RBNS + IBNR {booked:,.0f} {cur}" + (f" sits at about the {where:.0f}th percentile." if where is not None else "."))
 
 
@@ -175,10 +177,10 @@ def solvency(request):
     for currency, view in sorted(views.items()):
         if view["periods"]:
             figs.append(charts.to_html(charts.solvency_ratio(view["periods"], view["ratios"], selectors.internal_buffer(),
-                                                             f"Solvency ratio over time, {currency}"), f"solvency-{currency}"))
+                                                             _("Solvency ratio over time, %(currency)s") % {"currency": currency}), f"solvency-{currency}"))
         tables.extend(view["tables"])
-    return _page(request, "Solvency", charts_html=figs, tables=tables,
-                 note="Own funds and capital items are entered per quarter under Reporting › Capital entries; reserves come from approved runs.")
+    return _page(request, _("Solvency"), charts_html=figs, tables=tables,
+                 note=_("Own funds and capital items are entered per quarter under Reporting › Capital entries; reserves come from approved runs."))
 
 
 def exports(request):
@@ -188,11 +190,12 @@ def exports(request):
     for run in selectors.approved_runs().order_by("-valuation_date", "-id")[:40]:
         links = format_html_join(" · ", '<a href="{}">{}</a>',
                                  ((reverse("reporting:download", args=[run.pk, fmt]), fmt) for fmt in FORMATS))
-        label = f"run {run.pk}" + (f" (superseded by run {run.superseded_by_id})" if run.superseded_by_id else "")
+        label = (_("run %(run)s (superseded by run %(by)s)") % {"run": run.pk, "by": run.superseded_by_id} if run.superseded_by_id
+                 else _("run %(run)s") % {"run": run.pk})
         rows.append([label, str(run.valuation_date), run.regime_code, links])
-    return _page(request, "Regulator exports", tables=[{"title": "Approved runs", "headers": ["run", "valuation date", "regime", "exports"], "rows": rows}],
-                 note="0420155 is filed with the Bank of Russia as XBRL; the XLSX is the working paper behind it. "
-                      "Reports in roubles cover the RUB segments only until exchange rates exist.")
+    return _page(request, _("Regulator exports"), tables=[{"title": _("Approved runs"), "headers": [_("run"), _("valuation date"), _("regime"), _("exports")], "rows": rows}],
+                 note=_("0420155 is filed with the Bank of Russia as XBRL; the XLSX is the working paper behind it. "
+                      "Reports in roubles cover the RUB segments only until exchange rates exist."))
 
 
 def download(request, run_id: int, fmt: str):
@@ -205,7 +208,7 @@ def download(request, run_id: int, fmt: str):
 
     run = ReserveRun.objects.filter(pk=run_id).first()
     if run is None:
-        raise Http404("no such run")
+        raise Http404(_("no such run"))
     try:
         export = report_export(run=run, fmt=fmt, actor=request.user)
     except PermissionDenied as exc:
@@ -218,9 +221,9 @@ def download(request, run_id: int, fmt: str):
 
 
 class RollForwardPick(forms.Form):
-    opening = forms.ModelChoiceField(queryset=ReserveRun.objects.none(), required=False, label="opening run")
-    closing = forms.ModelChoiceField(queryset=ReserveRun.objects.none(), required=False, label="closing run")
-    segment = forms.ChoiceField(choices=(), required=False)
+    opening = forms.ModelChoiceField(queryset=ReserveRun.objects.none(), required=False, label=_("opening run"))
+    closing = forms.ModelChoiceField(queryset=ReserveRun.objects.none(), required=False, label=_("closing run"))
+    segment = forms.ChoiceField(choices=(), required=False, label=_("Segment"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -228,7 +231,7 @@ class RollForwardPick(forms.Form):
         self.fields["opening"].queryset = runs
         self.fields["closing"].queryset = runs
         pairs = sorted({(s, c) for s, c in selectors.RunSegmentResult.objects.filter(run__in=runs).values_list("segment", "currency")})
-        self.fields["segment"].choices = [(f"{s}|{c}", f"{s} {c}") for s, c in pairs]
+        self.fields["segment"].choices = [(f"{s}|{c}", f"{segment_name(s)} {c}") for s, c in pairs]
 
 
 def _rollforward_context(request):
@@ -248,13 +251,13 @@ def rollforward(request):
 
     form, opening, closing, segment = _rollforward_context(request)
     if not (opening and closing and segment) or opening.valuation_date >= closing.valuation_date:
-        return _page(request, "Roll-forward and actual vs expected", filters=form,
-                     note="Pick two approved runs, the opening one valued before the closing one.")
+        return _page(request, _("Roll-forward and actual vs expected"), filters=form,
+                     note=_("Pick two approved runs, the opening one valued before the closing one."))
     seg, cur = segment.split("|")
     lines = roll_forward(opening=opening, closing=closing, segment=seg, currency=cur)
     steps = [(ln.step, float(ln.amount)) for ln in lines if ln.step != "unexplained"]
     figs = [charts.to_html(charts.roll_forward_waterfall(steps, f"Roll-forward {seg} {cur}: {opening.valuation_date} → {closing.valuation_date}"), "rollforward")]
-    tables = [{"title": f"Roll-forward, {cur}", "headers": ["step", "amount"], "rows": [[ln.step, f"{ln.amount:,.2f}"] for ln in lines]}]
+    tables = [{"title": _("Roll-forward, %(cur)s") % {"cur": cur}, "headers": [_("step"), _("amount")], "rows": [[ln.step, f"{ln.amount:,.2f}"] for ln in lines]}]
     ave = actual_vs_expected(opening=opening, closing=closing, segment=seg, currency=cur)
     if not ave.empty:
         for measure in ("incurred", "paid"):
@@ -263,19 +266,19 @@ def rollforward(request):
                 continue
             ordered = part.sort_values("origin")
             figs.append(charts.to_html(charts.actual_vs_expected(list(ordered["origin"]), list(ordered["expected"]), list(ordered["actual"]),
-                                                                 f"Actual vs expected {measure} emergence by accident quarter"), f"ave-{measure}"))
+                                                                 _("Actual vs expected %(measure)s emergence by accident quarter") % {"measure": measure}), f"ave-{measure}"))
             rows = []
             for r in part.head(10).itertuples(index=False):
                 link = reverse("reporting:ave-claims") + "?" + urlencode(
                     {"opening": opening.pk, "closing": closing.pk, "segment": segment, "origin": r.origin})
                 rows.append([format_html('<a href="{}">{}</a>', link, r.origin), f"{r.expected:,.0f}", f"{r.actual:,.0f}", f"{r.deviation:,.0f}"])
-            tables.append({"title": f"Largest {measure} deviations (click an accident quarter for its claims)",
-                           "headers": ["accident quarter", "expected", "actual", "deviation"], "rows": rows})
-    return _page(request, "Roll-forward and actual vs expected", charts_html=figs, tables=tables, filters=form,
-                 note="IBNR emergence re-runs the new data with the opening run's method, LDFs, tail and a-priori; then the "
+            tables.append({"title": _("Largest %(measure)s deviations (click an accident quarter for its claims)") % {"measure": measure},
+                           "headers": [_("accident quarter"), _("expected"), _("actual"), _("deviation")], "rows": rows})
+    return _page(request, _("Roll-forward and actual vs expected"), charts_html=figs, tables=tables, filters=form,
+                 note=_("IBNR emergence re-runs the new data with the opening run's method, LDFs, tail and a-priori; then the "
                       "ages the thin-age rule (fewer than 3 link ratios: LDF 1.0) held in the opening run and the new data now "
                       "estimates; then the new data's own re-estimated pattern under the opening run's choices; what remains "
-                      "is the effect of changed selections.")
+                      "is the effect of changed selections."))
 
 
 def ave_claims(request):
@@ -284,17 +287,17 @@ def ave_claims(request):
     form, opening, closing, segment = _rollforward_context(request)
     origin = request.GET.get("origin", "")
     if not (opening and closing and segment and origin):
-        return _page(request, "Claims behind a deviation", filters=form)
+        return _page(request, _("Claims behind a deviation"), filters=form)
     seg, cur = segment.split("|")
     try:
         Quarter.parse(origin)
     except ValueError:
-        return _page(request, "Claims behind a deviation", filters=form, note=f"not an accident quarter: {origin}")
+        return _page(request, _("Claims behind a deviation"), filters=form, note=_("not an accident quarter: %(origin)s") % {"origin": origin})
     rows = []
     for c in claims_behind(opening=opening, closing=closing, segment=seg, currency=cur, origin=origin):
         url = reverse("admin:claims_claim_change", args=[c["claim_id"]])
-        rows.append([format_html('<a href="{}">{}</a>', url, c["claim_number"]), c["status"], "yes" if c["litigated"] else "no",
+        rows.append([format_html('<a href="{}">{}</a>', url, c["claim_number"]), c["status"], _("yes") if c["litigated"] else _("no"),
                      f"{c['incurred_movement']:,.2f}", f"{c['paid']:,.2f}"])
-    return _page(request, f"Claims of {origin} behind the deviation", filters=form,
-                 tables=[{"title": f"{seg} {cur}, accident quarter {origin}: largest incurred movements {opening.valuation_date} → {closing.valuation_date}",
-                          "headers": ["claim", "status", "litigated", "incurred movement", "paid in period"], "rows": rows}])
+    return _page(request, _("Claims of %(origin)s behind the deviation") % {"origin": origin}, filters=form,
+                 tables=[{"title": _("%(seg)s %(cur)s, accident quarter %(origin)s: largest incurred movements %(valuation_date)s → %(valuation_date2)s") % {"seg": seg, "cur": cur, "origin": origin, "valuation_date": opening.valuation_date, "valuation_date2": closing.valuation_date},
+                          "headers": [_("claim"), _("status"), _("litigated"), _("incurred movement"), _("paid in period")], "rows": rows}])

@@ -8,17 +8,22 @@ import numpy as np
 import pandas as pd
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
 from core.forms import form_add_domain_error
 from core.money import MINOR_UNITS, ZERO, money_round, to_decimal
 from core.periods import Quarter
+from core.labels import code_shown, method_name, segment_name
 from core.roles import Operation, can
 from reserving import selectors, services, workbench
+from reserving import report as run_report
+from reserving import review as run_review
+from reserving.checks import check_text
 from reserving.compute import _to_triangle
 from reserving.engine.default import METHODS as DEFAULT_METHODS
 from reserving.engine.development import link_ratio_averages
@@ -34,7 +39,7 @@ class RegimeAdmin(admin.ModelAdmin):
     list_filter = ("code",)
     readonly_fields = ("code", "version", "effective_from", "name", "parameters", "description", "created_at")
 
-    @admin.display(description="runs")
+    @admin.display(description=_("runs"))
     def runs_count(self, obj):
         return obj.runs.count()
 
@@ -50,7 +55,7 @@ class RegimeAdmin(admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         """A new version of a regime, prefilled from the latest one."""
         if not self.has_add_permission(request):
-            raise DjangoPermissionDenied("creating a regime version needs the actuary role")
+            raise DjangoPermissionDenied(_("creating a regime version needs the actuary role"))
         latest = Regime.objects.filter(code=request.GET.get("code", "ru")).order_by("-version").first()
         initial = {} if latest is None else {"code": latest.code, "name": latest.name, "description": latest.description,
                                               "parameters": latest.parameters}
@@ -61,9 +66,9 @@ class RegimeAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 form_add_domain_error(form, exc)
             else:
-                messages.success(request, f"regime {regime} created")
+                messages.success(request, _("regime %(regime)s created") % {"regime": regime})
                 return HttpResponseRedirect(reverse("admin:reserving_regime_changelist"))
-        context = {**self.admin_site.each_context(request), "title": "New regime version", "form": form,
+        context = {**self.admin_site.each_context(request), "title": _("New regime version"), "form": form,
                    "opts": self.model._meta}
         return TemplateResponse(request, "admin/reserving/form_page.html", context)
 
@@ -74,10 +79,14 @@ class AprioriLossRatioAdmin(admin.ModelAdmin):
     saved through reserving.services (role check, audit row), never deleted (history is read by
     runs as at their cut-off)."""
 
-    list_display = ("segment", "currency", "underwriting_year", "loss_ratio", "source", "note", "entered_by",
+    list_display = ("segment_shown", "currency", "underwriting_year", "loss_ratio", "source", "note", "entered_by",
                     "entered_at")
     list_filter = ("segment", "currency", "source")
     readonly_fields = ("entered_by", "entered_at")
+
+    @admin.display(description=_("segment"), ordering="segment")
+    def segment_shown(self, obj):
+        return code_shown(obj.segment, segment_name)
 
     def has_add_permission(self, request):
         return can(request.user, Operation.APRIORI_SAVE)
@@ -121,17 +130,17 @@ class ReserveRunAdmin(admin.ModelAdmin):
         """The run pages are custom views, which admin_view guards only for staff: check the
         model permission here, so a clerk without reserving access gets 403, not the page."""
         if not self.has_view_permission(request):
-            raise DjangoPermissionDenied("reserve runs are for the reserving roles")
+            raise DjangoPermissionDenied(_("reserve runs are for the reserving roles"))
 
-    @admin.display(description="status")
+    @admin.display(description=_("status"))
     def status_display(self, obj):
         return obj.status_label
 
-    @admin.display(description="progress")
+    @admin.display(description=_("progress"))
     def progress_display(self, obj):
         return obj.progress
 
-    @admin.display(description="fingerprint")
+    @admin.display(description=_("fingerprint"))
     def fingerprint_short(self, obj):
         return obj.input_fingerprint[:12]
 
@@ -149,13 +158,16 @@ class ReserveRunAdmin(admin.ModelAdmin):
                  self.admin_site.admin_view(self.backtest_view), name="reserving_run_backtest"),
             path("<int:run_id>/segment/<str:segment>/<str:currency>/chart/<str:chart>/",
                  self.admin_site.admin_view(self.chart_view), name="reserving_run_chart"),
+            path("<int:run_id>/report/", self.admin_site.admin_view(self.report_view), name="reserving_run_report"),
+            path("<int:run_id>/report/xlsx/", self.admin_site.admin_view(self.report_xlsx_view),
+                 name="reserving_run_report_xlsx"),
         ]
         return own + super().get_urls()
 
     # ---------------------------------------------------------------- pages
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
-            raise DjangoPermissionDenied("creating a run needs the actuary role")
+            raise DjangoPermissionDenied(_("creating a run needs the actuary role"))
         form = RunCreateForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -166,9 +178,9 @@ class ReserveRunAdmin(admin.ModelAdmin):
                 form_add_domain_error(form, exc)
             else:
                 if data["compute"]:
-                    self._call(request, lambda: services.run_compute(run=run, actor=request.user), "computing")
+                    self._call(request, lambda: services.run_compute(run=run, actor=request.user), _("computing"))
                 return HttpResponseRedirect(reverse("admin:reserving_reserverun_change", args=[run.pk]))
-        context = {**self.admin_site.each_context(request), "title": "New reserve run", "form": form,
+        context = {**self.admin_site.each_context(request), "title": _("New reserve run"), "form": form,
                    "opts": self.model._meta}
         return TemplateResponse(request, "admin/reserving/form_page.html", context)
 
@@ -177,12 +189,20 @@ class ReserveRunAdmin(admin.ModelAdmin):
         run = get_object_or_404(selectors.runs_list(), pk=int(object_id))
         results = list(selectors.run_segment_results(run=run))
         context = {
-            **self.admin_site.each_context(request), "title": f"Reserve run {run.pk}", "run": run,
-            "results": results, "checks": run.data_checks.all(), "events": run.events.select_related("actor"),
+            **self.admin_site.each_context(request), "title": _("Reserve run %(pk)s") % {"pk": run.pk}, "run": run,
+            "results": results, "checks": _checks_shown(run), "events": run.events.select_related("actor"),
             "opts": self.model._meta, "reject_form": RejectForm(), "period_label": Quarter.of(run.valuation_date).label,
             "totals_by_currency": _totals(results), "can": _abilities(request.user, run),
+            **self._review_context(run),
         }
         return TemplateResponse(request, "admin/reserving/run_detail.html", context)
+
+    def _review_context(self, run: ReserveRun) -> dict:
+        """The changes against the prior approved run (issue 13 §5), shown above the Approve
+        button, and the link to the run's reserving report (§6)."""
+        return {"review_html": run_report.review_html(run_review.run_review(run=run)),
+                "review_style": run_report.REVIEW_STYLE,
+                "report_url": reverse("admin:reserving_run_report", args=[run.pk])}
 
     def segment_view(self, request, run_id, segment, currency):
         self._require_view(request)
@@ -197,9 +217,9 @@ class ReserveRunAdmin(admin.ModelAdmin):
                                            actor=request.user)
             except DomainError as exc:
                 form_add_domain_error(form, exc)
-                messages.error(request, f"nothing saved: {exc.message}")
+                messages.error(request, _("nothing saved: %(message)s") % {"message": exc.message})
             else:
-                messages.success(request, "selection saved; compute the run again to apply it")
+                messages.success(request, _("selection saved; compute the run again to apply it"))
                 return HttpResponseRedirect(reverse("admin:reserving_reserverun_change", args=[run.pk]))
         if form.is_bound:
             picked_overrides, posted = form.posted_controls()
@@ -209,7 +229,7 @@ class ReserveRunAdmin(admin.ModelAdmin):
             picked_ldfs = {str(age): repr(float(f)) for age, f in (current.get("ldfs") or {}).items()}
         tri = (result.triangles if result else {}) or {}
         context = {
-            **self.admin_site.each_context(request), "title": f"Run {run.pk}: {segment} {currency}", "run": run,
+            **self.admin_site.each_context(request), "title": _("Run %(pk)s: %(segment)s %(currency)s") % {"pk": run.pk, "segment": segment, "currency": currency}, "run": run,
             "result": result, "segment": segment, "currency": currency, "form": form, "opts": self.model._meta,
             "amounts": _segment_amounts(result, currency),
             "summary": _ultimates_summary(result, currency, picked_overrides),
@@ -246,43 +266,43 @@ class ReserveRunAdmin(admin.ModelAdmin):
         user = request.user
         target = run.pk
         if verb == "compute":
-            self._call(request, lambda: services.run_compute(run=run, actor=user), "computing")
+            self._call(request, lambda: services.run_compute(run=run, actor=user), _("computing"))
         elif verb == "retry":
-            self._call(request, lambda: services.run_retry(run=run, actor=user), "missing segments re-dispatched")
+            self._call(request, lambda: services.run_retry(run=run, actor=user), _("missing segments re-dispatched"))
         elif verb == "submit":
-            self._call(request, lambda: services.run_submit(run=run, actor=user), "submitted for approval")
+            self._call(request, lambda: services.run_submit(run=run, actor=user), _("submitted for approval"))
         elif verb == "approve":
-            self._call(request, lambda: services.run_approve(run=run, actor=user), "approved")
+            self._call(request, lambda: services.run_approve(run=run, actor=user), _("approved"))
         elif verb == "reject":
             form = RejectForm(request.POST)
             reason = form.data.get("reason", "")
-            self._call(request, lambda: services.run_reject(run=run, actor=user, reason=reason), "rejected")
+            self._call(request, lambda: services.run_reject(run=run, actor=user, reason=reason), _("rejected"))
         elif verb == "rerun":
             box = {}
 
             def rerun():
                 box["run"] = services.run_rerun(run=run, actor=user)
-            if self._call(request, rerun, "rerun started"):
+            if self._call(request, rerun, _("rerun started")):
                 target = box["run"].pk
         elif verb == "close_period":
             label = Quarter.of(run.valuation_date).label
-            self._call(request, lambda: services.period_close(label=label, actor=user), f"period {label} closed")
+            self._call(request, lambda: services.period_close(label=label, actor=user), _("period %(label)s closed") % {"label": label})
         else:
-            messages.error(request, f"unknown action {verb}")
+            messages.error(request, _("unknown action %(verb)s") % {"verb": verb})
         return HttpResponseRedirect(reverse("admin:reserving_reserverun_change", args=[target]))
 
     def acknowledge_view(self, request, run_id, check_id):
         self._require_view(request)
         check = get_object_or_404(RunDataCheck, pk=check_id, run_id=run_id)
         if request.method == "POST":
-            self._call(request, lambda: services.run_check_acknowledge(check=check, actor=request.user), "acknowledged")
+            self._call(request, lambda: services.run_check_acknowledge(check=check, actor=request.user), _("acknowledged"))
         return HttpResponseRedirect(reverse("admin:reserving_reserverun_change", args=[run_id]))
 
     def preview_view(self, request, run_id, segment, currency):
         """The live preview: the selection's effect computed now, saved nowhere."""
         self._require_view(request)
         if request.method != "POST":
-            return JsonResponse({"error": "POST the selection form"}, status=405)
+            return JsonResponse({"error": str(_("POST the selection form"))}, status=405)
         run = get_object_or_404(ReserveRun, pk=run_id)
         form = SelectionForm(request.POST)
         if not form.is_valid():
@@ -307,7 +327,7 @@ class ReserveRunAdmin(admin.ModelAdmin):
             by_cut = results.to_dict("records")
         except DomainError as exc:
             error = exc.message
-        context = {**self.admin_site.each_context(request), "title": f"Run {run.pk}: {segment} {currency} back-test",
+        context = {**self.admin_site.each_context(request), "title": _("Run %(pk)s: %(segment)s %(currency)s back-test") % {"pk": run.pk, "segment": segment, "currency": currency},
                    "run": run, "segment": segment, "currency": currency, "cuts": cuts, "error": error,
                    "summary": summary, "by_cut": by_cut, "opts": self.model._meta}
         return TemplateResponse(request, "admin/reserving/run_backtest.html", context)
@@ -322,7 +342,8 @@ class ReserveRunAdmin(admin.ModelAdmin):
             return JsonResponse({"error": f"unknown chart {chart}; known: {', '.join(workbench.CHARTS)}"}, status=404)
         if result is None:  # a segment not computed yet: the page draws the message, as for any empty chart
             return JsonResponse({"chart": chart, "data": [], "layout": {},
-                                 "message": f"run {run.pk} has no result for {segment} {currency} yet"})
+                                 "message": str(_("run %(run)s has no result for %(segment)s %(currency)s yet") % {
+                                     "run": run.pk, "segment": segment_name(segment), "currency": currency})})
         try:
             if chart == "development":
                 figure = workbench.development_chart(run=run, result=result)
@@ -336,7 +357,7 @@ class ReserveRunAdmin(admin.ModelAdmin):
                 return JsonResponse({"error": f"unknown chart {chart}; known: {', '.join(workbench.CHARTS)}"},
                                     status=404)
         except EngineError as exc:
-            figure = {"chart": chart, "data": [], "layout": {}, "message": f"cannot be drawn: {exc.message}"}
+            figure = {"chart": chart, "data": [], "layout": {}, "message": str(_("cannot be drawn: %(reason)s") % {"reason": exc.message})}
         return JsonResponse(figure)
 
     def progress_view(self, request, run_id):
@@ -345,6 +366,26 @@ class ReserveRunAdmin(admin.ModelAdmin):
         return JsonResponse({"status": run.status, "segments_done": run.segments_done,
                              "segments_total": run.segments_total, "error": run.error})
 
+
+    def report_view(self, request, run_id):
+        """The run's reserving report (issue 13 §6) as a page, from the stored results."""
+        self._require_view(request)
+        run = get_object_or_404(selectors.runs_list(), pk=run_id)
+        report = run_report.run_report(run=run)
+        context = {**self.admin_site.each_context(request), **report, "opts": self.model._meta,
+                   "title": _("Reserving report, run %(pk)s") % {"pk": run.pk},
+                   "review_style": run_report.REVIEW_STYLE,
+                   "xlsx_url": reverse("admin:reserving_run_report_xlsx", args=[run.pk])}
+        return TemplateResponse(request, "admin/reserving/run_report.html", context)
+
+    def report_xlsx_view(self, request, run_id):
+        """The run's reserving report as an XLSX download: the same bytes for the same run."""
+        self._require_view(request)
+        run = get_object_or_404(selectors.runs_list(), pk=run_id)
+        response = HttpResponse(run_report.report_xlsx(run=run),
+                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = f'attachment; filename="{run_report.report_filename(run)}"'
+        return response
 
 def _abilities(user, run: ReserveRun) -> dict[str, bool]:
     """Which run buttons to show: only those the services would let this user press (the
@@ -359,6 +400,14 @@ def _abilities(user, run: ReserveRun) -> dict[str, bool]:
         allowed["approve"] = allowed["approve"] and independent
         allowed["reject"] = allowed["reject"] and independent
     return allowed
+
+
+def _checks_shown(run: ReserveRun) -> list[RunDataCheck]:
+    """The run's data checks, each with its text in the user's language (the stored message is English)."""
+    checks = list(run.data_checks.all())
+    for c in checks:
+        c.text = check_text(c.code, c.row_count, c.message)
+    return checks
 
 
 def _totals(results) -> dict:
@@ -380,7 +429,7 @@ def _table(blob, digits: int = 2) -> dict | None:
 
 
 # ------------------------------------------------------------------ the segment page (workbench)
-FLAG_LABELS = {"negative_ibnr": "negative IBNR", "override": "override", "short_history": "short history"}
+FLAG_LABELS = {"negative_ibnr": _("negative IBNR"), "override": _("override"), "short_history": _("short history")}
 
 
 def _money(value, currency: str) -> str:
@@ -398,8 +447,8 @@ def _segment_amounts(result, currency: str) -> list[tuple[str, str]]:
     if result is None:
         return []
     return [(label, _money(getattr(result, name), currency)) for label, name in (
-        ("UPR", "upr"), ("RBNS", "rbns"), ("IBNR", "ibnr"), ("ULAE", "ulae"),
-        ("premium deficiency", "premium_deficiency"), ("earned premium", "earned_premium"))]
+        (_("UPR"), "upr"), (_("RBNS"), "rbns"), (_("IBNR"), "ibnr"), (_("ULAE"), "ulae"),
+        (_("premium deficiency"), "premium_deficiency"), (_("earned premium"), "earned_premium"))]
 
 
 def _ultimates_summary(result, currency: str, picked: dict[str, str]) -> dict | None:
@@ -417,13 +466,13 @@ def _ultimates_summary(result, currency: str, picked: dict[str, str]) -> dict | 
         incurred = o.paid + o.case
         ultimates = o.ultimates or {}
         pick = picked.get(o.origin, "")
-        choices = [("", "rule")] + [(m, m) for m in DEFAULT_METHODS]
+        choices = [("", _("rule"))] + [(m, method_name(m)) for m in DEFAULT_METHODS]
         if pick and pick not in DEFAULT_METHODS:  # an alias stored before the workbench ("bf")
-            choices.append((pick, pick))
+            choices.append((pick, method_name(pick)))
         rows.append({
             "origin": o.origin, "paid": _money(o.paid, currency), "case": _money(o.case, currency),
             "incurred": _money(incurred, currency), "maturity": _percent(o.maturity),
-            "apriori": _percent(o.apriori, 1), "method": o.method,
+            "apriori": _percent(o.apriori, 1), "method": method_name(o.method),
             "cells": [{"method": m, "value": _money(ultimates.get(m), currency), "selected": m == o.method}
                       for m in methods],
             "ultimate": _money(o.ultimate, currency), "ibnr": _money(o.ibnr, currency),
@@ -513,8 +562,8 @@ def _same_factor(picked: str, factor: str) -> bool:
         return False
 
 
-BOOTSTRAP_STATISTICS = (("mean", "mean"), ("std", "s.d."), ("p75", "75th percentile"), ("p95", "95th percentile"),
-                        ("p99_5", "99.5th percentile"))
+BOOTSTRAP_STATISTICS = (("mean", _("mean")), ("std", _("s.d.")), ("p75", _("75th percentile")), ("p95", _("95th percentile")),
+                        ("p99_5", _("99.5th percentile")))
 
 
 def _bootstrap_rows(blob, currency: str) -> dict | None:
@@ -523,18 +572,18 @@ def _bootstrap_rows(blob, currency: str) -> dict | None:
     if not blob:
         return None
     status = blob.get("status", "")
-    rows = [("status", status)]
+    rows = [(_("status"), status)]
     if "n_sims" in blob:
-        rows.append(("simulations", f"{int(blob['n_sims']):,}"))
+        rows.append((_("simulations"), f"{int(blob['n_sims']):,}"))
     if "seed" in blob:
-        rows.append(("seed", str(blob["seed"])))
+        rows.append((_("seed"), str(blob["seed"])))
     for key, label in BOOTSTRAP_STATISTICS:
         if key in blob and (status == "ok" or key in ("mean", "std")):
             rows.append((label, _money(blob[key], currency)))
     if blob.get("cv") is not None:
-        rows.append(("CV", f"{blob['cv']:.2f}"))
+        rows.append((_("CV"), f"{blob['cv']:.2f}"))
     if status != "ok" and blob.get("first_percentile") is not None:
-        rows.append(("1st percentile", _money(blob["first_percentile"], currency)))
+        rows.append((_("1st percentile"), _money(blob["first_percentile"], currency)))
     reasons = list(blob.get("reasons") or []) + ([blob["reason"]] if blob.get("reason") else [])
     return {"ok": status == "ok", "rows": rows, "reasons": reasons, "note": blob.get("note", "")}
 
@@ -550,30 +599,31 @@ def _provenance_items(blob, currency: str) -> list[tuple[str, list[str]]]:
         if lines:
             items.append((term, lines))
 
-    add("grain", blob.get("grain"), blob.get("grain_note"))
-    add("basis", blob.get("basis"))
-    add("method", blob.get("method"), blob.get("fallback") and f"fallback: {blob['fallback']}")
+    add(_("grain"), blob.get("grain"), blob.get("grain_note"))
+    add(_("basis"), blob.get("basis"))
+    add(_("method"), blob.get("method"),
+        blob.get("fallback") and _("fallback: %(fallback)s") % {"fallback": blob["fallback"]})
     rule = blob.get("rule") or {}
-    add("rule", rule.get("name") if isinstance(rule, dict) else rule, isinstance(rule, dict) and rule.get("text"))
+    add(_("rule"), rule.get("name") if isinstance(rule, dict) else rule, isinstance(rule, dict) and rule.get("text"))
     overrides = blob.get("overrides") or {}
-    add("overrides", *[f"{o}: {m}" for o, m in overrides.items()])
-    add("pattern", blob.get("pattern"))
-    add("tail", blob.get("tail") is not None and f"{float(blob['tail']):.4f}")
-    add("floor", blob.get("floor") and f"{blob['floor']}; IBNR before the floor "
-                                       f"{_money(blob.get('ibnr_before_floor'), currency)}")
+    add(_("overrides"), *[f"{o}: {method_name(m)}" for o, m in overrides.items()])
+    add(_("pattern"), blob.get("pattern"))
+    add(_("tail"), blob.get("tail") is not None and f"{float(blob['tail']):.4f}")
+    add(_("floor"), blob.get("floor") and _("%(floor)s; IBNR before the floor %(ibnr)s") % {
+        "floor": blob["floor"], "ibnr": _money(blob.get("ibnr_before_floor"), currency)})
     case = blob.get("case_adjustment") or {}
-    add("case adjustment", case and ", ".join(f"{k}: {v}" for k, v in case.items()), blob.get("case_adjustment_note"))
+    add(_("case adjustment"), case and ", ".join(f"{k}: {v}" for k, v in case.items()), blob.get("case_adjustment_note"))
     sources = blob.get("apriori_source")
     if isinstance(sources, dict) and sources:
         distinct = set(sources.values())
-        add("a-priori source", *(distinct if len(distinct) == 1 else [f"{o}: {s}" for o, s in sources.items()]))
+        add(_("a-priori source"), *(distinct if len(distinct) == 1 else [f"{o}: {s}" for o, s in sources.items()]))
     else:
-        add("a-priori source", sources)
+        add(_("a-priori source"), sources)
     cape = blob.get("capecod_apriori") or {}
-    add("Cape Cod a-priori", *[f"{k}: {_percent(v, 1)}" for k, v in cape.items()])
+    add(_("Cape Cod a-priori"), *[f"{k}: {_percent(v, 1)}" for k, v in cape.items()])
     unavailable = blob.get("unavailable") or {}
-    add("methods unavailable", *[f"{m}: {why}" for m, why in unavailable.items()])
-    add("engine", blob.get("engine"), blob.get("regime") and f"regime {blob['regime']}")
+    add(_("methods unavailable"), *[f"{method_name(m)}: {why}" for m, why in unavailable.items()])
+    add(_("engine"), blob.get("engine"), blob.get("regime") and _("regime %(regime)s") % {"regime": blob["regime"]})
     return items
 
 

@@ -7,8 +7,11 @@ a negative outstanding or a row dated before its report would make the triangles
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from django.utils.translation import gettext, ngettext
 
 from claims.models import Claim, ClaimTransaction
 from policies.models import Policy, PremiumTransaction
@@ -142,6 +145,47 @@ def check_large_movements(*, current: dict, previous: dict, threshold: float, pr
     return _result(WARNING, "large_movement",
                    f"{{n}} amounts moved by more than {threshold:.0%} since approved run {previous_run_id}",
                    ["segment", "currency", "amount", "previous", "current", "change"], rows)
+
+
+# What a check says, in the user's language. The stored message stays in English (it is the
+# record, and the API's); pages show check_text(), rebuilt from the code, the row count and the
+# figures of the stored message. Unknown codes keep their stored message.
+def check_text(code: str, row_count: int, message: str) -> str:
+    n = row_count
+    if code == "outstanding_below_zero":
+        return ngettext("%(n)d claim cost type has payments beyond its case reserve at the valuation date",
+                        "%(n)d claim cost types have payments beyond their case reserve at the valuation date",
+                        n) % {"n": n}
+    if code == "open_claim_without_case_reserve":
+        return ngettext("%(n)d open claim has no case reserve at the valuation date",
+                        "%(n)d open claims have no case reserve at the valuation date", n) % {"n": n}
+    if code == "payment_on_closed_claim":
+        return ngettext("%(n)d payment was posted on a closed claim",
+                        "%(n)d payments were posted on closed claims", n) % {"n": n}
+    if code == "policy_without_premium":
+        return ngettext("%(n)d policy in force by the valuation date has no original premium",
+                        "%(n)d policies in force by the valuation date have no original premium", n) % {"n": n}
+    if code == "claim_row_before_report":
+        return ngettext("%(n)d claim row is dated before its claim's report date",
+                        "%(n)d claim rows are dated before their claim's report date", n) % {"n": n}
+    if code == "large_movement":
+        m = re.search(r"more than (\S+%) since approved run (\S+)", message)
+        if m:
+            return ngettext("%(n)d amount moved by more than %(threshold)s since approved run %(run)s",
+                            "%(n)d amounts moved by more than %(threshold)s since approved run %(run)s",
+                            n) % {"n": n, "threshold": m.group(1), "run": m.group(2)}
+    if code == "origin_grain":
+        m = re.match(r"(\d+) of (\d+) segments reserved on annual origins \(fewer than (\S+) reported", message)
+        if m:
+            return ngettext("%(annual)s of %(n)s segment reserved on annual origins (fewer than %(min)s reported "
+                            "claims per origin quarter)",
+                            "%(annual)s of %(n)s segments reserved on annual origins (fewer than %(min)s reported "
+                            "claims per origin quarter)", int(m.group(2))) % {
+                "annual": m.group(1), "n": m.group(2), "min": m.group(3)}
+        m = re.match(r"grain (\S+) for every segment \(regime\)", message)
+        if m:
+            return gettext("grain %(grain)s for every segment (regime)") % {"grain": m.group(1)}
+    return message
 
 
 def data_checks(scope: Scope) -> list[CheckResult]:

@@ -62,6 +62,9 @@ class SegmentInputs:
     recent_premium: Decimal = Decimal(0)             # base premium of the last fallback_quarters
     apriori: dict = field(default_factory=dict)      # underwriting year → (loss ratio, source) kept at T
     closures: pd.DataFrame | None = None             # oq, aq, closed (net of reopenings)
+    # quarter label → GROSS earned premium, for the loss-ratio dashboard (issue 15 §5); stored
+    # beside the inputs, not in them: the computation never reads it, and fingerprints stay
+    earned_gross: dict = field(default_factory=dict)
 
     def canonical(self) -> dict:
         return {
@@ -112,7 +115,8 @@ def collect_inputs(*, valuation_date: date, cut_off: datetime, params: dict, seg
     else:
         upr = _upr_by_engine(scope, params)
     rbns = selectors.rbns_by_segment(scope=scope)
-    earned = selectors.earned_premium_by_quarter(scope=scope, first=_first_quarter(valuation_date, params), premium_base=base)
+    earned = selectors.earned_premium_by_quarter(scope=scope, first=_first_quarter(valuation_date, params), premium_base=base,
+                                                 with_gross=True)
     since = (Quarter.of(valuation_date) - int(params["fallback_quarters"])).end
     recent = selectors.written_base_premium(scope=scope, since=since, premium_base=base)
     keys = set(upr) | set(rbns) | set(map(tuple, cells[["segment", "currency"]].drop_duplicates().to_numpy()))
@@ -127,6 +131,7 @@ def collect_inputs(*, valuation_date: date, cut_off: datetime, params: dict, seg
             segment=seg, currency=cur, cells=c, counts=k,
             upr=upr.get((seg, cur), money_round(0, cur)), rbns=rbns.get((seg, cur), money_round(0, cur)),
             earned={q: float(v) for q, v in zip(e.quarter, e.earned) if round(float(v), 2) != 0},
+            earned_gross={q: float(v) for q, v in zip(e.quarter, e.earned_gross) if round(float(v), 2) != 0},
             recent_premium=recent.get((seg, cur), money_round(0, cur)),
             apriori=selectors.apriori_loss_ratios(segment=seg, currency=cur, cut_off=cut_off),
             closures=z,

@@ -6,19 +6,24 @@ import json
 import math
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
+from core.labels import CASE_ADJUSTMENTS as CASE_ADJUSTMENT_NAMES
+from core.labels import GRAINS as GRAIN_NAMES
+from core.labels import METHODS as METHOD_NAMES
 from reserving.engine.reserve import CASE_ADJUSTMENTS, GRAINS, SEGMENT_METHODS
 
 
 class RunCreateForm(forms.Form):
-    valuation_date = forms.DateField(help_text="a quarter end, e.g. 2024-12-31")
-    regime = forms.ChoiceField(choices=[("ru", "ru"), ("ru-51n", "ru-51n")], initial="ru")
-    cut_off = forms.DateTimeField(required=False, help_text="default: now")
-    compute = forms.BooleanField(required=False, initial=True, help_text="check the data and compute straight away")
+    valuation_date = forms.DateField(help_text=_("a quarter end, e.g. 2024-12-31"), label=_("Valuation date"))
+    regime = forms.ChoiceField(choices=[("ru", "ru"), ("ru-51n", "ru-51n")], initial="ru", label=_("Regime"))
+    cut_off = forms.DateTimeField(required=False, help_text=_("default: now"), label=_("Cut off"))
+    compute = forms.BooleanField(required=False, initial=True, help_text=_("check the data and compute straight away"), label=_("Compute"))
 
 
 class RejectForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=_("Reason"))
 
 
 OVERRIDE_PREFIX, LDF_PREFIX = "override_", "ldf_"
@@ -30,19 +35,19 @@ class SelectionForm(forms.Form):
     picked (a radio) or a factor typed (a number input), both named `ldf_<age>`; a posted JSON
     `overrides` / `ldfs` text (the form before the workbench) is still read, the controls win."""
 
-    method = forms.ChoiceField(choices=[("", "(regime default)")] + [(m, m) for m in SEGMENT_METHODS], required=False)
-    grain = forms.ChoiceField(choices=[("", "(regime default)")] + [(g, g) for g in GRAINS], required=False,
-                              help_text="origin and development period: OQDQ quarters, OYDQ years × quarters, OYDY years")
+    method = forms.ChoiceField(choices=[("", _("(regime default)"))] + [(m, METHOD_NAMES.get(m, m)) for m in SEGMENT_METHODS], required=False, label=_("Method"))
+    grain = forms.ChoiceField(choices=[("", _("(regime default)"))] + [(g, format_lazy("{} — {}", g, GRAIN_NAMES[g]) if g in GRAIN_NAMES else g) for g in GRAINS], required=False,
+                              help_text=_("origin and development period: OQDQ quarters, OYDQ years × quarters, OYDY years"), label=_("Grain"))
     overrides = forms.CharField(required=False, widget=forms.HiddenInput)
     ldfs = forms.CharField(required=False, widget=forms.HiddenInput)
-    tail = forms.FloatField(required=False, min_value=1.0)
-    apriori = forms.FloatField(required=False, min_value=0.0, help_text="a-priori loss ratio, 0.75 = 75% (above 0)")
-    pattern_from = forms.CharField(required=False, help_text='"pooled" or "segment|CUR" to borrow a development pattern')
-    case_adjustment = forms.ChoiceField(choices=[("", "(regime rule)")] + [(c, c) for c in CASE_ADJUSTMENTS],
-                                        required=False, help_text="Berquist–Sherman restatement of case reserves")
-    severity_trend = forms.FloatField(required=False, help_text="Berquist–Sherman severity trend per origin period "
-                                                                "(0.2 = +20%; blank: fitted)")
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    tail = forms.FloatField(required=False, min_value=1.0, label=_("Tail"))
+    apriori = forms.FloatField(required=False, min_value=0.0, help_text=_("a-priori loss ratio, 0.75 = 75% (above 0)"), label=_("Apriori"))
+    pattern_from = forms.CharField(required=False, help_text=_('"pooled" or "segment|CUR" to borrow a development pattern'), label=_("Pattern from"))
+    case_adjustment = forms.ChoiceField(choices=[("", _("(regime rule)"))] + [(c, CASE_ADJUSTMENT_NAMES.get(c, c)) for c in CASE_ADJUSTMENTS],
+                                        required=False, help_text=_("Berquist–Sherman restatement of case reserves"), label=_("Case adjustment"))
+    severity_trend = forms.FloatField(required=False, help_text=_("Berquist–Sherman severity trend per origin period "
+                                                                "(0.2 = +20%; blank: fitted)"), label=_("Severity trend"))
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Note"))
 
     def _json_object(self, name: str, shape: str) -> dict:
         raw = self.cleaned_data.get(name) or ""
@@ -51,9 +56,9 @@ class SelectionForm(forms.Form):
         try:
             value = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"not JSON: {exc}") from exc
+            raise forms.ValidationError(_("not JSON: %(exc)s") % {"exc": exc}) from exc
         if not isinstance(value, dict):
-            raise forms.ValidationError(f"give an object {shape}")
+            raise forms.ValidationError(_("give an object %(shape)s") % {"shape": shape})
         return value
 
     def clean_ldfs(self):
@@ -121,8 +126,8 @@ def _factor(age: str, values: list[str], problems: list[str]) -> float | None:
 
 
 class RegimeVersionForm(forms.Form):
-    code = forms.CharField(max_length=32)
-    effective_from = forms.DateField()
-    name = forms.CharField(required=False)
-    parameters = forms.JSONField()
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    code = forms.CharField(max_length=32, label=_("Code"))
+    effective_from = forms.DateField(label=_("Effective from"))
+    name = forms.CharField(required=False, label=_("Name"))
+    parameters = forms.JSONField(label=_("Parameters"))
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), label=_("Description"))

@@ -217,18 +217,21 @@ def upr_by_segment(*, scope: Scope, premium_base: str = "net", pre_inception_gro
     return {(s, c): money_round(Decimal(str(u or 0)), c) for _i, s, c, u, _b in fetch(sql, params)}
 
 
-def earned_premium_by_quarter(*, scope: Scope, first: Quarter, premium_base: str = "net") -> pd.DataFrame:
+def earned_premium_by_quarter(*, scope: Scope, first: Quarter, premium_base: str = "net",
+                              with_gross: bool = False) -> pd.DataFrame:
     """Earned premium per segment × currency × calendar quarter from `first` to V's quarter:
     E(end) − E(start − 1), E(D) = base booked by D − UPR at D without the RU rule. One read of
     the premium rows in scope (with their policies as at T), then the engine's reference rule at
     every quarter end in one vectorised pass (engine.upr.earned_by_period) — not a UPR query per
-    quarter end (issue 15 §2)."""
+    quarter end (issue 15 §2). `with_gross` adds `earned_gross` (the loss ratios' premium) from
+    the same read: the run stores it for the dashboards (issue 15 §5)."""
     last = Quarter.of(scope.valuation_date)
     quarters, q = [], first
     while q <= last:
         quarters.append(q)
         q = q + 1
-    empty = pd.DataFrame(columns=["segment", "currency", "quarter", "earned"])
+    columns = ["segment", "currency", "quarter", "earned"] + (["earned_gross"] if with_gross else [])
+    empty = pd.DataFrame(columns=columns)
     if not quarters:
         return empty
     rows = premium_rows(scope=scope)
@@ -236,9 +239,12 @@ def earned_premium_by_quarter(*, scope: Scope, first: Quarter, premium_base: str
         return empty
     dates = [quarters[0].start - timedelta(days=1)] + [q.end for q in quarters]
     out = earned_by_period(rows, dates, ["segment", "currency"], base=premium_base)
+    if with_gross:
+        out["earned_gross"] = (out["earned"] if premium_base == "gross"
+                               else earned_by_period(rows, dates, ["segment", "currency"], base="gross")["earned"])
     label = {q.end: q.label for q in quarters}
     out["quarter"] = out["period"].map(label)
-    return out[["segment", "currency", "quarter", "earned"]].sort_values(
+    return out[columns].sort_values(
         ["segment", "currency", "quarter"]).reset_index(drop=True)
 
 

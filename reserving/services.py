@@ -319,7 +319,9 @@ def run_compute(*, run: ReserveRun, actor) -> ReserveRun:
         # the inputs are read once for every segment: each task computes from its stored slice
         run.segment_inputs.all().delete()
         RunSegmentInput.objects.bulk_create([
-            RunSegmentInput(run=run, segment=k[0], currency=k[1], inputs=inputs[k].canonical()) for k in sorted(inputs)])
+            RunSegmentInput(run=run, segment=k[0], currency=k[1], inputs=inputs[k].canonical(),
+                            earned_gross={q: f"{v:.2f}" for q, v in sorted(inputs[k].earned_gross.items())})
+            for k in sorted(inputs)])
         run.status, run.input_fingerprint, run.error = S.COMPUTING, fp, ""
         run.segments_total, run.segments_done = len(inputs), 0
         run.engine_version = compute.engine_version()

@@ -13,12 +13,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
 from core.forms import form_add_domain_error
 from core.jalali import jalali_text
 from tariff import selectors, services
 from tariff.forms import IndicatedForm, IssueForm, QuoteForm
+from tariff.labels import steps_shown
 from tariff.models import (
     DiyehAmount, TariffBaseRate, TariffCoverShare, TariffGroupDiscountBand, TariffNoClaimsDiscount,
     TariffProfession, TariffReferralRule, TariffSettingModifier, TariffVersion,
@@ -46,14 +48,14 @@ class TariffVersionForm(forms.ModelForm):
         data = super().clean()
         start, end = data.get("effective_from"), data.get("effective_to")
         if start and end and end < start:
-            self.add_error("effective_to", "the version cannot end before it starts")
+            self.add_error("effective_to", _("the version cannot end before it starts"))
         return data
 
 
 class CopyForm(forms.Form):
-    code = forms.CharField(max_length=64)
-    name = forms.CharField(max_length=200, required=False)
-    effective_from = forms.DateField(help_text="the source version ends the day before")
+    code = forms.CharField(max_length=64, label=_("Code"))
+    name = forms.CharField(max_length=200, required=False, label=_("Name"))
+    effective_from = forms.DateField(help_text=_("the source version ends the day before"), label=_("Effective from"))
 
 
 @admin.register(TariffVersion)
@@ -76,11 +78,11 @@ class TariffVersionAdmin(admin.ModelAdmin):
         services.tariff_version_save(version=form.instance, actor=request.user, changed=[str(table)],
                                      save=lambda: super(TariffVersionAdmin, self).save_formset(request, form, formset, change))
 
-    @admin.display(description="from (Jalali)")
+    @admin.display(description=_("from (Jalali)"))
     def effective_from_jalali(self, obj):
         return jalali_text(obj.effective_from)
 
-    @admin.display(description="new version")
+    @admin.display(description=_("new version"))
     def copy_link(self, obj):
         return format_html('<a href="{}">copy as new version</a>', reverse("admin:tariff_copy", args=[obj.pk]))
 
@@ -95,9 +97,9 @@ class TariffVersionAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 form_add_domain_error(form, exc)
             else:
-                messages.success(request, f"{copy.code} created from {source.code}; edit its rates below.")
+                messages.success(request, _("%(code)s created from %(code2)s; edit its rates below.") % {"code": copy.code, "code2": source.code})
                 return redirect(reverse("admin:tariff_tariffversion_change", args=[copy.pk]))
-        context = self._context(request, f"Copy {source.code} as a new version", form=form, source=source)
+        context = self._context(request, _("Copy %(code)s as a new version") % {"code": source.code}, form=form, source=source)
         return TemplateResponse(request, "admin/tariff/copy.html", context)
 
     def get_urls(self):
@@ -137,7 +139,8 @@ class TariffVersionAdmin(admin.ModelAdmin):
                     if policy is not None:
                         return redirect(reverse("admin:policies_policy_change", args=[policy.pk]))
         context = self._context(
-            request, "Quote", form=form, quote=quote, issue_form=issue_form,
+            request, _("Quote"), form=form, quote=quote, issue_form=issue_form,
+            quote_steps=steps_shown(quote.steps) if quote is not None else [],
             quote_date_jalali=jalali_text(quote_date) if quote and quote.currency == "IRR" else "",
             can_issue=request.user.has_perm("policies.add_policy"),
         )
@@ -157,7 +160,7 @@ class TariffVersionAdmin(admin.ModelAdmin):
         except DomainError as exc:
             form_add_domain_error(issue_form, exc)
             return None
-        messages.success(request, f"Policy {policy.policy_number} issued from the quote ({policy.tariff_version}).")
+        messages.success(request, _("Policy %(policy_number)s issued from the quote (%(tariff_version)s).") % {"policy_number": policy.policy_number, "tariff_version": policy.tariff_version})
         return policy
 
     def indicated_view(self, request):
@@ -175,7 +178,7 @@ class TariffVersionAdmin(admin.ModelAdmin):
                 )
             except (DomainError, ValueError) as exc:
                 form.add_error(None, getattr(exc, "message", str(exc)))
-        context = self._context(request, "Indicated rates from experience", form=form, rows=rows)
+        context = self._context(request, _("Indicated rates from experience"), form=form, rows=rows)
         return TemplateResponse(request, "admin/tariff/indicated.html", context)
 
 
@@ -196,7 +199,7 @@ class DiyehAmountAdmin(admin.ModelAdmin):
                       name="tariff_diyeh_revaluation")]
         return extra + super().get_urls()
 
-    @admin.display(description="open claims")
+    @admin.display(description=_("open claims"))
     def preview_link(self, obj):
         url = reverse("admin:tariff_diyeh_revaluation", args=[obj.jalali_year])
         return format_html('<a href="{}">revaluation preview</a>', url)
@@ -226,23 +229,23 @@ class DiyehAmountAdmin(admin.ModelAdmin):
         ]
         context = {
             **self.admin_site.each_context(request), "opts": self.model._meta,
-            "title": f"Diyeh {jalali_year}: revaluation of open claims", "rows": rows, "jalali_year": jalali_year,
+            "title": _("Diyeh %(jalali_year)s: revaluation of open claims") % {"jalali_year": jalali_year}, "rows": rows, "jalali_year": jalali_year,
             "today": today, "today_jalali": jalali_text(today),
             "can_revalue": self.has_add_permission(request),
         }
         return TemplateResponse(request, "admin/tariff/diyeh_revaluation.html", context)
 
-    @admin.display(description="1 Farvardin (Gregorian)")
+    @admin.display(description=_("1 Farvardin (Gregorian)"))
     def year_starts(self, obj):
         import jdatetime
 
         return jdatetime.date(obj.jalali_year, 1, 1).togregorian().isoformat()
 
-    @admin.display(description="amount (rials)")
+    @admin.display(description=_("amount (rials)"))
     def amount_rials(self, obj):
         return f"{obj.amount:,.0f}"
 
-    @admin.display(description="toman")
+    @admin.display(description=_("toman"))
     def amount_toman(self, obj):
         return f"{obj.amount / 10:,.0f}"
 
@@ -266,7 +269,7 @@ class DiyehAmountAdmin(admin.ModelAdmin):
             messages.error(request, exc.message)
             return redirect(request.path)
 
-    @admin.action(description="Revalue open claims on diyeh cover (accounted today)")
+    @admin.action(description=_("Revalue open claims on diyeh cover (accounted today)"))
     def revalue_open_claims(self, request, queryset):
         today = timezone.localdate()
         for row in queryset.order_by("jalali_year"):
@@ -280,7 +283,5 @@ class DiyehAmountAdmin(admin.ModelAdmin):
             changed = ", ".join(f"{c['claim']} {c['old_estimate']} → {c['new_estimate']}" for c in result.changes)
             messages.success(
                 request,
-                f"Diyeh {row.jalali_year}, accounted {jalali_text(today)} ({today.isoformat()}): "
-                f"{len(result.changes)} claim(s) revalued{': ' + changed if changed else ''}; "
-                f"{len(result.skipped)} skipped.",
+                _("Diyeh %(jalali_year)s, accounted %(jalali_text)s (%(isoformat)s): %(changes)s claim(s) revalued%(v9)s; %(skipped)s skipped.") % {"jalali_year": row.jalali_year, "jalali_text": jalali_text(today), "isoformat": today.isoformat(), "changes": len(result.changes), "v9": ': ' + changed if changed else '', "skipped": len(result.skipped)},
             )

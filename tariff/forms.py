@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
 from tariff.engine import SETTINGS, QuoteRequest
+from tariff.labels import SETTINGS as SETTING_NAMES
 
 
 def amount_parse(text, field: str) -> Decimal:
@@ -18,9 +20,9 @@ def amount_parse(text, field: str) -> Decimal:
     try:
         value = Decimal(cleaned)
     except InvalidOperation as exc:
-        raise DomainError(f"not an amount: {text!r}", field=field) from exc
+        raise DomainError(_("not an amount: %(text)s") % {"text": repr(text)}, field=field) from exc
     if not value.is_finite():
-        raise DomainError(f"not an amount: {text!r}", field=field)
+        raise DomainError(_("not an amount: %(text)s") % {"text": repr(text)}, field=field)
     return value
 
 
@@ -53,18 +55,18 @@ def quote_request_build(
 
 
 class QuoteForm(forms.Form):
-    profession = forms.CharField(max_length=64, help_text="snake_case code, e.g. midwife, nurse")
-    setting = forms.ChoiceField(choices=[(s, s) for s in SETTINGS], initial="hospital")
-    cover = forms.DecimalField(max_digits=18, decimal_places=2, help_text="the full (100%) cover, e.g. the year's diyeh")
-    cover_share = forms.DecimalField(max_digits=5, decimal_places=4, initial=Decimal(1), help_text="0.75 = 75%")
-    resident = forms.BooleanField(required=False)
-    claim_free_years = forms.IntegerField(required=False, initial=0)
-    group_size = forms.IntegerField(required=False, help_text="how many are insured together")
-    group_members = forms.IntegerField(required=False, help_text="members of the group in all (default: the group size)")
-    group_formed_for_insurance = forms.BooleanField(required=False)
-    currency = forms.CharField(max_length=3, initial="IRR")
-    quote_date = forms.DateField(required=False, help_text="selects the tariff in force (default: today)")
-    tariff_version = forms.CharField(max_length=64, required=False, help_text="empty = the version in force")
+    profession = forms.CharField(max_length=64, help_text=_("snake_case code, e.g. midwife, nurse"), label=_("Profession"))
+    setting = forms.ChoiceField(choices=[(s, SETTING_NAMES.get(s, s)) for s in SETTINGS], initial="hospital", label=_("Setting"))
+    cover = forms.DecimalField(max_digits=18, decimal_places=2, help_text=_("the full (100%) cover, e.g. the year's diyeh"), label=_("Cover"))
+    cover_share = forms.DecimalField(max_digits=5, decimal_places=4, initial=Decimal(1), help_text=_("0.75 = 75%"), label=_("Cover share"))
+    resident = forms.BooleanField(required=False, label=_("Resident"))
+    claim_free_years = forms.IntegerField(required=False, initial=0, label=_("Claim free years"))
+    group_size = forms.IntegerField(required=False, help_text=_("how many are insured together"), label=_("Group size"))
+    group_members = forms.IntegerField(required=False, help_text=_("members of the group in all (default: the group size)"), label=_("Group members"))
+    group_formed_for_insurance = forms.BooleanField(required=False, label=_("Group formed for insurance"))
+    currency = forms.CharField(max_length=3, initial="IRR", label=_("Currency"))
+    quote_date = forms.DateField(required=False, help_text=_("selects the tariff in force (default: today)"), label=_("Quote date"))
+    tariff_version = forms.CharField(max_length=64, required=False, help_text=_("empty = the version in force"), label=_("Tariff version"))
 
     def quote_request(self) -> QuoteRequest:
         data = self.cleaned_data
@@ -76,26 +78,26 @@ class QuoteForm(forms.Form):
 class IssueForm(forms.Form):
     """The policy details a quote does not give."""
 
-    policy_number = forms.CharField(max_length=40)
-    insured_name = forms.CharField(max_length=200)
-    inception_date = forms.DateField()
-    expiry_date = forms.DateField()
-    issue_date = forms.DateField()
-    segment = forms.CharField(max_length=64, initial="individual_occurrence")
-    basis = forms.ChoiceField(choices=[("occurrence", "occurrence"), ("claims_made", "claims made")])
-    retro_date = forms.DateField(required=False)
-    commission = forms.DecimalField(max_digits=18, decimal_places=2, initial=Decimal(0))
-    cover_in_diyeh = forms.BooleanField(required=False)
-    diyeh_year = forms.IntegerField(required=False, help_text="Jalali year; default: the year of inception")
-    diyeh_increase_endorsement = forms.BooleanField(required=False)
+    policy_number = forms.CharField(max_length=40, label=_("Policy number"))
+    insured_name = forms.CharField(max_length=200, label=_("Insured name"))
+    inception_date = forms.DateField(label=_("Inception date"))
+    expiry_date = forms.DateField(label=_("Expiry date"))
+    issue_date = forms.DateField(label=_("Issue date"))
+    segment = forms.CharField(max_length=64, initial="individual_occurrence", label=_("Segment"))
+    basis = forms.ChoiceField(choices=[("occurrence", _("occurrence")), ("claims_made", _("claims made"))], label=_("Basis"))
+    retro_date = forms.DateField(required=False, label=_("Retro date"))
+    commission = forms.DecimalField(max_digits=18, decimal_places=2, initial=Decimal(0), label=_("Commission"))
+    cover_in_diyeh = forms.BooleanField(required=False, label=_("Cover in diyeh"))
+    diyeh_year = forms.IntegerField(required=False, help_text=_("Jalali year; default: the year of inception"), label=_("Diyeh year"))
+    diyeh_increase_endorsement = forms.BooleanField(required=False, label=_("Diyeh increase endorsement"))
 
 
 class IndicatedForm(forms.Form):
-    period_start = forms.DateField()
-    period_end = forms.DateField()
-    currency = forms.CharField(max_length=3, initial="IRR")
+    period_start = forms.DateField(label=_("Period start"))
+    period_end = forms.DateField(label=_("Period end"))
+    currency = forms.CharField(max_length=3, initial="IRR", label=_("Currency"))
     gamma = forms.TypedChoiceField(choices=[(g, g) for g in ("0.84", "0.9", "0.95", "0.98", "0.9986")],
-                                   coerce=float, initial="0.95")
+                                   coerce=float, initial="0.95", label=_("Gamma"))
     loading_share = forms.DecimalField(max_digits=5, decimal_places=4, initial=Decimal("0.25"),
-                                       help_text="f: loading share of the gross rate")
-    use_claim_sd = forms.BooleanField(required=False, initial=True, label="use the claim-size s.d. variant")
+                                       help_text=_("f: loading share of the gross rate"), label=_("Loading share"))
+    use_claim_sd = forms.BooleanField(required=False, initial=True, label=_("use the claim-size s.d. variant"))

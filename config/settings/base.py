@@ -8,6 +8,7 @@ DATABASE_URL        PostgreSQL (or any dj-database-url URL); default SQLite in v
 CELERY_BROKER_URL   Redis broker and result backend; default: eager, in-process Celery
 TIME_ZONE           business time zone (default Europe/Moscow); Celery follows it
 OFFICIAL_REGIME     the regime whose approved run closes a period (default "ru")
+DATABASE_APP_ROLE   the PostgreSQL role the application connects as, re-granted by migrate (core.db_roles)
 """
 import os
 from datetime import timedelta
@@ -60,6 +61,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the set_language cookie (the admin header's switcher), then Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -79,6 +82,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -87,6 +91,9 @@ TEMPLATES = [
 ]
 WSGI_APPLICATION = "config.wsgi.application"
 
+# The PostgreSQL role the application connects as when it is not the tables' owner (issue 14
+# §3, core.db_roles): `migrate` run as the owner re-grants it. Empty: nothing is granted.
+DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "")
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
@@ -125,6 +132,15 @@ AXES_LOCKOUT_CALLABLE = "core.auth.lockout_response"
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 LANGUAGE_CODE = "en"
+# English, Russian and Persian (right to left); chosen per request by LocaleMiddleware from the
+# cookie Django's set_language view writes, else the browser's Accept-Language; no URL prefix.
+# The catalogues are compiled by the build (`make messages`); the terms follow docs/glossary.md.
+LANGUAGES = [
+    ("en", "English"),
+    ("ru", "Русский"),
+    ("fa", "فارسی"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
@@ -136,6 +152,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Eager only: the web process computes a run's segments in a thread of its own, so "compute"
+# returns at once and the page shows progress (the demo's development server sets it).
+RUN_SEGMENTS_IN_THREAD = os.environ.get("RUN_SEGMENTS_IN_THREAD") == "1"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
