@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test test-fast test-deep lint-imports demo serve bench bench-engine clean messages
+.PHONY: install test test-fast test-deep lint-imports demo serve bench bench-engine bench-workbench clean messages
 
 install: $(STAMP)
 
@@ -57,6 +57,11 @@ bench: install
 bench-engine: install
 	$(BIN)/python -m benchmarks.bench_engine
 	$(BIN)/python -m benchmarks.bench_upr
+
+# The workbench's live preview and segment page on a 30,000-policy PostgreSQL book (issue 13 §4):
+# p50/p95 per segment, printed and written to bench-output/bench_preview.md, never asserted.
+bench-workbench: install
+	$(BIN)/python -m benchmarks.bench_preview
 
 clean:
 	rm -rf $(VENV) var test-output bench-output
