@@ -34,5 +34,6 @@ urlpatterns = [
     path("roll-forward/", dashboard(views.rollforward), name="rollforward"),
     path("roll-forward/claims/", dashboard(views.ave_claims), name="ave-claims"),
     path("exports/", dashboard(views.exports), name="exports"),
+    path("alerts/", dashboard(views.alerts), name="alerts"),
     path("exports/<int:run_id>/<str:fmt>/", dashboard(views.download), name="download"),
 ]

@@ -28,6 +28,7 @@ NAV = [
     ("reporting:solvency", _("Solvency")),
     ("reporting:rollforward", _("Roll-forward & AvE")),
     ("reporting:exports", _("Exports")),
+    ("reporting:alerts", _("Alerts")),
 ]
 
 
@@ -55,6 +56,26 @@ def _page(request, title: str, *, charts_html=(), tables=(), note: str = "", fil
         "filters": filters,
     }
     return render(request, "admin/reporting/dashboard.html", context)
+
+
+ALERT_KINDS = {"stuck run": _("stuck run"), "failed run": _("failed run"), "missed schedule": _("missed schedule")}
+
+
+def alerts(request):
+    """What the watchdog would log now (reserving.watchdog.watchdog_alerts): runs stuck or failed
+    and beat schedules that missed their time — reads only; the beat task acts on them."""
+    from django.utils import timezone
+
+    from reserving.watchdog import watchdog_alerts
+
+    rows = [[str(ALERT_KINDS.get(a.kind, a.kind)), a.subject,
+             timezone.localtime(a.since).strftime("%Y-%m-%d %H:%M") if a.since else "", a.detail]
+            for a in watchdog_alerts()]
+    table = {"title": _("Alerts of the run watchdog"), "headers": [_("alert"), _("subject"), _("since"), _("detail")],
+             "rows": rows or [[str(_("none")), "", "", ""]], "text": True}
+    return _page(request, _("Alerts"), tables=[table],
+                 note=_("Stuck runs are re-sent, then failed (retryable), by the watchdog every minute; "
+                        "a failed run waits for a person to retry it; a missed schedule means celery beat is not running."))
 
 
 def index(request):

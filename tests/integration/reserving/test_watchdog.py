@@ -131,3 +131,21 @@ def test_the_patrol_sweeps_then_lists_what_is_still_wrong(lost_run):
     patrol = watchdog_patrol(actor=system_actor(), stalled_after=NOW)
     assert patrol.failed == [lost_run.pk]
     assert [a.kind for a in patrol.alerts] == ["failed run"]
+
+
+def test_the_alerts_page_lists_them_for_the_reserving_roles(lost_run, client):
+    from django.urls import reverse
+
+    from core.services import demo_users_ensure
+
+    demo_users_ensure(actor=system_actor())
+    from django.contrib.auth.models import User
+
+    services.run_fail(run_id=lost_run.pk, error="worker lost")
+    client.force_login(User.objects.get(username="actuary"))
+    page = client.get(reverse("reporting:alerts"), HTTP_ACCEPT_LANGUAGE="ru")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "сбойный расчёт" in text and f"run {lost_run.pk} ru 2024-12-31" in text and "worker lost; retry it" in text
+    client.force_login(User.objects.get(username="clerk"))
+    assert client.get(reverse("reporting:alerts")).status_code == 403
