@@ -35,15 +35,20 @@ import sys
 import time
 from datetime import date, timedelta
 from decimal import Decimal
+from importlib import import_module
 from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
 from django.utils import timezone
 
 from tests.conftest import ROOT
 from tests.integration.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# transaction=True (the server process must see the book), no serialized_rollback: it reloads the
+# migrations' rows at setup and collides with the content types a previous transactional test's
+# flush re-created; the seeded reference data (regimes, the seed tariff) is restored in _seed_book.
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 MAX_EXAMPLES = 10
 BUDGET_SECONDS = 600  # a safety stop: on an idle 2-core machine the two runs take about a minute
@@ -77,6 +82,10 @@ def _seed_book() -> dict:
     from reserving import services as runs
     from reserving.models import Regime, ReserveRun, RunDataCheck
     from tariff.models import DiyehAmount, TariffVersion
+
+    # what the data migrations seed, back after an earlier transactional test's flush
+    runs.regimes_ensure_seeded()
+    import_module("tariff.migrations.0002_seed_tariff").seed_load(django_apps, None)
 
     system = system_actor()
     demo_users_ensure(actor=system)
