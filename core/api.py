@@ -58,6 +58,12 @@ _REFUSALS = {
 }
 
 
+# A character DRF's trim (str.strip) keeps: not one of Python's whitespace, which is wider than a
+# regex engine's \s (it counts the separators U+001C–U+001F and U+0085): a value matching this
+# pattern is never refused as blank.
+NOT_ONLY_SPACE = "[^" + "".join(f"\\u{ord(c):04x}" for c in map(chr, range(0x10000)) if c.isspace()) + "]"
+
+
 class ApiSchema(AutoSchema):
     """drf-spectacular's schema, stating what the API really does:
     * every refusal an operation can answer (`_REFUSALS`): 401 and 403 everywhere, 404 where the
@@ -93,7 +99,7 @@ class ApiSchema(AutoSchema):
                 and schema.get("type") == "string" and "enum" not in schema):
             schema["minLength"] = max(schema.get("minLength", 0), 1)
             if field.trim_whitespace and "pattern" not in schema:
-                schema["pattern"] = r"\S"
+                schema["pattern"] = NOT_ONLY_SPACE
         if isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
             whole = "+" if field.max_digits is None else "{1,%d}" % (field.max_digits - (field.decimal_places or 0))
             places = "*" if field.decimal_places is None else "{1,%d}" % field.decimal_places
