@@ -278,19 +278,22 @@ def _dispatch(run_id: int, keys: list[tuple[str, str]]) -> None:
     a thread of its own, so "compute" returns at once and the run page shows the progress as it
     would with workers, instead of holding the browser until the last segment."""
     if getattr(settings, "RUN_SEGMENTS_IN_THREAD", False) and compute_segment_task.app.conf.task_always_eager:
-        threading.Thread(target=_dispatch_in_thread, args=(run_id, list(keys)), daemon=True,
+        threading.Thread(target=_send_in_thread, args=(run_id, list(keys)), daemon=True,
                          name=f"run-{run_id}-segments").start()
         return
+    _send(run_id, keys)
+
+
+def _send(run_id: int, keys: list[tuple[str, str]]) -> None:
     for segment, currency in keys:
         compute_segment_task.delay(run_id, segment, currency)
 
 
-def _dispatch_in_thread(run_id: int, keys: list[tuple[str, str]]) -> None:
+def _send_in_thread(run_id: int, keys: list[tuple[str, str]]) -> None:
     from django.db import connection
 
     try:
-        for segment, currency in keys:
-            compute_segment_task.delay(run_id, segment, currency)
+        _send(run_id, keys)
     finally:
         connection.close()  # the thread's own connection
 
