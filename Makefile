@@ -21,9 +21,11 @@ test: install lint-imports messages
 	bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Unit and integration tests on SQLite: no services, no browser, two processes; under 2 minutes.
+# Unit and integration tests on SQLite: no services, no browser, nothing marked slow, a quarter of
+# each property's examples (the `quick` profile); two processes; under 2 minutes.
 test-fast: install lint-imports messages
-	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/python -m pytest -n 2 -q -m "not browser and not services" \
+	env -u DATABASE_URL -u CELERY_BROKER_URL HYPOTHESIS_PROFILE=quick $(BIN)/python -m pytest -n 2 -q \
+	  -m "not browser and not services and not slow" \
 	  --ignore=tests/functional $(PYTEST_ARGS)
 
 # The property tests with random examples and 20 times the budget (local only; CI is seeded).

@@ -1,4 +1,4 @@
-"""URLs: the admin, the language switch (/i18n/setlang/), the REST API under /api/v1/ and its OpenAPI schema and docs."""
+"""URLs: the home page (/), the admin, the language switch (/i18n/setlang/), the REST API under /api/v1/ and its OpenAPI schema and docs."""
 from importlib import import_module
 from importlib.util import find_spec
 
@@ -7,6 +7,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.api import api_not_found
+from core.views import home
 
 api_v1 = []
 # Each app that exposes an API has <app>/api_urls.py with `urlpatterns`.
@@ -18,6 +19,7 @@ for app in ("policies", "claims", "reserving", "exchange", "tariff", "reporting"
 api_v1.append(re_path(r"^.*/$", api_not_found))
 
 urlpatterns = [
+    path("", home, name="home"),
     path("admin/dashboards/", include("reporting.urls")),
     path("admin/", admin.site.urls),
     # set_language: the admin header's language switcher posts here (a cookie, no URL prefix).
@@ -26,3 +28,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+# A refused page inside the admin's frame, with navigation (core.views.permission_denied).
+handler403 = "core.views.permission_denied"

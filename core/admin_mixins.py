@@ -1,16 +1,20 @@
-"""Admin pieces every domain app uses: service-backed action pages, read-only ledgers and
-history that cannot be reverted around the services."""
+"""Admin pieces every domain app uses: service-backed action pages, read-only ledgers, history
+that cannot be reverted around the services, and list pages that render fast."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import NamedTuple
 
-from django.contrib import messages
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 from core.errors import DomainError
 from core.forms import form_add_domain_error
@@ -134,3 +138,15 @@ class NoRevertHistoryMixin:
         if request.method == "POST":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class FastListMixin:
+    """A list page's row checkbox (there is a site-wide action, the book export) written directly:
+    Django renders it through the form-widget templates, ~5 ms a row, half a 100-row page's time.
+    The same markup (name, value, class, aria-label) as django.contrib.admin's."""
+
+    @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
+    def action_checkbox(self, obj):
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html('<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+                           helpers.ACTION_CHECKBOX_NAME, str(obj.pk), label)

@@ -52,6 +52,7 @@ class AuditVerb(models.TextChoices):
     RUN_SUPERSEDE = "run.supersede", _("run superseded")
     PERIOD_CLOSE = "period.close", _("period closed")
     CAPITAL_SAVE = "capital.save", _("capital entry saved")
+    TREATY_SAVE = "treaty.save", _("reinsurance treaty saved")
     REPORT_EXPORT = "report.export", _("report exported")
     SCHEDULE_INSTALL = "schedule.install", _("schedules installed")
     DEMO_USERS = "demo_users.ensure", _("demo users ensured")

@@ -53,6 +53,7 @@ _PREPARING = {
     Operation.APRIORI_SAVE,
     Operation.RUN_CREATE, Operation.RUN_COMPUTE, Operation.RUN_RETRY, Operation.RUN_ACKNOWLEDGE, Operation.RUN_SELECT,
     Operation.RUN_SUBMIT, Operation.RUN_RERUN, Operation.CAPITAL_SAVE, Operation.REPORT_EXPORT, Operation.BOOK_EXPORT,
+    Operation.TREATY_SAVE,
 }
 _SIGNING = {Operation.RUN_APPROVE, Operation.RUN_REJECT, Operation.PERIOD_CLOSE, Operation.CAPITAL_SAVE,
             Operation.REPORT_EXPORT, Operation.CLAIM_CHANGE_DECIDE, Operation.AUTHORITY_SET}
@@ -159,7 +160,8 @@ def _perms(apps, actions) -> list[Permission]:
 BOOK_APPS = ("policies", "claims")
 # The Celery beat schedules are not among them: running or toggling a scheduled task from its admin
 # acts as the system actor, so only superusers see that admin (issue 14: the matrix walk).
-PRODUCT_APPS = ("core", "policies", "claims", "reserving", "exchange", "tariff", "reporting")
+PRODUCT_APPS = ("core", "segments", "fx", "reinsurance", "policies", "claims", "reserving", "exchange", "tariff",
+                "reporting")
 
 
 def role_permissions() -> dict[str, list[Permission]]:
@@ -171,9 +173,10 @@ def role_permissions() -> dict[str, list[Permission]]:
     reserving = _perms(["reserving"], ["add", "change", "view"])
     capital = [p for p in _perms(["reporting"], ["add", "change"]) if p.codename.endswith("_capitalentry")]
     tariff_view, tariff_edit = _perms(["tariff"], ["view"]), _perms(["tariff"], ["add", "change"])
+    treaties = _perms(["reinsurance"], ["add", "change"])  # saved through treaty_save (TREATY_SAVE)
     return {
         Role.CLERK: _perms(BOOK_APPS, ["add", "change", "view"]) + tariff_view,
-        Role.ACTUARY: view_all + reserving + tariff_edit + capital,
+        Role.ACTUARY: view_all + reserving + tariff_edit + capital + treaties,
         Role.APPROVER: view_all + reserving + capital,
         Role.AUDITOR: view_all,
     }

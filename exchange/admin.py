@@ -25,7 +25,7 @@ from exchange.bookio import format as fmt
 from exchange.services import BookRefused, book_export_zip, book_import
 
 IMPORT_PERMISSION = "policies.add_policy"
-KNOWN = {spec.name for spec in fmt.FILES}
+KNOWN = {spec.name for spec in fmt.ALL_FILES}
 # The most one file inside an uploaded zip may unpack to (settings.BOOK_UPLOAD_MEMBER_MAX_BYTES):
 # a zip bomb is refused, not inflated into memory. Larger books go through `import_book DIR`.
 MEMBER_MAX_BYTES = 256 * 1024 * 1024

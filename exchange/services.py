@@ -27,7 +27,10 @@ from exchange.bookio import format as fmt
 from exchange.bookio.parse import ErrorLog
 from exchange.bookio.validate import BookPlan, BookValidator, ImportOptions
 from exchange.bookio.write import Progress, ids_reserve, rows_write, tables_analyze
+from fx.models import OfficialRate
 from policies.models import Insured, Policy, PremiumTransaction
+from reinsurance.models import Treaty
+from segments.models import Segment
 
 
 class BookRefused(DomainError):
@@ -78,17 +81,18 @@ def book_sources_from_dir(directory: Path) -> dict[str, Path]:
     directory = Path(directory)
     if not directory.is_dir():
         raise DomainError(f"{directory} is not a folder", field="directory")
-    return {spec.name: directory / spec.name for spec in fmt.FILES if (directory / spec.name).is_file()}
+    return {spec.name: directory / spec.name for spec in fmt.ALL_FILES if (directory / spec.name).is_file()}
 
 
 @transaction.atomic
 def book_import(*, sources: dict[str, Path | bytes], actor, allow_topup: bool = False,
-                recorded_at: datetime | None = None, progress: Progress | None = None) -> ImportReport:
+                recorded_at: datetime | None = None, progress: Progress | None = None,
+                allow_new_segments: bool = False) -> ImportReport:
     authorize(actor, Operation.BOOK_IMPORT)
     started = time.monotonic()
     progress = progress or Progress(enabled=False)
-    options = ImportOptions(allow_topup=allow_topup, recorded_at=recorded_at)
-    errors = ErrorLog(file_order=tuple(spec.name for spec in fmt.FILES))
+    options = ImportOptions(allow_topup=allow_topup, recorded_at=recorded_at, allow_new_segments=allow_new_segments)
+    errors = ErrorLog(file_order=tuple(spec.name for spec in fmt.ALL_FILES))
     plan = BookValidator(sources, options, errors, progress).run()
     if plan is None:
         raise BookRefused(errors.messages(), errors.count)
@@ -106,13 +110,15 @@ def book_import(*, sources: dict[str, Path | bytes], actor, allow_topup: bool = 
     audit_record(actor=actor, verb=AuditVerb.BOOK_IMPORT, target=_BookTarget(fingerprint.hexdigest()[:16]),
                  new={"rows_read": plan.rows_read, "written": written, "topups": plan.topups,
                       "derived": plan.derived, "allow_topup": allow_topup,
+                      "allow_new_segments": allow_new_segments,
+                      "segments_added": [row["code"] for row in plan.segments],
                       "recorded_at": recorded_at.isoformat() if recorded_at else None})
     return report
 
 
 def _written_models() -> tuple:
     """Each table an import writes, with the key of `written` that counts its rows."""
-    return ((Insured, "insureds"), (Insured.history.model, "insureds"), (Policy, "policies"),
+    return ((Segment, "segments"), (OfficialRate, "fx_rates"), (Treaty, "treaties"), (Insured, "insureds"), (Insured.history.model, "insureds"), (Policy, "policies"),
             (Policy.history.model, "policies"), (PremiumTransaction, "premium_transactions"),
             (Claim, "claims"), (Claim.history.model, "claims"), (ClaimTransaction, "claim_transactions"))
 
@@ -145,6 +151,14 @@ def _plan_write(plan: BookPlan, *, actor, options: ImportOptions, progress: Prog
     actor_id = getattr(actor, "pk", None)
     written: dict[str, int] = {}
     default = options.default_recorded_at
+
+    # Reference data first: a handful of rows, so the ORM's bulk_create does.
+    Segment.objects.bulk_create([Segment(**row) for row in plan.segments])
+    written["segments"] = len(plan.segments)
+    OfficialRate.objects.bulk_create([OfficialRate(**row) for row in plan.fx_rates])
+    written["fx_rates"] = len(plan.fx_rates)
+    Treaty.objects.bulk_create([Treaty(**row) for row in plan.treaties])
+    written["treaties"] = len(plan.treaties)
 
     n_insureds = len(plan.insureds.get("name", []))
     insured_ids = np.asarray(ids_reserve(Insured, n_insureds), dtype=np.int64)

@@ -104,3 +104,12 @@ def policy_with_display_status(queryset: QuerySet | None = None, today: date | N
 def policy_filter_display_status(queryset: QuerySet, display_status: str, today: date | None = None) -> QuerySet:
     """Policies whose display status on `today` is `display_status`."""
     return queryset.filter(_display_status_q(display_status, today or timezone.localdate()))
+
+
+def premium_transactions_with_running_total(rows: QuerySet) -> QuerySet:
+    """Premium rows with `running_gross`: the policy's written gross premium after each row, in
+    ledger order (accounting date, then booking order), summed by the database."""
+    from django.db.models import F, Window
+
+    return rows.annotate(running_gross=Window(
+        Sum("gross_premium"), partition_by=[F("policy_id")], order_by=[F("accounting_date").asc(), F("id").asc()]))

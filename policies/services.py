@@ -19,6 +19,7 @@ from core.services import audit_record, period_ensure_open
 from policies import rules
 from policies.models import Insured, Policy, PremiumTransaction
 from policies.selectors import policy_premium_windows
+from segments.services import segment_check
 
 # Master-data fields policy_update_master may change; status and cancellation move only
 # through policy_cancel / premium_transaction_reverse.
@@ -126,6 +127,7 @@ def policy_create(
         deductible_amount=deductible_amount, deductible_percent=deductible_percent, risk_group=risk_group,
     )
     rules.original_premium_check(gross_premium, commission)
+    segment_check(segment)  # the code must be a row of the segment table (issue 17 §0)
     period_ensure_open(issue_date)
     if insured is None:
         if not (insured_name or "").strip():
@@ -190,6 +192,8 @@ def policy_update_master(*, policy: Policy, actor, **changes) -> Policy:
     changed = {k: v for k, v in changes.items() if getattr(policy, k) != v}
     if not changed:
         return policy
+    if "segment" in changed:
+        segment_check(changed["segment"])
     new = {f: changed.get(f, getattr(policy, f)) for f in MASTER_FIELDS}
     new["currency"] = rules.policy_fields_check(
         basis=new["basis"], retro_date=new["retro_date"], currency=new["currency"],

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from reporting.models import AccountingGroup, CapitalEntry, DashboardSetting, GLAccountMapping, SegmentMapping
+from reporting.models import AccountingGroup, CapitalEntry, DashboardSetting, GLAccountMapping
 from reporting.services import capital_entry_save
 
 
@@ -8,11 +8,6 @@ from reporting.services import capital_entry_save
 class AccountingGroupAdmin(admin.ModelAdmin):
     list_display = ("code", "name_ru", "name_en", "verified")
     search_fields = ("code", "name_ru", "name_en")
-
-
-@admin.register(SegmentMapping)
-class SegmentMappingAdmin(admin.ModelAdmin):
-    list_display = ("segment", "accounting_group")
 
 
 @admin.register(GLAccountMapping)

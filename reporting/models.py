@@ -24,20 +24,6 @@ class AccountingGroup(models.Model):
         return f"{self.code} {self.name_en}"
 
 
-class SegmentMapping(models.Model):
-    """Which accounting group a book segment reports under."""
-
-    segment = models.CharField(max_length=64, unique=True, verbose_name=_("segment"))
-    accounting_group = models.ForeignKey(AccountingGroup, on_delete=models.PROTECT, verbose_name=_("accounting group"))
-
-    class Meta:
-        verbose_name = _("segment mapping")
-        verbose_name_plural = _("segment mappings")
-
-    def __str__(self) -> str:
-        return f"{self.segment} → {self.accounting_group.code}"
-
-
 class ReserveType(models.TextChoices):
     UPR = "upr", _("UPR (РНП base)")
     PREMIUM_DEFICIENCY = "premium_deficiency", _("Premium deficiency (РНП additional)")

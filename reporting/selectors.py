@@ -11,8 +11,12 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from core.periods import Quarter
+from dataclasses import replace
+
+from fx import selectors as fx_selectors
+from segments import selectors as segment_selectors
 from reporting.exports.data import ReportData, SegmentReserves, SegmentTriangles
-from reporting.models import AccountingGroup, CapitalEntry, DashboardSetting, SegmentMapping
+from reporting.models import AccountingGroup, CapitalEntry, DashboardSetting
 from reserving.models import ReserveRun, RunSegmentResult
 
 UNMAPPED_GROUP = "13"
@@ -42,7 +46,50 @@ def latest_approved_by_quarter(*, regime_code: str | None = None) -> list[Reserv
 
 
 def segment_groups() -> dict[str, str]:
-    return dict(SegmentMapping.objects.values_list("segment", "accounting_group__code"))
+    """Segment code → accounting group code, from the segment table (segments.Segment); a
+    segment without a group reports under UNMAPPED_GROUP."""
+    return segment_selectors.segment_groups()
+
+
+def report_data_converted(data: ReportData) -> ReportData:
+    """The report in the reporting currency (issue 17 §4): each segment's amounts in another
+    currency converted at the official rate of its run's valuation date (the year-end columns
+    at their own year-end's rate), each amount rounded once to the reporting currency's minor
+    unit; triangles at the valuation date's rate. fx.selectors.RateMissing when a rate is
+    missing: the report is not made, and never at a silent 1.0."""
+    to = fx_selectors.reporting_currency()
+    used: dict = {}
+
+    def rate(currency, on):
+        r = fx_selectors.rate_on(currency, on)
+        used[(currency, on)] = r
+        return r
+
+    def rows_of(rows: list[SegmentReserves], on) -> list[SegmentReserves]:
+        out = []
+        for r in rows:
+            if r.currency == to:
+                out.append(r)
+                continue
+            k = rate(r.currency, on)
+            out.append(replace(r, currency=to, converted_from=r.currency,
+                               upr=k.convert(r.upr), premium_deficiency=k.convert(r.premium_deficiency),
+                               rbns=k.convert(r.rbns), ibnr=k.convert(r.ibnr), ulae=k.convert(r.ulae),
+                               earned_premium=None if r.earned_premium is None else k.convert(r.earned_premium)))
+        return out
+
+    reserves = rows_of(data.reserves, data.valuation_date)
+    history = {day: rows_of(rows, day) for day, rows in data.history.items()}
+    triangles = []
+    for t in data.triangles:
+        if t.currency == to:
+            triangles.append(t)
+            continue
+        k = float(rate(t.currency, data.valuation_date).rate)
+        triangles.append(SegmentTriangles(t.segment, to, t.paid * k, t.case * k,
+                                          {o: v * k for o, v in t.ibnr_by_origin.items()}))
+    return replace(data, reserves=reserves, history=history, triangles=triangles, reporting_currency=to,
+                   rates_used=tuple(used[key].describe() for key in sorted(used, key=lambda k: (k[1], k[0]))))
 
 
 def group_names() -> dict[str, tuple[str, str]]:

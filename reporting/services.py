@@ -52,7 +52,8 @@ def report_render(*, run: ReserveRun, fmt: str) -> Export:
         raise DomainError(f"run {run.pk} is {run.status}: reports are made from approved runs only", field="run")
     data = selectors.report_data(run=run)
     if fmt == "0420155-xlsx":
-        content = write_0420155(data)
+        # every segment, other currencies converted at the official rates (RateMissing if one is missing)
+        content = write_0420155(selectors.report_data_converted(data))
     elif fmt == "s1901-csv":
         content = write_s1901_csv(data)
     elif fmt == "s1901-xlsx":

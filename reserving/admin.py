@@ -12,6 +12,7 @@ from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
@@ -209,18 +210,24 @@ class ReserveRunAdmin(admin.ModelAdmin):
         run = get_object_or_404(selectors.runs_list(), pk=run_id)
         result = run.segment_results.filter(segment=segment, currency=currency).prefetch_related("origins").first()
         current = run.selections.get(f"{segment}|{currency}", {})
-        form = SelectionForm(request.POST or None, initial={k: v for k, v in current.items()
-                                                            if k not in ("overrides", "ldfs")})
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.run_selection_set(run=run, segment=segment, currency=currency, selection=form.selection(),
-                                           actor=request.user)
-            except DomainError as exc:
-                form_add_domain_error(form, exc)
-                messages.error(request, _("nothing saved: %(message)s") % {"message": exc.message})
-            else:
-                messages.success(request, _("selection saved; compute the run again to apply it"))
-                return HttpResponseRedirect(reverse("admin:reserving_reserverun_change", args=[run.pk]))
+        built = _exhibit_triangle(result)
+        data, exclusions = (workbench.apply_exclusions(request.POST, _triangle_of(built)) if request.method == "POST"
+                            else (None, workbench.NO_EXCLUSIONS))
+        form = SelectionForm(data, initial={k: v for k, v in current.items() if k not in ("overrides", "ldfs")})
+        if request.method == "POST":
+            valid = form.is_valid()
+            for problem in exclusions.problems:
+                form.add_error("ldfs", problem)
+            if valid and not exclusions.problems:
+                try:
+                    services.run_selection_set(run=run, segment=segment, currency=currency, actor=request.user,
+                                               selection=workbench.with_exclusion_note(form.selection(), exclusions))
+                except DomainError as exc:
+                    form_add_domain_error(form, exc)
+                    messages.error(request, _("nothing saved: %(message)s") % {"message": exc.message})
+                else:
+                    messages.success(request, _("selection saved; compute the run again to apply it"))
+                    return HttpResponseRedirect(reverse("admin:reserving_reserverun_change", args=[run.pk]))
         if form.is_bound:
             picked_overrides, posted = form.posted_controls()
             picked_ldfs = {age: values[-1] for age, values in posted.items() if values}
@@ -228,21 +235,24 @@ class ReserveRunAdmin(admin.ModelAdmin):
             picked_overrides = dict(current.get("overrides") or {})
             picked_ldfs = {str(age): repr(float(f)) for age, f in (current.get("ldfs") or {}).items()}
         tri = (result.triangles if result else {}) or {}
+        exhibit = _development_exhibit(run, result, built, picked_ldfs, exclusions)
+        diagnostics = workbench.segment_diagnostics(run=run, result=result)
+        _with_grids(exhibit, diagnostics, can_select=_abilities(request.user, run)["select"])
         context = {
             **self.admin_site.each_context(request), "title": _("Run %(pk)s: %(segment)s %(currency)s") % {"pk": run.pk, "segment": segment, "currency": currency}, "run": run,
             "result": result, "segment": segment, "currency": currency, "form": form, "opts": self.model._meta,
             "amounts": _segment_amounts(result, currency),
             "summary": _ultimates_summary(result, currency, picked_overrides),
-            "exhibit": _development_exhibit(result, picked_ldfs),
+            "exhibit": exhibit,
             "bootstrap": _bootstrap_rows(result.bootstrap if result else None, currency),
             "provenance": _provenance_items(result.provenance if result else None, currency),
             "used_selection": _selection_items(result.selections if result else None),
             "saved_selection": _selection_items(current),
-            "incurred": _table(tri.get("incurred")), "paid": _table(tri.get("paid")),
+            "incurred": _stored_grid(tri.get("incurred")), "paid": _stored_grid(tri.get("paid")),
             "preview_url": reverse("admin:reserving_run_preview", args=[run.pk, segment, currency]),
             "backtest_url": reverse("admin:reserving_run_backtest", args=[run.pk, segment, currency]),
-            "can": _abilities(request.user, run),
-            "diagnostics": workbench.segment_diagnostics(run=run, result=result),
+            "can": _abilities(request.user, run), "preview_text": _preview_text(),
+            "diagnostics": diagnostics,
             "chart_urls": {name: reverse("admin:reserving_run_chart", args=[run.pk, segment, currency, name])
                            for name in workbench.CHARTS},
         }
@@ -299,19 +309,32 @@ class ReserveRunAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:reserving_reserverun_change", args=[run_id]))
 
     def preview_view(self, request, run_id, segment, currency):
-        """The live preview: the selection's effect computed now, saved nowhere."""
+        """The live preview: the selection's effect computed now, saved nowhere, beside the
+        run's current figures per origin with the difference; with exclusions, the averages
+        recomputed without them (the page redraws its picks from them)."""
         self._require_view(request)
         if request.method != "POST":
             return JsonResponse({"error": str(_("POST the selection form"))}, status=405)
         run = get_object_or_404(ReserveRun, pk=run_id)
-        form = SelectionForm(request.POST)
-        if not form.is_valid():
-            return JsonResponse({"errors": form.errors}, status=400)
+        result = run.segment_results.filter(segment=segment, currency=currency).prefetch_related("origins").first()
+        data, exclusions = request.POST, workbench.NO_EXCLUSIONS
+        if request.POST.getlist(workbench.EXCLUDE):
+            data, exclusions = workbench.apply_exclusions(request.POST, _triangle_of(_exhibit_triangle(result)))
+        form = SelectionForm(data)
+        valid = form.is_valid()
+        if not valid or exclusions.problems:
+            errors = dict(form.errors)
+            if exclusions.problems:
+                errors["ldfs"] = list(errors.get("ldfs", [])) + exclusions.problems
+            return JsonResponse({"errors": errors}, status=400)
         try:
-            return JsonResponse(services.run_selection_preview(run=run, segment=segment, currency=currency,
-                                                               selection=form.selection()))
+            preview = services.run_selection_preview(run=run, segment=segment, currency=currency,
+                                                     selection=form.selection())
         except DomainError as exc:
             return JsonResponse({"errors": exc.field_errors}, status=400)
+        return JsonResponse({**preview, **_preview_beside(preview, result, currency),
+                             "averages": _averages_json(exclusions.averages), "excluded": exclusions.shown,
+                             "exclusion_note": exclusions.note})
 
     def backtest_view(self, request, run_id, segment, currency):
         """The back-test on the segment's own history, on demand (reads only; a few seconds)."""
@@ -429,6 +452,69 @@ def _table(blob, digits: int = 2) -> dict | None:
 
 
 # ------------------------------------------------------------------ the segment page (workbench)
+# The wide tables (a quarterly triangle of the demo book is 31 × 31, and the page has seven of
+# them) are built here as one string each: the template engine's loop costs ~0.1 ms a cell,
+# which alone broke the page's 500 ms budget. Cells carry no attributes but their state; the
+# table's class right-aligns them.
+def _grid_html(css: str, corner, ages, rows) -> str:
+    """A table of origin rows by age; rows are (origin, [cell]) with each cell a (markup, args)
+    pair: the markup a constant `<td>` format string, the args escaped by format_html (one call
+    a row: a call a cell costs twice as much on a 31 × 31 triangle)."""
+    head = format_html_join("", "<th>{}</th>", ((a,) for a in ages))
+    body = format_html_join("", "{}", ((format_html("<tr><th>{}</th>" + "".join(m for m, _ in cells) + "</tr>",
+                                                    o, *(x for _, args in cells for x in args)),)
+                                       for o, cells in rows))
+    return format_html('<div class="wb-scroll"><table class="wb {} wb-n"><thead><tr><th>{}</th>{}</tr></thead>'
+                       "<tbody>{}</tbody></table></div>", css, corner, head, body)
+
+
+def _td(text):
+    return "<td>{}</td>", (text,)
+
+
+def _link_td(cell, can_select: bool):
+    """A link ratio: (shown, "origin|age", excluded) or None; for the actuary a checkbox in
+    its label, so that a click on the ratio excludes it."""
+    if cell is None:
+        return "<td></td>", ()
+    shown, value, excluded = cell
+    if not can_select:
+        return _td(shown)
+    if excluded:
+        return ('<td class="wb-x"><label><input type="checkbox" form="selection-form" name="exclude" value="{}" '
+                "checked>{}</label></td>", (value, shown))
+    return ('<td><label><input type="checkbox" form="selection-form" name="exclude" value="{}">{}</label></td>',
+            (value, shown))
+
+
+def _diagnostic_td(c):
+    if not c["latest"]:
+        return _td(c["text"])
+    return '<td class="{}">{}</td>', ("wb-latest wb-shift" if c["flagged"] else "wb-latest", c["text"])
+
+
+def _with_grids(exhibit, diagnostics, *, can_select: bool) -> None:
+    """The exhibit's triangle and link ratios and the diagnostic triangles as HTML (`*_html`)."""
+    origin = _("origin")
+    if exhibit and not exhibit.get("error"):
+        exhibit["triangle_html"] = _grid_html("wb-triangle", origin, exhibit["triangle_ages"],
+                                              [(o, [_td(v) for v in vals]) for o, vals in exhibit["triangle"]])
+        exhibit["links_html"] = _grid_html("wb-links", origin, exhibit["ages"],
+                                           [(o, [_link_td(c, can_select) for c in cells])
+                                            for o, cells in exhibit["link_ratios"]])
+    for m in (diagnostics or {}).get("measures", []):
+        m["html"] = _grid_html(f"wb-diag-{m['key']}", "origin", m["ages"],
+                               [(o, [_diagnostic_td(c) for c in cells]) for o, cells in m["rows"]])
+
+
+def _stored_grid(blob) -> str | None:
+    """A stored quarterly triangle (origin quarter × age) as HTML; None without one."""
+    table = _table(blob)
+    if table is None:
+        return None
+    return _grid_html("wb-stored", _("origin"), table["ages"], [(o, [_td(v) for v in vals]) for o, vals in table["rows"]])
+
+
 FLAG_LABELS = {"negative_ibnr": _("negative IBNR"), "override": _("override"), "short_history": _("short history")}
 
 
@@ -503,21 +589,34 @@ def _basis_triangle(result):
     return (triangle if grain == "OQDQ" else triangle.grain(grain)), basis, grain
 
 
-def _development_exhibit(result, picked: dict[str, str]) -> dict | None:
-    """The development exhibit at the result's grain: the triangle, its link ratios, the
-    averages per age (each a radio `ldf_<age>` whose value is the factor), the run's selected
-    LDF beside them and a number input per age for a factor of one's own."""
+def _exhibit_triangle(result):
+    """The exhibit's triangle (see _basis_triangle), None when there is none; an EngineError
+    is returned in place of the triangle so that the page can say it."""
     if result is None or not (result.factors or {}).get("ldf"):
         return None
     try:
-        built = _basis_triangle(result)
+        return _basis_triangle(result)
     except EngineError as exc:
-        return {"error": exc.message}
+        return exc
+
+
+def _triangle_of(built):
+    return built[0] if isinstance(built, tuple) else None
+
+
+def _development_exhibit(run, result, built, picked: dict[str, str], exclusions) -> dict | None:
+    """The development exhibit at the result's grain: the triangle, its link ratios (each a
+    checkbox `exclude` = "origin|age"), the averages per age without the excluded ratios (each
+    a radio `ldf_<age>` whose value is the factor), the run's selected LDF and the prior
+    approved run's beside them, a number input per age for a factor of one's own, and the
+    tail with the exponential and inverse-power fits to the selected factors."""
+    if isinstance(built, EngineError):
+        return {"error": built.message}
     if built is None:
         return None
     triangle, basis, grain = built
     try:
-        averages = link_ratio_averages(triangle)
+        averages = exclusions.averages if exclusions.averages is not None else link_ratio_averages(triangle)
     except EngineError as exc:
         return {"error": exc.message}
     ages = [int(a) for a in averages.columns]
@@ -537,22 +636,94 @@ def _development_exhibit(result, picked: dict[str, str]) -> dict | None:
             if checked:
                 matched.add(age)
             cells.append({"name": f"{LDF_PREFIX}{age}", "value": factor, "shown": f"{value:.4f}", "checked": checked})
-        rows.append({"average": average, "periods": periods, "cells": cells})
-    selected = (result.factors or {}).get("ldf", {})
+        rows.append({"average": average, "periods": periods, "key": f"{average}|{periods}", "cells": cells})
+    factors = result.factors or {}
+    selected = factors.get("ldf", {})
+    prior = workbench.prior_factors(run=run, result=result)
+    same_grain = bool(prior) and prior.get("grain") == grain
+    excluded = set(exclusions.shown)
     link = triangle.link_ratios()
+    link_rows = []
+    for o, row in zip(link.index, link.to_numpy()):
+        key = origin_key(o)
+        link_rows.append((key, [None if not np.isfinite(v) else
+                                (f"{v:.4f}", f"{key}|{a}", f"{key}|{a}" in excluded) for a, v in zip(ages, row)]))
+    ldf_by_age = {int(a): float(f) for a, f in selected.items() if f is not None}
     return {
         "basis": basis, "grain": grain, "ages": ages, "triangle_ages": [int(a) for a in triangle.ages],
         "triangle": [(origin_key(o), ["" if not np.isfinite(v) else f"{v:,.0f}" for v in row])
                      for o, row in zip(triangle.origins, triangle.values)],
-        "link_ratios": [(origin_key(o), ["" if not np.isfinite(v) else f"{v:.4f}" for v in row])
-                        for o, row in zip(link.index, link.to_numpy())],
+        "link_ratios": link_rows, "excluded": exclusions.shown,
         "averages": rows,
         "selected": ["" if selected.get(str(a)) is None else f"{float(selected[str(a)]):.4f}" for a in ages],
+        "prior": prior and {**prior, "same_grain": same_grain,
+                            "cells": ["" if a not in prior["ldf"] else f"{prior['ldf'][a]:.4f}" for a in ages]},
         "own": [{"name": f"{LDF_PREFIX}{a}", "checked": not shown_picks[a]} for a in ages],
         "typed": [{"name": f"{LDF_PREFIX}{a}", "value": "" if a in matched else shown_picks[a]} for a in ages],
         "restated": bool((result.provenance or {}).get("case_adjustment")),
-        "tail": (result.factors or {}).get("tail"),
+        "tail": factors.get("tail"), "tail_fits": workbench.tail_fits(triangle, ldf_by_age),
     }
+
+
+def _averages_json(averages) -> dict | None:
+    """The averages table for the page's script: {"volume|all": {age: factor}}; None without one."""
+    if averages is None:
+        return None
+    return {f"{average}|{periods}": {str(int(a)): (repr(float(v)) if np.isfinite(v) else None)
+                                     for a, v in values.items()}
+            for (average, periods), values in averages.iterrows()}
+
+
+def _preview_beside(preview: dict, result, currency: str) -> dict:
+    """The preview's figures per origin beside the run's current ones, with the difference, as
+    text to show: {"rows": [...], "total": {...}}; an origin only one side has shows "—"."""
+    now = {o.origin: o for o in (result.origins.all() if result is not None else [])}
+    rows, totals = [], {"now_ultimate": ZERO, "ultimate": ZERO, "now_ibnr": ZERO, "ibnr": ZERO}
+    seen = set()
+    for o in preview.get("origins", []):
+        cur = now.get(o["origin"])
+        ultimate, ibnr = to_decimal(o["ultimate"]), to_decimal(o["ibnr"])
+        mack = o.get("mack_se")
+        row = {"origin": o["origin"], "method": method_name(o["method"]), "ultimate": _money(ultimate, currency),
+               "ibnr": _money(ibnr, currency), "mack_se": _money(mack, currency) if mack not in (None, "") else "—",
+               "now_method": "—", "now_ultimate": "—", "now_ibnr": "—", "ultimate_change": "—", "ibnr_change": "—",
+               "changed": False}
+        totals["ultimate"] += ultimate
+        totals["ibnr"] += ibnr
+        if cur is not None:
+            seen.add(cur.origin)
+            totals["now_ultimate"] += cur.ultimate
+            totals["now_ibnr"] += cur.ibnr
+            row.update({"now_method": method_name(cur.method), "now_ultimate": _money(cur.ultimate, currency),
+                        "now_ibnr": _money(cur.ibnr, currency),
+                        "ultimate_change": _signed_money(ultimate - cur.ultimate, currency),
+                        "ibnr_change": _signed_money(ibnr - cur.ibnr, currency),
+                        "changed": ultimate != cur.ultimate or cur.method != o["method"]})
+        rows.append(row)
+    for origin, cur in now.items():  # an origin the preview's grain does not have
+        if origin not in seen:
+            totals["now_ultimate"] += cur.ultimate
+            totals["now_ibnr"] += cur.ibnr
+    total = {k: _money(v, currency) for k, v in totals.items()}
+    total["ultimate_change"] = _signed_money(totals["ultimate"] - totals["now_ultimate"], currency)
+    total["ibnr_change"] = _signed_money(totals["ibnr"] - totals["now_ibnr"], currency)
+    return {"beside": {"rows": rows, "total": total, "has_current": bool(now)},
+            "ibnr_text": _money(to_decimal(preview["ibnr"]), currency),
+            "current_ibnr_text": None if preview.get("current_ibnr") is None else _money(to_decimal(preview["current_ibnr"]), currency),
+            "change_text": None if preview.get("change") is None else _signed_money(to_decimal(preview["change"]), currency)}
+
+
+def _preview_text() -> dict:
+    """The preview's words, for the page's script (json_script)."""
+    return {"with_selection": str(_("With this selection: IBNR")), "now": str(_("now")), "change": str(_("change")),
+            "refused": str(_("refused:")), "failed": str(_("preview failed:")), "total": str(_("total")),
+            "columns": [str(c) for c in (_("origin"), _("method now"), _("method"), _("ultimate now"), _("ultimate"),
+                                         _("difference"), _("IBNR now"), _("IBNR"), _("difference"), _("Mack s.e."))]}
+
+
+def _signed_money(value, currency: str) -> str:
+    text = _money(value, currency)
+    return text if text.startswith("-") or text == "—" else f"+{text}"
 
 
 def _same_factor(picked: str, factor: str) -> bool:

@@ -14,8 +14,9 @@ from decimal import Decimal
 from django.utils.translation import gettext, ngettext
 
 from claims.models import Claim, ClaimTransaction
-from policies.models import Policy, PremiumTransaction
-from reserving.sql import CASE_EFFECT, Dialect, Scope, as_of_cte, claim_ledger_from, fetch, timestamp_param
+from policies.models import PremiumTransaction
+from reserving.sql import (CASE_EFFECT, Dialect, Scope, as_of_views, claim_as_of, claim_ledger_from, fetch, policy_as_of,
+                           timestamp_param)
 
 ERROR, WARNING = "error", "warning"
 ROW_LIMIT = 100
@@ -59,8 +60,8 @@ def check_open_claims_without_case_reserve(scope: Scope) -> CheckResult | None:
     """Claims reported by V, open at V (no close, or reopened after the last close), with no
     outstanding case estimate."""
     d = Dialect()
-    hc_sql, hc_params = as_of_cte(Claim, ["policy_id", "occurrence_date", "report_date", "status"], scope.cut_off)
-    hp_sql, hp_params = as_of_cte(Policy, ["segment", "currency"], scope.cut_off)
+    hc_sql, hc_params = claim_as_of(scope, ["policy_id", "occurrence_date", "report_date", "status"])
+    hp_sql, hp_params = policy_as_of(scope, ["segment", "currency"])
     seg_sql, seg_params = scope.segment_filter()
     ct = ClaimTransaction._meta.db_table
     v = scope.valuation_date.isoformat()
@@ -101,7 +102,7 @@ def check_payments_on_closed_claims(scope: Scope) -> CheckResult | None:
 
 def check_policies_without_premium(scope: Scope) -> CheckResult | None:
     d = Dialect()
-    hp_sql, hp_params = as_of_cte(Policy, ["segment", "currency", "inception_date", "policy_number"], scope.cut_off)
+    hp_sql, hp_params = policy_as_of(scope, ["segment", "currency", "inception_date", "policy_number"])
     seg_sql, seg_params = scope.segment_filter()
     pt = PremiumTransaction._meta.db_table
     dp = d.date_param()
@@ -189,8 +190,10 @@ def check_text(code: str, row_count: int, message: str) -> str:
 
 
 def data_checks(scope: Scope) -> list[CheckResult]:
-    """The checks on the book itself (the movement check needs the run's history; see services)."""
-    found = [check(scope) for check in (check_outstanding_below_zero, check_rows_before_report,
-                                        check_open_claims_without_case_reserve, check_payments_on_closed_claims,
-                                        check_policies_without_premium)]
+    """The checks on the book itself (the movement check needs the run's history; see services),
+    all reading the master data as at T from one materialised view."""
+    with as_of_views(scope) as viewed:
+        found = [check(viewed) for check in (check_outstanding_below_zero, check_rows_before_report,
+                                             check_open_claims_without_case_reserve, check_payments_on_closed_claims,
+                                             check_policies_without_premium)]
     return [r for r in found if r is not None]

@@ -105,6 +105,12 @@ def collect_inputs(*, valuation_date: date, cut_off: datetime, params: dict, seg
     """Aggregated inputs per segment × currency (all of them, or the one asked for): a handful of
     GROUP BY queries, whatever the size of the book."""
     scope = selectors.Scope(valuation_date=valuation_date, cut_off=cut_off, segment=segment, currency=currency)
+    # the as-at master data once for every read below (only the segment's slice when asked for one)
+    with selectors.as_of_views(scope) as viewed:
+        return _collect(viewed, valuation_date, cut_off, params)
+
+
+def _collect(scope, valuation_date: date, cut_off: datetime, params: dict) -> dict[tuple[str, str], SegmentInputs]:
     basis = params["origin_basis"]
     cells = selectors.claim_ledger_cells(scope=scope, origin_basis=basis)
     counts = selectors.claim_count_cells(scope=scope, origin_basis=basis)

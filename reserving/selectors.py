@@ -20,14 +20,14 @@ import numpy as np
 import pandas as pd
 from django.db.models import QuerySet
 
-from claims.models import Claim
 from core.money import money_round
 from core.periods import Quarter
-from policies.models import Policy, PremiumTransaction
+from policies.models import PremiumTransaction
 from reserving.models import AprioriLossRatio, ReserveRun, RunDataCheck, RunEvent, RunSegmentResult
 from reserving.engine.upr import earned_by_period
-from reserving.sql import (CASE_EFFECT, PAID_EFFECT, Dialect, Scope, as_of_cte, claim_ledger_from, fetch,
-                           timestamp_param)
+# Scope, AsOfViews and as_of_views are part of this module's interface (compute and the bench use them)
+from reserving.sql import (CASE_EFFECT, PAID_EFFECT, AsOfViews, Dialect, Scope, as_of_views, claim_as_of,  # noqa: F401
+                           claim_ledger_from, fetch, policy_as_of, timestamp_param)
 
 HUNDRED = Decimal(100)
 
@@ -71,8 +71,8 @@ def claim_ledger_cells(*, scope: Scope, origin_basis: str = "accident") -> pd.Da
 def claim_count_cells(*, scope: Scope, origin_basis: str = "accident") -> pd.DataFrame:
     """Reported claims per segment × currency × origin quarter × report quarter (claims as at T)."""
     d = Dialect()
-    hp_sql, hp_params = as_of_cte(Policy, ["segment", "currency", "basis"], scope.cut_off)
-    hc_sql, hc_params = as_of_cte(Claim, ["policy_id", "occurrence_date", "report_date", "status"], scope.cut_off)
+    hp_sql, hp_params = policy_as_of(scope, ["segment", "currency", "basis"])
+    hc_sql, hc_params = claim_as_of(scope, ["policy_id", "occurrence_date", "report_date", "status"])
     seg_sql, seg_params = scope.segment_filter()
     oq = d.quarter_index(_origin_column(origin_basis))
     rq = d.quarter_index("hc.report_date")
@@ -129,7 +129,7 @@ def claim_ledger_rows(*, scope: Scope) -> pd.DataFrame:
 # --------------------------------------------------------------------------- premium
 def _premium_scope_sql(scope: Scope, d: Dialect) -> tuple[str, list]:
     """Premium ledger rows in scope with their policy as at T (a derived table `pt`)."""
-    hp_sql, hp_params = as_of_cte(Policy, ["segment", "currency", "inception_date", "expiry_date"], scope.cut_off)
+    hp_sql, hp_params = policy_as_of(scope, ["segment", "currency", "inception_date", "expiry_date"])
     seg_sql, seg_params = scope.segment_filter()
     sql = (
         "SELECT t.id, t.policy_id, t.reverses_id, t.kind, t.effect_kind, t.accounting_date, t.effective_date,"
@@ -140,81 +140,110 @@ def _premium_scope_sql(scope: Scope, d: Dialect) -> tuple[str, list]:
     return sql, [*hp_params, scope.valuation_date.isoformat(), timestamp_param(scope.cut_off), *seg_params]
 
 
-def _window_rows_sql(scope: Scope, d: Dialect) -> tuple[str, list]:
-    """Each premium row with the part that earns over its window (wg, wc) — engine/upr.py's rule:
-    a cancellation earns only its pro-rata return over its window (the premium in force over
-    the days it gives back, from the policy's original/endorsement rows accounted on or before
-    it); the short-rate rest is earned at once. A reversal of a cancellation negates that part."""
+def _window_ctes(scope: Scope, d: Dialect) -> tuple[str, list]:
+    """CTEs `pc` (each cancellation's pro-rata return) and `w` (each premium row in scope with
+    the part that earns over its window, wg and wc) — engine/upr.py's rule: a cancellation earns
+    only its pro-rata return over its window (the premium in force over the days it gives back,
+    from the policy's original/endorsement rows accounted on or before it); the short-rate rest
+    is earned at once. A reversal of a cancellation negates that part. The premium rows in scope
+    are read once (`w`); `pc` reads only the cancellations and their policies' rows (issue 15 §2:
+    the derived tables this replaces were evaluated five times)."""
     pt, params = _premium_scope_sql(scope, d)
+    hp_sql, hp_params = policy_as_of(scope, ["expiry_date"])
+    ptab = PremiumTransaction._meta.db_table
     lo = d.greatest("c.effective_date", "f.effective_date")
-    overlap = f"({d.days(d.least('c.expiry_date', 'f.expiry_date'), lo)} + 1)"
-    fwin = f"({d.days('f.expiry_date', 'f.effective_date')} + 1)"
+    # both windows end at the policy's expiry as at T (pt's expiry_date)
+    overlap = f"({d.days('hp.expiry_date', lo)} + 1)"
+    fwin = f"({d.days('hp.expiry_date', 'f.effective_date')} + 1)"
     share = f"CASE WHEN {overlap} <= 0 OR {fwin} <= 0 THEN 0 ELSE {d.real(overlap)} / {fwin} END"
-    pr = (
+    pc = (
         f"SELECT c.id AS cid, SUM({d.real('f.gross_premium')} * {share}) AS g, SUM({d.real('f.commission')} * {share}) AS cm"
-        f" FROM ({pt}) c JOIN ({pt}) f ON f.policy_id = c.policy_id"
+        f" FROM {ptab} c JOIN ({hp_sql}) hp ON hp.id = c.policy_id JOIN {ptab} f ON f.policy_id = c.policy_id"
         " AND f.effect_kind IN ('original', 'endorsement') AND f.accounting_date <= c.accounting_date"
-        " WHERE c.kind = 'cancellation' GROUP BY c.id"
+        f" AND f.recorded_at <= %s WHERE c.kind = 'cancellation' AND c.accounting_date <= {d.date_param()}"
+        " AND c.recorded_at <= %s GROUP BY c.id"
     )
-    sql = (
-        "SELECT t.*,"
+    ts = timestamp_param(scope.cut_off)
+    pc_params = [*hp_params, ts, scope.valuation_date.isoformat(), ts]
+    w = (
+        "SELECT t.policy_id, t.kind, t.segment, t.currency, t.accounting_date, t.effective_date, t.expiry_date,"
+        " t.inception_date, t.gross_premium, t.commission,"
         " CASE WHEN t.kind = 'cancellation' THEN -COALESCE(pc.g, 0)"
         "      WHEN t.kind = 'reversal' AND t.effect_kind = 'cancellation' THEN COALESCE(pr2.g, 0)"
         "      ELSE t.gross_premium END AS wg,"
         " CASE WHEN t.kind = 'cancellation' THEN -COALESCE(pc.cm, 0)"
         "      WHEN t.kind = 'reversal' AND t.effect_kind = 'cancellation' THEN COALESCE(pr2.cm, 0)"
         "      ELSE t.commission END AS wc"
-        f" FROM ({pt}) t LEFT JOIN ({pr}) pc ON pc.cid = t.id LEFT JOIN ({pr}) pr2 ON pr2.cid = t.reverses_id"
+        f" FROM ({pt}) t LEFT JOIN pc ON pc.cid = t.id LEFT JOIN pc pr2 ON pr2.cid = t.reverses_id"
     )
-    return sql, [*params, *params, *params, *params, *params]
+    # w is inlined where it is read (NOT MATERIALIZED, PostgreSQL 12+ and SQLite 3.35+): a copy
+    # of every premium row would cost more than reading the ledger again
+    return f"pc AS ({pc}), w AS NOT MATERIALIZED ({w})", [*pc_params, *params]
 
 
-def _quarter_dates_cte(dates: list[date], d: Dialect) -> tuple[str, list]:
-    dp = d.date_param()
-    values = ", ".join(f"(%s, {dp})" for _ in dates)
-    params: list = []
-    for i, v in enumerate(dates):
-        params += [i, v.isoformat()]
-    return f"WITH vd(vidx, vdate) AS (VALUES {values}) ", params
-
-
-def _upr_sql(scope: Scope, dates: list[date], base: str, pre_inception_gross: bool) -> tuple[str, list]:
-    """UPR per (valuation date, segment, currency) at each of `dates` (all ≤ scope's V), pro rata
-    temporis, as one SQL aggregate; also the base premium accounted by each date. A policy's UPR
-    is kept within [0, its base accounted] like the engine's; summed per policy first."""
+def _upr_sql(scope: Scope, base: str, pre_inception_gross: bool) -> tuple[str, list]:
+    """UPR at V per segment × currency, pro rata temporis, as one SQL aggregate, and the base
+    premium accounted by V. A policy's UPR is kept within [0, its base accounted] like the
+    engine's. V is written into the statement as a date literal (from a `date`, never text), so
+    that the planner sees it: behind a parameter or a VALUES list it misjudged every join."""
     d = Dialect()
-    rows, params = _window_rows_sql(scope, d)
-    cte, cte_params = _quarter_dates_cte(dates, d)
+    ctes, params = _window_ctes(scope, d)
+    v = d.date_literal(scope.valuation_date)
     n = f"({d.days('w.expiry_date', 'w.effective_date')} + 1)"
-    m = d.least(d.greatest(f"({d.days('vd.vdate', 'w.effective_date')} + 1)", "0"), n)
+    m = d.least(d.greatest(f"({d.days(v, 'w.effective_date')} + 1)", "0"), n)
     if base == "gross":
         wbase, tbase = "w.wg", "w.gross_premium"
     else:
         wbase, tbase = "(w.wg - w.wc)", "(w.gross_premium - w.commission)"
     pro_rata = f"CASE WHEN {n} <= 0 THEN 0 ELSE {d.real(wbase)} * ({n} - {m}) / {n} END"
     if pre_inception_gross:
-        upr = f"CASE WHEN w.inception_date > vd.vdate THEN {d.real('w.wg')} ELSE {pro_rata} END"
-        cap = f"CASE WHEN w.inception_date > vd.vdate THEN w.gross_premium ELSE {tbase} END"
+        upr = f"CASE WHEN w.inception_date > {v} THEN {d.real('w.wg')} ELSE {pro_rata} END"
+        cap = f"CASE WHEN w.inception_date > {v} THEN w.gross_premium ELSE {tbase} END"
     else:
         upr, cap = pro_rata, tbase
+    # The per-policy clamp can only act on a policy with a row other than a plain original of
+    # non-negative base (each such row's UPR lies in [0, its base], so their sum lies in [0, the
+    # policy's base]): only those few policies (`cx`) are summed per policy and clamped, all
+    # others straight into their segment — a per-policy GROUP BY over the whole book cost more
+    # than the sums.
+    cx_sql, cx_params = _complex_policies_sql(scope, d)
+    cx = f"cx AS ({cx_sql})"
     per_policy = (
-        f"SELECT vd.vidx AS vidx, w.segment AS segment, w.currency AS currency, w.policy_id,"
+        f"SELECT w.segment AS segment, w.currency AS currency, w.policy_id,"
         f" SUM({upr}) AS upr, SUM({cap}) AS cap, SUM({tbase}) AS booked"
-        f" FROM ({rows}) w JOIN vd ON w.accounting_date <= vd.vdate"
-        " GROUP BY vd.vidx, w.segment, w.currency, w.policy_id"
+        " FROM cx JOIN w ON w.policy_id = cx.policy_id GROUP BY w.segment, w.currency, w.policy_id"
     )
     zero_cap = d.greatest("cap", "0")
     clamped = f"CASE WHEN upr < 0 THEN 0 WHEN upr > {zero_cap} THEN {zero_cap} ELSE upr END"
-    sql = (f"{cte}SELECT vidx, segment, currency, SUM({clamped}), SUM(booked) FROM ({per_policy}) p"
-           " GROUP BY vidx, segment, currency")
-    return sql, [*cte_params, *params]
+    # the other policies have originals only: their window part is the row itself (no pc)
+    pt, pt_params = _premium_scope_sql(scope, d)
+    plain = (
+        f"SELECT w.segment AS segment, w.currency AS currency, SUM({upr}) AS upr, SUM({tbase}) AS booked"
+        f" FROM (SELECT pt.*, pt.gross_premium AS wg, pt.commission AS wc FROM ({pt}) pt) w"
+        " WHERE NOT EXISTS (SELECT 1 FROM cx WHERE cx.policy_id = w.policy_id) GROUP BY w.segment, w.currency"
+    )
+    sql = (f"WITH {ctes}, {cx} SELECT segment, currency, SUM(upr), SUM(booked) FROM ("
+           f"SELECT segment, currency, SUM({clamped}) AS upr, SUM(booked) AS booked FROM ({per_policy}) p"
+           f" GROUP BY segment, currency UNION ALL {plain}) u GROUP BY segment, currency")
+    return sql, [*params, *cx_params, *pt_params]
 
 
 def upr_by_segment(*, scope: Scope, premium_base: str = "net", pre_inception_gross: bool = True
                    ) -> dict[tuple[str, str], Decimal]:
     """UPR at V per segment × currency, rounded once (design.md §4, §8; parity with engine/upr.py)."""
-    sql, params = _upr_sql(scope, [scope.valuation_date], premium_base, pre_inception_gross)
-    return {(s, c): money_round(Decimal(str(u or 0)), c) for _i, s, c, u, _b in fetch(sql, params)}
+    sql, params = _upr_sql(scope, premium_base, pre_inception_gross)
+    return {(s, c): money_round(Decimal(str(u or 0)), c) for s, c, u, _b in fetch(sql, params)}
+
+
+def _complex_policies_sql(scope: Scope, d: Dialect) -> tuple[str, list]:
+    """SELECT of the policies with a premium row in scope other than a plain original of
+    non-negative base (a superset: the filter needs no join to the as-at view). Only their UPR
+    can need the per-policy clamp; all other policies' rows are each within [0, their base]."""
+    ptab = PremiumTransaction._meta.db_table
+    sql = (f"SELECT DISTINCT policy_id FROM {ptab} WHERE (kind <> 'original' OR gross_premium < 0"
+           f" OR gross_premium < commission) AND accounting_date <= {d.date_literal(scope.valuation_date)}"
+           " AND recorded_at <= %s")
+    return sql, [timestamp_param(scope.cut_off)]
 
 
 def earned_premium_by_quarter(*, scope: Scope, first: Quarter, premium_base: str = "net",

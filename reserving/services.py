@@ -570,7 +570,8 @@ def run_selection_preview(*, run: ReserveRun, segment: str, currency: str, selec
         "current_ibnr": None if current is None else str(current.ibnr),
         "change": None if current is None else str(out.ibnr - current.ibnr),
         "ldf": out.factors.get("ldf", {}), "tail": out.factors.get("tail"),
-        "origins": [{"origin": o.origin, "method": o.method, "ultimate": str(o.ultimate), "ibnr": str(o.ibnr)}
+        "origins": [{"origin": o.origin, "method": o.method, "ultimate": str(o.ultimate), "ibnr": str(o.ibnr),
+                     "mack_se": None if o.mack_se is None else str(o.mack_se)}
                     for o in out.origins],
         "grain": out.provenance.get("grain"), "notes": out.notes,
     }

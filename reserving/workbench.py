@@ -26,8 +26,9 @@ from reserving.engine import EngineError, Triangle
 from reserving.engine import diagnostics as D
 from reserving.engine.berquist import berquist_sherman
 from reserving.engine.default import METHODS as DEFAULT_METHODS
-from reserving.engine.development import link_ratio_averages
+from reserving.engine.development import Pattern, link_ratio_averages
 from reserving.engine.reserve import earned_by_origin
+from reserving.engine.tails import CURVES, TailCurve
 from reserving.engine.triangle import origin_key
 from reserving.models import ReserveRun, RunSegmentInput, RunSegmentResult
 
@@ -136,13 +137,12 @@ SHIFT_TEXT = {
 
 def _triangle_rows(frame: pd.DataFrame, lengths, shift: D.DiagonalShift | None, fmt) -> list:
     flagged = set() if shift is None else {int(a) for a, f in shift.table["flagged"].items() if f}
+    ages = [int(a) for a in frame.columns]
     rows = []
-    for i, (origin, values) in enumerate(frame.iterrows()):
-        cells = []
-        for j, (age, v) in enumerate(values.items()):
-            latest = j == int(lengths[i]) - 1
-            cells.append({"text": "" if j >= int(lengths[i]) else fmt(v), "latest": latest,
-                          "flagged": latest and int(age) in flagged})
+    for i, (origin, values) in enumerate(zip(frame.index, frame.to_numpy())):  # arrays: iterrows costs ~1 ms a row
+        n = int(lengths[i])
+        cells = [{"text": "" if j >= n else fmt(v), "latest": j == n - 1, "flagged": j == n - 1 and ages[j] in flagged}
+                 for j, v in enumerate(values)]
         rows.append((origin_key(origin), cells))
     return rows
 
@@ -472,3 +472,146 @@ def emergence_chart(*, run: ReserveRun, result: RunSegmentResult) -> dict:
                           f"({ave['prior_valuation_date']}), {result.segment} {result.currency}"},
         "barmode": "group", "xaxis": {"title": {"text": "origin"}, "type": "category"},
         "yaxis": {"title": {"text": result.currency}, "tickformat": ",.0f"}})
+
+
+# ------------------------------------------------------------------ the exhibit's working (§1)
+# The link ratios the actuary excludes post as `exclude` = "<origin>|<age>" (checkboxes in the
+# link-ratio cells). The engine's selection carries factors, not exclusions: an exclusion is
+# applied here, by replacing the factor of its age with the same average recomputed without
+# the excluded ratios, and it is written into the selection's note (what the review and the
+# report show). An age with exclusions and no pick takes the volume-weighted average over all
+# periods without them (the engine's own average).
+EXCLUDE = "exclude"
+LDF_FIELD = "ldf_"
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    drops: list            # (origin label as the triangle has it, age)
+    shown: list            # "origin|age" as posted, for the page's checkboxes
+    averages: pd.DataFrame | None   # link_ratio_averages without the excluded ratios
+    problems: list
+    note: str              # "link ratios excluded: 2022 at 12 months; …" or ""
+
+
+def _same(a: float, b: float) -> bool:
+    return np.isfinite(a) and np.isfinite(b) and abs(a - b) <= 1e-12 * max(1.0, abs(b))
+
+
+def parse_exclusions(values, triangle: Triangle) -> Exclusions:
+    """The posted exclusions checked against the triangle: each names an origin of it and an age
+    with a link ratio (from a non-zero value); an age left with no ratio is a problem."""
+    labels = {origin_key(o): o for o in triangle.origins}
+    ages = [int(a) for a in triangle.ages[:-1]]
+    drops, shown, problems = [], [], []
+    x, y = triangle.values[:, :-1], triangle.values[:, 1:]
+    for raw in dict.fromkeys(str(v).strip() for v in values if str(v or "").strip()):
+        origin, _, age = raw.rpartition("|")
+        if origin not in labels or not age.isdigit() or int(age) not in ages:
+            problems.append(f"excluded link ratio {raw!r}: no such origin and age in the exhibit")
+            continue
+        i, j = list(labels).index(origin), ages.index(int(age))
+        if not (np.isfinite(x[i, j]) and np.isfinite(y[i, j]) and x[i, j] != 0):
+            problems.append(f"excluded link ratio {origin} at {age} months: there is no ratio there")
+            continue
+        drops.append((labels[origin], int(age)))
+        shown.append(raw)
+    if not drops:
+        return Exclusions([], [], None, problems, "")
+    averages = link_ratio_averages(triangle, drop=drops)
+    for age in sorted({a for _, a in drops}):
+        if not np.isfinite(averages[age].to_numpy(dtype=float)).any():
+            problems.append(f"LDF at age {age}: excluding "
+                            f"{', '.join(origin_key(o) for o, a in drops if a == age)} leaves no link ratio")
+    by_age: dict[int, list[str]] = {}
+    for o, a in drops:
+        by_age.setdefault(a, []).append(origin_key(o))
+    note = "link ratios excluded: " + "; ".join(f"{', '.join(os)} at {a} months" for a, os in sorted(by_age.items()))
+    return Exclusions(drops, shown, averages, problems, note)
+
+
+def apply_exclusions(data, triangle: Triangle | None):
+    """The posted form with each excluded age's factor recomputed without its excluded ratios:
+    (data to bind the selection form with, Exclusions). A posted factor that is one of the
+    averages as shown without the exclusions becomes that average with them; a factor typed
+    by hand stays."""
+    values = data.getlist(EXCLUDE) if hasattr(data, "getlist") else []
+    if triangle is None or not values:
+        return data, Exclusions([], [], None, [] if not values else ["no exhibit to exclude link ratios from"], "")
+    found = parse_exclusions(values, triangle)
+    if not found.drops or found.problems:
+        return data, found
+    plain = link_ratio_averages(triangle)
+    data = data.copy()
+    for age in sorted({a for _, a in found.drops}):
+        name = f"{LDF_FIELD}{age}"
+        before, after = plain[age].to_numpy(dtype=float), found.averages[age].to_numpy(dtype=float)
+        posted = [str(v).strip() for v in data.getlist(name) if str(v or "").strip()]
+        resolved = []
+        for value in posted:
+            try:
+                factor = float(value)
+            except ValueError:
+                resolved.append(value)  # the form says what is wrong with it
+                continue
+            if any(_same(factor, f) for f in after):
+                resolved.append(value)  # the page already showed the average without the exclusions
+                continue
+            hit = next((k for k, f in enumerate(before) if _same(factor, f)), None)
+            resolved.append(value if hit is None or not np.isfinite(after[hit]) else repr(float(after[hit])))
+        if not resolved:
+            volume = found.averages.loc[("volume", "all"), age]
+            if np.isfinite(volume):
+                resolved = [repr(float(volume))]
+        data.setlist(name, resolved)
+    return data, found
+
+
+def with_exclusion_note(selection: dict, found: Exclusions) -> dict:
+    """The selection with the exclusions written into its note (they live nowhere else)."""
+    if not found.note or found.note in str(selection.get("note") or ""):
+        return selection
+    note = str(selection.get("note") or "").strip()
+    return {**selection, "note": f"{note} ({found.note})" if note else found.note}
+
+
+def prior_factors(*, run: ReserveRun, result: RunSegmentResult) -> dict:
+    """The prior approved run's selected LDF per age for this segment (the prior run of the
+    review, reserving.review: an earlier approved run at the same date, else the official one
+    before): {"run", "valuation_date", "grain", "ldf": {age: factor}, "tail"}, or {} without one."""
+    from reserving.review import prior_results
+
+    before = prior_results(run=run).get((result.segment, result.currency))
+    if before is None:
+        return {}
+    factors = before.factors or {}
+    return {"run": before.run.pk, "valuation_date": before.run.valuation_date.isoformat(),
+            "grain": (before.provenance or {}).get("grain"),
+            "ldf": {int(a): float(f) for a, f in (factors.get("ldf") or {}).items() if f is not None},
+            "tail": factors.get("tail")}
+
+
+def tail_fits(triangle: Triangle, ldf: dict) -> list[dict]:
+    """The exponential and inverse-power curves fitted to the selected LDFs (engine TailCurve,
+    chainladder's defaults): per curve its tail factor and fit statistics, or why it cannot be
+    fitted. Shown beside the tail the run used; the actuary types the tail he picks."""
+    ages = [int(a) for a in triangle.ages[:-1]]
+    if not ages or any(a not in ldf for a in ages):
+        return [{"curve": c, "error": "the selected factors do not cover every age of the exhibit"} for c in CURVES]
+    factors = np.array([float(ldf[a]) for a in ages], dtype=np.float64)
+    pattern = Pattern(ldf=factors, exponent=np.ones(len(ages)), sigma=None, std_err=None, weights=None)
+    out = []
+    for curve in CURVES:
+        try:
+            fit = TailCurve(curve=curve).fit(triangle, pattern).fit_statistics_
+        except EngineError as exc:
+            out.append({"curve": curve, "error": exc.message})
+            continue
+        out.append({"curve": curve, "tail": fit["tail"], "shown": f"{fit['tail']:.4f}", "value": repr(fit["tail"]),
+                    "slope": f"{fit['slope']:.4f}", "intercept": f"{fit['intercept']:.4f}",
+                    "r_squared": _ratio(fit["r_squared"], 3), "n_points": fit["n_points"],
+                    "fit_ages": ", ".join(map(str, fit["fit_ages"]))})
+    return out
+
+
+NO_EXCLUSIONS = Exclusions([], [], None, [], "")

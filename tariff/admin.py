@@ -3,6 +3,7 @@
 diyeh amounts with the revaluation action. Pages call selectors and services only."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from django import forms
@@ -16,7 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
-from core.forms import form_add_domain_error
+from core.forms import LocalDateField, form_add_domain_error
+from core.labels import profession_name
+from core.money import MINOR_UNITS
+from core.money_format import amount_text, money_text
 from core.jalali import jalali_text
 from tariff import selectors, services
 from tariff.forms import IndicatedForm, IssueForm, QuoteForm
@@ -25,6 +29,15 @@ from tariff.models import (
     DiyehAmount, TariffBaseRate, TariffCoverShare, TariffGroupDiscountBand, TariffNoClaimsDiscount,
     TariffProfession, TariffReferralRule, TariffSettingModifier, TariffVersion,
 )
+
+
+_AMOUNT = re.compile(r"-?\d{4,}(\.\d+)?")
+
+
+def _steps_with_amounts(steps: list[tuple[str, str]], currency: str) -> list[tuple[str, str]]:
+    """A step whose value is an amount (the engine writes "4400000000") shown grouped, in the
+    currency's unit; rates and multipliers ("1.2", "0.75") as written."""
+    return [(name, amount_text(value, currency) if _AMOUNT.fullmatch(str(value)) else value) for name, value in steps]
 
 
 def _year_later(day: date) -> date:
@@ -50,6 +63,30 @@ class TariffVersionForm(forms.ModelForm):
         if start and end and end < start:
             self.add_error("effective_to", _("the version cannot end before it starts"))
         return data
+
+
+class AdminQuoteForm(QuoteForm):
+    """The quote form with lists instead of typed codes: the professions the tariffs know (by their
+    names), the book's currencies; the quote date also as a Jalali date."""
+
+    currency = forms.ChoiceField(choices=[(c, c) for c in MINOR_UNITS], initial="IRR", label=_("Currency"))
+    quote_date = LocalDateField(required=False, help_text=_("selects the tariff in force (default: today)"),
+                                label=_("Quote date"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["profession"] = forms.ChoiceField(
+            choices=[("", "—")] + [(c, profession_name(c)) for c in selectors.tariff_profession_codes()],
+            label=_("Profession"))
+
+
+class AdminIssueForm(IssueForm):
+    """Issue dates also typed as Jalali dates (an Iranian policy's own calendar)."""
+
+    inception_date = LocalDateField(label=_("Inception date"))
+    expiry_date = LocalDateField(label=_("Expiry date"))
+    issue_date = LocalDateField(label=_("Issue date"))
+    retro_date = LocalDateField(required=False, label=_("Retro date"))
 
 
 class CopyForm(forms.Form):
@@ -117,7 +154,7 @@ class TariffVersionAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         quote, quote_date, issue_form, policy = None, None, None, None
-        form = QuoteForm(request.POST or None, initial={"quote_date": timezone.localdate()})
+        form = AdminQuoteForm(request.POST or None, initial={"quote_date": timezone.localdate()})
         if request.method == "POST" and form.is_valid():
             quote_date = form.cleaned_data["quote_date"] or timezone.localdate()
             try:
@@ -128,7 +165,7 @@ class TariffVersionAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 form_add_domain_error(form, exc)
             if quote is not None:
-                issue_form = IssueForm(
+                issue_form = AdminIssueForm(
                     request.POST if "issue" in request.POST else None,
                     initial={"inception_date": quote_date, "issue_date": timezone.localdate(),
                              "expiry_date": _year_later(quote_date) - timedelta(days=1),
@@ -140,8 +177,10 @@ class TariffVersionAdmin(admin.ModelAdmin):
                         return redirect(reverse("admin:policies_policy_change", args=[policy.pk]))
         context = self._context(
             request, _("Quote"), form=form, quote=quote, issue_form=issue_form,
-            quote_steps=steps_shown(quote.steps) if quote is not None else [],
+            quote_steps=_steps_with_amounts(steps_shown(quote.steps), quote.currency) if quote is not None else [],
             quote_date_jalali=jalali_text(quote_date) if quote and quote.currency == "IRR" else "",
+            quote_money={name: money_text(getattr(quote, name), quote.currency) for name in ("premium", "vat", "total")}
+            if quote is not None else {},
             can_issue=request.user.has_perm("policies.add_policy"),
         )
         return TemplateResponse(request, "admin/tariff/quote.html", context)

@@ -15,7 +15,7 @@ from core.jalali import jalali_year_of  # noqa: F401 (tariff.services reads it f
 from core.money import ZERO
 from tariff import engine, indicated
 from tariff.diyeh import DIYEH_CURRENCY, diyeh_target_estimate
-from tariff.models import DiyehAmount, Setting, TariffVersion
+from tariff.models import DiyehAmount, Setting, TariffProfession, TariffReferralRule, TariffVersion
 
 
 class NoTariffInForce(DomainError):
@@ -271,3 +271,10 @@ def indicated_rates(
         )
         out.append(IndicatedRow(exp, result, problem, cur, change))
     return out
+
+
+def tariff_profession_codes() -> list[str]:
+    """Every profession some tariff version prices or refers, for the quote page's choices."""
+    codes = set(TariffProfession.objects.values_list("code", flat=True).distinct())
+    codes |= set(TariffReferralRule.objects.values_list("profession", flat=True).distinct())
+    return sorted(codes)

@@ -31,10 +31,12 @@ REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 # examples are derived from each test's name, not drawn at random, and nothing depends on the
 # clock (no deadline, no too_slow health check: a shared machine's timing is not a result).
 # `deep` (HYPOTHESIS_PROFILE=deep, locally): random, and 20× each test's own example budget
-# (tests/reserving/engine/budget.py scales by max_examples / 100).
+# (tests/budget.py scales by max_examples / 100).
 hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True,
                                      suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.register_profile("deep", max_examples=2000, deadline=None, print_blob=True)
+# `quick` (make test-fast): as `ci`, with a quarter of each budget (tests/budget.py).
+hypothesis_settings.register_profile("quick", parent=hypothesis_settings.get_profile("ci"), max_examples=25)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 

@@ -8,6 +8,7 @@ DATABASE_URL        PostgreSQL (or any dj-database-url URL); default SQLite in v
 CELERY_BROKER_URL   Redis broker and result backend; default: eager, in-process Celery
 TIME_ZONE           business time zone (default Europe/Moscow); Celery follows it
 OFFICIAL_REGIME     the regime whose approved run closes a period (default "ru")
+REPORTING_CURRENCY  the currency of reports and solvency totals (default RUB; fx app's official rates)
 DATABASE_APP_ROLE   the PostgreSQL role the application connects as, re-granted by migrate (core.db_roles)
 """
 import os
@@ -50,6 +51,9 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "core",
+    "segments",
+    "fx",
+    "reinsurance",
     "policies",
     "claims",
     "reserving",
@@ -144,6 +148,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
+# Dates per language (config/formats: our formats over Django's locale ones; ISO first in inputs).
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -237,6 +243,11 @@ SPECTACULAR_SETTINGS = {
 
 # Business parameters.
 OFFICIAL_REGIME = os.environ.get("OFFICIAL_REGIME", "ru")
+# Reports and solvency totals are in this currency, converted at the official rates (fx app).
+REPORTING_CURRENCY = os.environ.get("REPORTING_CURRENCY", "RUB")
+# How far before a report's date an official rate may be dated and still be its rate (weekends
+# and the Russian New Year holidays have no fixing of their own).
+FX_RATE_MAX_AGE_DAYS = int(os.environ.get("FX_RATE_MAX_AGE_DAYS", "10"))
 
 # Search terms and patients'-data query values never reach a log (core.log_filters, issue 14 §4):
 # the filter sits on every handler, Django's request log (django.server) included.

@@ -17,6 +17,9 @@ from core.csvsafe import TextSafeWriter
 from core.money import money_round
 from exchange import selectors
 from exchange.bookio import format as fmt
+from fx import selectors as fx_selectors
+from reinsurance import selectors as treaty_selectors
+from segments import selectors as segment_selectors
 
 
 def _money(value, currency: str) -> str:
@@ -92,9 +95,27 @@ def _claim_transaction_cells(r: dict) -> tuple:
     )
 
 
+def _segment_cells(s: dict) -> tuple:
+    return (s["code"], s["name_en"], s["name_ru"], s["name_fa"], s["line_of_business"], s["accounting_group"])
+
+
+def _fx_rate_cells(r: dict) -> tuple:
+    return (_date(r["rate_date"]), r["currency"], _number(r["rate"]), r["source"])
+
+
+def _treaty_cells(t: dict) -> tuple:
+    cur = t["currency"]
+    return (t["code"], t["kind"], t["segment"], str(t["underwriting_year"]), cur, _number(t["ceded_percent"]),
+            _number(t["ceding_commission_percent"]), _money(t["retention"], cur) if cur else "",
+            _money(t["limit"], cur) if cur else "", t["reinsurer"])
+
+
 # Per file of the format: its rows (exchange.selectors, in export order) and each row's cells,
 # in the order of the spec's columns.
 EXPORTS: tuple[tuple[fmt.FileSpec, Callable[[], Iterable[dict]], Callable[[dict], tuple]], ...] = (
+    (fmt.SEGMENTS, segment_selectors.segments_for_export, _segment_cells),
+    (fmt.FX_RATES, fx_selectors.rates_for_export, _fx_rate_cells),
+    (fmt.TREATIES, treaty_selectors.treaties_for_export, _treaty_cells),
     (fmt.POLICIES, selectors.policies_for_export, _policy_cells),
     (fmt.PREMIUM_TRANSACTIONS, selectors.premium_transactions_for_export, _premium_transaction_cells),
     (fmt.CLAIMS, selectors.claims_for_export, _claim_cells),

@@ -89,3 +89,28 @@ def topup_id(payment_id: str) -> str:
 
 def derived_id(close_id: str, cost_type: str) -> str:
     return f"{close_id}-{cost_type.upper()}"
+
+
+# Reference data a book may carry (issue 17): optional files, read before the policies.
+SEGMENTS = FileSpec(
+    "segments.csv",
+    required=("code",),
+    optional=("name_en", "name_ru", "name_fa", "line_of_business", "accounting_group"),
+)
+FX_RATES = FileSpec(
+    "fx_rates.csv",
+    # rate: units of the reporting currency for one unit of `currency` on `date`
+    required=("date", "currency", "rate"),
+    optional=("source",),
+    numeric=("rate",),
+)
+TREATIES = FileSpec(
+    "treaties.csv",
+    # quota share: ceded_percent (and ceding_commission_percent); excess of loss: currency,
+    # retention and limit (per claim). One treaty per segment and underwriting year (and currency).
+    required=("code", "kind", "segment", "underwriting_year"),
+    optional=("currency", "ceded_percent", "ceding_commission_percent", "retention", "limit", "reinsurer"),
+    numeric=("underwriting_year", "ceded_percent", "ceding_commission_percent", "retention", "limit"),
+)
+REFERENCE_FILES = (SEGMENTS, FX_RATES, TREATIES)
+ALL_FILES = REFERENCE_FILES + FILES

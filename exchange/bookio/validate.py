@@ -28,12 +28,19 @@ from exchange.bookio import format as fmt
 from exchange.bookio import ledger
 from exchange.bookio.parse import ErrorLog, Table, Typer, fraction_digits, table_read
 from exchange.bookio.write import Progress
+from fx import selectors as fx_selectors
 from policies import rules as policy_rules
+from reinsurance import rules as treaty_rules
+from reinsurance import selectors as treaty_selectors
+from segments import selectors as segment_selectors
+from segments.services import segments_ensure_seeded
 
 
 @dataclass
 class ImportOptions:
     allow_topup: bool = False
+    # a policy's segment code the table and segments.csv lack is added (code only) instead of refused
+    allow_new_segments: bool = False
     recorded_at: datetime | None = None  # for rows whose file gives none; default: the import time
     now: datetime = field(default_factory=lambda: datetime.now(dt_timezone.utc))
 
@@ -48,6 +55,9 @@ class BookPlan:
     assigned: rows refer to each other by position, resolved by the writer)."""
 
     rows_read: dict[str, int] = field(default_factory=dict)
+    segments: list[dict] = field(default_factory=list)  # new segment rows (segments.Segment fields)
+    fx_rates: list[dict] = field(default_factory=list)  # new official rates (fx.OfficialRate fields)
+    treaties: list[dict] = field(default_factory=list)  # new treaties (reinsurance.Treaty fields)
     insureds: dict[str, list] = field(default_factory=dict)
     # per policy: position among the new insureds (or -1), and the database id where -1
     insured_new: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -177,12 +187,16 @@ class BookValidator:
         self.claim_refs: list = []
         # Quarters signed off: nothing in a book may be accounted in them (read once per import).
         self.closed_periods: set[str] = closed_period_labels()
+        # Segment codes a policy may carry: the table's, then those segments.csv adds.
+        segments_ensure_seeded()
+        self.db_segments: dict[str, dict] = segment_selectors.segments_by_code()
+        self.known_segments: set[str] = set(self.db_segments)
 
     # ---------------------------------------------------------------------------------------
     def run(self) -> BookPlan | None:
         # One file at a time, read then validated then let go: at a million policies the
         # columns of all four files at once would not fit the import's memory budget.
-        if not any(self.sources.get(spec.name) is not None for spec in fmt.FILES):
+        if not any(self.sources.get(spec.name) is not None for spec in fmt.ALL_FILES):
             self.errors.add("(book)", 0, "no book files found: expected " + ", ".join(s.name for s in fmt.FILES))
             return None
 
@@ -196,6 +210,15 @@ class BookValidator:
                 self.progress.tick(f"parsed {spec.name}", len(table), len(table))
             return table
 
+        segments = read(fmt.SEGMENTS)
+        if segments is not None:
+            self._segments(segments)
+        rates = read(fmt.FX_RATES)
+        if rates is not None:
+            self._fx_rates(rates)
+        treaties = read(fmt.TREATIES)
+        if treaties is not None:
+            self._treaties(treaties)
         policies = read(fmt.POLICIES)
         if policies is not None:
             self._policies(policies)
@@ -263,6 +286,8 @@ class BookValidator:
                       currency)
         _closed_period_check(ty, issue, self.closed_periods, lambda day, label: (
             f"issue_date {day}, the accounting date of the original premium, falls in the closed period {label}"))
+
+        self._segment_check(ty, segment)
 
         ok0 = ~t.bad
         existing = selectors.policy_numbers_existing(iter(number[ok0]))
@@ -353,6 +378,119 @@ class BookValidator:
             "recorded_by_id": np.full(n, np.nan),
             "note": pa.array(np.full(n, "", dtype=object), pa.string()),
         }
+
+    # --- segments.csv (optional) ---------------------------------------------------------------
+    def _segments(self, t: Table) -> None:
+        """New codes are added with the row's fields; a code the table holds must agree with it
+        in every field the row gives (an empty cell gives nothing): the admin changes segments,
+        a book only adds them."""
+        ty = Typer(t, self.errors)
+        code = ty.text("code", required=True, max_length=64)
+        ty.duplicates("code", "segment code")
+        limits = {"name_en": 200, "name_ru": 200, "name_fa": 200, "line_of_business": 16, "accounting_group": 16}
+        values = {name: ty.text(name, max_length=n) for name, n in limits.items()}
+        for i in np.flatnonzero(~t.bad).tolist():
+            c = code.iat[i]
+            row = {name: values[name].iat[i] for name in limits}
+            known = self.db_segments.get(c)
+            if known is None:
+                self.plan.segments.append({"code": c, **row})
+                self.known_segments.add(c)
+                continue
+            for name in limits:
+                if row[name] and row[name] != known[name]:
+                    ty._refuse(np.arange(len(t)) == i, lambda _, name=name, c=c, v=row[name]: (
+                        f"segment {c} is in the database with {name} {known[name]!r}, the file says {v!r}; "
+                        f"change it under Segments, a book only adds segments"))
+                    break
+
+    def _segment_check(self, ty: Typer, segment: pd.Series) -> None:
+        """A policy's segment must be a row of the segment table or of segments.csv; with
+        allow_new_segments an unknown code is added (code only) instead of refused."""
+        codes, distinct = pd.factorize(segment)
+        unknown_code = np.array([v != "" and v not in self.known_segments for v in distinct.tolist()], dtype=bool)
+        if not unknown_code.any():
+            return
+        unknown = unknown_code[np.maximum(codes, 0)] & (codes >= 0) & ~ty.t.bad
+        if self.opt.allow_new_segments:
+            for c in pd.unique(segment[unknown]).tolist():
+                self.plan.segments.append({"code": c, "name_en": "", "name_ru": "", "name_fa": "",
+                                           "line_of_business": "", "accounting_group": ""})
+                self.known_segments.add(c)
+            return
+        ty._refuse(unknown, lambda i: f"unknown segment {segment.iat[i]}: list it in {fmt.SEGMENTS.name} "
+                   "or import with --allow-new-segments")
+
+    # --- fx_rates.csv (optional) -------------------------------------------------------------
+    def _fx_rates(self, t: Table) -> None:
+        """Official rates to the reporting currency: new (currency, date) pairs are added; one
+        the table holds must carry the same rate (a book does not correct official rates)."""
+        ty = Typer(t, self.errors)
+        day = ty.date("date")
+        ty.text("currency", required=True)
+        rate = ty.decimal("rate", int_digits=12, places=12)
+        source = ty.text("source", max_length=64)
+        reporting = fx_selectors.reporting_currency()
+        db_rates = fx_selectors.rates_by_key()
+        first: dict[tuple[str, date], int] = {}
+        for i in np.flatnonzero(~t.bad).tolist():
+            one = np.arange(len(t)) == i
+            try:
+                cur = policy_rules.currency_valid(ty.raw("currency").iat[i])
+            except DomainError as exc:
+                ty._refuse(one, lambda _, m=exc.message: m)
+                continue
+            value = Decimal(rate.iat[i])
+            on = day[i].astype(object)
+            if cur == reporting:
+                ty._refuse(one, lambda _: f"{cur} is the reporting currency and needs no rate")
+            elif value <= 0:
+                ty._refuse(one, lambda _: f"rate {rate.iat[i]} must be above zero")
+            elif (cur, on) in first:
+                ty._refuse(one, lambda _: f"duplicate rate for {cur} on {on} (first on line {first[(cur, on)]})")
+            elif (cur, on) in db_rates and db_rates[(cur, on)] != value:
+                ty._refuse(one, lambda _: (f"the {cur} rate of {on} is {format(db_rates[(cur, on)].normalize(), 'f')} "
+                                           f"in the database, the file says {rate.iat[i]}; official rates are not "
+                                           "corrected by a book"))
+            else:
+                first[(cur, on)] = int(t.line[i])
+                if (cur, on) not in db_rates:
+                    self.plan.fx_rates.append({"rate_date": on, "currency": cur, "rate": value,
+                                               "source": source.iat[i]})
+
+    # --- treaties.csv (optional) -------------------------------------------------------------
+    def _treaties(self, t: Table) -> None:
+        """The rules of reinsurance/rules.py row by row (a book holds a handful of treaties):
+        overlaps are looked for among the database's treaties and the file's earlier rows. A
+        code the database holds must come with the same terms (a book only adds treaties)."""
+        ty = Typer(t, self.errors)
+        ty.text("code", required=True, max_length=40)
+        ty.duplicates("code", "treaty code")
+        ty.text("reinsurer", max_length=200)
+        for column in ("ceded_percent", "ceding_commission_percent"):
+            ty.decimal(column, required=False, int_digits=3, places=4)
+        for column in ("retention", "limit"):
+            ty.decimal(column, required=False)
+        ty.integer("underwriting_year", required=True)
+        db = treaty_selectors.treaties_by_code()
+        others = list(db.values())
+        for i in np.flatnonzero(~t.bad).tolist():
+            row = {f: ty.raw(f).iat[i] for f in treaty_rules.FIELDS}
+            try:
+                checked = treaty_rules.treaty_check(row, segments=self.known_segments,
+                                                    others=[o for o in others if o["code"] != row["code"]])
+                known = db.get(checked["code"])
+                if known is not None:
+                    differs = [f for f in treaty_rules.FIELDS if known[f] != checked[f]]
+                    if differs:
+                        raise DomainError(f"treaty {checked['code']} is in the database with other terms "
+                                          f"({', '.join(differs)}); a book only adds treaties")
+                    continue
+            except DomainError as exc:
+                ty._refuse(np.arange(len(t)) == i, lambda _, m=exc.message: m)
+                continue
+            others.append(checked)
+            self.plan.treaties.append(checked)
 
     def _policy_pos(self, numbers: pd.Series) -> np.ndarray:
         """Position in plan.policies of each policy number; -1 where the book has no such policy."""

@@ -21,6 +21,20 @@ SEGMENT_PREFIX = ("IND", "CLN")
 SEGMENT_BASIS = ("occurrence", "claims_made")
 CURRENCIES = ("RUB", "IRR")
 CURRENCY_DECIMALS = (2, 0)  # RUB in kopecks, IRR in whole rials
+# Official rates for fx_rates.csv, one per quarter end of the book: roubles per unit of each
+# currency at the book's first quarter end, then × RUB_PER_UNIT_DRIFT a quarter (the rial
+# weakening). ILLUSTRATIVE, not the Bank of Russia's fixings.
+RUB_PER_UNIT = {"RUB": "1", "IRR": "0.0021"}
+RUB_PER_UNIT_DRIFT = {"RUB": "1", "IRR": "0.985"}
+FX_RATE_PLACES = 10
+FX_RATE_SOURCE = "illustrative (demo)"
+# Treaties for treaties.csv, one a segment and underwriting year of the book (ILLUSTRATIVE terms):
+# a 30% quota share with a 25% ceding commission on the individuals, and a per-claim excess of
+# loss of RUB 4,000,000 xs 1,000,000 (retention 1m, limit 5m: the clinics' largest per-claim limit).
+TREATY_QUOTA_SHARE = {"segment": "individual_occurrence", "prefix": "QS-IND", "ceded_percent": "30",
+                      "ceding_commission_percent": "25", "reinsurer": "Demo Re (illustrative)"}
+TREATY_EXCESS_OF_LOSS = {"segment": "clinic_claims_made", "prefix": "XL-CLN", "currency": "RUB",
+                         "retention": "1000000.00", "limit": "5000000.00", "reinsurer": "Demo Re (illustrative)"}
 MINOR_PER_UNIT = (100, 1)
 
 # profession code, risk group, weight among individual professionals, weight among clinics

@@ -1,6 +1,7 @@
 """Writes a DemoBook as a book-exchange folder (design.md §5): what is known at the end date
-goes into the four CSVs and book.json; `truth=True` adds truth.csv with the true ultimates
-(per segment × currency × accident quarter × report quarter).
+goes into the four CSVs and book.json, its segments into segments.csv and official rates to the
+reporting currency at each quarter end into fx_rates.csv (issue 17); `truth=True` adds
+truth.csv with the true ultimates (per segment × currency × accident quarter × report quarter).
 
 Columns are formatted as whole arrays and joined into lines; no value needs CSV quoting
 (names, causes and codes contain no comma, quote or newline).
@@ -8,15 +9,19 @@ Columns are formatted as whole arrays and joined into lines; no value needs CSV 
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 
+from core.csvsafe import TextSafeWriter
 from exchange.demo import params as P
 from exchange.demo.book import DemoBook
 from exchange.demo.calendar import NONE_DAY, as_datetime64, iso_dates
 from exchange.demo.claims import CLAIM_KINDS, COST_TYPES
 from exchange.demo.policies import PREMIUM_KINDS, PROFESSION_CODES
+from segments.seed import SEED as SEGMENT_SEED
 
 _TWO_DIGITS = np.array([f"{i:02d}" for i in range(100)], dtype=object)
 _HOURS = np.array([f"{i:02d}" for i in range(24)], dtype=object)
@@ -34,7 +39,12 @@ CLAIM_TX_COLUMNS = ("transaction_id", "claim_number", "accounting_date", "kind",
 # truth.csv: the true ultimate per segment × currency × accident quarter × report quarter (basis
 # says which of the two quarters decides what is unpaid at a valuation date: book.DemoBook.truth)
 TRUTH_COLUMNS = ("segment", "currency", "basis", "accident_quarter", "report_quarter", "ultimate")
-FILES = ("policies.csv", "premium_transactions.csv", "claims.csv", "claim_transactions.csv", "book.json")
+SEGMENT_COLUMNS = ("code", "name_en", "name_ru", "name_fa", "line_of_business", "accounting_group")
+FX_RATE_COLUMNS = ("date", "currency", "rate", "source")
+TREATY_COLUMNS = ("code", "kind", "segment", "underwriting_year", "currency", "ceded_percent",
+                  "ceding_commission_percent", "retention", "limit", "reinsurer")
+FILES = ("segments.csv", "fx_rates.csv", "treaties.csv", "policies.csv", "premium_transactions.csv", "claims.csv",
+         "claim_transactions.csv", "book.json")
 
 
 def money_text(minor, currency) -> np.ndarray:
@@ -76,12 +86,74 @@ def _write_csv(path: Path, columns: tuple[str, ...], values: list) -> int:
     return len(cols[0])
 
 
-def write_book(book: DemoBook, directory, *, truth: bool = False) -> dict[str, int]:
+def _write_small_csv(path: Path, columns: tuple[str, ...], rows: list[tuple], numeric=()) -> int:
+    """Through the product's CSV writer: the segments' names hold commas, and a text cell gets
+    the spreadsheet-formula escape as export_book writes it (exchange/README.md)."""
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = TextSafeWriter(fh, columns, numeric=numeric)
+        w.writeheader()
+        for row in rows:
+            w.writerow(row)
+    return len(rows)
+
+
+def quarter_ends(start: date, end: date) -> list[date]:
+    """Every quarter's last day from the quarter of `start` to the one of `end` (the last one
+    clipped to `end`, so that a book ending mid-quarter has a rate on its end date too)."""
+    out, year, quarter = [], start.year, (start.month - 1) // 3 + 1
+    while True:
+        nxt = date(year + quarter // 4, quarter % 4 * 3 + 1, 1)
+        day = min(nxt - timedelta(days=1), end)
+        out.append(day)
+        if day >= end:
+            return out
+        year, quarter = nxt.year, (nxt.month - 1) // 3 + 1
+
+
+def fx_rates(book: DemoBook, reporting_currency: str = "RUB") -> list[tuple[str, str, str, str]]:
+    """(date, currency, rate, source) rows: each demo currency but the reporting one, at every
+    quarter end of the book; none when the reporting currency is not a demo currency."""
+    if reporting_currency not in P.RUB_PER_UNIT:
+        return []
+    quantum = Decimal(1).scaleb(-P.FX_RATE_PLACES)
+    rows = []
+    for q, day in enumerate(quarter_ends(book.start_date, book.end_date)):
+        rub = {c: Decimal(P.RUB_PER_UNIT[c]) * Decimal(P.RUB_PER_UNIT_DRIFT[c]) ** q for c in P.CURRENCIES}
+        for currency in P.CURRENCIES:
+            if currency == reporting_currency:
+                continue
+            rate = (rub[currency] / rub[reporting_currency]).quantize(quantum).normalize()
+            rows.append((day.isoformat(), currency, format(rate, "f"), P.FX_RATE_SOURCE))
+    return rows
+
+
+def treaties(book: DemoBook) -> list[tuple]:
+    """A quota share on one segment and an excess of loss on the other, for every underwriting
+    year with a policy incepting in the book (params.TREATY_*)."""
+    qs, xl = P.TREATY_QUOTA_SHARE, P.TREATY_EXCESS_OF_LOSS
+    rows = []
+    for year in range(book.start_date.year, book.end_date.year + 1):
+        rows.append((f"{qs['prefix']}-{year}", "quota_share", qs["segment"], str(year), "", qs["ceded_percent"],
+                     qs["ceding_commission_percent"], "", "", qs["reinsurer"]))
+        rows.append((f"{xl['prefix']}-{year}", "excess_of_loss", xl["segment"], str(year), xl["currency"], "", "",
+                     xl["retention"], xl["limit"], xl["reinsurer"]))
+    return rows
+
+
+def write_book(book: DemoBook, directory, *, truth: bool = False, reporting_currency: str = "RUB") -> dict[str, int]:
     """Write the folder; returns the number of data rows per file."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     end = book.end
     counts = {}
+    # The two small reference files through the csv module: the segments' names hold commas.
+    seed = {row[0]: row for row in SEGMENT_SEED}
+    segments = [seed.get(code, (code, "", "", "", "", "")) for code in P.SEGMENTS]
+    counts["segments.csv"] = _write_small_csv(out / "segments.csv", SEGMENT_COLUMNS, segments)
+    counts["fx_rates.csv"] = _write_small_csv(out / "fx_rates.csv", FX_RATE_COLUMNS,
+                                              fx_rates(book, reporting_currency), numeric=("rate",))
+    counts["treaties.csv"] = _write_small_csv(out / "treaties.csv", TREATY_COLUMNS, treaties(book), numeric=(
+        "underwriting_year", "ceded_percent", "ceding_commission_percent", "retention", "limit"))
     pol = book.policies
     cur = pol["currency"].to_numpy()
     seg = pol["segment"].to_numpy()

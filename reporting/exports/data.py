@@ -22,6 +22,7 @@ class SegmentReserves:
     ulae: Decimal
     earned_premium: Decimal | None = None
     ibnr_method: str = ""
+    converted_from: str = ""  # the run's own currency when the amounts were converted (0420155)
 
     def amount(self, reserve_type: str) -> Decimal:
         return getattr(self, reserve_type)
@@ -59,6 +60,10 @@ class ReportData:
     opening_date: date | None = None
     ulae_reported_with_rbns: bool = False
     group_names: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (ru, en)
+    # The currency the report is in; rows in other currencies are left out unless converted
+    # (reporting.selectors.report_data_converted), and rates_used says at which rates.
+    reporting_currency: str = "RUB"
+    rates_used: tuple[str, ...] = ()
 
     def currencies(self) -> list[str]:
         return sorted({r.currency for r in self.reserves})

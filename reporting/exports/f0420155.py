@@ -4,8 +4,10 @@ The form is filed as XBRL; this workbook is the working paper behind it, in the 
 layout (template version 1, shared/reports.md): reserves by accounting group with a total
 sheet that reconciles to the groups, earned premium, and the cumulative payments and
 reported-not-settled (ЗНУ) triangles by accident quarter × quarter end. Amounts in thousands
-of roubles with one decimal; RUB segments only until exchange rates exist (the sheet says so).
-Reinsurers' shares are zero until the reinsurance work; their lines are in place.
+of roubles with one decimal. Segments in other currencies are in it once converted at the
+official rates (reporting.selectors.report_data_converted), and the cover lists each rate used;
+rows left in another currency are left out (the sheet says so). Reinsurers' shares are zero
+until the reinsurance work; their lines are in place.
 """
 from __future__ import annotations
 
@@ -98,7 +100,8 @@ def _reserve_sheet(wb, title: str, heading: str, data: ReportData, group: str | 
     header_row(ws, 5, [1, 2, 3, 4, 5])
 
     def pick(rows):
-        return [r for r in rows if r.currency == "RUB" and (group is None or r.accounting_group == group)]
+        return [r for r in rows if r.currency == data.reporting_currency
+                and (group is None or r.accounting_group == group)]
 
     current = line_values(pick(data.reserves), ulae_reported_with_rbns=data.ulae_reported_with_rbns)
     past = []
@@ -117,21 +120,33 @@ def _reserve_sheet(wb, title: str, heading: str, data: ReportData, group: str | 
     return current
 
 
+def _scope(data: ReportData) -> tuple[str, str]:
+    """What the figures cover: (cover text, note under each triangle's heading)."""
+    cur = data.reporting_currency
+    if data.rates_used:
+        return (f"Все сегменты; прочие валюты пересчитаны в {cur} по официальному курсу на отчетную дату / "
+                f"All segments; other currencies converted to {cur} at the official rate of the reporting date",
+                f"тыс. руб. / thousands of roubles ({cur}); all segments, converted at the rates on the cover")
+    return (f"Только сегменты в {cur} / {cur} segments only",
+            f"тыс. руб. / thousands of roubles; {cur} segments only")
+
+
 def _triangle_sheet(wb, title: str, heading: str, triangles: list[SegmentTriangles], attr: str,
-                    valuation_date: date, n_quarters: int, n_origins: int):
+                    valuation_date: date, n_quarters: int, n_origins: int, scope: tuple[str, str] = ("", ""),
+                    currency: str = "RUB"):
     """Accident quarter × quarter end, cumulative; row 010 dates, 020 earlier accident
     quarters together, 030… the last n accident quarters; columns 3… the last n quarter ends."""
     ws = wb.create_sheet(title)
     ws["A1"] = heading
     ws["A1"].font = BOLD
-    ws["A2"] = "тыс. руб. / thousands of roubles; RUB segments only"
+    ws["A2"] = scope[1]
     last_q = Quarter.of(valuation_date)
     quarter_ends = [(last_q - (n_quarters - 1 - k)) for k in range(n_quarters)]
     origins = [(last_q - (n_origins - 1 - k)) for k in range(n_origins)]
     grid = np.zeros((n_origins + 1, n_quarters))  # row 0 = earlier accident quarters
     seen = np.zeros_like(grid, dtype=bool)
     for tri in triangles:
-        if tri.currency != "RUB":
+        if tri.currency != currency:
             continue
         frame: pd.DataFrame = getattr(tri, attr)
         for origin_label, row in frame.iterrows():
@@ -177,16 +192,17 @@ def write_0420155(data: ReportData, *, n_quarters: int = 20, n_origins: int = 20
         ("Режим / Regime", data.regime),
         ("Отпечаток входных данных / Input fingerprint", data.input_fingerprint),
         ("Единицы / Units", "тыс. руб. с одним знаком / thousands of roubles, one decimal"),
-        ("Охват / Scope", "Только сегменты в рублях (курсов валют пока нет) / RUB segments only (no exchange rates yet)"),
+        ("Охват / Scope", _scope(data)[0]),
         ("Подача / Filing", "Форма подается в XBRL; этот файл — рабочий документ / filed as XBRL; this is the working paper"),
     ]
+    rows += [("Курс / Rate used", text) for text in data.rates_used]
     for i, (k, v) in enumerate(rows, start=3):
         cover.cell(row=i, column=1, value=k)
         cover.cell(row=i, column=2, value=v)
     cover.column_dimensions["A"].width = 45
     cover.column_dimensions["B"].width = 90
 
-    groups = sorted({r.accounting_group for r in data.reserves if r.currency == "RUB"})
+    groups = sorted({r.accounting_group for r in data.reserves if r.currency == data.reporting_currency})
     unit = "тыс. руб. / thousands of roubles"
     _reserve_sheet(wb, "1.1 Итого", "Раздел 1.1. Страховые резервы, всего / Section 1.1 Reserves, total", data, None, unit)
     for g in groups:
@@ -196,18 +212,23 @@ def write_0420155(data: ReportData, *, n_quarters: int = 20, n_origins: int = 20
     ws = wb.create_sheet("2 Заработанная премия")
     ws["A1"] = "Раздел 2. Заработанная премия с начала года / Section 2 Earned premium, year to date"
     ws["A1"].font = BOLD
-    header_row(ws, 3, ["Учетная группа / Accounting group", "Сегмент / Segment", "Заработанная премия, тыс. руб. / Earned premium, thousands"])
+    header_row(ws, 3, ["Учетная группа / Accounting group", "Сегмент / Segment", "Заработанная премия, тыс. руб. / Earned premium, thousands",
+                       "Пересчет / Converted"])
     r = 4
-    for res in sorted(data.reserves, key=lambda x: (x.accounting_group, x.segment)):
-        if res.currency != "RUB":
+    for res in sorted(data.reserves, key=lambda x: (x.accounting_group, x.segment, x.converted_from)):
+        if res.currency != data.reporting_currency:
             continue
         ws.cell(row=r, column=1, value=res.accounting_group)
         ws.cell(row=r, column=2, value=res.segment)
+        if res.converted_from:  # the segment's rows in another currency, converted: their own line
+            ws.cell(row=r, column=4, value=f"{res.converted_from} → {res.currency}")
         ws.cell(row=r, column=3, value=None if res.earned_premium is None else thousands(res.earned_premium))
         r += 1
 
     _triangle_sheet(wb, "3 ЗНУ", "Раздел 3. Заявленные, но неурегулированные убытки / Section 3 Reported-not-settled claims",
-                    data.triangles, "case", data.valuation_date, n_quarters, n_origins)
+                    data.triangles, "case", data.valuation_date, n_quarters, n_origins, _scope(data),
+                    data.reporting_currency)
     _triangle_sheet(wb, "5.1 Выплаты", "Раздел 5.1. Выплаты нарастающим итогом / Section 5.1 Cumulative payments",
-                    data.triangles, "paid", data.valuation_date, n_quarters, n_origins)
+                    data.triangles, "paid", data.valuation_date, n_quarters, n_origins, _scope(data),
+                    data.reporting_currency)
     return workbook_bytes(wb)

@@ -230,7 +230,7 @@ def project_cut(squares: list[Square], k: int, rule: DefaultRule, development=No
     skipped = [] if skipped is None else skipped
     n = squares[0].paid.shape[0]
     mask = cut_mask(n, k)
-    devs = _developments(development)
+    devs = _developments(development, rule)
 
     def triangles(sq):
         ages = list(sq.ages)
@@ -344,7 +344,7 @@ def emergence_backtest(*, paid: Triangle, incurred: Triangle, exposure, cuts=(1,
     diagonal = np.arange(n)[:, None] + np.arange(m)[None, :]
     last_diagonal = int(np.max(np.arange(n) + latest_index))
     now_incurred = incurred.values[np.arange(n), latest_index]
-    devs = _developments(development)
+    devs = _developments(development, rule)
     rows = []
     for k in sorted(set(int(c) for c in cuts)):
         keep_rows = n - k

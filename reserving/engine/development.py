@@ -27,6 +27,16 @@ Options (all per development column where a list or an `{age: value}` dict is gi
 * `drop_high` / `drop_low` / `preserve`: chainladder's exclusions by rank.
 * `min_link_ratios`: a column resting on fewer than N link ratios (from non-zero values, within
   the window, after the hand exclusions) takes the factor 1.0 (the thin-age rule).
+* `factor_credibility`: each factor is credibility-weighted toward the segment's own smoothed
+  pattern by the factor's precision: the complement p is an exponential decay of the development,
+  p_j = 1 + exp(a + b·j), fitted (least squares on log(f − 1)) to the factors of the columns that
+  rest on at least `CREDIBILITY_FIT_MIN_RATIOS` ratios and develop (f > 1), when at least two do
+  and the fit decays (b < 0), else p = 1.0; Z = (f − p)² / ((f − p)² + se²), se² = sigma² / Σ x
+  (Mack's volume-weighted standard error of f, from the column's own ratios); f ← p + Z·(f − p).
+  A factor that stands many standard errors from the curve keeps itself (Z → 1); one resting on a
+  few scattered ratios — one large claim in a thin column — moves toward the curve. Columns with
+  fewer than three ratios, or a from-value ≤ 0, are left alone (the thin-age rule still sets
+  those below `min_link_ratios` to 1.0). The rule maturity-v2 uses it.
 
 `link_ratio_averages(triangle)` is the table a development exhibit shows: simple, volume,
 medial and geometric averages over all, the latest 3, 5 and 8 periods, by age.
@@ -44,6 +54,10 @@ import pandas as pd
 from .errors import DevelopmentError, ParameterError, shown
 from .triangle import Triangle
 
+# factor_credibility: the columns the complement curve is fitted on rest on at least this many
+# link ratios; a column's own standard error is trusted from three ratios (two degrees of freedom)
+CREDIBILITY_FIT_MIN_RATIOS = 4
+CREDIBILITY_MIN_RATIOS = 3
 # the exponent e of the weights 1/x^e each average's sigma (and, but for geometric, factor) uses
 AVERAGES = {"regression": 0.0, "volume": 1.0, "simple": 2.0, "geometric": 1.0, "medial": 2.0}
 SIGMA_INTERPOLATIONS = ("log-linear", "mack")
@@ -63,6 +77,7 @@ class Pattern:
     sigma_problem: str | None = None
     fixed: np.ndarray | None = None     # columns set to 1.0 by min_link_ratios
     counts: np.ndarray | None = None    # link ratios each column rests on (min_link_ratios)
+    credibility: np.ndarray | None = None  # Z of each factor (factor_credibility)
 
 
 @dataclass
@@ -77,6 +92,7 @@ class StackPattern:
     problems: list
     fixed: np.ndarray | None = None
     counts: np.ndarray | None = None
+    credibility: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ldf)
@@ -88,7 +104,8 @@ class StackPattern:
                        weights=None if self.weights is None else self.weights[t],
                        sigma_problem=self.problems[t],
                        fixed=None if self.fixed is None else self.fixed[t],
-                       counts=None if self.counts is None else self.counts[t])
+                       counts=None if self.counts is None else self.counts[t],
+                       credibility=None if self.credibility is None else self.credibility[t])
 
 
 class _Estimator:
@@ -163,11 +180,15 @@ class Development(_Estimator):
         the exclusions by rank) takes the factor 1.0, and its sigma is taken around 1.0 from the
         ratios it has (extrapolated where it has fewer than two). None: every column is
         estimated, and one without any ratio is an error.
+    factor_credibility: True weights each factor toward the fitted decay curve by its precision,
+        Z = (f − p)² / ((f − p)² + se²) (module docstring); the factors' Z are `credibility_`.
+        Applied after the average and before `min_link_ratios`; sigma is taken around the
+        weighted factor.
     """
 
     def __init__(self, average="volume", n_periods=-1, drop_high=None, drop_low=None,
                  drop=None, sigma_interpolation: str = "log-linear", preserve: int = 1,
-                 min_link_ratios: int | None = None):
+                 min_link_ratios: int | None = None, factor_credibility: bool = False):
         self.average = average
         self.n_periods = n_periods
         self.drop_high = drop_high
@@ -176,6 +197,18 @@ class Development(_Estimator):
         self.sigma_interpolation = sigma_interpolation
         self.preserve = preserve
         self.min_link_ratios = min_link_ratios
+        if not isinstance(factor_credibility, (bool, np.bool_)):
+            raise ParameterError(f"factor_credibility must be true or false, got {shown(factor_credibility)}",
+                                 field="factor_credibility")
+        self.factor_credibility = bool(factor_credibility)
+
+    @property
+    def credibility_(self) -> pd.Series | None:
+        """Each age's credibility Z (with `factor_credibility`): the factor is p + Z·(f̂ − p)."""
+        pattern = self._fitted("credibility_")
+        if pattern.credibility is None:
+            return None
+        return pd.Series(pattern.credibility, index=pd.Index(self._ages[:-1], name="age"), name="credibility")
 
     @property
     def link_counts_(self) -> pd.Series | None:
@@ -244,7 +277,8 @@ class Development(_Estimator):
         else:
             geometric = None
         return estimate_stack(values, weights, exponent, self.sigma_interpolation, first.ages,
-                              with_sigma=with_sigma, geometric=geometric, fixed=fixed, counts=counts)
+                              with_sigma=with_sigma, geometric=geometric, fixed=fixed, counts=counts,
+                              credibility=self.factor_credibility)
 
     def _weights(self, triangle: Triangle, n_periods: np.ndarray | None = None,
                  medial: np.ndarray | None = None):
@@ -415,13 +449,14 @@ def estimate(triangle: Triangle, weights: np.ndarray, exponent: np.ndarray,
 def estimate_stack(values: np.ndarray, weights: np.ndarray, exponent: np.ndarray,
                    sigma_interpolation: str, ages: np.ndarray, with_sigma: bool = True,
                    geometric: np.ndarray | None = None, fixed: np.ndarray | None = None,
-                   counts: np.ndarray | None = None) -> StackPattern:
+                   counts: np.ndarray | None = None, credibility: bool = False) -> StackPattern:
     """Weighted regression through the origin for every column of every triangle at once.
 
     values: (k, origins, ages); weights: (k, origins, ages − 1) of 0/1. `geometric` (ages − 1,
     bool): columns whose factor is the geometric mean of the used ratios instead (their sigma is
     still the regression's around that factor). `fixed` (k, ages − 1, bool): columns whose factor
-    is 1.0 whatever their ratios (min_link_ratios); they may have no ratio at all."""
+    is 1.0 whatever their ratios (min_link_ratios); they may have no ratio at all. `credibility`:
+    each factor weighted toward the fitted decay curve by its precision (`precision_credibility`)."""
     x, y = values[:, :, :-1], values[:, :, 1:]
     use = (weights > 0) & np.isfinite(y) & (x != 0)
     empty = ~use.any(axis=1)
@@ -445,8 +480,14 @@ def estimate_stack(values: np.ndarray, weights: np.ndarray, exponent: np.ndarray
         ldf = np.sum(w * xs * ys, axis=1) / sxx
     if geometric is not None:
         ldf = np.where(geometric[None, :], _geometric_mean(xs, ys, use), ldf)
+    z = None
+    if credibility and np.all(np.isfinite(ldf)):
+        z, curve = precision_credibility(xs, ys, use, ldf)
+        ldf = curve + z * (ldf - curve)
     if fixed is not None:
         ldf = np.where(fixed, 1.0, ldf)
+        if z is not None:
+            z = np.where(fixed, 0.0, z)
     if not np.all(np.isfinite(ldf)):
         t, j = np.argwhere(~np.isfinite(ldf))[0]
         where = f"triangle {t}: " if len(values) > 1 else ""
@@ -455,11 +496,40 @@ def estimate_stack(values: np.ndarray, weights: np.ndarray, exponent: np.ndarray
     if not with_sigma:
         return StackPattern(ldf=ldf, exponent=exponent, sigma=None, std_err=None, weights=weights,
                             problems=["sigma was not estimated (only Mack needs it)"] * len(values),
-                            fixed=fixed, counts=counts)
+                            fixed=fixed, counts=counts, credibility=z)
     sigma, std_err, problems = _sigma_step(xs, ys, w, use, sxx, ldf, x[:, 0, :], exponent, sigma_interpolation,
                                            ages)
     return StackPattern(ldf=ldf, exponent=exponent, sigma=sigma, std_err=std_err, weights=weights,
-                        problems=problems, fixed=fixed, counts=counts)
+                        problems=problems, fixed=fixed, counts=counts, credibility=z)
+
+
+def precision_credibility(xs, ys, use, ldf):
+    """(Z, p) per column (rows are triangles): Bühlmann's weight Z = (f − p)² / ((f − p)² + se²)
+    between the column's own factor f and the complement p, the segment's exponential decay
+    curve of f − 1 (module docstring), with the factor's estimation variance se² = sigma² / Σ x
+    (Mack's, volume weights, around f) and the spread of the true factor about the curve taken
+    as (f − p)². Columns with fewer than CREDIBILITY_MIN_RATIOS ratios, or a used from-value
+    ≤ 0, keep their factor (Z = 1)."""
+    k, n_link = ldf.shape
+    count = use.sum(axis=1)
+    curve = np.ones_like(ldf)
+    j = np.arange(n_link, dtype=np.float64)
+    for t in range(k):
+        fit = (count[t] >= CREDIBILITY_FIT_MIN_RATIOS) & (ldf[t] > 1.0)
+        if fit.sum() < 2:
+            continue
+        slope, intercept = np.polyfit(j[fit], np.log(ldf[t, fit] - 1.0), 1)
+        if slope < 0:
+            curve[t] = 1.0 + np.exp(intercept + slope * j)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        positive = np.all(np.where(use, xs, 1.0) > 0, axis=1)
+        resid = ys - ldf[:, None, :] * xs
+        inv = np.where(use, 1.0 / np.where(use, xs, 1.0), 0.0)
+        se2 = np.sum(inv * resid * resid, axis=1) / np.maximum(count - 1, 1) / np.sum(xs, axis=1)
+        d2 = (ldf - curve) ** 2
+        z = d2 / (d2 + se2)
+    ok = (count >= CREDIBILITY_MIN_RATIOS) & positive & np.isfinite(se2) & (se2 >= 0) & np.isfinite(z)
+    return np.where(ok, z, 1.0), np.where(ok, curve, ldf)
 
 
 def _geometric_mean(xs, ys, use) -> np.ndarray:

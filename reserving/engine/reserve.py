@@ -14,9 +14,13 @@ development quarters, as the ledger gives them) and returns a frozen `SegmentRes
    the recent base premium under 51н), spread over the origins.
 3. **Pattern.** Selected LDFs (on the basis triangle), else a pattern borrowed from another
    triangle, else the segment's own volume-weighted factors with the thin-age rule
-   (`Development(min_link_ratios=…)`: an age resting on fewer ratios takes 1.0).
+   (`Development(min_link_ratios=…)`: an age resting on fewer ratios takes 1.0) and, under a
+   rule with `factor_credibility` (maturity-v2), each factor credibility-weighted toward
+   the triangle's decay curve by its precision (so are the other ages of selected LDFs and a
+   borrowed pattern).
 4. **Per-origin methods** (`project_origins`): every method side by side, the selected ultimate
-   by the default rule (maturity-v1), by a segment-wide method, or by per-origin overrides.
+   by the regime's default rule (maturity-v1 or -v2), by a segment-wide method, or by per-origin
+   overrides.
    The a-priori loss ratio per origin is the selection's, else the one the actuary keeps for the
    origin's year, else Cape Cod's from the segment's own history — each origin says which.
 5. **Floor.** Per-origin IBNR may be negative (redundant case reserves; flagged); the segment's
@@ -37,7 +41,7 @@ import pandas as pd
 from .berquist import adjustment_applies, berquist_sherman, open_claims
 from .bootstrap import BootstrapODP
 from .cdr import mack_se_for_selection
-from .default import ALIASES, DEFAULT_RULE, METHODS, DefaultRule, project_origins
+from .default import ALIASES, DEFAULT_RULE, METHODS, RULES, DefaultRule, project_origins
 from .development import Development, DevelopmentConstant
 from .errors import EngineError, ParameterError, shown
 from .methods import MackChainLadder
@@ -49,7 +53,6 @@ GRAINS = ("OQDQ", "OYDQ", "OYDY")
 # segment-wide methods a selection may name (besides the rule, "default"), on the regime's
 # `ibnr_triangle`; any per-origin method of `default.METHODS` may be named too
 SEGMENT_METHODS = ("default", "chainladder", "bf", "benktander", "capecod", "elr")
-RULES = {DEFAULT_RULE.name: DEFAULT_RULE}
 SELECTION_FIELDS = ("method", "overrides", "ldfs", "tail", "apriori", "pattern_from", "grain", "case_adjustment",
                     "severity_trend", "note")
 CASE_ADJUSTMENTS = ("auto", "none", "berquist_sherman")
@@ -224,10 +227,10 @@ def segment_reserve(*, paid: Triangle, incurred: Triangle, reported: Triangle | 
     if adjustment is not None:
         i = adjustment.incurred
     tail = regime["tail"] if sel.tail is None else sel.tail
-    development, pattern_how, thin = _pattern(sel, regime, p if basis == "paid" else i, borrowed, grain)
-    developments = {"paid": Development(min_link_ratios=regime["min_link_ratios"]) if basis != "paid" else development,
-                    "incurred": development if basis == "incurred" else
-                    Development(min_link_ratios=regime["min_link_ratios"])}
+    development, pattern_how, thin = _pattern(sel, regime, p if basis == "paid" else i, borrowed, grain, rule)
+    other = Development(min_link_ratios=regime["min_link_ratios"], factor_credibility=rule.factor_credibility)
+    developments = {"paid": other if basis != "paid" else development,
+                    "incurred": development if basis == "incurred" else other}
     method = sel.method or regime["ibnr_method"]
     overrides = _overrides(method, sel, regime, p)
     if not np.any(exposure > 0):
@@ -269,7 +272,9 @@ def segment_reserve(*, paid: Triangle, incurred: Triangle, reported: Triangle | 
     if negative:
         notes.append(f"negative IBNR (case reserves above the projected ultimate) for origin(s) {', '.join(negative)}")
     tri_basis = p if basis == "paid" else i
+    credibility = _credibility(developments[basis], tri_basis)
     factors = {"development": pattern_how, "basis": basis, "thin_ages": [int(a) for a in thin],
+               **({"credibility": credibility} if credibility else {}),
                "ldf": projection.provenance["ldf"][basis], "tail": float(tail),
                "cdf": {str(int(a)): float(c) for a, c in zip(tri_basis.ages, _cdf_by_age(
                    projection.provenance["ldf"][basis], tail, tri_basis))},
@@ -355,10 +360,13 @@ def earned_by_origin(earned: Mapping, tri: Triangle) -> np.ndarray:
     return np.array([float(series.get(k, 0.0)) for k in keys])
 
 
-def _pattern(sel: Selection, regime: Regime, tri: Triangle, borrowed: Triangle | None, grain: str):
+def _pattern(sel: Selection, regime: Regime, tri: Triangle, borrowed: Triangle | None, grain: str,
+             rule: DefaultRule = DEFAULT_RULE):
     """The development estimator of the basis triangle and how it was made."""
     n = regime["min_link_ratios"]
-    own = Development(min_link_ratios=n)
+    credible = rule.factor_credibility
+    own = Development(min_link_ratios=n, factor_credibility=credible)
+    weighted = "; factors credibility-weighted toward the decay curve by their precision" if credible else ""
     if sel.ldfs:
         factors = _factors(own, tri)
         unknown = sorted(set(sel.ldfs) - set(factors))
@@ -366,19 +374,29 @@ def _pattern(sel: Selection, regime: Regime, tri: Triangle, borrowed: Triangle |
             raise ParameterError(f"an LDF is selected at age {unknown[0]}, which the {grain} triangle does not have "
                                  f"(ages {', '.join(str(a) for a in factors)})", field="ldfs")
         return (DevelopmentConstant({**factors, **sel.ldfs}, style="ldf", note=sel.note, mack_sigma="residuals"),
-                "selected LDFs; other ages volume-weighted", [a for a in own.thin_ages_ if a not in sel.ldfs])
+                "selected LDFs; other ages volume-weighted" + weighted,
+                [a for a in own.thin_ages_ if a not in sel.ldfs])
     if borrowed is not None:
         source = _at_grain(borrowed, grain)
         if list(source.ages) != list(tri.ages):
             raise ParameterError(f"the pattern of {sel.pattern_from} has ages {list(source.ages)}, the segment "
                                  f"{list(tri.ages)}", field="pattern_from")
-        return (DevelopmentConstant(_factors(Development(min_link_ratios=n), source), style="ldf",
-                                    note=f"borrowed from {sel.pattern_from}", mack_sigma="residuals"),
-                f"borrowed from {sel.pattern_from}", [])
+        return (DevelopmentConstant(_factors(Development(min_link_ratios=n, factor_credibility=credible), source),
+                                    style="ldf", note=f"borrowed from {sel.pattern_from}", mack_sigma="residuals"),
+                f"borrowed from {sel.pattern_from}" + weighted, [])
     thin = own.fit(tri).thin_ages_
-    how = "volume-weighted" + (f"; ages {', '.join(map(str, thin))} rest on fewer than {n} link ratios: 1.0"
-                               if thin else "")
-    return Development(min_link_ratios=n), how, thin
+    how = "volume-weighted" + weighted + (f"; ages {', '.join(map(str, thin))} rest on fewer than {n} link ratios: 1.0"
+                                          if thin else "")
+    return Development(min_link_ratios=n, factor_credibility=credible), how, thin
+
+
+def _credibility(dev, tri: Triangle) -> dict[str, float]:
+    """Each age's credibility Z of a pattern weighted toward its decay curve ({} otherwise)."""
+    if not isinstance(dev, Development) or not dev.factor_credibility:
+        return {}
+    z = Development(**{k: v for k, v in vars(dev).items() if not k.startswith("_") and not k.endswith("_")}
+                    ).fit(tri).credibility_
+    return {} if z is None else {str(int(a)): round(float(v), 6) for a, v in z.items()}
 
 
 def _factors(dev: Development, tri: Triangle) -> dict[int, float]:

@@ -11,7 +11,9 @@ them in their own frozen value.
              IBNR per origin by the default rule (maturity-v1: ELR → BF → Benktander → chain
              ladder) on incurred, origins by cover (claims-made by report date), annual origins
              for a thin segment, the segment's IBNR floored at 0; expected-loss-ratio fallback
-             below 8 origin quarters. Version 1: chain ladder on the quarterly incurred triangle.
+             below 8 origin quarters. Version 3: as 2 with the rule maturity-v2 (development
+             factors credibility-weighted toward their decay curve). Version 1: chain ladder on the
+             quarterly incurred triangle.
     ru-51n   as ru, but ULAE = 3% of RBNS (reported with RBNS as РЗУ) and the short-history IBNR
              is 10% of the base premium of the last four quarters (the 1994 rule).
 
@@ -60,7 +62,7 @@ PARAMETER_SPEC: Mapping[str, tuple[type, tuple | None]] = MappingProxyType({
     "min_claims_per_origin_quarter": (int, None),
     "min_link_ratios": (int, None),
     "ibnr_floor": (str, ("segment", "none")),
-    "default_rule": (str, ("maturity-v1",)),
+    "default_rule": (str, ("maturity-v1", "maturity-v2")),
     "case_adjustment": (str, ("auto", "none", "berquist_sherman")),
     "min_open_claims_for_adjustment": (int, None),
 })
@@ -111,6 +113,11 @@ _COMMON: dict[str, Any] = {
     "grain": "auto",
     "case_adjustment": "auto",
 }
+
+# Version 3 (issue 12): the rule maturity-v2 — maturity-v1's selection on development factors
+# credibility-weighted toward the triangle's decay curve by their precision (decisions.md);
+# everything else as version 2.
+_COMMON_V3: dict[str, Any] = {**_COMMON, "default_rule": "maturity-v2"}
 
 
 def parameters_check(parameters: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -243,11 +250,14 @@ class Regime:
                                   expense_ratio=self["maintenance_expense_ratio"])
 
 
-def _versions(code: str, name: str, description: str, v1: dict, v2: dict, v2_name: str, v2_description: str):
+def _versions(code: str, name: str, description: str, v1: dict, v2: dict, v2_name: str, v2_description: str,
+              v3: dict, v3_description: str):
     return (Regime(code=code, version=1, effective_from=date(2000, 1, 1), name=name, description=description,
                    parameters=v1),
             Regime(code=code, version=2, effective_from=date(2000, 1, 1), name=v2_name, description=v2_description,
-                   parameters=v2))
+                   parameters=v2),
+            Regime(code=code, version=3, effective_from=date(2000, 1, 1), name=v2_name, description=v3_description,
+                   parameters=v3))
 
 
 _V2_IBNR = ("IBNR per origin by the default rule maturity-v1 (expected loss ratio below 20% maturity, "
@@ -256,6 +266,8 @@ _V2_IBNR = ("IBNR per origin by the default rule maturity-v1 (expected loss rati
             "for a segment of fewer than 20 claims per origin quarter, incurred restated to the latest "
             "diagonal's case-reserve adequacy (Berquist–Sherman) where it holds at least 20 open claims per "
             "age, segment IBNR floored at 0")
+_V3_IBNR = _V2_IBNR.replace("default rule maturity-v1 (", "default rule maturity-v2 (development factors weighted "
+                            "toward their decay curve by their precision; ", 1)
 
 REGIME_VERSIONS: Mapping[str, tuple[Regime, ...]] = MappingProxyType({
     "ru": _versions(
@@ -267,7 +279,10 @@ REGIME_VERSIONS: Mapping[str, tuple[Regime, ...]] = MappingProxyType({
         dict(_COMMON_V1), dict(_COMMON),
         "Russian statutory (current): ULAE = R·(IBNR + a·RBNS), IBNR by the default rule",
         "UPR pro rata on base premium (gross − commission), whole gross unearned before inception; RBNS; "
-        + _V2_IBNR + "; expected-loss-ratio fallback below 8 origin quarters; ULAE by the EIOPA simplification."),
+        + _V2_IBNR + "; expected-loss-ratio fallback below 8 origin quarters; ULAE by the EIOPA simplification.",
+        dict(_COMMON_V3),
+        "UPR pro rata on base premium (gross − commission), whole gross unearned before inception; RBNS; "
+        + _V3_IBNR + "; expected-loss-ratio fallback below 8 origin quarters; ULAE by the EIOPA simplification."),
     "ru-51n": _versions(
         "ru-51n",
         "Russian 51н: ULAE 3% of RBNS (reported with RBNS as РЗУ)",
@@ -277,6 +292,9 @@ REGIME_VERSIONS: Mapping[str, tuple[Regime, ...]] = MappingProxyType({
         {**_COMMON, "fallback": "premium_share", "ulae_method": "share_of_rbns"},
         "Russian 51н: ULAE 3% of RBNS (reported with RBNS as РЗУ), IBNR by the default rule",
         "As ru version 2 (" + _V2_IBNR + "), but ULAE = 3% of RBNS and the IBNR fallback is 10% of the base "
+        "premium of the last four quarters.",
+        {**_COMMON_V3, "fallback": "premium_share", "ulae_method": "share_of_rbns"},
+        "As ru version 3 (" + _V3_IBNR + "), but ULAE = 3% of RBNS and the IBNR fallback is 10% of the base "
         "premium of the last four quarters."),
 })
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import date
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from exchange.demo import generate_book, write_book
@@ -39,7 +40,9 @@ class Command(BaseCommand):
                                  end_date=opts["end_date"])
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        counts = write_book(book, opts["directory"], truth=opts["truth"])
+        # fx_rates.csv: rates to the reporting currency this installation reports in
+        counts = write_book(book, opts["directory"], truth=opts["truth"],
+                            reporting_currency=settings.REPORTING_CURRENCY)
         for name, rows in counts.items():
             self.stdout.write(f"{name}: {rows} rows")
         self.stdout.write(f"book {book.start_date}..{book.end_date} written to {opts['directory']} "

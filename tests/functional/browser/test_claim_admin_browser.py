@@ -45,6 +45,18 @@ def follow(driver, href_end: str) -> None:
     driver.find_element(By.CSS_SELECTOR, f'.object-tools a[href$="{href_end}"]').click()
 
 
+def pick_policy(driver, text: str) -> None:
+    """The report form's policy lookup (the admin's select2 autocomplete): type, pick the match."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.find_element(By.CSS_SELECTOR, ".field-policy .select2-selection").click()
+    driver.find_element(By.CSS_SELECTOR, ".select2-search__field").send_keys(text)
+    option = f'//li[contains(@class, "select2-results__option") and text()="{text}"]'
+    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.XPATH, option))
+    driver.find_element(By.XPATH, option).click()
+
+
 def login(driver, url: str, username: str, password: str) -> None:
     from selenium.webdriver.common.by import By
 
@@ -66,7 +78,8 @@ def test_clerk_works_a_claim_from_report_to_settlement_in_the_browser(browser, l
     login(browser, live_server.url, "clerk", demo_password("clerk"))
 
     browser.get(f"{live_server.url}/admin/claims/claim/add/")
-    for name, value in {"policy_number": "P-WEB", "claim_number": "C-WEB", "occurrence_date": "2024-05-02",
+    pick_policy(browser, "P-WEB")
+    for name, value in {"claim_number": "C-WEB", "occurrence_date": "2024-05-02",
                         "report_date": "2024-05-20", "claimant": "Web Patient",
                         "initial_indemnity_reserve": "100000.00"}.items():
         fill(browser, name, value)

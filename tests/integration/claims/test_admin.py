@@ -71,7 +71,7 @@ def test_claim_page_shows_the_ledger_with_running_totals(client, staff, claim):
         ("payment", Decimal("70000.00"), Decimal("30000.00"), Decimal("100000.00")),
     ]
     html = page(response)
-    cells = re.findall(r'<td class="field-running_(outstanding|paid|incurred)">\s*<p>([^<]*)</p>', html)
+    cells = re.findall(r'<td class="field-running_(outstanding|paid|incurred)">\s*<p><span class="money" dir="ltr">([^<]*)</span>', html)
     assert cells == [("outstanding", "100,000.00"), ("paid", "0.00"), ("incurred", "100,000.00"),
                      ("outstanding", "70,000.00"), ("paid", "30,000.00"), ("incurred", "100,000.00")]
     assert 'id="claim-totals"' in html
@@ -115,7 +115,7 @@ def test_malformed_amount_in_the_admin_is_a_form_error(client, staff, claim):
 def test_a_claim_is_worked_from_report_to_settlement_in_the_admin(client, staff):
     policy = PolicyFactory(policy_number="P-FLOW", deductible_amount=Decimal("20000.00"))
     report = client.post(reverse("admin:claims_claim_add"), {
-        "policy_number": "P-FLOW", "claim_number": "C-FLOW", "occurrence_date": "2024-02-10",
+        "policy": policy.pk, "claim_number": "C-FLOW", "occurrence_date": "2024-02-10",
         "report_date": "2024-03-01", "claimant": "B. Patient", "cause": "missed diagnosis",
         "initial_indemnity_reserve": "50000.00"})
     assert report.status_code == 302, report.context["form"].errors if report.context else report
@@ -226,7 +226,10 @@ def test_every_posting_page_renders_its_form_with_the_claim_figures(client, staf
 def test_report_page_renders_for_a_new_claim(client, staff):
     response = client.get(reverse("admin:claims_claim_add"))
     assert response.status_code == 200
-    assert 'name="policy_number"' in page(response) and 'name="initial_indemnity_reserve"' in page(response)
+    html = page(response)
+    assert 'name="initial_indemnity_reserve"' in html
+    # The policy is looked up as the handler types (admin autocomplete over the policy search).
+    assert 'name="policy"' in html and "admin-autocomplete" in html and 'data-field-name="policy"' in html
 
 
 def test_demo_clerk_posts_and_demo_auditor_only_looks(client, claim):
@@ -279,6 +282,6 @@ def test_ledger_running_outstanding_never_shows_negative_zero(client, staff):
         claim_payment_post(claim=claim, cost_type="indemnity", amount=Decimal(amount),
                            accounting_date=claim.report_date, actor=staff)
     html = page(client.get(change_url(claim)))
-    cells = re.findall(r'<td class="field-running_outstanding">\s*<p>([^<]*)</p>', html)
+    cells = re.findall(r'<td class="field-running_outstanding">\s*<p><span class="money" dir="ltr">([^<]*)</span>', html)
     assert cells == ["0.30", "0.20", "0.00"]
     assert "-0.00" not in html

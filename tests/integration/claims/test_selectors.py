@@ -82,6 +82,9 @@ def test_claims_with_totals_matches_the_per_claim_totals(worked_claim):
 
 
 def test_claim_list_searches_numbers_and_insured_name():
+    from segments.models import Segment
+
+    Segment.objects.create(code="clinic_occurrence")  # a segment of the table (policy_create checks it)
     policy = PolicyFactory(policy_number="P-777", insured__name="Zahra Moradi", segment="clinic_occurrence")
     claim = ClaimFactory(policy=policy, claim_number="C-XYZ")
     ClaimFactory()

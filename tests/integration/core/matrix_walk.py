@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[3]
-APPS = ("core", "policies", "claims", "reserving", "exchange", "tariff", "reporting")
+APPS = ("core", "segments", "fx", "reinsurance", "policies", "claims", "reserving", "exchange", "tariff", "reporting")
 ROLES = ("clerk", "actuary", "approver", "auditor", "anonymous", "superuser")
 STAFF_ROLES = ("clerk", "actuary", "approver", "auditor")
 
@@ -776,7 +776,7 @@ class World:
 
         from core.roles import system_actor
         from core.services import demo_users_ensure, period_get_or_create
-        from reporting.models import AccountingGroup, DashboardSetting, GLAccountMapping, SegmentMapping
+        from reporting.models import AccountingGroup, DashboardSetting, GLAccountMapping
         from reporting.services import capital_entry_save
         from reserving import services as reserving
         from tariff.models import DiyehAmount, TariffProfession, TariffVersion
@@ -804,9 +804,18 @@ class World:
         capital_entry_save(period="2024Q1", currency=self.CURRENCY, own_funds=Decimal("1000000"), actor=self.system)
         period_get_or_create(label="2023Q4")
         reserving.schedules_install(actor=self.system)
-        group = AccountingGroup.objects.first() or AccountingGroup.objects.create(code="PM", name_ru="x", name_en="x")
-        if not SegmentMapping.objects.exists():
-            SegmentMapping.objects.create(segment=self.SEGMENT, accounting_group=group)
+        if not AccountingGroup.objects.exists():
+            AccountingGroup.objects.create(code="PM", name_ru="x", name_en="x")
+        from segments.services import segments_ensure_seeded
+
+        segments_ensure_seeded()  # the seeded segments, as other seeded reference data above
+        from fx.models import OfficialRate
+        from reinsurance.services import treaty_save
+
+        if not OfficialRate.objects.exists():
+            OfficialRate.objects.create(rate_date=date(2024, 6, 30), currency="IRR", rate=Decimal("0.0019"))
+        treaty_save(actor=self.system, code="PM-QS", kind="quota_share", segment=self.SEGMENT,
+                    underwriting_year=2024, ceded_percent="30")
         if not GLAccountMapping.objects.exists():
             GLAccountMapping.objects.create(reserve_type=GLAccountMapping._meta.get_field("reserve_type").choices[0][0],
                                             reserve_account="1", release_account="2", charge_account="3")

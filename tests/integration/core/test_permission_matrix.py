@@ -50,6 +50,10 @@ UNAUTHORIZED_WRITERS = {
                                               "run_compute or run_retry (RUN_COMPUTE, RUN_RETRY)",
     "reserving.services.run_fail": "marks a run failed from its segment task: a step of the authorized compute",
     "reserving.services.ensure_roles": "creates the role groups (set-up, as demo_users does)",
+    "segments.services.segments_ensure_seeded": "puts back the seeded segments (the data migration's rows) when "
+                                                "a flushed database has none",
+    "segments.services.segment_check": "the segment check of the policy services (after their authorize), which "
+                                       "puts the seeded segments back first (segments_ensure_seeded)",
 }
 # Operations no API route or admin page performs: the management commands' and the schedules',
 # run as the system actor. Walked here at the service level instead.
@@ -89,7 +93,8 @@ SUPERUSER_PLAIN_WRITES = {
     "django_celery_beat.periodictasks": "beat's change marker, saved with any schedule change",
     "django_celery_beat.solarschedule": "Celery beat schedules",
     "reporting.accountinggroup": "regulator reference data (seeded by migration)",
-    "reporting.segmentmapping": "regulator reference data",
+    "segments.segment": "reference data: the book's segments (seeded by migration; deletion refused)",
+    "fx.officialrate": "regulator reference data: the official exchange rates reports convert at",
     "reporting.glaccountmapping": "the GL chart of accounts",
     "reporting.dashboardsetting": "the dashboards' internal solvency buffer",
     "reporting.capitalentry": "deleting a capital entry (saving one is CAPITAL_SAVE)",
@@ -322,6 +327,7 @@ def _walk_api(world, recorder) -> dict:
     return _WALKS["api"]
 
 
+@pytest.mark.slow
 def test_the_api_answers_as_the_matrix_says(world, recorder):
     walked = _walk_api(world, recorder)
     endpoints, reads = walked["endpoints"], walked["reads"]
@@ -391,6 +397,7 @@ def _walk_admin(world, recorder) -> dict:
     return _WALKS["admin"]
 
 
+@pytest.mark.slow
 def test_the_admin_answers_as_the_matrix_says(world, recorder):
     walked = _walk_admin(world, recorder)
     problems = [f"cannot build the URL of {u}" for u in walked["unresolvable"]]

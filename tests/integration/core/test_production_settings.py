@@ -34,6 +34,7 @@ def manage(tmp_path, *args: str, drop: tuple[str, ...] = (), **env: str) -> subp
                           capture_output=True, text=True, timeout=180)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", [None, "postgres://medmal:secret@db.example.invalid:5432/medmal"],
                          ids=["default-database", "postgres-url"])
 def test_check_deploy_is_clean_under_production_settings(tmp_path, database_url):
@@ -45,6 +46,7 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path, database_url)
     assert "WARNING" not in output and "(security." not in output, output
 
 
+@pytest.mark.slow
 def test_the_development_settings_do_warn_so_the_check_above_means_something(tmp_path):
     done = manage(tmp_path, "check", "--deploy", "--fail-level", "WARNING",
                   DJANGO_SETTINGS_MODULE="config.settings")
@@ -53,6 +55,7 @@ def test_the_development_settings_do_warn_so_the_check_above_means_something(tmp
         assert code in done.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"])
 @pytest.mark.parametrize("how", ["unset", "empty"])
 def test_production_settings_refuse_to_start_without_each_variable(tmp_path, missing, how):
@@ -95,6 +98,7 @@ def test_the_default_settings_stay_the_development_setup():
     assert settings.BASE_DIR == ROOT and settings.TEMPLATES[0]["DIRS"] == [ROOT / "templates"]
 
 
+@pytest.mark.slow
 def test_demo_users_refuses_to_run_under_production_settings(tmp_path):
     done = manage(tmp_path, "demo_users")
     assert done.returncode == 1

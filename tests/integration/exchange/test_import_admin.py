@@ -44,8 +44,8 @@ def test_admin_export_downloads_the_book_as_a_zip(admin_client):
     response = admin_client.get(reverse("admin:exchange_export"))
     assert response["Content-Type"] == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
-    assert sorted(names) == ["book.json", "claim_transactions.csv", "claims.csv", "policies.csv",
-                             "premium_transactions.csv"]
+    assert sorted(names) == ["book.json", "claim_transactions.csv", "claims.csv", "fx_rates.csv", "policies.csv",
+                             "premium_transactions.csv", "segments.csv", "treaties.csv"]
 
 
 def test_import_page_is_linked_from_the_admin_index(admin_client):

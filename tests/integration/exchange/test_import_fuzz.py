@@ -22,6 +22,7 @@ from exchange.bookio import format as fmt
 from exchange.services import BookRefused, book_import
 from policies.models import Insured, Policy, PremiumTransaction
 from tests.integration.exchange.bookfiles import FIXTURES
+from tests.budget import examples
 
 BOOK_MODELS = (Insured, Policy, PremiumTransaction, Claim, ClaimTransaction)
 SPECS = {spec.name: spec for spec in fmt.FILES}
@@ -145,7 +146,7 @@ def _assert_clean(errors: list[str]) -> None:
         assert "Traceback" not in message
 
 
-_SETTINGS = settings(max_examples=30, deadline=None, database=None,
+_SETTINGS = settings(max_examples=examples(30), deadline=None, database=None,
                      suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 

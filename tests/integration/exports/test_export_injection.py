@@ -133,10 +133,13 @@ def _hostile_book(payloads: list[str]) -> None:
     from claims.services import claim_reserve_change
     from core.roles import system_actor
     from policies.services import policy_endorse
+    from segments.models import Segment
     from tests.factories import ClaimFactory, InsuredFactory, PolicyFactory
 
     system = system_actor()
     for i, payload in enumerate(payloads):
+        # the segment table's row too (issue 17): its code and name go out in segments.csv
+        Segment.objects.get_or_create(code=payload, defaults={"name_en": payload, "name_fa": payload})
         policy = PolicyFactory(policy_number=f"P-INJ{i}", insured=InsuredFactory(name=payload), profession=payload,
                                segment=payload)
         policy_endorse(policy=policy, effective_date=date(2024, 7, 1), accounting_date=date(2024, 7, 1),
@@ -297,5 +300,20 @@ def test_every_writer_is_covered():
             writing.add(rel)
     covered = {"core/csvsafe.py", "core/xlsx.py", "reporting/exports/xlsx.py", "reporting/exports/summary.py",
                "reporting/exports/gl.py", "reporting/exports/s1901.py", "reporting/exports/f0420155.py",
-               "reserving/report.py", "exchange/bookio/export.py"}
+               "reserving/report.py", "exchange/bookio/export.py",
+               "exchange/demo/writer.py"}  # its reference files: test_demo_reference_files_are_inert
     assert writing <= covered, f"writers without an injection test: {sorted(writing - covered)}"
+
+
+def test_demo_reference_files_are_inert(tmp_path):
+    """demo_book writes segments.csv, fx_rates.csv and treaties.csv through TextSafeWriter: no
+    text cell begins with a formula character; rates and amounts stay numbers."""
+    from exchange.demo import generate_book, write_book
+
+    write_book(generate_book(policies=30, years=1, seed=1), tmp_path)
+    cells = []
+    for name in ("segments.csv", "fx_rates.csv", "treaties.csv"):
+        rows = _csv((tmp_path / name).read_bytes())
+        cells += [(name, column, value) for row in rows[1:] for column, value in zip(rows[0], row)]
+    assert cells and not [c for c in cells if c[2][:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert ("treaties.csv", "retention", "1000000.00") in cells

@@ -53,7 +53,7 @@ def test_policy_changelist_filters_and_shows_written_premium(client, staff):
     response = client.get(reverse("admin:policies_policy_changelist"), {"currency": "IRR"})
     html = page(response)
     assert "P-IRR" in html and "P-RUB" not in html
-    assert "5,000,000.00 IRR" in html
+    assert '5,000,000 <span class="ccy">IRR</span>' in html  # whole rials, code beside
 
 
 def test_issuing_a_policy_in_the_admin_goes_through_policy_create(client, staff):
@@ -86,12 +86,12 @@ def test_master_data_edit_goes_through_policy_update_master_and_keeps_history(cl
     url = reverse("admin:policies_policy_edit", args=[policy.pk])
     form = client.get(url).context["form"]
     data = {k: ("" if v is None else v) for k, v in form.initial.items()}
-    data.update(insured=policy.insured_id, segment="clinic_occurrence", limit_per_claim="2000000.00")
+    data.update(insured=policy.insured_id, segment="clinic_claims_made", limit_per_claim="2000000.00")
     data = {k: v for k, v in data.items() if v is not False}
     response = client.post(url, data)
     assert response.status_code == 302, response.context["form"].errors
     policy.refresh_from_db()
-    assert (policy.segment, policy.limit_per_claim) == ("clinic_occurrence", Decimal("2000000.00"))
+    assert (policy.segment, policy.limit_per_claim) == ("clinic_claims_made", Decimal("2000000.00"))
     assert policy.history.count() == 2
     assert AuditEvent.objects.filter(verb="policy.update").count() == 1
     history = client.get(reverse("admin:policies_policy_history", args=[policy.pk]))

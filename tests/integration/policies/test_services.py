@@ -78,14 +78,14 @@ def test_policy_create_in_closed_period_is_refused():
 def test_master_update_keeps_history_and_audits_old_and_new():
     policy = PolicyFactory(segment="individual_occurrence")
     assert policy.history.count() == 1
-    services.policy_update_master(policy=policy, segment="clinic_occurrence", profession="icu_nurse", actor=system_actor())
+    services.policy_update_master(policy=policy, segment="clinic_claims_made", profession="icu_nurse", actor=system_actor())
     policy.refresh_from_db()
-    assert policy.segment == "clinic_occurrence"
+    assert policy.segment == "clinic_claims_made"
     assert policy.history.count() == 2
     assert policy.history.earliest().segment == "individual_occurrence"
     event = AuditEvent.objects.get(verb="policy.update")
     assert event.old == {"segment": "individual_occurrence", "profession": "nurse"}
-    assert event.new == {"segment": "clinic_occurrence", "profession": "icu_nurse"}
+    assert event.new == {"segment": "clinic_claims_made", "profession": "icu_nurse"}
 
 
 def test_master_update_that_would_uncover_a_claim_is_refused():

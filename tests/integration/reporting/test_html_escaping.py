@@ -53,7 +53,7 @@ def test_hostile_claim_number_and_segment_are_escaped_on_every_page(people, clie
     assert policy is not None
     client.force_login(people["clerk"])
     response = client.post(reverse("admin:claims_claim_add"), {
-        "policy_number": policy.policy_number, "claim_number": HOSTILE_CLAIM, "occurrence_date": "2024-09-01",
+        "policy": policy.pk, "claim_number": HOSTILE_CLAIM, "occurrence_date": "2024-09-01",
         "report_date": "2024-09-15", "cause": "birth injury", "initial_indemnity_reserve": "75000.00",
     }, follow=True)
     assert response.status_code == 200

@@ -44,9 +44,17 @@ def runs(people, django_capture_on_commit_callbacks):
 
 
 def test_every_export_reads_back_with_the_runs_totals(runs, tmp_path):
+    from fx.models import OfficialRate
+
     prior, run = runs
     results = list(run.segment_results.all())
     rub = [r for r in results if r.currency == "RUB"]
+    irr = [r for r in results if r.currency == "IRR"]
+    assert irr  # 0420155 covers them, converted at the valuation date's official rate (issue 17 §4)
+    OfficialRate.objects.create(rate_date=V, currency="IRR", rate=Decimal("0.002"), source="test")
+
+    def converted(amount):  # rials → roubles at 0.002, to the kopeck
+        return (amount * Decimal("0.002")).quantize(Decimal("0.01"))
 
     for fmt in FORMATS:
         out = tmp_path / f"{fmt}.out"
@@ -61,19 +69,21 @@ def test_every_export_reads_back_with_the_runs_totals(runs, tmp_path):
 
     wb = openpyxl.load_workbook(io.BytesIO((tmp_path / "0420155-xlsx.out").read_bytes()))
     total = {wb["1.1 Итого"].cell(row=i, column=2).value: wb["1.1 Итого"].cell(row=i, column=5).value for i in range(6, 30)}
-    assert total["011"] == thousands(sum(r.upr for r in rub))
-    assert total["031"] == thousands(sum(r.rbns for r in rub))
-    assert total["035"] == thousands(sum(r.ibnr for r in rub))
+    assert total["011"] == thousands(sum(r.upr for r in rub) + sum(converted(r.upr) for r in irr))
+    assert total["031"] == thousands(sum(r.rbns for r in rub) + sum(converted(r.rbns) for r in irr))
+    assert total["035"] == thousands(sum(r.ibnr for r in rub) + sum(converted(r.ibnr) for r in irr))
+    cover = [wb["Титул"].cell(row=i, column=2).value for i in range(3, 15)]
+    assert "1 IRR = 0.002 RUB, official rate of 2024-12-31 (test)" in cover
 
     earned = wb["2 Заработанная премия"]
     from reporting.selectors import earned_year_to_date
 
     for row in range(4, earned.max_row + 1):
-        seg = earned.cell(row=row, column=2).value
-        res = next(r for r in rub if r.segment == seg)
+        seg, was = earned.cell(row=row, column=2).value, earned.cell(row=row, column=4).value
+        res = next(r for r in (irr if was else rub) if r.segment == seg)
         ytd = earned_year_to_date(res, V)
         assert ytd is not None and ytd > 0
-        assert earned.cell(row=row, column=3).value == thousands(ytd)
+        assert earned.cell(row=row, column=3).value == thousands(converted(ytd) if was else ytd)
 
     s19 = list(csv.DictReader(io.StringIO((tmp_path / "s1901-csv.out").read_text())))
     paid_to_date = next(float(x["value"]) for x in s19 if x["currency"] == "RUB" and x["cell"] == "R0260C0180")

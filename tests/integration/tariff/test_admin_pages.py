@@ -29,7 +29,7 @@ def test_quote_page_shows_every_step_and_the_jalali_quote_date(admin_client):
     res = admin_client.post("/admin/tariff/tariffversion/quote/", QUOTE)
     assert res.status_code == 200
     html = res.content.decode()
-    assert "953700" in html and "1320000" in html and "Issue policy from this quote" in html
+    assert "953,700" in html and "1,320,000" in html and "Issue policy from this quote" in html
     assert "1399/06/12" in html  # 2020-09-02 in the Jalali calendar
 
 

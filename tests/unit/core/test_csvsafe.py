@@ -13,9 +13,10 @@ from openpyxl import Workbook
 
 from core.csvsafe import ESCAPE, TRIGGERS, TextSafeWriter, text_cell, text_uncell, xlsx_neutralise
 from exchange.bookio import parse
+from tests.budget import examples
 
 # Deterministic: the same examples on every run, no example database.
-PROPERTY = settings(max_examples=400, derandomize=True, database=None, deadline=None)
+PROPERTY = settings(max_examples=examples(400), derandomize=True, database=None, deadline=None)
 # Trigger and quote characters first, so that generated text often begins with them; no NUL
 # (refused by the import before any of this).
 TEXT = st.text(alphabet=st.sampled_from(list("=+-@\t\r'\"', \n;|!xyz0129")) | st.characters(blacklist_characters="\x00"),

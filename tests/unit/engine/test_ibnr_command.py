@@ -96,6 +96,7 @@ def test_bad_options_are_command_errors(files, args, message):
         call_command("ibnr", "--triangle", str(files[0]), *args)
 
 
+@pytest.mark.slow
 def test_a_ragged_triangle_fails_with_the_engines_message_and_no_traceback(tmp_path):
     tri = tmp_path / "ragged.csv"
     tri.write_text("origin,development,value\n2021,1,10\n2021,2,20\n2021,3,30\n2022,1,5\n2022,3,9\n2023,1,4\n")

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.unit.engine.budget import examples
+from tests.budget import examples
 
 from reserving.engine import (BootstrapODP, BornhuetterFerguson, CapeCod, ChainLadder, MackChainLadder,
                               Triangle)

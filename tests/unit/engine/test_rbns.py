@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.unit.engine.budget import examples
+from tests.budget import examples
 
 from reserving.engine.rbns import RBNSInputError, reported_not_settled, rbns_by_claim, ulae_three_percent
 

@@ -96,11 +96,18 @@ def test_the_seed_migrations_take_every_default_from_the_engine():
 
     v1 = __import__("importlib").import_module("reserving.migrations.0002_seed_regimes").seed_specs()
     v2 = __import__("importlib").import_module("reserving.migrations.0006_regime_v2_default_rule").seed_specs(2)
-    assert set(v1) == set(v2) == set(REGIMES)
+    v3 = __import__("importlib").import_module("reserving.migrations.0010_regime_v3_maturity_v2").seed_specs(3)
+    assert set(v1) == set(v2) == set(v3) == set(REGIMES)
     for code in REGIMES:
         assert v1[code]["parameters"] == dict(REGIME_VERSIONS[code][0].parameters), code  # same keys, same values
-        assert v2[code]["parameters"] == dict(REGIMES[code].parameters), code
-        assert REGIMES[code].version == 2 and REGIMES[code]["ibnr_method"] == "default"
+        assert v2[code]["parameters"] == dict(REGIME_VERSIONS[code][1].parameters), code
+        assert v3[code]["parameters"] == dict(REGIMES[code].parameters), code
+        assert REGIMES[code].version == 3 and REGIMES[code]["ibnr_method"] == "default"
+        # version 2 keeps the rule its runs were made with; version 3 differs from it in the rule only
+        assert REGIME_VERSIONS[code][1]["default_rule"] == "maturity-v1"
+        assert REGIMES[code]["default_rule"] == "maturity-v2"
+        assert {k: v for k, v in REGIMES[code].parameters.items() if k != "default_rule"} == {
+            k: v for k, v in REGIME_VERSIONS[code][1].parameters.items() if k != "default_rule"}
 
 
 def test_a_version_stored_without_the_new_keys_keeps_its_quarterly_method():

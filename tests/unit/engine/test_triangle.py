@@ -223,7 +223,7 @@ def test_a_row_accounted_before_its_accident_is_refused():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from tests.unit.engine.budget import examples  # noqa: E402
+from tests.budget import examples  # noqa: E402
 
 _day = st.integers(min_value=0, max_value=729).map(lambda d: pd.Timestamp("2023-01-01") + pd.Timedelta(days=d))
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.unit.engine.budget import examples
+from tests.budget import examples
 
 from reserving.engine.upr import earned_premium, unearned_premium
 

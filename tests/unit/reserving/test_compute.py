@@ -107,7 +107,7 @@ def test_mack_se_follows_a_borrowed_pattern():
     borrowed = selectors.triangles_from_cells(other, _counts(other), VALUATION)["incurred"]
     out = compute.segment_outcome(inputs=inputs, params=PARAMS, selection={"pattern_from": "pooled"},
                                   valuation_date=VALUATION, borrowed_incurred=borrowed)
-    assert out.factors["development"] == "borrowed from pooled"
+    assert out.factors["development"].startswith("borrowed from pooled")
     _assert_belongs(out, tri)
 
 

@@ -1,0 +1,183 @@
+"""Headless Chromium through the reserving workbench (issue 13 §7), one journey on a small book:
+the actuary opens a run's segment page, picks an average for one age (a click), excludes one
+link ratio (a click on its cell), changes one origin's method, sees the preview follow beside
+the current figures with the difference, and saves with a note; the run is computed and
+submitted; the approver sees the changes against the prior approved run and approves.
+Screenshots land in test-output/screenshots/ (workbench-*.png)."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from core.roles import role_permissions
+from reserving import services
+from reserving.models import ReserveRun
+from tests.factories import user_with_roles
+from tests.functional.browser.conftest import admin_login, screenshot
+from tests.integration.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+VALUATION = date(2024, 12, 31)
+SEGMENT, CURRENCY = "clinic_claims_made", "RUB"
+KEY = f"{SEGMENT}|{CURRENCY}"
+NOTE = "age 24 without 2021's jump; 2024 on a method of its own"
+
+
+def _person(username: str, role: str):
+    user = user_with_roles(username, role, is_staff=True)
+    user.user_permissions.add(*role_permissions()[role])
+    return user
+
+
+def _computed(actuary, **kw) -> ReserveRun:
+    run = services.run_create(valuation_date=VALUATION, actor=actuary, **kw)
+    services.run_compute(run=run, actor=actuary)
+    run.refresh_from_db()
+    for check in run.data_checks.filter(severity="warning"):
+        services.run_check_acknowledge(check=check, actor=actuary)
+    return run
+
+
+def _wait(driver, condition, what: str, seconds: float = 20):
+    try:
+        return WebDriverWait(driver, seconds, ignored_exceptions=[StaleElementReferenceException]).until(condition)
+    except Exception:  # noqa: BLE001 - say what did not happen, with the page
+        screenshot(driver, "workbench-timeout")
+        raise AssertionError(f"timed out waiting for {what}") from None
+
+
+def _click(driver, element) -> None:
+    """Click as a person would, with the element scrolled to the middle of the window (the
+    preview panel sticks to the window's foot and would cover it there)."""
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    element.click()
+
+
+def _preview_rows(driver) -> dict[str, list[str]]:
+    """The preview table as drawn: {origin: [method now, method, ultimate now, ultimate,
+    difference, IBNR now, IBNR, difference, Mack s.e.]}."""
+    rows = driver.find_elements(By.CSS_SELECTOR, "#preview-box table.wb-preview tbody tr")
+    return {r.find_element(By.TAG_NAME, "th").text: [c.text for c in r.find_elements(By.TAG_NAME, "td")] for r in rows}
+
+
+def _preview_after(driver, before: str, what: str) -> dict[str, list[str]]:
+    """Wait until the preview box is redrawn (its text differs from `before`) and settled."""
+    _wait(driver, lambda d: (d.find_element(By.ID, "preview-box").get_attribute("data-state") == "ok"
+                             and "wb-busy" not in d.find_element(By.ID, "preview-box").get_attribute("class")
+                             and d.find_element(By.ID, "preview-box").text != before), what)
+    return _preview_rows(driver)
+
+
+def test_the_actuary_selects_with_the_preview_following_and_the_approver_signs_off(live_server, browser,
+                                                                                 eager_celery):
+    services.ensure_roles()
+    actuary, approver = _person("wb-actuary-b", "actuary"), _person("wb-approver-b", "approver")
+    make_book(seed=71, policies=80, recorded_at=timezone.now() - timedelta(days=1))
+    # the prior approved run: chain ladder with the factor at age 12 selected at 1.2
+    prior = _computed(actuary, selections={KEY: {"method": "chainladder", "ldfs": {"12": 1.2},
+                                                 "note": "age 12: volume average of the last 3 years"}})
+    services.run_submit(run=prior, actor=actuary)
+    services.run_approve(run=prior, actor=approver)
+    run = _computed(actuary, selections={KEY: {"method": "chainladder", "note": "as the quarter before"}})
+    result = run.segment_results.get(segment=SEGMENT, currency=CURRENCY)
+    now = {o.origin: o for o in result.origins.all()}
+    ages = sorted(int(a) for a in result.factors["ldf"])
+    assert ages[:3] == [12, 24, 36], ages  # annual origins 2021–2024 (OYDY)
+
+    admin_login(browser, live_server.url, "wb-actuary-b", "pw-for-tests")
+    browser.get(f"{live_server.url}/admin/reserving/reserverun/{run.pk}/segment/{SEGMENT}/{CURRENCY}/")
+    assert browser.find_element(By.CSS_SELECTOR, "table.wb-averages")
+    prior_row = browser.find_element(By.CSS_SELECTOR, "tr.wb-prior-ldf").text
+    assert f"{prior.pk}" in prior_row and "1.2000" in prior_row  # the prior selection beside the averages
+    screenshot(browser, "workbench-1-opened")
+
+    # 1. pick an average for age 12 by clicking it: the volume-weighted average of the latest 3
+    pick = browser.find_element(By.CSS_SELECTOR, "tr.wb-average[data-average=volume][data-periods='latest 3'] "
+                                                 "input[name=ldf_12]")
+    before = browser.find_element(By.ID, "preview-box").text
+    _click(browser, pick.find_element(By.XPATH, ".."))
+    assert pick.is_selected()
+    rows = _preview_after(browser, before, "the preview after picking an average")
+    assert set(rows) == set(now)
+
+    # 2. exclude one link ratio by clicking its cell: 2021's ratio from 24 months; its age has no
+    # pick, so it takes the volume-weighted average of the others and the averages are redrawn
+    radio = browser.find_element(By.CSS_SELECTOR, "tr.wb-average[data-average=volume][data-periods=all] "
+                                                  "input[name=ldf_24]")
+    volume_24 = radio.get_attribute("value")
+    cell = browser.find_element(By.CSS_SELECTOR, "table.wb-links input[name=exclude][value='2021|24']")
+    before = browser.find_element(By.ID, "preview-box").text
+    _click(browser, cell.find_element(By.XPATH, "../.."))  # the <td>, not the checkbox itself
+    assert cell.is_selected()
+    rows = _preview_after(browser, before, "the preview after excluding a link ratio")
+    _wait(browser, lambda d: radio.get_attribute("value") != volume_24, "the averages redrawn without the ratio")
+    assert "wb-x" in cell.find_element(By.XPATH, "../..").get_attribute("class")
+    assert "2021 at 24 months" in browser.find_element(By.ID, "preview-box").text
+
+    # 3. change one origin's method: 2024 to the first other method the summary shows for it
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});",
+                           browser.find_element(By.NAME, "override_2024"))
+    select = Select(browser.find_element(By.NAME, "override_2024"))
+    methods = [c.get_attribute("data-method") for c in
+               browser.find_elements(By.CSS_SELECTOR, "tr.wb-origin[data-origin='2024'] td[data-method]")]
+    offered = [m for m in methods if m != now["2024"].method and m in [o.get_attribute("value") for o in select.options]]
+    other = "bf_incurred" if "bf_incurred" in offered else offered[0]  # BF for the youngest, as actuaries do
+    before = browser.find_element(By.ID, "preview-box").text
+    select.select_by_value(other)
+    rows = _preview_after(browser, before, "the preview after changing 2024's method")
+    method_now, method, ultimate_now, ultimate, difference = rows["2024"][:5]
+    assert method_now != method
+    assert ultimate_now == f"{now['2024'].ultimate:,.2f}"  # the current figure beside the new one
+    assert ultimate != ultimate_now and difference not in ("", "—", "+0.00")
+    changed = browser.find_elements(By.CSS_SELECTOR, "#preview-box tr.wb-preview-changed")
+    assert "2024" in [r.get_attribute("data-origin") for r in changed]
+    screenshot(browser, "workbench-2-preview")
+
+    # 4. save with a note
+    picked_12, shown_24 = float(pick.get_attribute("value")), float(radio.get_attribute("value"))
+    note = browser.find_element(By.NAME, "note")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", note)
+    note.clear()
+    note.send_keys(NOTE)
+    _click(browser, browser.find_element(By.CSS_SELECTOR, "#selection-form input[type=submit].default"))
+    _wait(browser, lambda d: d.current_url.endswith(f"/reserverun/{run.pk}/change/"), "the run page after saving")
+    messages = browser.find_element(By.CSS_SELECTOR, "ul.messagelist").text
+    assert "selection saved" in messages.lower(), messages
+    run.refresh_from_db()
+    saved = run.selections[KEY]
+    assert saved["overrides"] == {"2024": other}
+    assert saved["note"] == f"{NOTE} (link ratios excluded: 2021 at 24 months)"
+    assert float(saved["ldfs"]["12"]) == pytest.approx(picked_12)
+    assert float(saved["ldfs"]["24"]) == pytest.approx(shown_24)
+    assert float(saved["ldfs"]["24"]) != pytest.approx(float(volume_24))
+
+    # compute and submit from the run page, as the actuary
+    browser.find_element(By.XPATH, "//form[contains(@action, '/do/compute/')]//input[@type='submit']").click()
+    _wait(browser, lambda d: d.find_element(By.ID, "run-status").get_attribute("data-status") == "computed",
+          "the run computed")
+    for button in browser.find_elements(By.XPATH, "//form[contains(@action, '/acknowledge/')]//input[@type='submit']"):
+        button.click()  # warnings of the new computation, if any (each click reloads the page)
+    browser.find_element(By.XPATH, "//form[contains(@action, '/do/submit/')]//input[@type='submit']").click()
+    _wait(browser, lambda d: d.find_element(By.ID, "run-status").get_attribute("data-status") == "submitted",
+          "the run submitted")
+
+    # 5. the approver sees what changed against the prior approved run, and approves
+    browser.delete_all_cookies()
+    admin_login(browser, live_server.url, "wb-approver-b", "pw-for-tests")
+    browser.get(f"{live_server.url}/admin/reserving/reserverun/{run.pk}/change/")
+    review = browser.find_element(By.ID, "run-review").text
+    assert f"{prior.pk}" in review and NOTE in review
+    assert browser.find_elements(By.CSS_SELECTOR, "#run-review .rv-changed")  # changed items highlighted
+    screenshot(browser, "workbench-3-review")
+    browser.find_element(By.XPATH, "//form[contains(@action, '/do/approve/')]//input[@type='submit']").click()
+    _wait(browser, lambda d: d.find_element(By.ID, "run-status").get_attribute("data-status") == "approved",
+          "the run approved")
+    screenshot(browser, "workbench-4-approved")
+    run.refresh_from_db()
+    assert run.status == ReserveRun.Status.APPROVED and run.approver == approver
