@@ -270,7 +270,7 @@ class PolicyClaimsFormSet(forms.BaseInlineFormSet):
                 for name in ("outstanding", "paid", "incurred")}
 
 
-class PolicyClaimsInline(admin.TabularInline):
+class PolicyClaimsInline(ReadOnlyLedgerMixin, admin.TabularInline):
     """The policy's claims with their outstanding, paid and incurred and their totals, on the
     policy page. Claims sit above policies in the layers (pyproject [tool.importlinter]), so this
     app adds the inline to PolicyAdmin, below."""
@@ -287,15 +287,6 @@ class PolicyClaimsInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return selectors.claims_with_totals(super().get_queryset(request)).select_related("policy")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _policy_admin_with_claims() -> None:

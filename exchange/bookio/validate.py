@@ -210,15 +210,12 @@ class BookValidator:
                 self.progress.tick(f"parsed {spec.name}", len(table), len(table))
             return table
 
-        segments = read(fmt.SEGMENTS)
-        if segments is not None:
-            self._segments(segments)
-        rates = read(fmt.FX_RATES)
-        if rates is not None:
-            self._fx_rates(rates)
-        treaties = read(fmt.TREATIES)
-        if treaties is not None:
-            self._treaties(treaties)
+        # The optional reference files first: policies are checked against them.
+        for spec, check in ((fmt.SEGMENTS, self._segments), (fmt.FX_RATES, self._fx_rates),
+                            (fmt.TREATIES, self._treaties)):
+            reference = read(spec)
+            if reference is not None:
+                check(reference)
         policies = read(fmt.POLICIES)
         if policies is not None:
             self._policies(policies)

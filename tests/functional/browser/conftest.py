@@ -64,3 +64,14 @@ def admin_login(driver, live_server_url: str, username: str, password: str) -> N
         WebDriverWait(driver, 20).until(lambda d: "/admin/login/" not in d.current_url)
     except Exception:  # noqa: BLE001 - report the page instead of a bare timeout
         raise AssertionError(f"login failed for {username}: still at {driver.current_url}") from None
+
+
+def wait_for(driver, text: str, timeout: float = 20) -> None:
+    """Wait until the page after a submit shows `text` (a click returns before the next page loads)."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        WebDriverWait(driver, timeout).until(lambda d: text in d.page_source)
+    except TimeoutException:
+        pytest.fail(f"{text!r} never appeared on {driver.current_url}: {driver.page_source[-1500:]}")

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from claims.models import Claim
-from tests.functional.browser.conftest import browser, screenshot  # noqa: F401 - fixture
+from tests.functional.browser.conftest import browser, screenshot, wait_for  # noqa: F401 - fixture
 from tests.factories import PolicyFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,17 +25,6 @@ def press(driver, value: str) -> None:
     from selenium.webdriver.common.by import By
 
     driver.find_element(By.CSS_SELECTOR, f'input[type=submit][value="{value}"]').click()
-
-
-def wait_for(driver, text: str) -> None:
-    """Wait until the page after a submit shows `text` (the click returns before it loads)."""
-    from selenium.common.exceptions import TimeoutException
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    try:
-        WebDriverWait(driver, 15).until(lambda d: text in d.page_source)
-    except TimeoutException:
-        pytest.fail(f"{text!r} never appeared on {driver.current_url}")
 
 
 def follow(driver, href_end: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from policies.models import Policy
-from tests.functional.browser.conftest import admin_login, browser, screenshot  # noqa: F401 - fixture
+from tests.functional.browser.conftest import admin_login, browser, screenshot, wait_for  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,6 +42,7 @@ def test_clerk_quotes_and_issues_a_policy_in_the_browser(browser, live_server): 
     fill(browser, "claim_free_years", "3")
     fill(browser, "quote_date", "2020-09-02")
     browser.find_element(By.CSS_SELECTOR, 'input[name="price"]').click()
+    wait_for(browser, 'id="quote-result"')
     result = browser.find_element(By.ID, "quote-result").text
     assert "resident multiplier" in result and "5,722,200" in result, result
     assert "1399/06/12" in result
@@ -51,7 +52,7 @@ def test_clerk_quotes_and_issues_a_policy_in_the_browser(browser, live_server): 
                         "expiry_date": "2021-09-01", "issue_date": "2020-09-02"}.items():
         fill(browser, name, value)
     browser.find_element(By.CSS_SELECTOR, 'input[name="issue"]').click()
-    assert "issued from the quote" in browser.page_source, browser.page_source[-2000:]
+    wait_for(browser, "issued from the quote")
     policy = Policy.objects.get(policy_number="IR-WEB-1")
     assert policy.premium_transactions.get().gross_premium == Decimal("5722200")
     assert policy.tariff_version == "IR-PARAMED-1399"

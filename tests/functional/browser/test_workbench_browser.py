@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from core.roles import role_permissions
@@ -161,8 +162,10 @@ def test_the_actuary_selects_with_the_preview_following_and_the_approver_signs_o
     browser.find_element(By.XPATH, "//form[contains(@action, '/do/compute/')]//input[@type='submit']").click()
     _wait(browser, lambda d: d.find_element(By.ID, "run-status").get_attribute("data-status") == "computed",
           "the run computed")
-    for button in browser.find_elements(By.XPATH, "//form[contains(@action, '/acknowledge/')]//input[@type='submit']"):
-        button.click()  # warnings of the new computation, if any (each click reloads the page)
+    acknowledge = "//form[contains(@action, '/acknowledge/')]//input[@type='submit']"
+    while buttons := browser.find_elements(By.XPATH, acknowledge):  # warnings of the new computation, if any
+        buttons[0].click()  # each click reloads the page, so the other buttons go stale: find them again
+        _wait(browser, EC.staleness_of(buttons[0]), "the page after acknowledging a warning")
     browser.find_element(By.XPATH, "//form[contains(@action, '/do/submit/')]//input[@type='submit']").click()
     _wait(browser, lambda d: d.find_element(By.ID, "run-status").get_attribute("data-status") == "submitted",
           "the run submitted")
