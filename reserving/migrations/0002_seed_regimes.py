@@ -4,25 +4,9 @@ migration 0006). Later versions are added in the admin; a stored version never c
 which had drifted: ru lacked 4 keys, ru-51n 3, filled silently from ru at run time.)"""
 from django.db import migrations
 
-
-def seed_specs() -> dict[str, dict]:
-    from reserving.engine.rules import REGIME_VERSIONS
-
-    return {code: {"effective_from": r.effective_from.isoformat(), "name": r.name, "description": r.description,
-                   "parameters": dict(r.parameters)}
-            for code, r in ((code, versions[0]) for code, versions in REGIME_VERSIONS.items())}
-
-
-def seed(apps, schema_editor):
-    Regime = apps.get_model("reserving", "Regime")
-    for code, spec in seed_specs().items():
-        Regime.objects.get_or_create(code=code, version=1, defaults=spec)
-
-
-def unseed(apps, schema_editor):
-    apps.get_model("reserving", "Regime").objects.filter(code__in=list(seed_specs()), version=1, runs__isnull=True).delete()
+from reserving.regime_seeding import version_seeder
 
 
 class Migration(migrations.Migration):
     dependencies = [("reserving", "0001_initial")]
-    operations = [migrations.RunPython(seed, unseed)]
+    operations = [migrations.RunPython(*version_seeder(1))]

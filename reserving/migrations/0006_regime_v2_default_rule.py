@@ -3,24 +3,7 @@ rule, origins by cover, the grain rule, from the engine's REGIME_VERSIONS; versi
 was (runs point at it). And the data-check severity "note" (how a run was made, e.g. its grain)."""
 from django.db import migrations, models
 
-
-def seed_specs(version: int) -> dict[str, dict]:
-    from reserving.engine.rules import REGIME_VERSIONS
-
-    return {code: {"effective_from": r.effective_from.isoformat(), "name": r.name, "description": r.description,
-                   "parameters": dict(r.parameters)}
-            for code, versions in REGIME_VERSIONS.items() for r in versions if r.version == version}
-
-
-def seed(apps, schema_editor):
-    Regime = apps.get_model("reserving", "Regime")
-    for code, spec in seed_specs(2).items():
-        Regime.objects.get_or_create(code=code, version=2, defaults=spec)
-
-
-def unseed(apps, schema_editor):
-    apps.get_model("reserving", "Regime").objects.filter(code__in=list(seed_specs(2)), version=2,
-                                                         runs__isnull=True).delete()
+from reserving.regime_seeding import version_seeder
 
 
 class Migration(migrations.Migration):
@@ -30,5 +13,5 @@ class Migration(migrations.Migration):
             model_name="rundatacheck", name="severity",
             field=models.CharField(choices=[("error", "error"), ("warning", "warning"), ("note", "note")], max_length=8),
         ),
-        migrations.RunPython(seed, unseed),
+        migrations.RunPython(*version_seeder(2)),
     ]
