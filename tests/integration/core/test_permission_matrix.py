@@ -446,6 +446,7 @@ def test_the_admin_answers_as_the_matrix_says(world, recorder):
     assert not problems, f"{len(problems)} admin cells disagree with the matrix:\n" + "\n".join(problems)
 
 
+@pytest.mark.slow  # walks the API and the admin whole (≈50 s): `make test` runs it, test-fast does not
 def test_every_operation_is_walked_through_the_api_or_the_admin(world, recorder):
     endpoints = _walk_api(world, recorder)["endpoints"]
     walked = _walk_admin(world, recorder)
