@@ -19,6 +19,11 @@ gives, for each method, the number of (company, cut) observations, the median ab
 error and the aggregate error Σ estimated / Σ actual − 1 (pooled over companies and cuts; by cut
 in `by_cut_`).
 
+The single methods use the rule's own pattern by default (`singles="rule"`: for maturity-v2
+the credibility-weighted factors), so that the default's gain is its selection alone;
+`singles="volume"` fits them on plain volume-weighted factors over all periods — the textbook
+methods (chainladder's defaults) — while the default keeps its rule's pattern.
+
 Nothing of the future enters an estimate: the cut triangles, the premium by origin (earned by
 the end of the origin period) and the rule; the a-priori is derived from the cut triangle.
 
@@ -44,6 +49,9 @@ from .errors import EngineError, ParameterError, shown
 from .triangle import Triangle
 
 TRUTHS = ("incurred", "paid")
+# the pattern of the single methods: the rule's own (the default's gain is its selection alone), or
+# plain volume-weighted factors (the textbook methods an actuary would compare with)
+SINGLES = ("rule", "volume")
 DEFAULT_CUTS = tuple(range(1, 10))  # every valuation of a 10 × 10 square whose oldest origin is complete
 REPORTED = METHODS + ("default",)
 
@@ -145,17 +153,24 @@ class Backtest:
     and `skipped_` (line, group, cut, reason)."""
 
     def __init__(self, rule: DefaultRule = DEFAULT_RULE, cuts=DEFAULT_CUTS, truth: str = "incurred",
-                 development=None):
+                 development=None, singles: str = "rule"):
         self.rule = rule
         self.cuts = cuts
         self.truth = truth
         self.development = development
+        self.singles = singles
 
     def _check(self, n: int) -> list[int]:
         if self.truth not in TRUTHS:
             raise ParameterError(f"truth must be one of {', '.join(TRUTHS)}, got {shown(self.truth)}", field="truth")
         if not isinstance(self.rule, DefaultRule):
             raise ParameterError("rule must be a DefaultRule", field="rule")
+        if self.singles not in SINGLES:
+            raise ParameterError(f"singles must be one of {', '.join(SINGLES)}, got {shown(self.singles)}",
+                                 field="singles")
+        if self.singles != "rule" and self.development is not None:
+            raise ParameterError("singles \"volume\" fits the single methods on volume-weighted factors; "
+                                 "it does not combine with a development given", field="singles")
         cuts = [self.cuts] if isinstance(self.cuts, (int, np.integer)) else list(self.cuts)
         for k in cuts:
             if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= n - 1:
@@ -187,7 +202,8 @@ class Backtest:
         """Every method on every square of one line valued k diagonals back."""
         n = squares[0].paid.shape[0]
         mask = cut_mask(n, k)
-        projections, kept, _ = project_cut(squares, k, self.rule, self.development, skipped, self.truth)
+        projections, kept, _ = project_cut(squares, k, self.rule, self.development, skipped, self.truth,
+                                           self.singles)
         rows = []
         for sq, proj in zip(kept, projections):
             paid_v = np.where(mask, sq.paid, np.nan)[np.arange(n), mask.sum(axis=1) - 1]
@@ -222,15 +238,17 @@ def level_tails(squares: list[Square], k: int, truth: str) -> dict:
 
 
 def project_cut(squares: list[Square], k: int, rule: DefaultRule, development=None, skipped=None,
-                truth: str = "incurred"):
+                truth: str = "incurred", singles: str = "rule"):
     """The ultimates by method (and "default") of each square valued k diagonals back, fitted
     in one stacked pass; squares on which some method cannot run are left out (and listed in
-    `skipped` when given). Returns (list of {method: ultimates by origin}, kept squares, list of
-    maturities by origin on the rule's basis)."""
+    `skipped` when given). `singles` "volume" fits the single methods on plain volume-weighted
+    factors (the default keeps the rule's pattern). Returns (list of {method: ultimates by
+    origin}, kept squares, list of maturities by origin on the rule's basis)."""
     skipped = [] if skipped is None else skipped
     n = squares[0].paid.shape[0]
     mask = cut_mask(n, k)
     devs = _developments(development, rule)
+    single_devs = None if singles == "rule" else _developments(None, None)
 
     def triangles(sq):
         ages = list(sq.ages)
@@ -253,8 +271,12 @@ def project_cut(squares: list[Square], k: int, rule: DefaultRule, development=No
 
     def fit(items, tris):
         premium = np.stack([sq.premium for sq in items])
-        return fit_core([p for p, _ in tris], [c for _, c in tris], premium, None, rule=rule,
-                        tails=level_tails(items, k, truth), developments=devs)
+        args = ([p for p, _ in tris], [c for _, c in tris], premium, None)
+        tails = level_tails(items, k, truth)
+        core = fit_core(*args, rule=rule, tails=tails, developments=devs)
+        if single_devs is None:
+            return core, core
+        return core, fit_core(*args, rule=rule, tails=tails, developments=single_devs)
 
     try:
         cores = [(fit(kept, built), list(range(len(kept))))]
@@ -266,16 +288,17 @@ def project_cut(squares: list[Square], k: int, rule: DefaultRule, development=No
             except EngineError as exc:
                 skipped.append({"line": sq.line, "group": sq.group, "cut": k, "reason": exc.message})
     out, out_squares, maturities = [], [], []
-    for core, index in cores:
+    for (core, single), index in cores:
         selected = rule.method_for(core.maturity, core.basis)
         for row, t in enumerate(index):
-            problem = next((core.unavailable[m][row] for m in METHODS if core.unavailable[m][row]), None)
+            problem = next((c.unavailable[m][row] for c in (core, single) for m in METHODS
+                            if c.unavailable[m][row]), None)
             if problem is not None:
                 skipped.append({"line": kept[t].line, "group": kept[t].group, "cut": k,
                                 "reason": f"a method cannot run: {problem[1]}"})
                 continue
-            ult = {m: core.ult[m][row] for m in METHODS}
-            ult["default"] = np.array([ult[m][i] for i, m in enumerate(selected[row])])
+            ult = {m: single.ult[m][row] for m in METHODS}
+            ult["default"] = np.array([core.ult[m][row][i] for i, m in enumerate(selected[row])])
             out.append(ult)
             out_squares.append(kept[t])
             maturities.append(core.maturity[row])

@@ -112,3 +112,43 @@ def test_schedule_p_columns_become_the_long_contract():
     long = schedule_p_long(frame)
     assert long.to_dict("records")[1] == {"line": "medmal", "company": "7", "origin": 1998, "age": 2, "paid": 20,
                                           "incurred": 30, "premium": 100}
+
+
+def _schedule_p_line(line: str, companies: int = 12) -> pd.DataFrame:
+    cl = pytest.importorskip("chainladder")
+    from pathlib import Path
+
+    path = Path(cl.__file__).parent / "utils" / "data" / "clrd2025.csv"
+    if not path.exists():
+        pytest.skip("chainladder ships no clrd2025.csv")
+    long = schedule_p_long(pd.read_csv(path))
+    long = long[long["line"] == line]
+    return long[long["company"].isin(sorted(long["company"].unique())[:companies])]
+
+
+def test_singles_volume_fits_the_single_methods_on_volume_factors_and_the_default_on_the_rules():
+    from reserving.engine.default import MATURITY_V1, MATURITY_V2
+
+    frame = _schedule_p_line("wkcomp", companies=40)
+    key = ["group", "cut", "method"]
+    volume = Backtest(rule=MATURITY_V2, cuts=[3, 6], singles="volume").fit(frame).results_.set_index(key)
+    own = Backtest(rule=MATURITY_V2, cuts=[3, 6]).fit(frame).results_.set_index(key)
+    textbook = Backtest(rule=MATURITY_V1, cuts=[3, 6]).fit(frame).results_.set_index(key)
+    assert len(volume) == len(own) == len(textbook) > 100
+    singles = volume.index.get_level_values("method") != "default"
+    # the single methods are maturity-v1's (volume-weighted factors, the same a-priori rule) …
+    assert np.allclose(volume[singles]["estimate"], textbook.loc[volume.index[singles], "estimate"], rtol=1e-12)
+    # … the default is maturity-v2's own, on its credibility-weighted factors
+    assert np.allclose(volume[~singles]["estimate"], own.loc[volume.index[~singles], "estimate"], rtol=1e-12)
+    # and the credibility weighting does move the single methods (the option is not a no-op)
+    assert not np.allclose(volume[singles]["estimate"], own.loc[volume.index[singles], "estimate"], rtol=1e-6)
+
+
+def test_singles_must_be_rule_or_volume_and_volume_takes_no_development():
+    frame = pd.DataFrame(long_rows("a", [100, 120, 150, 200]))
+    with pytest.raises(ParameterError, match="singles must be one of rule, volume") as caught:
+        Backtest(cuts=[1], singles="plain").fit(frame)
+    assert caught.value.field == "singles"
+    with pytest.raises(ParameterError, match="does not combine") as caught:
+        Backtest(cuts=[1], singles="volume", development={"average": "simple"}).fit(frame)
+    assert caught.value.field == "singles"

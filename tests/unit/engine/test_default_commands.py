@@ -157,3 +157,15 @@ def test_backtest_reads_schedule_p_as_chainladder_ships_it():
     # robust on this line (not a tuned threshold): the default beats paid CL and the ELR by far
     assert summary["default"]["median_abs_error"] < 0.7 * summary["paid_cl"]["median_abs_error"]
     assert summary["default"]["median_abs_error"] < 0.7 * summary["elr"]["median_abs_error"]
+
+
+def test_backtest_singles_volume_is_reported(tmp_path):
+    path = square_csv(tmp_path / "squares.csv")
+    out = StringIO()
+    call_command("backtest", "--squares", str(path), "--cuts", "1-3", "--singles", "volume", "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert data["singles"] == "volume"
+    assert all(row["n"] == 6 and abs(row["median_abs_error"]) < 1e-9 for row in data["summary"])
+    text = StringIO()
+    call_command("backtest", "--squares", str(path), "--cuts", "1", "--singles", "volume", stdout=text)
+    assert "single methods on volume-weighted factors" in text.getvalue()
