@@ -6,8 +6,10 @@
 Builds (or reuses) the book in the database `medmal_bench_workbench` (DATABASE_URL overrides),
 computes one run in-process, then, as the actuary through the whole Django stack (test client:
 middleware, session, form, service, JSON), times for every segment × currency:
-* the preview round trip, POSTing a different selection each time (tail, a factor override, a
-  method, an a-priori, a grain), p50 and p95 over --requests requests (target p95 ≤ 300 ms);
+* the preview round trip, POSTing a different selection each time with the workbench's controls
+  (a tail typed or a curve picked, a factor typed for an age, a method for the segment or for one
+  origin, an a-priori, a grain, a link ratio excluded), p50 and p95 over --requests requests
+  (target p95 ≤ 300 ms);
 * the segment page's HTML (target < 500 ms; its charts load separately from JSON).
 Prints a markdown table and writes bench-output/bench_preview.md. Timings are reported, never
 asserted.
@@ -54,24 +56,43 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[int(rank) - 1]
 
 
-def _selections(ldf: dict, n: int) -> list[dict[str, str]]:
-    """n different selections an actuary tries in turn: tails, one factor overridden, a method
-    for the segment, an a-priori, the other grain."""
+def _selections(result, n: int) -> list[dict[str, str]]:
+    """n different selections an actuary tries in turn with the workbench's controls: a tail
+    typed, a factor typed for one age (`ldf_<age>`), a method for the segment, an a-priori, the
+    other grain, one origin's method (`override_<origin>`), a link ratio excluded (`exclude`),
+    a tail curve picked (`tail_pick`)."""
+    import numpy as np
+
+    from reserving.admin import _exhibit_triangle, _triangle_of
+    from reserving.engine.triangle import origin_key
+
+    ldf = (result.factors or {}).get("ldf") or {}
+    origins = [o.origin for o in result.origins.all()]
+    ages = sorted(int(a) for a in ldf)[:6]
+    triangle = _triangle_of(_exhibit_triangle(result))
+    ratios = [] if triangle is None else [
+        f"{origin_key(o)}|{int(a)}" for o, row in zip(triangle.origins, triangle.link_ratios().to_numpy())
+        for a, v in zip(triangle.ages[:-1], row) if np.isfinite(v)][:3]  # the oldest origin's first ratios
     tries = []
     for i in range(n):
-        kind = i % 5
-        if kind == 0:
-            tries.append({"tail": f"{1.0 + 0.01 * (i % 7):.2f}"})
-        elif kind == 1 and ldf:
-            ages = list(ldf)[:6]
+        kind = i % 8
+        if kind == 1 and ages:
             age = ages[i % len(ages)]
-            tries.append({"ldfs": json.dumps({str(age): round(float(ldf[age]) * (1.01 + 0.01 * (i % 5)), 4)})})
-        elif kind in (1, 2):
+            tries.append({f"ldf_{age}": f"{float(ldf[str(age)]) * (1.01 + 0.01 * (i % 5)):.4f}"})
+        elif kind == 2 or (kind == 1 and not ages):
             tries.append({"method": ["chainladder", "bf", "benktander", "capecod"][i % 4]})
         elif kind == 3:
             tries.append({"apriori": f"{0.55 + 0.05 * (i % 4):.2f}"})
-        else:
+        elif kind == 4:
             tries.append({"grain": ["OYDY", "OYDQ"][i % 2]})
+        elif kind == 5 and origins:
+            tries.append({f"override_{origins[-1 - (i % min(2, len(origins)))]}": ["bf_incurred", "elr"][i % 2]})
+        elif kind == 6 and ratios:
+            tries.append({"exclude": ratios[i % len(ratios)]})
+        elif kind == 7 and ages:
+            tries.append({"tail_pick": ["exponential", "inverse_power"][i % 2]})
+        else:
+            tries.append({"tail": f"{1.0 + 0.01 * (i % 7):.2f}"})
     return tries
 
 
@@ -141,9 +162,9 @@ def main(argv=None) -> int:
             response = client.get(page)
             page_ms.append((time.perf_counter() - t) * 1000)
             assert response.status_code == 200, (page, response.status_code)
-        ldf = (result.factors or {}).get("ldf") or {}
+        page_kib = len(response.content) / 1024
         times, refused = [], 0
-        for selection in _selections(ldf, args.requests):
+        for selection in _selections(result, args.requests):
             t = time.perf_counter()
             response = client.post(preview, selection)
             times.append((time.perf_counter() - t) * 1000)
@@ -152,19 +173,19 @@ def main(argv=None) -> int:
                 print(f"  refused {selection}: {response.content[:300]!r}", file=sys.stderr)
         rows.append({"segment": seg, "currency": cur, "p50": statistics.median(times),
                      "p95": _percentile(times, 95), "max": max(times), "refused": refused, "n": len(times),
-                     "page": statistics.median(page_ms)})
+                     "page": statistics.median(page_ms), "kib": page_kib})
         print(f"  {seg} {cur}: preview p95 {rows[-1]['p95']:.0f} ms, page {rows[-1]['page']:.0f} ms", file=sys.stderr)
 
     lines = [f"# Workbench preview and segment page ({args.policies:,} policies, PostgreSQL, run {run.pk})", "",
              f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
              f"load {os.getloadavg()[0]:.1f}. Server time through the Django stack (test client), "
              f"{args.requests} previews per segment with different selections; page = median of 5.", "",
-             "| segment | currency | preview p50 ms | preview p95 ms | max ms | refused | target p95 ≤ 300 | page ms | target < 500 |",
-             "|---|---|---:|---:|---:|---:|---|---:|---|"]
+             "| segment | currency | preview p50 ms | preview p95 ms | max ms | refused | target p95 ≤ 300 | page ms | target < 500 | page KiB |",
+             "|---|---|---:|---:|---:|---:|---|---:|---|---:|"]
     for r in rows:
         lines.append(f"| {r['segment']} | {r['currency']} | {r['p50']:.0f} | {r['p95']:.0f} | {r['max']:.0f} | "
                      f"{r['refused']}/{r['n']} | {'met' if r['p95'] <= P95_TARGET_MS else 'MISSED'} | {r['page']:.0f} | "
-                     f"{'met' if r['page'] < PAGE_TARGET_MS else 'MISSED'} |")
+                     f"{'met' if r['page'] < PAGE_TARGET_MS else 'MISSED'} | {r['kib']:.0f} |")
     text = "\n".join(lines) + "\n"
     print(text)
     out = ROOT / "bench-output"

@@ -12,7 +12,9 @@ from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
@@ -159,6 +161,8 @@ class ReserveRunAdmin(admin.ModelAdmin):
                  self.admin_site.admin_view(self.backtest_view), name="reserving_run_backtest"),
             path("<int:run_id>/segment/<str:segment>/<str:currency>/chart/<str:chart>/",
                  self.admin_site.admin_view(self.chart_view), name="reserving_run_chart"),
+            path("<int:run_id>/segment/<str:segment>/<str:currency>/part/<str:part>/",
+                 self.admin_site.admin_view(self.part_view), name="reserving_run_part"),
             path("<int:run_id>/report/", self.admin_site.admin_view(self.report_view), name="reserving_run_report"),
             path("<int:run_id>/report/xlsx/", self.admin_site.admin_view(self.report_xlsx_view),
                  name="reserving_run_report_xlsx"),
@@ -214,14 +218,21 @@ class ReserveRunAdmin(admin.ModelAdmin):
         data, exclusions = (workbench.apply_exclusions(request.POST, _triangle_of(built)) if request.method == "POST"
                             else (None, workbench.NO_EXCLUSIONS))
         form = SelectionForm(data, initial={k: v for k, v in current.items() if k not in ("overrides", "ldfs")})
+        run_ldf = (result.factors or {}).get("ldf") if result is not None else None
+        tail = None
         if request.method == "POST":
             valid = form.is_valid()
             for problem in exclusions.problems:
                 form.add_error("ldfs", problem)
-            if valid and not exclusions.problems:
+            tail = workbench.apply_tail_pick(request.POST, _triangle_of(built), run_ldf,
+                                             (form.cleaned_data.get("ldfs") or {}) if valid else {})
+            if tail.problem:
+                form.add_error("tail", tail.problem)
+            if valid and not exclusions.problems and not tail.problem:
+                selection = workbench.with_tail_pick(workbench.with_exclusion_note(form.selection(), exclusions), tail)
                 try:
                     services.run_selection_set(run=run, segment=segment, currency=currency, actor=request.user,
-                                               selection=workbench.with_exclusion_note(form.selection(), exclusions))
+                                               selection=selection)
                 except DomainError as exc:
                     form_add_domain_error(form, exc)
                     messages.error(request, _("nothing saved: %(message)s") % {"message": exc.message})
@@ -235,20 +246,36 @@ class ReserveRunAdmin(admin.ModelAdmin):
             picked_overrides = dict(current.get("overrides") or {})
             picked_ldfs = {str(age): repr(float(f)) for age, f in (current.get("ldfs") or {}).items()}
         tri = (result.triangles if result else {}) or {}
-        exhibit = _development_exhibit(run, result, built, picked_ldfs, exclusions)
+        if tail is None:  # the page as saved: the curve the note names, fitted to the run's factors
+            note = str(current.get("note") or "")
+            tail = workbench.TailPick(next((c for c in workbench.CURVES if f"tail: {c.replace('_', '-')} fit" in note),
+                                           workbench.TAIL_CONSTANT), None, [], "", "")
+        exhibit = _development_exhibit(run, result, built, picked_ldfs, exclusions, tail=tail,
+                                       errors=form.age_errors() if form.is_bound else {})
         diagnostics = workbench.segment_diagnostics(run=run, result=result)
-        _with_grids(exhibit, diagnostics, can_select=_abilities(request.user, run)["select"])
+        _with_grids(exhibit, None, can_select=_abilities(request.user, run)["select"])  # measures: a part
+        if exhibit and not exhibit.get("error"):
+            exhibit["reference_parts"] = [
+                {"measure": m, "title": REFERENCE_TITLES[m],
+                 "url": reverse("admin:reserving_run_part", args=[run.pk, segment, currency, f"exhibit_{m}"])}
+                for m in exhibit["references"]]
         context = {
             **self.admin_site.each_context(request), "title": _("Run %(pk)s: %(segment)s %(currency)s") % {"pk": run.pk, "segment": segment, "currency": currency}, "run": run,
             "result": result, "segment": segment, "currency": currency, "form": form, "opts": self.model._meta,
             "amounts": _segment_amounts(result, currency),
-            "summary": _ultimates_summary(result, currency, picked_overrides),
+            "summary": _ultimates_summary(result, currency, picked_overrides,
+                                          errors=form.errors.get("overrides", []) if form.is_bound else []),
             "exhibit": exhibit,
             "bootstrap": _bootstrap_rows(result.bootstrap if result else None, currency),
             "provenance": _provenance_items(result.provenance if result else None, currency),
             "used_selection": _selection_items(result.selections if result else None),
             "saved_selection": _selection_items(current),
-            "incurred": _stored_grid(tri.get("incurred")), "paid": _stored_grid(tri.get("paid")),
+            "has_stored": bool(tri.get("incurred") or tri.get("paid")),
+            "stored_html": _stored_inline(tri),
+            "apriori_url": reverse("admin:reserving_apriorilossratio_changelist") + "?"
+                           + urlencode({"segment": segment, "currency": currency}),
+            "part_urls": {name: reverse("admin:reserving_run_part", args=[run.pk, segment, currency, name])
+                          for name in PARTS},
             "preview_url": reverse("admin:reserving_run_preview", args=[run.pk, segment, currency]),
             "backtest_url": reverse("admin:reserving_run_backtest", args=[run.pk, segment, currency]),
             "can": _abilities(request.user, run), "preview_text": _preview_text(),
@@ -322,19 +349,25 @@ class ReserveRunAdmin(admin.ModelAdmin):
             data, exclusions = workbench.apply_exclusions(request.POST, _triangle_of(_exhibit_triangle(result)))
         form = SelectionForm(data)
         valid = form.is_valid()
-        if not valid or exclusions.problems:
+        tail = workbench.apply_tail_pick(request.POST, _triangle_of(_exhibit_triangle(result)),
+                                         (result.factors or {}).get("ldf") if result is not None else None,
+                                         (form.cleaned_data.get("ldfs") or {}) if valid else {})
+        if not valid or exclusions.problems or tail.problem:
             errors = dict(form.errors)
             if exclusions.problems:
                 errors["ldfs"] = list(errors.get("ldfs", [])) + exclusions.problems
-            return JsonResponse({"errors": errors}, status=400)
+            if tail.problem:
+                errors["tail"] = list(errors.get("tail", [])) + [tail.problem]
+            return JsonResponse({"errors": errors, "age_errors": form.age_errors()}, status=400)
         try:
             preview = services.run_selection_preview(run=run, segment=segment, currency=currency,
-                                                     selection=form.selection())
+                                                     selection=workbench.with_tail_pick(form.selection(), tail))
         except DomainError as exc:
             return JsonResponse({"errors": exc.field_errors}, status=400)
         return JsonResponse({**preview, **_preview_beside(preview, result, currency),
                              "averages": _averages_json(exclusions.averages), "excluded": exclusions.shown,
-                             "exclusion_note": exclusions.note})
+                             "exclusion_note": exclusions.note, "tail_pick": tail.pick, "tail_note": tail.note,
+                             "tail_fits": [{k: v for k, v in f.items() if k != "tail"} for f in tail.fits]})
 
     def backtest_view(self, request, run_id, segment, currency):
         """The back-test on the segment's own history, on demand (reads only; a few seconds)."""
@@ -382,6 +415,30 @@ class ReserveRunAdmin(admin.ModelAdmin):
         except EngineError as exc:
             figure = {"chart": chart, "data": [], "layout": {}, "message": str(_("cannot be drawn: %(reason)s") % {"reason": exc.message})}
         return JsonResponse(figure)
+
+    def part_view(self, request, run_id, segment, currency, part):
+        """A part of the segment page that is closed when the page opens, as an HTML fragment the
+        page fetches when it is opened: the diagnostic triangles ("measures") and the quarterly
+        triangles as stored ("stored"). The page itself stays small and fast."""
+        self._require_view(request)
+        if part not in PARTS:
+            return HttpResponse(f"unknown part {part}; known: {', '.join(PARTS)}", status=404,
+                                content_type="text/plain; charset=utf-8")
+        run = get_object_or_404(selectors.runs_list(), pk=run_id)
+        result = run.segment_results.filter(segment=segment, currency=currency).prefetch_related("origins").first()
+        if result is None:
+            return HttpResponse(format_html("<p>{}</p>", _("no result for this segment yet")))
+        if part == "stored":
+            tri = result.triangles or {}
+            html = format_html_join("", "<h4>{}</h4>{}", ((title, grid) for title, grid in (
+                (_("Incurred"), _stored_grid(tri.get("incurred"))), (_("Paid"), _stored_grid(tri.get("paid"))))
+                if grid is not None))
+            return HttpResponse(html or format_html("<p>{}</p>", _("no triangle stored")))
+        if part.startswith("exhibit_"):
+            return HttpResponse(_reference_exhibit(run, result, part[len("exhibit_"):]))
+        diagnostics = workbench.segment_diagnostics(run=run, result=result)
+        _with_grids(None, diagnostics, can_select=False)
+        return TemplateResponse(request, "admin/reserving/run_segment_measures.html", {"diagnostics": diagnostics})
 
     def progress_view(self, request, run_id):
         self._require_view(request)
@@ -502,9 +559,24 @@ def _with_grids(exhibit, diagnostics, *, can_select: bool) -> None:
         exhibit["links_html"] = _grid_html("wb-links", origin, exhibit["ages"],
                                            [(o, [_link_td(c, can_select) for c in cells])
                                             for o, cells in exhibit["link_ratios"]])
+        exhibit["averages_html"] = (_averages_html if can_select else _averages_text_html)(exhibit["averages"])
     for m in (diagnostics or {}).get("measures", []):
         m["html"] = _grid_html(f"wb-diag-{m['key']}", "origin", m["ages"],
                                [(o, [_diagnostic_td(c) for c in cells]) for o, cells in m["rows"]])
+
+
+STORED_INLINE_CELLS = 400  # a stored quarterly triangle up to 20 × 20 stays on the page; a bigger one is a part
+
+
+def _stored_inline(tri: dict) -> SafeString | None:
+    """The stored quarterly triangles as HTML when they are small; None when they are big
+    (the page fetches them when their section is opened)."""
+    blob = tri.get("incurred") or tri.get("paid") or {}
+    if len(blob.get("origins") or []) * len(blob.get("ages") or []) > STORED_INLINE_CELLS:
+        return None
+    return format_html_join("", "<h4>{}</h4>{}", ((title, grid) for title, grid in (
+        (_("Incurred"), _stored_grid(tri.get("incurred"))), (_("Paid"), _stored_grid(tri.get("paid"))))
+        if grid is not None))
 
 
 def _stored_grid(blob) -> str | None:
@@ -515,6 +587,10 @@ def _stored_grid(blob) -> str | None:
     return _grid_html("wb-stored", _("origin"), table["ages"], [(o, [_td(v) for v in vals]) for o, vals in table["rows"]])
 
 
+PARTS = ("measures", "stored", "exhibit_paid", "exhibit_incurred", "exhibit_count")
+REFERENCE_MEASURES = ("paid", "incurred", "count")  # the exhibits beside the basis one, for reading
+REFERENCE_TITLES = {"paid": _("Paid development exhibit"), "incurred": _("Incurred development exhibit"),
+                    "count": _("Reported claim counts development exhibit")}
 FLAG_LABELS = {"negative_ibnr": _("negative IBNR"), "override": _("override"), "short_history": _("short history")}
 
 
@@ -537,7 +613,7 @@ def _segment_amounts(result, currency: str) -> list[tuple[str, str]]:
         (_("premium deficiency"), "premium_deficiency"), (_("earned premium"), "earned_premium"))]
 
 
-def _ultimates_summary(result, currency: str, picked: dict[str, str]) -> dict | None:
+def _ultimates_summary(result, currency: str, picked: dict[str, str], errors=()) -> dict | None:
     """Per origin: reported, maturity, a-priori, the ultimate by every method the engine ran (in
     `default.METHODS` order), the selected one (its method's cell marked) and the IBNR, with the
     override select's choices; and a total row."""
@@ -564,6 +640,7 @@ def _ultimates_summary(result, currency: str, picked: dict[str, str]) -> dict | 
             "ultimate": _money(o.ultimate, currency), "ibnr": _money(o.ibnr, currency),
             "negative": o.ibnr < 0, "flags": [FLAG_LABELS.get(f, f) for f in (o.flags or [])],
             "select_name": f"{OVERRIDE_PREFIX}{o.origin}", "choices": choices, "picked": pick,
+            "errors": [str(e) for e in errors if f"origin {o.origin}" in str(e)],
         })
         for key, value in (("paid", o.paid), ("case", o.case), ("incurred", incurred), ("ultimate", o.ultimate),
                            ("ibnr", o.ibnr)):
@@ -604,7 +681,8 @@ def _triangle_of(built):
     return built[0] if isinstance(built, tuple) else None
 
 
-def _development_exhibit(run, result, built, picked: dict[str, str], exclusions) -> dict | None:
+def _development_exhibit(run, result, built, picked: dict[str, str], exclusions, *, tail=None,
+                         errors=None) -> dict | None:
     """The development exhibit at the result's grain: the triangle, its link ratios (each a
     checkbox `exclude` = "origin|age"), the averages per age without the excluded ratios (each
     a radio `ldf_<age>` whose value is the factor), the run's selected LDF and the prior
@@ -649,6 +727,9 @@ def _development_exhibit(run, result, built, picked: dict[str, str], exclusions)
         link_rows.append((key, [None if not np.isfinite(v) else
                                 (f"{v:.4f}", f"{key}|{a}", f"{key}|{a}" in excluded) for a, v in zip(ages, row)]))
     ldf_by_age = {int(a): float(f) for a, f in selected.items() if f is not None}
+    pick = tail.pick if tail is not None else workbench.TAIL_CONSTANT
+    fits = (tail.fits if tail is not None and tail.fits else workbench.tail_fits(triangle, ldf_by_age))
+    errors = errors or {}
     return {
         "basis": basis, "grain": grain, "ages": ages, "triangle_ages": [int(a) for a in triangle.ages],
         "triangle": [(origin_key(o), ["" if not np.isfinite(v) else f"{v:,.0f}" for v in row])
@@ -659,10 +740,79 @@ def _development_exhibit(run, result, built, picked: dict[str, str], exclusions)
         "prior": prior and {**prior, "same_grain": same_grain,
                             "cells": ["" if a not in prior["ldf"] else f"{prior['ldf'][a]:.4f}" for a in ages]},
         "own": [{"name": f"{LDF_PREFIX}{a}", "checked": not shown_picks[a]} for a in ages],
-        "typed": [{"name": f"{LDF_PREFIX}{a}", "value": "" if a in matched else shown_picks[a]} for a in ages],
+        "typed": [{"name": f"{LDF_PREFIX}{a}", "value": "" if a in matched else shown_picks[a],
+                   "errors": errors.get(str(a), [])} for a in ages],
+        "age_errors": any(errors.get(str(a)) for a in ages),
         "restated": bool((result.provenance or {}).get("case_adjustment")),
-        "tail": factors.get("tail"), "tail_fits": workbench.tail_fits(triangle, ldf_by_age),
+        "tail": factors.get("tail"), "tail_fits": fits, "tail_pick": pick,
+        "tail_constant": workbench.TAIL_CONSTANT,
+        "references": [m for m in REFERENCE_MEASURES if m != basis],
     }
+
+
+def _reference_exhibit(run, result, measure: str) -> SafeString:
+    """A development exhibit to read beside the selected one (paid, incurred or reported
+    counts at the result's grain): the triangle, its link ratios and their averages. The
+    selection develops the basis triangle only; these show how the others develop."""
+    try:
+        t = workbench.segment_triangles(run=run, result=result)
+    except EngineError as exc:
+        return format_html('<p class="errornote">{}</p>', exc.message)
+    triangle = None if t is None else {"paid": t.paid, "incurred": t.incurred, "count": t.reported}[measure]
+    if triangle is None:
+        return format_html("<p>{}</p>", _("no such triangle stored for this run"))
+    origin = _("origin")
+    rows = [(origin_key(o), [_td("" if not np.isfinite(v) else f"{v:,.0f}") for v in row])
+            for o, row in zip(triangle.origins, triangle.values)]
+    ages = [int(a) for a in triangle.ages]
+    link = triangle.link_ratios()
+    link_rows = [(origin_key(o), [_td("" if not np.isfinite(v) else f"{v:.4f}") for v in row])
+                 for o, row in zip(link.index, link.to_numpy())]
+    try:
+        averages = link_ratio_averages(triangle)
+    except EngineError as exc:
+        return format_html('<p class="errornote">{}</p>', exc.message)
+    average_rows = [{"average": a, "periods": p, "key": f"{a}|{p}",
+                     "cells": [None if not np.isfinite(v) else {"shown": f"{v:.4f}"} for v in values]}
+                    for (a, p), values in averages.iterrows()]
+    head = format_html_join("", "<th>{}</th>", ((int(a),) for a in averages.columns))
+    return format_html(
+        '<div class="wb-reference" data-measure="{}"><h4>{}</h4>{}<h4>{}</h4>{}<h4>{}</h4><div class="wb-scroll">'
+        '<table class="wb wb-reference-averages"><thead><tr><th>{}</th><th>{}</th>{}</tr></thead><tbody>{}</tbody>'
+        "</table></div></div>", measure, _("Triangle (cumulative, origin × age in months)"),
+        _grid_html("wb-triangle", origin, ages, rows), _("Link ratios"),
+        _grid_html("wb-links", origin, ages[:-1], link_rows), _("Averages per age"), _("average"), _("periods"),
+        head, _averages_text_html(average_rows))
+
+
+def _averages_html(rows) -> SafeString:
+    """The averages' rows (tbody of table.wb-averages), each cell a radio `ldf_<age>` in its
+    label, built as one string per row: 16 rows × 30 ages through the template engine cost
+    ~60 ms of the page's budget."""
+    radio = '<td class="num"><label><input type="radio" form="selection-form" name="{}" value="{}"{}> {}</label></td>'
+    out = []
+    for row in rows:
+        cells, args = [], []
+        for c in row["cells"]:
+            if c is None:
+                cells.append("<td class=\"num\">—</td>")
+                continue
+            cells.append(radio.replace("{}", "%s"))
+            args += [conditional_escape(c["name"]), conditional_escape(c["value"]),
+                     " checked" if c["checked"] else "", conditional_escape(c["shown"])]
+        out.append(format_html('<tr class="wb-average" data-average="{}" data-periods="{}" data-key="{}"><th>{}</th>'
+                               "<th>{}</th>", row["average"], row["periods"], row["key"], row["average"],
+                               row["periods"]) + mark_safe("".join(cells) % tuple(args) + "</tr>"))
+    return mark_safe("".join(out))
+
+
+def _averages_text_html(rows) -> SafeString:
+    """The averages' rows as text, for a user who may not select."""
+    return mark_safe("".join(
+        format_html('<tr class="wb-average" data-average="{}" data-periods="{}" data-key="{}"><th>{}</th><th>{}</th>',
+                    r["average"], r["periods"], r["key"], r["average"], r["periods"])
+        + format_html_join("", '<td class="num">{}</td>', ((c["shown"] if c else "—",) for c in r["cells"]))
+        + "</tr>" for r in rows))
 
 
 def _averages_json(averages) -> dict | None:

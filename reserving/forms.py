@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 from django import forms
 from django.utils.text import format_lazy
@@ -27,6 +28,7 @@ class RejectForm(forms.Form):
 
 
 OVERRIDE_PREFIX, LDF_PREFIX = "override_", "ldf_"
+AGE_IN_MESSAGE = re.compile(r"\bat age '?(\d+)'?")  # "LDF at age 12 …", as _factor, the engine and the exclusions say
 
 
 class SelectionForm(forms.Form):
@@ -97,6 +99,16 @@ class SelectionForm(forms.Form):
             if not problems:
                 data["ldfs"] = ldfs
         return data
+
+    def age_errors(self) -> dict[str, list[str]]:
+        """The problems of the posted factors by age ({"12": [message]}), for the exhibit to
+        show each beside its own age's input."""
+        out: dict[str, list[str]] = {}
+        for message in self.errors.get("ldfs", []) if self.is_bound else []:
+            match = AGE_IN_MESSAGE.search(str(message))
+            if match:
+                out.setdefault(match.group(1), []).append(str(message))
+        return out
 
     def selection(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if v not in (None, "", {})}

@@ -411,22 +411,128 @@ def _stored_percentiles(blob: dict) -> dict[float, float]:
     return {float(p): float(v) for p, v in (blob.get("percentiles") or {}).items() if v is not None}
 
 
-def bootstrap_chart(*, run: ReserveRun, result: RunSegmentResult) -> dict:
-    """The stored bootstrap distribution of the paid reserve: bars between its stored percentiles
-    (area = probability, engine.diagnostics.histogram_from_percentiles) and its quantile curve,
-    each with the booked RBNS + IBNR; nothing drawn when the distribution is not meaningful."""
+def bootstrap_draws(*, run: ReserveRun, result: RunSegmentResult) -> tuple[np.ndarray | None, str]:
+    """The run's bootstrap draws of the total paid reserve, simulated again: the run stores a
+    summary, not its 1,000-odd draws, and the simulation is deterministic in (the paid triangle
+    at the grain used, the number of simulations, the seed), all of which the run stored. The
+    leading ages without payments are dropped as `engine.reserve.bootstrap_paid` drops them. The
+    draws are used only when their mean and s.d. are the stored ones to the cent; otherwise
+    (None, why)."""
     blob = result.bootstrap or {}
-    if blob.get("status") != "ok":
-        reasons = list(blob.get("reasons") or []) + ([blob["reason"]] if blob.get("reason") else [])
-        return {**_empty("bootstrap", f"the bootstrap is {blob.get('status') or 'not stored'}"
-                                      + (f": {'; '.join(reasons)}" if reasons else "") + "; nothing to draw"),
-                "meaningful": False}
+    if blob.get("seed") is None or not blob.get("n_sims") or blob.get("mean") is None:
+        return None, "the run stored no simulated bootstrap"
+    try:
+        t = segment_triangles(run=run, result=result)
+    except EngineError as exc:
+        return None, f"the paid triangle cannot be rebuilt: {exc.message}"
+    if t is None:
+        return None, "nothing reported"
+    from reserving.engine.bootstrap import BootstrapODP
+
+    values = t.paid.values
+    for k in range(0, min(12, values.shape[1] - 2)):  # as engine.reserve.bootstrap_paid
+        rows = values.shape[0] - k
+        if rows < 3 or values.shape[1] - k < 2:
+            break
+        try:
+            sub = Triangle.from_array(values[:rows, k:], origins=list(t.paid.origins[:rows]),
+                                      ages=list(t.paid.ages[k:]), measure="paid", allow_negative=True,
+                                      allow_decrease=True, origin_months=t.paid.origin_months)
+            model = BootstrapODP(n_sims=int(blob["n_sims"]), random_state=int(blob["seed"])).fit(sub)
+        except EngineError:
+            continue
+        draws = model.total_reserve_samples_
+        same = (round(float(draws.mean()), 2) == round(float(blob["mean"]), 2)
+                and (blob.get("std") is None or abs(round(float(model.verdict_.std), 2) - float(blob["std"])) <= 0.01))
+        if not same:
+            return None, "the stored inputs no longer give the run's simulations (mean or s.d. differ)"
+        return draws, ""
+    return None, "the bootstrap cannot be simulated again on the stored triangle"
+
+
+HISTOGRAM_BINS = 40
+HISTOGRAM_SPAN = (0.5, 99.5)  # the bars span the middle 99% of the draws; the rest are counted beside
+
+
+def bootstrap_chart(*, run: ReserveRun, result: RunSegmentResult) -> dict:
+    """The bootstrap distribution of the paid reserve drawn from its simulated draws: a
+    histogram (simulations per bar) with the booked RBNS + IBNR marked and, when the
+    distribution is meaningful (D-31), the quantile curve and the booked amount's percentile.
+    A meaningless one is still drawn (its spread is the reason it is meaningless) but carries
+    no percentile. When the draws cannot be had again, the stored percentiles are drawn as bars
+    between them (meaningful distributions only)."""
+    blob = result.bootstrap or {}
+    status = blob.get("status")
+    reasons = list(blob.get("reasons") or []) + ([blob["reason"]] if blob.get("reason") else [])
+    booked = float(result.rbns) + float(result.ibnr)
+    draws, why = bootstrap_draws(run=run, result=result) if status in ("ok", "not meaningful") else (None, "")
+    if draws is None:
+        if status != "ok":
+            return {**_empty("bootstrap", f"the bootstrap is {status or 'not stored'}"
+                                          + (f": {'; '.join(reasons)}" if reasons else "") + "; nothing to draw"),
+                    "meaningful": False, "from_draws": False}
+        return {**_percentile_bars(blob, booked, result), "from_draws": False, "draws_note": why}
+    meaningful = status == "ok"
+    lo, hi = np.percentile(draws, HISTOGRAM_SPAN)
+    if not hi > lo:
+        lo, hi = float(draws.min()) - 0.5, float(draws.max()) + 0.5
+    edges = np.linspace(lo, hi, HISTOGRAM_BINS + 1)
+    inside = (draws >= lo) & (draws <= hi)
+    counts, _ = np.histogram(draws[inside], bins=edges)
+    below, above = int((draws < lo).sum()), int((draws > hi).sum())
+    n = int(draws.size)
+    where = float((draws <= booked).mean() * 100) if meaningful else None
+    label = f"booked RBNS + IBNR {booked:,.0f}" + (f" ≈ p{where:.0f}" if where is not None else "")
+    top = int(counts.max()) if counts.size else 1
+    data = [
+        {"type": "bar", "name": f"simulations per bar ({n:,} draws)",
+         "x": [_num((a + b) / 2) for a, b in zip(edges[:-1], edges[1:])], "width": [_num(b - a) for a, b in
+                                                                              zip(edges[:-1], edges[1:])],
+         "y": [int(c) for c in counts],
+         "customdata": [[_num(a), _num(b)] for a, b in zip(edges[:-1], edges[1:])],
+         "hovertemplate": "%{customdata[0]:,.0f} – %{customdata[1]:,.0f}: %{y} draws<extra></extra>",
+         "marker": {"color": "#79aec8" if meaningful else "#bbbbbb"}, "xaxis": "x", "yaxis": "y"},
+        {"type": "scatter", "mode": "lines", "name": label, "x": [_num(booked), _num(booked)], "y": [0, top],
+         "line": {"color": "crimson", "dash": "dash"}, "xaxis": "x", "yaxis": "y", "legendgroup": "booked"},
+    ]
+    layout = {"xaxis": {"title": {"text": f"reserve ({result.currency})"}, "tickformat": ",.0f"},
+              "yaxis": {"title": {"text": "simulations"}}}
+    title = f"Bootstrap ODP paid reserve, {result.segment} {result.currency}: {n:,} simulations"
+    if meaningful:
+        qs = np.linspace(0, 100, 101)
+        data += [
+            {"type": "scatter", "mode": "lines", "name": "quantile curve (of the draws)",
+             "x": [_num(v) for v in np.percentile(draws, qs)], "y": [float(q) for q in qs],
+             "xaxis": "x2", "yaxis": "y2"},
+            {"type": "scatter", "mode": "lines", "name": label, "x": [_num(booked), _num(booked)], "y": [0, 100],
+             "line": {"color": "crimson", "dash": "dash"}, "xaxis": "x2", "yaxis": "y2", "legendgroup": "booked",
+             "showlegend": False}]
+        layout.update({"height": 640, "grid": {"rows": 2, "columns": 1, "pattern": "independent", "ygap": 0.25},
+                       "xaxis2": {"title": {"text": f"reserve ({result.currency})"}, "tickformat": ",.0f"},
+                       "yaxis2": {"title": {"text": "percentile"}, "range": [0, 100]}})
+    else:
+        title += " — not meaningful"
+    outside = []
+    if below:
+        outside.append(f"{below:,} draws below {lo:,.0f}")
+    if above:
+        outside.append(f"{above:,} above {hi:,.0f}")
+    message = ("" if meaningful else f"not meaningful, no percentile is read off it: {'; '.join(reasons)}") + (
+        ("; " if not meaningful and outside else "") + ("outside the bars: " + ", ".join(outside) if outside else ""))
+    return {**_figure("bootstrap", data, {"title": {"text": title}, **layout}), "note": message,
+            "meaningful": meaningful, "from_draws": True, "n_draws": n, "counts": [int(c) for c in counts],
+            "edges": [_num(e) for e in edges], "outside": {"below": below, "above": above},
+            "booked": _num(booked), "booked_percentile": _num(where, 1)}
+
+
+def _percentile_bars(blob: dict, booked: float, result: RunSegmentResult) -> dict:
+    """A meaningful stored distribution drawn from its stored percentiles (bars between them,
+    area = probability), for a run whose draws cannot be simulated again."""
     pct = _stored_percentiles(blob)
     try:
         bars = D.histogram_from_percentiles(pct)
     except EngineError as exc:
         return {**_empty("bootstrap", f"the stored percentiles cannot be drawn: {exc.message}"), "meaningful": False}
-    booked = float(result.rbns) + float(result.ibnr)
     where = D.percentile_of(pct, booked)
     top = float(bars["density"].max()) if len(bars) else 0.0
     ps = sorted(pct)
@@ -449,7 +555,7 @@ def bootstrap_chart(*, run: ReserveRun, result: RunSegmentResult) -> dict:
     ]
     return {**_figure("bootstrap", data, {
         "title": {"text": f"Bootstrap ODP paid reserve, {result.segment} {result.currency} "
-                          f"({int(blob.get('n_sims', 0)):,} simulations)"},
+                          f"({int(blob.get('n_sims', 0)):,} simulations; from the stored percentiles)"},
         "height": 640, "grid": {"rows": 2, "columns": 1, "pattern": "independent", "ygap": 0.25},
         "xaxis": {"title": {"text": f"reserve ({result.currency})"}, "tickformat": ",.0f"},
         "yaxis": {"title": {"text": "density"}, "showticklabels": False},
@@ -615,3 +721,52 @@ def tail_fits(triangle: Triangle, ldf: dict) -> list[dict]:
 
 
 NO_EXCLUSIONS = Exclusions([], [], None, [], "")
+
+# The tail is picked with a radio `tail_pick`: "constant" (the factor typed in the selection's
+# Tail field) or a curve of CURVES. A curve is fitted again, on save and in the preview, to the
+# factors being selected (the run's, with the posted picks over them), and its tail replaces
+# the typed one; the engine's selection carries a tail factor only, so the curve and its fit
+# are written into the selection's note, where the review and the report read them.
+TAIL_PICK = "tail_pick"
+TAIL_CONSTANT = "constant"
+
+
+@dataclass(frozen=True)
+class TailPick:
+    pick: str              # "constant" or a curve
+    tail: float | None     # the fitted tail (None for a constant)
+    fits: list             # tail_fits of the factors being selected
+    problem: str           # why the curve cannot be used, or ""
+    note: str              # "tail: inverse-power fit …" or ""
+
+
+def apply_tail_pick(data, triangle: Triangle | None, run_ldf: dict, picked_ldfs: dict) -> TailPick:
+    """The tail the posted `tail_pick` asks for: the curve fitted to the run's factors with the
+    picked ones (`picked_ldfs`, {age: factor}) over them. A curve that cannot be fitted is a
+    problem (shown on the Tail field, nothing saved)."""
+    pick = str((data.get(TAIL_PICK) if data is not None else "") or TAIL_CONSTANT).strip()
+    if triangle is None:
+        return TailPick(pick, None, [], "" if pick == TAIL_CONSTANT else "no exhibit to fit a tail curve to", "")
+    factors = {int(a): float(f) for a, f in (run_ldf or {}).items() if f is not None}
+    factors.update({int(a): float(f) for a, f in (picked_ldfs or {}).items()})
+    fits = tail_fits(triangle, factors)
+    if pick == TAIL_CONSTANT:
+        return TailPick(pick, None, fits, "", "")
+    fit = next((f for f in fits if f["curve"] == pick), None)
+    if fit is None:
+        return TailPick(pick, None, fits, f"unknown tail curve {pick!r}; pick constant, "
+                                          f"{' or '.join(CURVES)}", "")
+    if fit.get("error"):
+        return TailPick(pick, None, fits, f"the {pick.replace('_', '-')} tail cannot be fitted: {fit['error']}", "")
+    note = (f"tail: {pick.replace('_', '-')} fit to the selected factors, {fit['shown']} "
+            f"(R² {fit['r_squared']}, {fit['n_points']} factors at ages {fit['fit_ages']})")
+    return TailPick(pick, float(fit["tail"]), fits, "", note)
+
+
+def with_tail_pick(selection: dict, picked: TailPick) -> dict:
+    """The selection with the fitted tail in place of the typed one, and the fit in its note."""
+    if picked.tail is None:
+        return selection
+    note = str(selection.get("note") or "").strip()
+    note = note if picked.note in note else (f"{note} ({picked.note})" if note else picked.note)
+    return {**selection, "tail": picked.tail, "note": note}

@@ -1,8 +1,10 @@
 """Headless Chromium through the reserving workbench (issue 13 §7), one journey on a small book:
 the actuary opens a run's segment page, picks an average for one age (a click), excludes one
-link ratio (a click on its cell), changes one origin's method, sees the preview follow beside
+link ratio (a click on its cell), picks the tail as an inverse-power fit, changes one origin's method, sees the preview follow beside
 the current figures with the difference, and saves with a note; the run is computed and
-submitted; the approver sees the changes against the prior approved run and approves.
+submitted; the approver sees the changes against the prior approved run, approves, opens the
+run's reserving report and downloads its XLSX. On the way: the bootstrap histogram is drawn and
+the diagnostic triangles arrive when their section is opened.
 Screenshots land in test-output/screenshots/ (workbench-*.png)."""
 from __future__ import annotations
 
@@ -97,6 +99,15 @@ def test_the_actuary_selects_with_the_preview_following_and_the_approver_signs_o
     prior_row = browser.find_element(By.CSS_SELECTOR, "tr.wb-prior-ldf").text
     assert f"{prior.pk}" in prior_row and "1.2000" in prior_row  # the prior selection beside the averages
     screenshot(browser, "workbench-1-opened")
+    # the bootstrap histogram is drawn from the run's draws; the diagnostic triangles arrive when opened
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#chart-bootstrap svg.main-svg"),
+          "the bootstrap histogram drawn")
+    browser.execute_script("document.getElementById('chart-bootstrap').scrollIntoView({block: 'start'});")
+    screenshot(browser, "workbench-1-bootstrap")
+    part = browser.find_element(By.ID, "diag-measures")
+    _click(browser, part.find_element(By.TAG_NAME, "summary"))
+    _wait(browser, lambda d: part.get_attribute("data-state") == "loaded", "the diagnostic triangles loaded")
+    assert part.find_elements(By.CSS_SELECTOR, "table.wb-diag-paid_to_incurred")
 
     # 1. pick an average for age 12 by clicking it: the volume-weighted average of the latest 3
     pick = browser.find_element(By.CSS_SELECTOR, "tr.wb-average[data-average=volume][data-periods='latest 3'] "
@@ -120,6 +131,19 @@ def test_the_actuary_selects_with_the_preview_following_and_the_approver_signs_o
     _wait(browser, lambda d: radio.get_attribute("value") != volume_24, "the averages redrawn without the ratio")
     assert "wb-x" in cell.find_element(By.XPATH, "../..").get_attribute("class")
     assert "2021 at 24 months" in browser.find_element(By.ID, "preview-box").text
+
+    # 2b. pick the tail as a curve: with the factors now selected (two above 1) the inverse power
+    # can be fitted; the preview fits it again to them and says so
+    curve = browser.find_element(By.ID, "tail-pick-inverse_power")
+    _wait(browser, lambda d: curve.is_enabled(), "the inverse-power fit offered")
+    before = browser.find_element(By.ID, "preview-box").text
+    _click(browser, browser.find_element(By.CSS_SELECTOR, "label[for=tail-pick-inverse_power]"))
+    assert curve.is_selected()
+    _preview_after(browser, before, "the preview after picking the inverse-power tail")
+    tail_note = browser.find_element(By.CSS_SELECTOR, "#preview-box .wb-tail-note").text
+    assert tail_note.startswith("tail: inverse-power fit to the selected factors, "), tail_note
+    fitted = browser.find_element(By.CSS_SELECTOR, "tr.wb-tail-fit[data-curve=inverse_power] td.wb-fit-tail").text
+    assert fitted in tail_note
 
     # 3. change one origin's method: 2024 to the first other method the summary shows for it
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});",
@@ -153,7 +177,9 @@ def test_the_actuary_selects_with_the_preview_following_and_the_approver_signs_o
     run.refresh_from_db()
     saved = run.selections[KEY]
     assert saved["overrides"] == {"2024": other}
-    assert saved["note"] == f"{NOTE} (link ratios excluded: 2021 at 24 months)"
+    assert saved["note"].startswith(f"{NOTE} (link ratios excluded: 2021 at 24 months) (tail: inverse-power fit to "
+                                    f"the selected factors, {fitted} (R² "), saved["note"]
+    assert f"{saved['tail']:.4f}" == fitted
     assert float(saved["ldfs"]["12"]) == pytest.approx(picked_12)
     assert float(saved["ldfs"]["24"]) == pytest.approx(shown_24)
     assert float(saved["ldfs"]["24"]) != pytest.approx(float(volume_24))
@@ -184,3 +210,19 @@ def test_the_actuary_selects_with_the_preview_following_and_the_approver_signs_o
     screenshot(browser, "workbench-4-approved")
     run.refresh_from_db()
     assert run.status == ReserveRun.Status.APPROVED and run.approver == approver
+
+    # 6. the run's reserving report: the page, and its XLSX downloads (fetched in the approver's session)
+    browser.get(f"{live_server.url}/admin/reserving/reserverun/{run.pk}/report/")
+    report = browser.find_element(By.ID, "reserving-report").text
+    assert NOTE in report and "wb-approver-b" in report
+    link = browser.find_element(By.XPATH, "//a[contains(@href, '/report/xlsx/')]").get_attribute("href")
+    got = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0], {credentials: 'same-origin'}).then(r => r.arrayBuffer().then(b => done("
+        "[r.status, r.headers.get('Content-Type'), r.headers.get('Content-Disposition'),"
+        " String.fromCharCode(...new Uint8Array(b.slice(0, 2))), b.byteLength])))", link)
+    status, content_type, disposition, magic, size = got
+    assert (status, magic) == (200, "PK") and size > 1000
+    assert content_type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert disposition.startswith("attachment;") and ".xlsx" in disposition
+    screenshot(browser, "workbench-5-report")

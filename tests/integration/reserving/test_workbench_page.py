@@ -75,12 +75,13 @@ def _result(run):
 
 def _average_pick(page: Page, average="volume", periods="all"):
     """(age, factor) of the first cell of an average's row on the page."""
-    radio = next(c for c in page.controls if c["tag"] == "input" and c.get("type") == "radio" and c.get("value"))
+    radio = next(c for c in page.controls if c["tag"] == "input" and c.get("type") == "radio" and c.get("value")
+                 and c["name"].startswith("ldf_"))
     assert radio["name"].startswith("ldf_")
     rows = page.tables["wb-averages"]
     row = next(r for r in rows if [c["text"] for c in r[:2]] == [average, periods])
     value = next(c["text"].strip() for c in row[2:] if c["text"].strip() not in ("", "—"))
-    picks = [c for c in page.controls if c.get("type") == "radio" and c.get("value")
+    picks = [c for c in page.controls if c.get("type") == "radio" and c.get("value") and c["name"].startswith("ldf_")
              and abs(float(c["value"]) - float(value)) < 5e-5]
     return picks[0]["name"][len("ldf_"):], picks[0]["value"]
 
