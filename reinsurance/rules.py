@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from core.errors import DomainError
-from core.money import MINOR_UNITS, CurrencyError, currency_check
+from core.money import MINOR_UNITS, CurrencyError, currency_check, money_round
 
 KINDS = ("quota_share", "excess_of_loss")
 FIELDS = ("code", "kind", "segment", "underwriting_year", "currency", "ceded_percent", "ceding_commission_percent",
@@ -92,3 +92,74 @@ def treaty_check(treaty: dict, *, segments: set[str], others: list[dict]) -> dic
             raise DomainError(f"overlaps treaty {o['code']}: same segment {t['segment']} and underwriting year {year}"
                               + (f" ({o['currency']})" if o["currency"] else ""), field="segment")
     return t
+
+
+# --------------------------------------------------------------------------- cessions
+# Ceded amounts are derived, never typed (issue 17 §2): these pure functions take the ledgers'
+# figures (per claim, per underwriting year) and a treaty row (the fields of FIELDS) and return
+# the reinsurers' share, in the currency's minor units. The reads live in reserving.cessions.
+
+def treaty_in_force(treaties: list[dict], *, segment: str, underwriting_year: int, currency: str) -> dict | None:
+    """The treaty a policy attaches to: the one of its segment and the year of its inception (a
+    quota share whatever the currency; an excess of loss only in its own currency). The rules
+    above allow at most one per segment, year and currency."""
+    for t in treaties:
+        if t["segment"] == segment and int(t["underwriting_year"]) == int(underwriting_year) and (
+                t["kind"] == "quota_share" or t["currency"] == currency):
+            return t
+    return None
+
+
+def quota_share(treaty: dict | None) -> Decimal:
+    """The ceded fraction of a quota share (0.3 for 30%); 0 for no treaty or an excess of loss."""
+    if treaty is None or treaty["kind"] != "quota_share":
+        return Decimal(0)
+    return Decimal(str(treaty["ceded_percent"])) / HUNDRED
+
+
+def xl_layer(incurred: Decimal, *, retention: Decimal, limit: Decimal) -> Decimal:
+    """The part of an amount above the retention, up to the limit (the limit is the claim's
+    incurred up to which the reinsurer pays: 4m xs 1m has retention 1m, limit 5m)."""
+    return min(max(incurred - retention, Decimal(0)), limit - retention)
+
+
+def claim_cession(treaty: dict | None, *, paid: Decimal, case: Decimal, currency: str) -> tuple[Decimal, Decimal]:
+    """(ceded paid, ceded case reserve) of one claim at a date, from its paid to date and its
+    case reserve (incurred = paid + case).
+
+    Quota share: each in proportion. Excess of loss: the reinsurer's part of the incurred is the
+    layer above the retention; of it, the part that is paid is the layer of the paid to date
+    (the reinsurer pays once the insurer's payments pass the retention) and the rest is case
+    reserve. Both are monotone in the amount, so the ceded case is never below zero and never
+    above the gross case."""
+    if treaty is None:
+        return money_round(0, currency), money_round(0, currency)
+    if treaty["kind"] == "quota_share":
+        q = quota_share(treaty)
+        return money_round(paid * q, currency), money_round(case * q, currency)
+    r, lim = Decimal(str(treaty["retention"])), Decimal(str(treaty["limit"]))
+    ceded_incurred = xl_layer(paid + case, retention=r, limit=lim)
+    ceded_paid = xl_layer(paid, retention=r, limit=lim)
+    return money_round(ceded_paid, currency), money_round(ceded_incurred - ceded_paid, currency)
+
+
+def ceded_ratio(ceded: Decimal, gross: Decimal, fallback: Decimal = Decimal(0)) -> Decimal:
+    """The reinsurers' share of an amount as ceded over gross, within [0, 1]; `fallback` where
+    there is no gross to divide by."""
+    if gross <= 0:
+        return fallback
+    return min(max(ceded / gross, Decimal(0)), Decimal(1))
+
+
+RETENTION_FLOOR = Decimal("0.5")
+
+
+def retention_coefficient(*, gross_incurred: Decimal, ceded_incurred: Decimal,
+                          floor: Decimal = RETENTION_FLOOR) -> Decimal | None:
+    """k of the Russian solvency margin (3743-У): net over gross incurred claims of the last
+    12 months, at least `floor` (0.5); None when there were no gross incurred claims (k is then
+    not derivable from the book)."""
+    if gross_incurred <= 0:
+        return None
+    k = (gross_incurred - ceded_incurred) / gross_incurred
+    return max(min(k, Decimal(1)), floor).quantize(Decimal("0.0001"))

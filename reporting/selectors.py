@@ -75,6 +75,10 @@ def report_data_converted(data: ReportData) -> ReportData:
             out.append(replace(r, currency=to, converted_from=r.currency,
                                upr=k.convert(r.upr), premium_deficiency=k.convert(r.premium_deficiency),
                                rbns=k.convert(r.rbns), ibnr=k.convert(r.ibnr), ulae=k.convert(r.ulae),
+                               ceded_upr=k.convert(r.ceded_upr),
+                               ceded_premium_deficiency=k.convert(r.ceded_premium_deficiency),
+                               ceded_rbns=k.convert(r.ceded_rbns), ceded_ibnr=k.convert(r.ceded_ibnr),
+                               ceded_ulae=k.convert(r.ceded_ulae),
                                earned_premium=None if r.earned_premium is None else k.convert(r.earned_premium)))
         return out
 
@@ -87,7 +91,9 @@ def report_data_converted(data: ReportData) -> ReportData:
             continue
         k = float(rate(t.currency, data.valuation_date).rate)
         triangles.append(SegmentTriangles(t.segment, to, t.paid * k, t.case * k,
-                                          {o: v * k for o, v in t.ibnr_by_origin.items()}))
+                                          {o: v * k for o, v in t.ibnr_by_origin.items()},
+                                          ceded_paid=t.ceded_paid * k, ceded_case=t.ceded_case * k,
+                                          ceded_ibnr_by_origin={o: v * k for o, v in t.ceded_ibnr_by_origin.items()}))
     return replace(data, reserves=reserves, history=history, triangles=triangles, reporting_currency=to,
                    rates_used=tuple(used[key].describe() for key in sorted(used, key=lambda k: (k[1], k[0]))))
 
@@ -131,6 +137,8 @@ def segment_reserves(result: RunSegmentResult, groups: dict[str, str]) -> Segmen
         upr=result.upr, premium_deficiency=result.premium_deficiency, rbns=result.rbns, ibnr=result.ibnr,
         ulae=result.ulae, earned_premium=earned_year_to_date(result, result.run.valuation_date),
         ibnr_method=result.ibnr_method,
+        ceded_upr=result.ceded_upr, ceded_premium_deficiency=result.ceded_premium_deficiency,
+        ceded_rbns=result.ceded_rbns, ceded_ibnr=result.ceded_ibnr, ceded_ulae=result.ceded_ulae,
     )
 
 
@@ -148,7 +156,10 @@ def report_data(*, run: ReserveRun) -> ReportData:
     results = list(run.segment_results.all().prefetch_related("origins").order_by("segment", "currency"))
     triangles = [
         SegmentTriangles(r.segment, r.currency, _triangle(r, "paid"), _triangle(r, "case"),
-                         {o.origin: float(o.ibnr) for o in r.origins.all()})
+                         {o.origin: float(o.ibnr) for o in r.origins.all()},
+                         ceded_paid=decode_triangle((r.cession or {}).get("triangles", {}).get("paid")),
+                         ceded_case=decode_triangle((r.cession or {}).get("triangles", {}).get("case")),
+                         ceded_ibnr_by_origin={o: float(d["ibnr"]) for o, d in (r.cession or {}).get("origins", {}).items()})
         for r in results
     ]
     history = {}
@@ -306,6 +317,17 @@ def solvency_volumes(*, run: ReserveRun, currency: str) -> tuple[Decimal, Decima
     return premiums, claims
 
 
+def retention_for_margin(*, results, entry) -> Decimal:
+    """k of the Russian margin for one run and currency: net over gross incurred claims of the
+    last 12 months as the run derived them from the ledgers and treaties (floored at 0.5,
+    reserving.cessions.retention_k); the capital entry's k when the run could not derive one
+    (a book without treaties, or no claims incurred in the 12 months)."""
+    from reserving.cessions import retention_k
+
+    k = retention_k(results)
+    return entry.retention_k if k is None else k
+
+
 def solvency_views() -> dict:
     """Per currency: the three solvency views per quarter with an approved run and a capital
     entry — Russian margin (3743-У), Solvency II premium & reserve risk (segment 5), Iran
@@ -330,7 +352,8 @@ def solvency_views() -> dict:
                 book_premiums, book_claims = solvency_volumes(run=run, currency=currency)
                 premiums = book_premiums if premiums is None else premiums
                 claims = book_claims if claims is None else claims
-            margin = solvency_margin_ru(premiums_12m=premiums, claims_36m=claims, retention=entry.retention_k,
+            k = retention_for_margin(results=results, entry=entry)
+            margin = solvency_margin_ru(premiums_12m=premiums, claims_36m=claims, retention=k,
                                         minimum_capital=entry.minimum_capital)
             ratio_ru = float(entry.own_funds) / margin.margin if margin.margin else None
             upr = sum(float(r.upr) for r in results)
@@ -346,7 +369,7 @@ def solvency_views() -> dict:
             sii_ratio.append(ratio_sii)
             ir_ratio.append(None if ratio_ir is None else ratio_ir / 100.0)
             rows.append([label, f"{entry.own_funds:,.0f}", f"{float(premiums):,.0f}", f"{float(claims):,.0f}",
-                         f"{margin.margin:,.0f}", "" if ratio_ru is None else f"{ratio_ru:.2f}",
+                         f"{margin.margin:,.0f}", "" if ratio_ru is None else f"{ratio_ru:.2f}", f"{margin.retention:.4f}",
                          f"{risk.sigma:.3%}", f"{risk.scr:,.0f}", "" if ratio_sii is None else f"{ratio_sii:.2f}",
                          "" if ratio_ir is None else f"{ratio_ir:.0f}% (level {level})"])
         ratios = {"Russian margin (3743-У)": ru_ratio, "Solvency II premium & reserve risk": sii_ratio}
@@ -358,8 +381,10 @@ def solvency_views() -> dict:
             "tables": [{
                 "title": f"Solvency, {currency}",
                 "note": "Margin = max(16% × premiums 12m, 23% × claims 36m ÷ 3) × k (k ≥ 0.5), floored at the minimum capital; "
+                        "k = net over gross incurred claims of the 12 months from the run (the capital entry's k when "
+                        "the book has no reinsurance or no claims in the 12 months); "
                         "SCR = 3σ(Vp+Vr) with σ_prem 14%, σ_res 11% (segment 5); Iran levels 1–5 at ≥100/70/50/10/<10%.",
-                "headers": ["quarter", "own funds", "premiums 12m", "claims 36m", "RU margin", "RU ratio",
+                "headers": ["quarter", "own funds", "premiums 12m", "claims 36m", "RU margin", "RU ratio", "k",
                             "SII σ", "SII SCR", "SII ratio", "Iran bylaw 69"],
                 "rows": rows,
             }],

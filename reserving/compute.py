@@ -22,7 +22,7 @@ import pandas as pd
 from core.money import money_round
 from core.periods import Quarter
 from reserving import engine as E
-from reserving import selectors
+from reserving import cessions, selectors
 from reserving.engine.reserve import Selection, bootstrap_paid, deficiency_loss_ratio, grain_for, segment_reserve
 from reserving.engine.rules import Regime, stored_defaults
 
@@ -35,7 +35,10 @@ def engine_version() -> str:
     anywhere on the way from the ledger to a result changes the version."""
     root = Path(E.__file__).resolve().parent
     h = hashlib.sha256()
-    for path in [*sorted(root.glob("*.py")), Path(__file__).resolve(), Path(selectors.__file__).resolve()]:
+    from reinsurance import rules as reinsurance_rules
+
+    for path in [*sorted(root.glob("*.py")), Path(__file__).resolve(), Path(selectors.__file__).resolve(),
+                 Path(cessions.__file__).resolve(), Path(reinsurance_rules.__file__).resolve()]:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return "engine-" + h.hexdigest()[:12]
@@ -65,6 +68,9 @@ class SegmentInputs:
     # quarter label → GROSS earned premium, for the loss-ratio dashboard (issue 15 §5); stored
     # beside the inputs, not in them: the computation never reads it, and fingerprints stay
     earned_gross: dict = field(default_factory=dict)
+    # the reinsurers' share's inputs (reserving.cessions.collect_cessions): treaties, ceded
+    # figures per underwriting year and origin; empty for a book without treaties
+    cession: dict = field(default_factory=dict)
 
     def canonical(self) -> dict:
         return {
@@ -78,6 +84,7 @@ class SegmentInputs:
                if self.apriori else {}),
             **({"closures": [[int(r.oq), int(r.aq), int(r.closed)] for r in self.closures.itertuples()]}
                if self.closures is not None and len(self.closures) else {}),
+            **({"cession": self.cession} if self.cession else {}),
         }
 
 
@@ -93,7 +100,7 @@ def inputs_from_canonical(doc: dict) -> SegmentInputs:
         earned={q: float(v) for q, v in doc["earned"].items()},
         recent_premium=money_round(Decimal(doc["recent_premium"]), cur),
         apriori={int(y): (float(r), src) for y, (r, src) in doc.get("apriori", {}).items()},
-        closures=closures)
+        closures=closures, cession=doc.get("cession", {}))
 
 
 def _first_quarter(valuation_date: date, params: dict) -> Quarter:
@@ -127,6 +134,7 @@ def _collect(scope, valuation_date: date, cut_off: datetime, params: dict) -> di
     recent = selectors.written_base_premium(scope=scope, since=since, premium_base=base)
     keys = set(upr) | set(rbns) | set(map(tuple, cells[["segment", "currency"]].drop_duplicates().to_numpy()))
     keys |= set(map(tuple, counts[["segment", "currency"]].drop_duplicates().to_numpy()))
+    ceded = cessions.collect_cessions(scope=scope, params=params, keys=keys)
     out = {}
     for seg, cur in sorted(keys):
         c = cells[(cells.segment == seg) & (cells.currency == cur)][["oq", "aq", "paid", "case_change"]].reset_index(drop=True)
@@ -140,7 +148,7 @@ def _collect(scope, valuation_date: date, cut_off: datetime, params: dict) -> di
             earned_gross={q: float(v) for q, v in zip(e.quarter, e.earned_gross) if round(float(v), 2) != 0},
             recent_premium=recent.get((seg, cur), money_round(0, cur)),
             apriori=selectors.apriori_loss_ratios(segment=seg, currency=cur, cut_off=cut_off),
-            closures=z,
+            closures=z, cession=ceded.get((seg, cur), {}),
         )
     return out
 
@@ -207,6 +215,13 @@ class SegmentOutcome:
     bootstrap: dict
     provenance: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
+    # the reinsurers' share (reserving.cessions.ceded_outcome); net = gross − ceded
+    ceded_upr: Decimal = Decimal(0)
+    ceded_rbns: Decimal = Decimal(0)
+    ceded_ibnr: Decimal = Decimal(0)
+    ceded_ulae: Decimal = Decimal(0)
+    ceded_premium_deficiency: Decimal = Decimal(0)
+    cession: dict = field(default_factory=dict)
 
 
 def _frame_json(df: pd.DataFrame) -> dict:
@@ -278,7 +293,7 @@ def segment_outcome(*, inputs: SegmentInputs, params: dict, selection: dict | No
     provenance = {**provenance, "engine": engine_version(), "regime": regime_code,
                   "loss_ratio_for_deficiency": round(loss_ratio, 6)}
     used = {**sel.as_dict(), "method": ibnr_method, "notes": notes}
-    return SegmentOutcome(
+    outcome = SegmentOutcome(
         segment=inputs.segment, currency=cur, upr=inputs.upr, rbns=inputs.rbns,
         ibnr=money_round(ibnr_total, cur), ulae=money_round(ulae, cur),
         premium_deficiency=money_round(deficiency, cur), ibnr_method=ibnr_method,
@@ -287,6 +302,12 @@ def segment_outcome(*, inputs: SegmentInputs, params: dict, selection: dict | No
         case=money_round(float(reserve.table["case"].sum()) if reserve is not None else 0.0, cur),
         origins=origins, triangles=triangles, factors=factors, selections=used, bootstrap=bootstrap,
         provenance=provenance, notes=notes)
+    # the reinsurers' share after the gross result, from the stored cession inputs (no read)
+    ceded = cessions.ceded_outcome(cession=inputs.cession, outcome=outcome, valuation_year=valuation_date.year)
+    for k in cessions.CEDED_KEYS:
+        setattr(outcome, f"ceded_{k}", ceded[k])
+    outcome.cession = ceded["detail"]
+    return outcome
 
 
 def history_backtest(*, inputs: SegmentInputs, params: dict, regime_code: str, valuation_date: date,

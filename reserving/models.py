@@ -126,7 +126,38 @@ class RunSegmentResult(models.Model):
                                             "a-priori and its source, floor, engine version"), verbose_name=_("provenance"))
     selections = models.JSONField(default=dict, blank=True, verbose_name=_("selections"))
     bootstrap = models.JSONField(default=dict, blank=True, help_text=_("ODP bootstrap of the paid reserve: mean, sd, percentiles"), verbose_name=_("bootstrap"))
+    # the reinsurers' share of each reserve (issue 17 §3), derived from the ledgers and the
+    # treaties by reserving.cessions; net = the gross field − the ceded one
+    ceded_upr = _money(default=0, verbose_name=_("reinsurers' share of UPR"))
+    ceded_rbns = _money(default=0, verbose_name=_("reinsurers' share of RBNS"))
+    ceded_ibnr = _money(default=0, verbose_name=_("reinsurers' share of IBNR"))
+    ceded_ulae = _money(default=0, verbose_name=_("reinsurers' share of ULAE"))
+    ceded_premium_deficiency = _money(default=0, verbose_name=_("reinsurers' share of premium deficiency"))
+    cession = models.JSONField(default=dict, blank=True, help_text=_(
+        "how the reinsurers' share was made: treaties, per origin ceded paid, case and IBNR, per underwriting "
+        "year ceded premium, commission and UPR, the incurred of the last 12 months gross and ceded"),
+        verbose_name=_("cession"))
     computed_at = models.DateTimeField(auto_now=True, verbose_name=_("computed at"))
+
+    @property
+    def net_upr(self):
+        return self.upr - self.ceded_upr
+
+    @property
+    def net_rbns(self):
+        return self.rbns - self.ceded_rbns
+
+    @property
+    def net_ibnr(self):
+        return self.ibnr - self.ceded_ibnr
+
+    @property
+    def net_ulae(self):
+        return self.ulae - self.ceded_ulae
+
+    @property
+    def net_premium_deficiency(self):
+        return self.premium_deficiency - self.ceded_premium_deficiency
 
     class Meta:
         ordering = ["segment", "currency"]

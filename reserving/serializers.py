@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from reserving import cessions
 from reserving.models import Regime, ReserveRun, RunDataCheck, RunEvent, RunOriginResult, RunSegmentResult
 
 
@@ -20,11 +21,20 @@ class OriginResultSerializer(serializers.ModelSerializer):
 
 class SegmentResultSerializer(serializers.ModelSerializer):
     origins = OriginResultSerializer(many=True, read_only=True)
+    ceded = serializers.SerializerMethodField()
+    net = serializers.SerializerMethodField()
 
     class Meta:
         model = RunSegmentResult
         fields = ["segment", "currency", "upr", "rbns", "ibnr", "ulae", "premium_deficiency", "ibnr_method",
-                  "earned_premium", "paid", "case", "selections", "factors", "bootstrap", "origins"]
+                  "earned_premium", "paid", "case", "selections", "factors", "bootstrap", "origins", "ceded", "net"]
+
+    # the reinsurers' share and the net beside the gross keys, as in `reserve_run --json`
+    def get_ceded(self, obj) -> dict:
+        return cessions.ceded_and_net(obj)["ceded"]
+
+    def get_net(self, obj) -> dict:
+        return cessions.ceded_and_net(obj)["net"]
 
 
 class DataCheckSerializer(serializers.ModelSerializer):

@@ -417,7 +417,9 @@ def _segment_store(*, run_id: int, outcome: compute.SegmentOutcome) -> None:
         return
     fields = {k: getattr(outcome, k) for k in ("upr", "rbns", "ibnr", "ulae", "premium_deficiency", "ibnr_method",
                                                "earned_premium", "paid", "case", "triangles", "factors",
-                                               "selections", "bootstrap", "provenance")}
+                                               "selections", "bootstrap", "provenance",
+                                               "ceded_upr", "ceded_rbns", "ceded_ibnr", "ceded_ulae",
+                                               "ceded_premium_deficiency", "cession")}
     result, _ = RunSegmentResult.objects.update_or_create(run=run, segment=outcome.segment, currency=outcome.currency,
                                                           defaults=fields)
     result.origins.all().delete()

@@ -23,6 +23,15 @@ class SegmentReserves:
     earned_premium: Decimal | None = None
     ibnr_method: str = ""
     converted_from: str = ""  # the run's own currency when the amounts were converted (0420155)
+    # the reinsurers' share of each reserve (issue 17 §3; net = gross − ceded)
+    ceded_upr: Decimal = Decimal("0")
+    ceded_premium_deficiency: Decimal = Decimal("0")
+    ceded_rbns: Decimal = Decimal("0")
+    ceded_ibnr: Decimal = Decimal("0")
+    ceded_ulae: Decimal = Decimal("0")
+
+    def ceded(self, reserve_type: str) -> Decimal:
+        return getattr(self, f"ceded_{reserve_type}")
 
     def amount(self, reserve_type: str) -> Decimal:
         return getattr(self, reserve_type)
@@ -43,6 +52,10 @@ class SegmentTriangles:
     paid: pd.DataFrame
     case: pd.DataFrame
     ibnr_by_origin: dict[str, float] = field(default_factory=dict)
+    # the reinsurers' share of the paid and of the case reserves, same shape (empty: none)
+    ceded_paid: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ceded_case: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ceded_ibnr_by_origin: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ sheet that reconciles to the groups, earned premium, and the cumulative payments
 reported-not-settled (ЗНУ) triangles by accident quarter × quarter end. Amounts in thousands
 of roubles with one decimal. Segments in other currencies are in it once converted at the
 official rates (reporting.selectors.report_data_converted), and the cover lists each rate used;
-rows left in another currency are left out (the sheet says so). Reinsurers' shares are zero
-until the reinsurance work; their lines are in place.
+rows left in another currency are left out (the sheet says so). Reinsurers' shares (lines
+020, 040, 041, 045, 090) are the run's ceded figures (reserving.cessions), and sections 4 and
+6.1 are the triangles of the reinsurers' shares in ЗНУ and in the payments.
 """
 from __future__ import annotations
 
@@ -67,12 +68,16 @@ def line_values(rows: list[SegmentReserves], *, ulae_reported_with_rbns: bool) -
     rbns = sum((r.rbns for r in rows), zero)
     ibnr = sum((r.ibnr for r in rows), zero)
     ulae = sum((r.ulae for r in rows), zero)
+    ceded = {t: sum((r.ceded(t) for r in rows), zero) for t in ("upr", "premium_deficiency", "rbns", "ibnr", "ulae")}
+    c_rbns, c_ulae = ceded["rbns"], ceded["ulae"]
     if ulae_reported_with_rbns:  # ru-51n: 3% for handling reported inside РЗУ
         rbns, ulae = rbns + ulae, zero
+        c_rbns, c_ulae = c_rbns + c_ulae, zero
     values = {
-        "011": upr, "012": add, "010": upr + add, "020": zero,
+        "011": upr, "012": add, "010": upr + add, "020": ceded["upr"] + ceded["premium_deficiency"],
         "031": rbns, "035": ibnr, "036": ulae, "030": rbns + ibnr + ulae,
-        "041": zero, "045": zero, "040": zero, "050": zero, "060": zero,
+        # 040 = 041 + 045 (+ the share in РРУУ, which the treaties here never take: 0)
+        "041": c_rbns, "045": ceded["ibnr"], "040": c_rbns + ceded["ibnr"] + c_ulae, "050": zero, "060": zero,
     }
     values["080"] = values["010"] + values["030"] + values["050"]
     values["090"] = values["020"] + values["040"] + values["060"]
@@ -228,7 +233,15 @@ def write_0420155(data: ReportData, *, n_quarters: int = 20, n_origins: int = 20
     _triangle_sheet(wb, "3 ЗНУ", "Раздел 3. Заявленные, но неурегулированные убытки / Section 3 Reported-not-settled claims",
                     data.triangles, "case", data.valuation_date, n_quarters, n_origins, _scope(data),
                     data.reporting_currency)
+    _triangle_sheet(wb, "4 Доля ЗНУ", "Раздел 4. Доля перестраховщиков в заявленных, но неурегулированных убытках / "
+                    "Section 4 Reinsurers' share in reported-not-settled claims",
+                    data.triangles, "ceded_case", data.valuation_date, n_quarters, n_origins, _scope(data),
+                    data.reporting_currency)
     _triangle_sheet(wb, "5.1 Выплаты", "Раздел 5.1. Выплаты нарастающим итогом / Section 5.1 Cumulative payments",
                     data.triangles, "paid", data.valuation_date, n_quarters, n_origins, _scope(data),
+                    data.reporting_currency)
+    _triangle_sheet(wb, "6.1 Доля выплат", "Раздел 6.1. Доля перестраховщиков в выплатах нарастающим итогом / "
+                    "Section 6.1 Reinsurers' share of cumulative payments",
+                    data.triangles, "ceded_paid", data.valuation_date, n_quarters, n_origins, _scope(data),
                     data.reporting_currency)
     return workbook_bytes(wb)

@@ -1,6 +1,8 @@
 """GL journal of the period's reserve movements: at each reporting date the opening balance is
 reversed and the closing one booked (shared/reports.md), as balanced debit/credit pairs per
-segment, currency and reserve type on a configurable chart of accounts."""
+segment, currency and reserve type on a configurable chart of accounts. The reinsurers' shares
+(issue 17 §3) are booked on their own accounts (340 РНП, 341 РЗУ, 342 РПНУ, 343 РРУУ) as
+`ceded_<reserve type>`: an asset, so their movements run the other way round."""
 from __future__ import annotations
 
 import io
@@ -30,13 +32,25 @@ DEFAULT_CHART: dict[str, Accounts] = {
     "ulae": Accounts("334", "71403", "71404"),
 }
 
+# The reinsurers' shares (shared/reports.md, confirmed accounts): an asset; its release is an
+# expense (71404) and its formation income (71403), as the seeded ceded side of the chart says.
+DEFAULT_CEDED_CHART: dict[str, Accounts] = {
+    "upr": Accounts("340", "71404", "71403"),
+    "premium_deficiency": Accounts("340", "71404", "71403"),
+    "rbns": Accounts("341", "71404", "71403"),
+    "ibnr": Accounts("342", "71404", "71403"),
+    "ulae": Accounts("343", "71404", "71403"),
+}
+
 COLUMNS = ["entry_id", "line", "posting_date", "run_id", "segment", "currency", "reserve_type", "movement",
            "account", "debit", "credit", "description"]
 NUMERIC = ("run_id", "line", "debit", "credit")  # every other column is text, escaped (core/csvsafe.py)
 
 
-def journal_lines(data: ReportData, chart: dict[str, Accounts] | None = None) -> list[list[str]]:
+def journal_lines(data: ReportData, chart: dict[str, Accounts] | None = None,
+                  ceded_chart: dict[str, Accounts] | None = None) -> list[list[str]]:
     chart = chart or DEFAULT_CHART
+    ceded_chart = ceded_chart or DEFAULT_CEDED_CHART
     opening = {(r.segment, r.currency): r for r in data.opening}
     closing = {(r.segment, r.currency): r for r in data.reserves}
     lines: list[list[str]] = []
@@ -56,20 +70,37 @@ def journal_lines(data: ReportData, chart: dict[str, Accounts] | None = None) ->
                 if amt:
                     steps.append(("book_closing", acc.charge, acc.reserve, amt,
                                   f"Book closing {reserve_type} at {data.valuation_date}"))
-            for movement, debit, credit, amount, text in steps:
+            # the reinsurers' share: reverse the opening asset (Dr release, Cr asset), book the closing
+            # one (Dr asset, Cr formation income)
+            cacc = ceded_chart[reserve_type]
+            if key in opening:
+                amt = money_round(opening[key].ceded(reserve_type), currency)
+                if amt:
+                    steps.append(("reverse_opening", cacc.release, cacc.reserve, amt,
+                                  f"Reverse opening reinsurers' share of {reserve_type} at {data.opening_date}",
+                                  f"ceded_{reserve_type}"))
+            if key in closing:
+                amt = money_round(closing[key].ceded(reserve_type), currency)
+                if amt:
+                    steps.append(("book_closing", cacc.reserve, cacc.charge, amt,
+                                  f"Book closing reinsurers' share of {reserve_type} at {data.valuation_date}",
+                                  f"ceded_{reserve_type}"))
+            for movement, debit, credit, amount, text, *label in steps:
                 n += 1
                 entry = f"{data.run_id}-{n:04d}"
-                common = [data.valuation_date.isoformat(), str(data.run_id), segment, currency, reserve_type, movement]
+                common = [data.valuation_date.isoformat(), str(data.run_id), segment, currency,
+                          label[0] if label else reserve_type, movement]
                 lines.append([entry, "1", *common, debit, str(amount), "", text])
                 lines.append([entry, "2", *common, credit, "", str(amount), text])
     return lines
 
 
-def write_gl_csv(data: ReportData, chart: dict[str, Accounts] | None = None) -> bytes:
+def write_gl_csv(data: ReportData, chart: dict[str, Accounts] | None = None,
+                 ceded_chart: dict[str, Accounts] | None = None) -> bytes:
     buf = io.StringIO()
     w = TextSafeWriter(buf, COLUMNS, numeric=NUMERIC)
     w.writeheader()
-    for line in journal_lines(data, chart):
+    for line in journal_lines(data, chart, ceded_chart):
         w.writerow(line)
     return buf.getvalue().encode("utf-8")
 

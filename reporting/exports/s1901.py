@@ -4,7 +4,11 @@ S.19.01.21 (public, total non-life): gross paid non-cumulative (C0010–C0100 de
 0–9, C0110 "10 & +"), C0170 in current year, C0180 sum of years, undiscounted best-estimate
 claims provisions (C0200–C0300) and the year-end amount (C0360). S.19.01.01 line of business 8
 (general liability, `s2c_LB:x34`): gross RBNS (C0400–C0550 development years 0–14 + "15 & +",
-C0560 year end). One currency per file section; amounts are never converted.
+C0560 year end), and where the run has reinsurers' shares (issue 17 §3) the reinsurance
+blocks: recoveries received (C0600–C0750, C0760 current year, C0770 sum), undiscounted best
+estimate of recoverables on the current diagonal (C0800–C0950, C0960), reinsurance RBNS
+(C1000–C1150, C1160), and net RBNS = gross − reinsurance (C1600–C1750, C1760). One currency per
+file section; amounts are never converted.
 
 The best-estimate triangle holds the current diagonal (case outstanding + IBNR of this run);
 earlier diagonals need approved year-end runs with per-origin results and stay empty until
@@ -110,6 +114,58 @@ def cells(data: ReportData, currency: str) -> list[tuple[str, str, str, float]]:
         out.append(("S.19.01.01.06", code, "C0560", np_round(year_end)))
         rbns_total += year_end
     out.append(("S.19.01.01.06", "R0260", "C0560", np_round(rbns_total)))
+    ceded = [t for t in data.triangles if t.currency == currency and not t.ceded_case.empty]
+    if ceded:
+        out += _reinsurance_cells(data, ceded, rbns)
+    return out
+
+
+def _reinsurance_cells(data: ReportData, ceded, gross_rbns: dict) -> list[tuple[str, str, str, float]]:
+    """S.19.01.01's reinsurance and net blocks over fifteen accident years (development years
+    0–14) from the run's triangles of reinsurers' shares."""
+    N = data.valuation_date.year
+    paid = annual_cumulative([t.ceded_paid for t in ceded], data.valuation_date, N - 14, 15)
+    paid_inc = incremental(paid)
+    case = annual_cumulative([t.ceded_case for t in ceded], data.valuation_date, N - 14, 15)
+    last = Quarter.of(data.valuation_date).end
+    be_by_year: dict[int, float] = {}
+    for t in ceded:
+        for label in t.ceded_case.index:
+            origin = Quarter.parse(str(label))
+            be_by_year[origin.year] = (be_by_year.get(origin.year, 0.0) + (value_at(t.ceded_case, origin, last) or 0.0))
+        for label, ibnr in t.ceded_ibnr_by_origin.items():
+            year = int(str(label)[:4])
+            be_by_year[year] = be_by_year.get(year, 0.0) + float(ibnr)
+    out: list[tuple[str, str, str, float]] = []
+    totals = {"C0760": 0.0, "C0770": 0.0, "C0960": 0.0, "C1160": 0.0, "C1760": 0.0}
+    tables = {"C0760": "08", "C0770": "08", "C0960": "10", "C1160": "12", "C1760": "18"}
+
+    def row(code: str, table: str) -> str:
+        # the reinsurance blocks number their rows from R0300, the net blocks from R0500
+        return f"R{int(code[1:]) + (400 if table in ('17', '18') else 200):04d}"
+
+    for code, offset in _row_codes(15):
+        if offset is None:
+            continue  # accident years before N-14: none in our books yet
+        ay = N - offset
+        for d in range(0, offset + 1):
+            if (ay, d) in paid_inc:
+                out.append(("S.19.01.01.07", row(code, "07"), f"C{600 + 10 * d:04d}", np_round(paid_inc[(ay, d)])))
+            if (ay, d) in case:
+                out.append(("S.19.01.01.11", row(code, "11"), f"C{1000 + 10 * d:04d}", np_round(case[(ay, d)])))
+            if (ay, d) in gross_rbns or (ay, d) in case:
+                net = gross_rbns.get((ay, d), 0.0) - case.get((ay, d), 0.0)
+                out.append(("S.19.01.01.17", row(code, "17"), f"C{1600 + 10 * d:04d}", np_round(net)))
+        be = be_by_year.get(ay, 0.0)
+        out.append(("S.19.01.01.09", row(code, "09"), f"C{800 + 10 * offset:04d}", np_round(be)))
+        year_end = {"C0760": paid_inc.get((ay, offset), 0.0), "C0770": paid.get((ay, offset), 0.0), "C0960": be,
+                    "C1160": case.get((ay, offset), 0.0),
+                    "C1760": gross_rbns.get((ay, offset), 0.0) - case.get((ay, offset), 0.0)}
+        for col, value in year_end.items():
+            out.append((f"S.19.01.01.{tables[col]}", row(code, tables[col]), col, np_round(value)))
+            totals[col] += value
+    for col, value in totals.items():
+        out.append((f"S.19.01.01.{tables[col]}", row("R0260", tables[col]), col, np_round(value)))
     return out
 
 

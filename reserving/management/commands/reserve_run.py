@@ -1,5 +1,6 @@
 """`reserve_run --valuation-date D [--regime ru] [--json] [--rerun ID]`: create and compute a
-quarter-end run through Celery (eager when no broker) and print its results."""
+quarter-end run through Celery (eager when no broker) and print its results: per segment the
+gross figures and, beside them, `ceded` and `net` objects (reinsurers' share; net = gross − ceded)."""
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import DomainError
 from core.roles import system_actor
-from reserving import selectors, services
+from reserving import cessions, selectors, services
 
 
 class Command(BaseCommand):
@@ -40,6 +41,10 @@ class Command(BaseCommand):
             time.sleep(0.5)
             run = selectors.run_get(run_id=run.pk)
         data = selectors.run_as_dict(run=run)
+        # beside the gross keys: the reinsurers' share and the net, per segment (issue 17 §3)
+        shares = {(r.segment, r.currency): cessions.ceded_and_net(r) for r in selectors.run_segment_results(run=run)}
+        for s in data["segments"]:
+            s.update(shares.get((s["segment"], s["currency"]), {}))
         if run.rerun_of_id:
             data["rerun_of"], data["identical"] = run.rerun_of_id, run.identical
         if opts["json"]:
@@ -50,5 +55,9 @@ class Command(BaseCommand):
         for s in data["segments"]:
             self.stdout.write(f"  {s['segment']:<28} {s['currency']}  UPR {s['upr']:>16}  RBNS {s['rbns']:>16}  "
                               f"IBNR {s['ibnr']:>16} ({s['ibnr_method']})  ULAE {s['ulae']:>14}  PD {s['premium_deficiency']}")
+            if "ceded" in s and any(v not in ("0", "0.00") for v in s["ceded"].values()):
+                c = s["ceded"]
+                self.stdout.write(f"  {'  ceded':<28}      UPR {c['upr']:>16}  RBNS {c['rbns']:>16}  "
+                                  f"IBNR {c['ibnr']:>16}  ULAE {c['ulae']:>14}  PD {c['premium_deficiency']}")
         if run.status == "failed":
             raise CommandError(run.error)

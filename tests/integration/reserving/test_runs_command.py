@@ -24,7 +24,7 @@ def test_reserve_run_json_has_the_contract_shape_and_rerun_is_identical():
     assert set(data) >= {"run_id", "valuation_date", "regime", "status", "input_fingerprint", "segments"}
     assert data["status"] == "computed" and data["regime"] == "ru" and data["valuation_date"] == "2024-12-31"
     seg = data["segments"][0]
-    assert set(seg) == {"segment", "currency", "upr", "rbns", "ibnr", "ulae", "premium_deficiency", "ibnr_method", "origins"}
+    assert set(seg) == {"segment", "currency", "upr", "rbns", "ibnr", "ulae", "premium_deficiency", "ibnr_method", "origins", "ceded", "net"}
     assert isinstance(seg["upr"], str) and "." in seg["upr"] or seg["currency"] == "IRR"
     assert set(seg["origins"][0]) == {"origin", "paid", "case", "ultimate", "ibnr", "mack_se"}
     out2 = StringIO()
