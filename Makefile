@@ -7,6 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 .PHONY: install test test-fast test-deep lint-imports demo serve bench bench-engine bench-workbench clean messages
 
 install: $(STAMP)
+	@$(BIN)/python scripts/fetch_plotly.py || echo "(plotly.js partial bundle not fetched: the dashboards serve the package's full bundle)"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,9 +43,11 @@ lint-imports: install
 	$(BIN)/lint-imports
 
 demo: install messages
+	$(BIN)/python manage.py collectstatic --noinput -v 0
 	bash scripts/demo.sh
 
 serve: install
+	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # Issue 15 §6: books of BENCH_SIZES policies imported into a bench PostgreSQL database (dropped and

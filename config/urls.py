@@ -11,7 +11,7 @@ from core.views import home
 
 api_v1 = []
 # Each app that exposes an API has <app>/api_urls.py with `urlpatterns`.
-for app in ("policies", "claims", "reserving", "exchange", "tariff", "reporting"):
+for app in ("policies", "claims", "reserving", "exchange", "tariff", "reporting", "core"):
     if find_spec(f"{app}") is not None and find_spec(f"{app}.api_urls") is not None:
         api_v1.append(path("", include(import_module(f"{app}.api_urls"))))
 

@@ -45,3 +45,17 @@ def install() -> None:
     admin.site.index_title = _("Book of record, reserves and reports")
     admin.site.index_template = "admin/medmal_index.html"
     admin.site.index = index
+    _site_get_urls = admin.site.get_urls
+
+    def get_urls():
+        from django.urls import path
+
+        from core import views
+
+        return [
+            path("jobs/<str:job_id>/", admin.site.admin_view(views.job_page), name="core_job"),
+            path("jobs/<str:job_id>/progress/", admin.site.admin_view(views.job_progress_json), name="core_job_progress"),
+            path("jobs/<str:job_id>/download/", admin.site.admin_view(views.job_download), name="core_job_download"),
+        ] + _site_get_urls()
+
+    admin.site.get_urls = get_urls

@@ -14,15 +14,17 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError, PermissionDenied
+from core.jobs import DONE, FAILED, job_new_dir, job_start, job_state
+from core.roles import Operation, can
 from exchange.bookio import format as fmt
-from exchange.services import BookRefused, book_export_zip, book_import
+from exchange.services import book_export_zip
 
 IMPORT_PERMISSION = "policies.add_policy"
 KNOWN = {spec.name for spec in fmt.ALL_FILES}
@@ -83,6 +85,8 @@ def _sources(uploads) -> tuple[dict[str, bytes], list[str]]:
 
 
 def import_view(request):
+    """The upload is checked (files, zip, recorded at) in the request; the import itself is a
+    background job (exchange.tasks.book_import_job) whose page shows rows validated and written."""
     context = {**admin.site.each_context(request), "title": _("Import book"), "known_files": sorted(KNOWN)}
     if not request.user.has_perm(IMPORT_PERMISSION):
         context["errors"] = [_("You may not import a book (needs the permission to add policies).")]
@@ -104,15 +108,36 @@ def import_view(request):
             context["ignored"] = ignored
             if not sources:
                 raise DomainError(_("no book files uploaded: expected %(files)s") % {"files": ", ".join(sorted(KNOWN))}, field="files")
-            report = book_import(sources=sources, actor=request.user, allow_topup=allow_topup,
-                                 recorded_at=recorded_at)
-            context["report"] = report.lines()
-        except BookRefused as exc:
-            context["summary"] = exc.message
-            context["errors"] = exc.errors
         except DomainError as exc:
             context["errors"] = [exc.message]
+            return render(request, "admin/exchange/import.html", context)
+        if not can(request.user, Operation.BOOK_IMPORT):  # refused now, not in the job (the service checks again)
+            context["errors"] = [_("You may not import a book (the clerk's role imports the book).")]
+            return render(request, "admin/exchange/import.html", context, status=403)
+        job_id, folder = job_new_dir()
+        for name, data in sources.items():
+            (folder / name).write_bytes(data)
+        job_start(kind="book_import", owner=request.user, job_id=job_id, title=_("Import book"),
+                  params={"files": sorted(sources), "allow_topup": allow_topup, "ignored": ignored,
+                          "recorded_at": recorded_at.isoformat() if recorded_at else None})
+        state = job_state(job_id)
+        if state and state["status"] in (DONE, FAILED):
+            # No background here (tests, eager Celery): the job ran in the request; show its result.
+            _result_context(context, state)
+            return render(request, "admin/exchange/import.html", context)
+        return HttpResponseRedirect(reverse("admin:core_job", args=[job_id]))
     return render(request, "admin/exchange/import.html", context)
+
+
+def _result_context(context: dict, state: dict) -> None:
+    result = state.get("result") or {}
+    if state["status"] == FAILED:
+        context["errors"] = [state["error"]]
+    elif result.get("refused"):
+        context["summary"], context["errors"] = result["summary"], result["errors"]
+    else:
+        context["report"] = result.get("report", [])
+    context["ignored"] = result.get("ignored", context.get("ignored"))
 
 
 def export_view(request):

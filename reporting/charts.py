@@ -1,5 +1,6 @@
 """Plotly figures for the dashboards. Pure: plain values in, figure HTML out; the page loads
-plotly.js once from our own server (the installed package), never from a CDN."""
+plotly.js once from our own server, never from a CDN: the cartesian partial bundle
+(scripts/fetch_plotly.py), so only scatter, bar and heatmap traces are drawn here."""
 from __future__ import annotations
 
 import numpy as np
@@ -112,10 +113,25 @@ def solvency_ratio(periods: list[str], ratios: dict[str, list[float | None]], bu
 
 
 def roll_forward_waterfall(steps: list[tuple[str, float]], title: str) -> go.Figure:
-    """Opening → movements → closing as a waterfall."""
-    measures = ["absolute"] + ["relative"] * (len(steps) - 2) + ["total"]
-    fig = go.Figure(go.Waterfall(x=[str(s) for s, _v in steps], y=[v for _s, v in steps], measure=measures,
-                                 connector={"line": {"color": "#999"}}))
+    """Opening → movements → closing as a waterfall, drawn as floating bars (each movement from the
+    running total before it): the cartesian plotly.js bundle the pages load has no waterfall trace."""
+    labels = [str(s) for s, _v in steps]
+    values = [float(v) for _s, v in steps]
+    bases, heights, colours, running = [], [], [], 0.0
+    for i, value in enumerate(values):
+        if i == 0 or i == len(values) - 1:  # opening and closing: totals from zero
+            bases.append(0.0)
+            heights.append(value)
+            colours.append("#4c78a8")
+            running = value
+        else:
+            bases.append(running if value >= 0 else running + value)
+            heights.append(abs(value))
+            colours.append("#2ca02c" if value >= 0 else "#d62728")
+            running += value
+    fig = go.Figure(go.Bar(x=labels, y=heights, base=bases, marker={"color": colours},
+                           customdata=values, hovertemplate="%{x}: %{customdata:,.2f}<extra></extra>",
+                           showlegend=False))
     fig.update_layout(**{**layout(height=460), **_titled(title)})
     fig.update_yaxes(tickformat=",.0f")
     return fig

@@ -35,5 +35,6 @@ urlpatterns = [
     path("roll-forward/claims/", dashboard(views.ave_claims), name="ave-claims"),
     path("exports/", dashboard(views.exports), name="exports"),
     path("alerts/", dashboard(views.alerts), name="alerts"),
+    path("exports/<int:run_id>/start/", dashboard(views.export_start), name="export-start"),
     path("exports/<int:run_id>/<str:fmt>/", dashboard(views.download), name="download"),
 ]

@@ -15,3 +15,5 @@ DEBUG = env_bool("DEBUG", True)
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
 DEMO_MODE = True
+# WhiteNoise warns at every start while STATIC_ROOT (collectstatic's folder, git-ignored) is missing.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

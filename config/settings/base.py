@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles: runserver (the demo) leaves static files to WhiteNoise, as a deployment does.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
@@ -64,6 +66,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files compressed (gzip copies made by collectstatic) and cached by the browser (issue 16 §3).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language: the set_language cookie (the admin header's switcher), then Accept-Language.
     "django.middleware.locale.LocaleMiddleware",
@@ -153,6 +157,17 @@ FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Ours beside the apps' (static/vendor/plotly: the partial plotly.js bundle, scripts/fetch_plotly.py).
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Compressed copies at collectstatic. Unhashed names here, so pages render without a collectstatic
+# (tests, a fresh checkout); production.py hashes the names (manifest) and caches them for a year.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# From the apps' and static/ folders, uncompressed, until collectstatic has run; from STATIC_ROOT
+# (with the gzip copies) after it. WhiteNoise lets the finders' files win over collected ones.
+WHITENOISE_USE_FINDERS = not (STATIC_ROOT / "admin").is_dir()
 
 # Celery: eager exactly when no broker is configured (the embedded default).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
@@ -162,6 +177,12 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 # returns at once and the page shows progress (the demo's development server sets it).
 RUN_SEGMENTS_IN_THREAD = os.environ.get("RUN_SEGMENTS_IN_THREAD") == "1"
 CELERY_TASK_EAGER_PROPAGATES = True
+# Long work started from a page (core.jobs, issue 16 §4): kind -> the function that does it. Run by
+# a worker (core.run_job) with a broker, in a thread with RUN_SEGMENTS_IN_THREAD, else in the request.
+BACKGROUND_JOBS = {
+    "book_import": "exchange.tasks.book_import_job",
+    "report_export": "reporting.views.report_export_job",
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
 CELERY_TASK_ACKS_LATE = True

@@ -11,8 +11,8 @@ Optional:
 
 DEBUG is off, cookies are secure, HTTPS is enforced (redirect + HSTS with subdomains and preload),
 so `manage.py check --deploy` has nothing to warn about. Not demo mode: `demo_users` refuses.
-Static files are collected (`manage.py collectstatic` into STATIC_ROOT) and served by the web
-server, not by Django.
+Static files are collected (`manage.py collectstatic` into STATIC_ROOT: hashed names, gzip copies)
+and served by WhiteNoise with a year's cache; a web server in front may serve STATIC_ROOT instead.
 """
 import os
 
@@ -49,3 +49,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Hashed names (a changed file gets a new URL) so WhiteNoise may let browsers cache them for a year;
+# needs `manage.py collectstatic` before the server starts. Only collected files are served.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}  # noqa: F405
+WHITENOISE_USE_FINDERS = False

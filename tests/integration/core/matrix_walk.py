@@ -556,6 +556,9 @@ class OpenApi:
 # =============================================================================== admin pages
 # Admin pages that are the site's plumbing, not domain pages, walked only by GET (and not by POST):
 SITE_PLUMBING = {
+    "admin:core_job": "a background job's page: its starter's only (reads its state)",
+    "admin:core_job_progress": "a background job's progress, JSON (reads)",
+    "admin:core_job_download": "the file a finished job made, to its starter (the export was recorded when made)",
     "admin:login": "signs a user in (axes counts failures)",
     "admin:logout": "signs the user out",
     "admin:password_change": "a user's own password: not a domain operation",
@@ -990,6 +993,16 @@ def kwarg_value(name: str, kw: dict, key: str, model, world: World, lookup_field
         return world.diyeh.jalali_year
     if name == "fmt":
         return next(iter(FORMATS))
+    if name == "job_id":  # a finished background job of the probe's (a job is its starter's only)
+        import time
+
+        from core import jobs
+
+        state = {"id": f"matrix-{key}".replace(" ", "-"), "kind": "export", "owner": world.probe.pk, "title": "",
+                 "params": {}, "language": "en", "status": jobs.DONE, "stage": "", "done": 1, "total": 1,
+                 "result": {}, "error": "", "created": time.time()}
+        jobs._state_save(state)  # noqa: SLF001 - a job in its finished state, without running one
+        return state["id"]
     raise Unresolvable(f"<{name}>")
 
 

@@ -70,6 +70,7 @@ READS = {
     "POST admin:reserving_run_progress": "a run's progress as JSON",
     "POST admin:reserving_run_backtest": "the back-test on the segment's history (reads only)",
     "POST admin:reserving_run_chart": "a workbench chart as JSON (reads only)",
+    "POST admin:reserving_run_part": "a workbench fragment (HTML) fetched when opened (reads only)",
     "POST admin:reserving_run_report": "the run's reserving report page, from its stored results (reads only)",
     "POST admin:reserving_run_report_xlsx": "the run's reserving report as XLSX, from its stored results (reads only)",
     "POST admin:reserving_reserverun_change": "the run page: its buttons post to the run's action pages",
@@ -110,7 +111,8 @@ def _book_upload() -> dict:
 
 
 # What no form on the page declares: the import page takes files by a plain <input type=file>.
-ADMIN_OVERRIDES = {"admin:exchange_import": _book_upload}
+ADMIN_OVERRIDES = {"admin:exchange_import": _book_upload,
+                   "reporting:export-start": lambda: {"format": "summary-csv"}}
 
 SUMMARY: dict = {}  # the counts and lists the run reports (permission_matrix.json)
 _WALKS: dict = {}  # each walk once a module: the API and admin tests and the coverage test share it
