@@ -96,3 +96,18 @@ def test_retention_k_is_net_over_gross_incurred_of_the_last_12_months():
     ceded = sum((D(r.cession["ceded_incurred_12m"]) for r in results), D(0))
     assert (gross, ceded) == (D("4980000.00"), D("2360000.00"))
     assert retention_k(results) == D("0.5261")
+
+
+def test_the_run_page_shows_gross_reinsurers_share_and_net(client):
+    from django.contrib.auth import get_user_model
+
+    _run_json()
+    run = ReserveRun.objects.get()
+    client.force_login(get_user_model().objects.create_superuser("ri-page", "ri@example.test", "pw-for-tests"))
+    page = client.get(f"/admin/reserving/reserverun/{run.pk}/change/").content.decode()
+    table = page[page.index('id="run-reinsurance"'):]
+    table = table[:table.index("</table>")]
+    # the quota share's UPR 181 000 → 54 300 ceded → 126 700 net; the XL's RBNS 3.5m → 2.1m → 1.4m
+    for amount in ("181,000.00", "54,300.00", "126,700.00", "3,500,000.00", "2,100,000.00", "1,400,000.00"):
+        assert amount in table, amount
+    assert table.count('class="net"') == 2  # both covered segments, nothing for an uncovered one
