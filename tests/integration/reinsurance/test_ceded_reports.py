@@ -143,3 +143,21 @@ def test_the_gl_journal_books_the_reinsurers_shares_on_their_own_accounts(people
     # the gross lines keep their reserve types and accounts
     gross = [r for r in rows if r["reserve_type"] == "rbns" and r["segment"] == "clinic_claims_made"]
     assert {r["account"] for r in gross} == {"71404", "332"}
+
+
+def test_the_reserve_summary_adds_the_reinsurers_share_and_the_net_total(people, django_capture_on_commit_callbacks):
+    import csv
+
+    from reporting.exports.summary import write_summary_csv
+
+    make_ceded_book()
+    run = approved_run(people, django_capture_on_commit_callbacks, V)
+    rows = {r["segment"]: r for r in csv.DictReader(io.StringIO(write_summary_csv(selectors.report_data(run=run)).decode()))
+            if r["currency"] == "RUB"}
+    ind, cln = rows["individual_occurrence"], rows["clinic_claims_made"]
+    assert (ind["upr"], ind["ceded_upr"], ind["rbns"], ind["ceded_rbns"]) == ("181000.00", "54300.00", "230000.00",
+                                                                            "45000.00")
+    assert (cln["rbns"], cln["ceded_rbns"], cln["ceded_ulae"]) == ("3500000.00", "2100000.00", "0.00")
+    for r in (ind, cln):
+        ceded = sum(Decimal(r[f"ceded_{t}"]) for t in ("upr", "premium_deficiency", "rbns", "ibnr", "ulae"))
+        assert Decimal(r["ceded_total"]) == ceded and Decimal(r["net_total"]) == Decimal(r["total"]) - ceded
