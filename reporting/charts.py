@@ -51,14 +51,18 @@ def to_html(fig: go.Figure, div_id: str) -> str:
                        config={"displaylogo": False, "responsive": True})
 
 
-def reserves_over_quarters(series: dict[str, dict[str, list[float]]], quarters: list[str], currency: str) -> go.Figure:
-    """Stacked bars: reserve type by quarter. series[reserve_type][segment] = values by quarter."""
+def reserves_over_quarters(series: dict[str, dict[str, list[float]]], quarters: list[str], currency: str,
+                           net: bool = False) -> go.Figure:
+    """Stacked bars: reserve type by quarter. series[reserve_type][segment] = values by quarter
+    (gross, or net of the reinsurers' share)."""
     fig = go.Figure()
     for reserve_type, label in RESERVE_LABELS.items():
         by_segment = series.get(reserve_type, {})
         for segment, values in sorted(by_segment.items()):
             fig.add_bar(x=quarters, y=values, name=f"{label} · {segment_name(segment)}")
-    fig.update_layout(barmode="stack", **{**layout(), **_titled(_("Reserves by type and segment, %(currency)s") % {"currency": currency})})
+    title = (_("Reserves net of reinsurers' share by type and segment, %(currency)s") if net
+             else _("Reserves by type and segment, %(currency)s")) % {"currency": currency}
+    fig.update_layout(barmode="stack", **{**layout(), **_titled(title)})
     fig.update_yaxes(title=currency, tickformat=",.0f")
     return fig
 

@@ -181,14 +181,24 @@ def report_data(*, run: ReserveRun) -> ReportData:
 
 
 # ----------------------------------------------------------------------------- dashboards
-def reserves_over_quarters(*, currency: str, regime_code: str | None = None):
+RESERVE_BASES = ("gross", "net")
+
+
+def reserves_over_quarters(*, currency: str, regime_code: str | None = None, basis: str = "gross"):
+    """(quarter labels, {reserve type: {segment: amounts by quarter}}) of the approved official
+    runs; `basis` "net" takes the reinsurers' share off each reserve (issue 17)."""
+    if basis not in RESERVE_BASES:
+        raise ValueError(f"basis must be one of {', '.join(RESERVE_BASES)}, got {basis!r}")
     runs = latest_approved_by_quarter(regime_code=regime_code)
     quarters = [Quarter.of(r.valuation_date).label for r in runs]
     series: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0] * len(runs)))
     for i, run in enumerate(runs):
         for res in run.segment_results.filter(currency=currency):
             for reserve_type in ("upr", "premium_deficiency", "rbns", "ibnr", "ulae"):
-                series[reserve_type][res.segment][i] = float(getattr(res, reserve_type))
+                amount = getattr(res, reserve_type)
+                if basis == "net":
+                    amount -= getattr(res, f"ceded_{reserve_type}")
+                series[reserve_type][res.segment][i] = float(amount)
     return quarters, {k: dict(v) for k, v in series.items()}
 
 

@@ -106,13 +106,21 @@ def index(request):
     return reserves(request)
 
 
+class ReserveBasisPick(forms.Form):
+    basis = forms.ChoiceField(choices=[("gross", _("gross")), ("net", _("net of reinsurers' share"))], required=False,
+                              label=_("Reserves"))
+
+
 def reserves(request):
+    form = ReserveBasisPick(request.GET or None)
+    basis = (form.cleaned_data.get("basis") if form.is_valid() else "") or "gross"
     figs = []
     for currency in selectors.currencies_in_runs():
-        quarters, series = selectors.reserves_over_quarters(currency=currency)
+        quarters, series = selectors.reserves_over_quarters(currency=currency, basis=basis)
         if quarters:
-            figs.append(charts.to_html(charts.reserves_over_quarters(series, quarters, currency), f"reserves-{currency}"))
-    return _page(request, _("Reserves by type and segment"), charts_html=figs,
+            figs.append(charts.to_html(charts.reserves_over_quarters(series, quarters, currency, net=basis == "net"),
+                                       f"reserves-{currency}"))
+    return _page(request, _("Reserves by type and segment"), charts_html=figs, filters=form,
                  note=_("Approved runs of the official regime, one bar per quarter end; currencies are never added together."))
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.urls import reverse
 from django.contrib.auth.models import Group, User
 
 from reporting import selectors
@@ -161,3 +162,20 @@ def test_the_reserve_summary_adds_the_reinsurers_share_and_the_net_total(people,
     for r in (ind, cln):
         ceded = sum(Decimal(r[f"ceded_{t}"]) for t in ("upr", "premium_deficiency", "rbns", "ibnr", "ulae"))
         assert Decimal(r["ceded_total"]) == ceded and Decimal(r["net_total"]) == Decimal(r["total"]) - ceded
+
+
+def test_the_reserves_dashboard_shows_gross_or_net(people, django_capture_on_commit_callbacks, client):
+    from reporting.selectors import reserves_over_quarters
+
+    make_ceded_book()
+    approved_run(people, django_capture_on_commit_callbacks, V)
+    _, gross = reserves_over_quarters(currency="RUB", basis="gross")
+    _, net = reserves_over_quarters(currency="RUB", basis="net")
+    assert gross["upr"]["individual_occurrence"][-1] == 181000.0 and net["upr"]["individual_occurrence"][-1] == 126700.0
+    assert gross["rbns"]["clinic_claims_made"][-1] == 3500000.0 and net["rbns"]["clinic_claims_made"][-1] == 1400000.0
+    assert net["ulae"] == gross["ulae"]  # ULAE is never ceded
+    with pytest.raises(ValueError):
+        reserves_over_quarters(currency="RUB", basis="ceded")
+    client.force_login(people["approver"])
+    page = client.get(reverse("reporting:reserves"), {"basis": "net"}).content.decode()
+    assert "Reserves net of reinsurers" in page
