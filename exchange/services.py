@@ -26,7 +26,7 @@ from core.services import audit_record
 from exchange.bookio import format as fmt
 from exchange.bookio.parse import ErrorLog
 from exchange.bookio.validate import BookPlan, BookValidator, ImportOptions
-from exchange.bookio.write import Progress, ids_reserve, rows_write, tables_analyze
+from exchange.bookio.write import Progress, bulk_load, ids_reserve, rows_write, tables_analyze
 from fx.models import OfficialRate
 from policies.models import Insured, Policy, PremiumTransaction
 from reinsurance.models import Treaty
@@ -161,62 +161,72 @@ def _plan_write(plan: BookPlan, *, actor, options: ImportOptions, progress: Prog
     written["treaties"] = len(plan.treaties)
 
     n_insureds = len(plan.insureds.get("name", []))
-    insured_ids = np.asarray(ids_reserve(Insured, n_insureds), dtype=np.int64)
-    if n_insureds:
-        rows_write(Insured, {"id": insured_ids, **plan.insureds}, progress)
-        # Master data as it was when the book says it was learnt: an old run's cut-off sees it.
-        first_seen = np.full(n_insureds, _naive_utc(default), dtype="datetime64[us]")
-        new = plan.insured_new >= 0
-        np.minimum.at(first_seen, plan.insured_new[new], plan.policy_recorded_at[new])
-        rows_write(Insured.history.model, _history(plan.insureds, insured_ids, first_seen, actor_id), progress)
-    written["insureds"] = n_insureds
-
     n_policies = len(plan.policies.get("policy_number", []))
-    policy_ids = np.asarray(ids_reserve(Policy, n_policies), dtype=np.int64)
-    if n_policies:
-        insured_col = np.where(plan.insured_new >= 0, insured_ids[np.maximum(plan.insured_new, 0)]
-                               if n_insureds else 0, plan.insured_db)
-        columns = {**plan.policies, "insured_id": insured_col}
-        rows_write(Policy, {"id": policy_ids, **columns}, progress)
-        rows_write(Policy.history.model, _history(columns, policy_ids, plan.policy_recorded_at, actor_id), progress)
-    written["policies"] = n_policies
+    n_premiums = (len((plan.original_premiums or {}).get("transaction_id", []))
+                  + len(plan.premiums.get("transaction_id", [])))
+    n_claims = len(plan.claims.get("claim_number", []))
+    n_claim_rows = len(plan.claim_transactions.get("transaction_id", []))
+    sizes = {Insured: n_insureds, Insured.history.model: n_insureds, Policy: n_policies,
+             Policy.history.model: n_policies, PremiumTransaction: n_premiums, Claim: n_claims,
+             Claim.history.model: n_claims, ClaimTransaction: n_claim_rows}
+    # A large book loads without secondary indexes and inner foreign keys, rebuilt once after
+    # (PostgreSQL, same transaction; see bulk_load).
+    with bulk_load(sizes):
+        insured_ids = np.asarray(ids_reserve(Insured, n_insureds), dtype=np.int64)
+        if n_insureds:
+            rows_write(Insured, {"id": insured_ids, **plan.insureds}, progress)
+            # Master data as it was when the book says it was learnt: an old run's cut-off sees it.
+            first_seen = np.full(n_insureds, _naive_utc(default), dtype="datetime64[us]")
+            new = plan.insured_new >= 0
+            np.minimum.at(first_seen, plan.insured_new[new], plan.policy_recorded_at[new])
+            rows_write(Insured.history.model, _history(plan.insureds, insured_ids, first_seen, actor_id), progress)
+        written["insureds"] = n_insureds
 
-    # The originals (one per policy, in policy order) first, then the file's premium rows.
-    originals = plan.original_premiums or {}
-    n_orig = len(originals.get("transaction_id", []))
-    n_rows = len(plan.premiums.get("transaction_id", []))
-    premium_ids = np.asarray(ids_reserve(PremiumTransaction, n_orig + n_rows), dtype=np.int64)
-    if n_orig:
-        rows_write(PremiumTransaction, {"id": premium_ids[:n_orig], **originals,
-                                        "policy_id": policy_ids, "reverses_id": np.full(n_orig, np.nan)}, progress)
-    if n_rows:
-        rows_write(PremiumTransaction, {
-            "id": premium_ids[n_orig:].tolist(), **plan.premiums,
-            "policy_id": [int(policy_ids[p]) for p in plan.premium_policy],
-            "reverses_id": [None if r is None else int(premium_ids[r]) for r in plan.premium_reverses],
-        }, progress)
-    written["premium_transactions"] = n_orig + n_rows
+        policy_ids = np.asarray(ids_reserve(Policy, n_policies), dtype=np.int64)
+        if n_policies:
+            insured_col = np.where(plan.insured_new >= 0, insured_ids[np.maximum(plan.insured_new, 0)]
+                                   if n_insureds else 0, plan.insured_db)
+            columns = {**plan.policies, "insured_id": insured_col}
+            rows_write(Policy, {"id": policy_ids, **columns}, progress)
+            rows_write(Policy.history.model, _history(columns, policy_ids, plan.policy_recorded_at, actor_id), progress)
+        written["policies"] = n_policies
 
-    claim_ids = np.asarray(ids_reserve(Claim, len(plan.claims.get("claim_number", []))), dtype=np.int64)
-    if len(claim_ids):
-        columns = {**plan.claims,
-                   "policy_id": [int(policy_ids[v]) if kind == "new" else v for kind, v in plan.claim_policy]}
-        rows_write(Claim, {"id": claim_ids, **columns}, progress)
-        dates = np.asarray(plan.claim_history_date, dtype="datetime64[us]").copy()
-        dates[np.isnat(dates)] = _naive_utc(default)
-        rows_write(Claim.history.model, _history(columns, claim_ids, dates, actor_id), progress)
-    written["claims"] = len(claim_ids)
+        # The originals (one per policy, in policy order) first, then the file's premium rows.
+        originals = plan.original_premiums or {}
+        n_orig = len(originals.get("transaction_id", []))
+        n_rows = len(plan.premiums.get("transaction_id", []))
+        premium_ids = np.asarray(ids_reserve(PremiumTransaction, n_orig + n_rows), dtype=np.int64)
+        if n_orig:
+            rows_write(PremiumTransaction, {"id": premium_ids[:n_orig], **originals,
+                                            "policy_id": policy_ids, "reverses_id": np.full(n_orig, np.nan)}, progress)
+        if n_rows:
+            rows_write(PremiumTransaction, {
+                "id": premium_ids[n_orig:].tolist(), **plan.premiums,
+                "policy_id": [int(policy_ids[p]) for p in plan.premium_policy],
+                "reverses_id": [None if r is None else int(premium_ids[r]) for r in plan.premium_reverses],
+            }, progress)
+        written["premium_transactions"] = n_orig + n_rows
 
-    n_rows = len(plan.claim_transactions.get("transaction_id", []))
-    row_ids = np.asarray(ids_reserve(ClaimTransaction, n_rows), dtype=np.int64)
-    if n_rows:
-        reverses = np.asarray(plan.claim_transaction_reverses, dtype=np.int64)
-        rows_write(ClaimTransaction, {
-            "id": row_ids, **plan.claim_transactions,
-            "claim_id": claim_ids[np.asarray(plan.claim_transaction_claim, dtype=np.int64)],
-            "reverses_id": pa.array(row_ids[np.maximum(reverses, 0)], mask=reverses < 0),
-        }, progress)
-    written["claim_transactions"] = len(row_ids)
+        claim_ids = np.asarray(ids_reserve(Claim, len(plan.claims.get("claim_number", []))), dtype=np.int64)
+        if len(claim_ids):
+            columns = {**plan.claims,
+                       "policy_id": [int(policy_ids[v]) if kind == "new" else v for kind, v in plan.claim_policy]}
+            rows_write(Claim, {"id": claim_ids, **columns}, progress)
+            dates = np.asarray(plan.claim_history_date, dtype="datetime64[us]").copy()
+            dates[np.isnat(dates)] = _naive_utc(default)
+            rows_write(Claim.history.model, _history(columns, claim_ids, dates, actor_id), progress)
+        written["claims"] = len(claim_ids)
+
+        n_rows = len(plan.claim_transactions.get("transaction_id", []))
+        row_ids = np.asarray(ids_reserve(ClaimTransaction, n_rows), dtype=np.int64)
+        if n_rows:
+            reverses = np.asarray(plan.claim_transaction_reverses, dtype=np.int64)
+            rows_write(ClaimTransaction, {
+                "id": row_ids, **plan.claim_transactions,
+                "claim_id": claim_ids[np.asarray(plan.claim_transaction_claim, dtype=np.int64)],
+                "reverses_id": pa.array(row_ids[np.maximum(reverses, 0)], mask=reverses < 0),
+            }, progress)
+        written["claim_transactions"] = len(row_ids)
     return written
 
 

@@ -405,6 +405,31 @@ def decimals(s: pd.Series) -> list:
     return [Decimal(v) if v else None for v in s.tolist()]
 
 
+def _arrow_strings(values) -> pa.Array | pa.ChunkedArray:
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values
+    if isinstance(values, pd.Series):
+        values = values.array
+    return pa.array(values, pa.large_string(), from_pandas=True)
+
+
+def arrow_isin(s: pd.Series, values) -> np.ndarray:
+    """s.isin(values) by pyarrow's hash kernel: pandas' isin on pyarrow strings builds one Python
+    scalar per value (21 s for a million originals' ids, against 1 s here)."""
+    if not len(s):
+        return np.zeros(0, dtype=bool)
+    hit = pc.is_in(_arrow_strings(s), value_set=pc.cast(_arrow_strings(values), pa.large_string()))
+    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def arrow_index_in(s: pd.Series, values) -> np.ndarray:
+    """Position in `values` (unique) of each value of s, -1 where absent (pd.Index.get_indexer)."""
+    if not len(s):
+        return np.zeros(0, dtype=np.int64)
+    at = pc.index_in(_arrow_strings(s), value_set=pc.cast(_arrow_strings(values), pa.large_string()))
+    return np.asarray(at.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
 def by_value(s: pd.Series, fn) -> tuple[np.ndarray, ...]:
     """fn over the distinct values only, spread back to every row: a million policies share a
     few thousand dates and amounts, and string work per row is what costs."""

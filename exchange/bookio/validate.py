@@ -26,7 +26,7 @@ from core.services import closed_period_labels
 from exchange import selectors
 from exchange.bookio import format as fmt
 from exchange.bookio import ledger
-from exchange.bookio.parse import ErrorLog, Table, Typer, fraction_digits, table_read
+from exchange.bookio.parse import ErrorLog, Table, Typer, arrow_index_in, arrow_isin, fraction_digits, table_read
 from exchange.bookio.write import Progress
 from fx import selectors as fx_selectors
 from policies import rules as policy_rules
@@ -540,12 +540,12 @@ class BookValidator:
         if taken:
             ty._refuse(tid.isin(taken).to_numpy() & ~t.bad,
                        lambda i: f"premium transaction id {tid.iat[i]} already exists in the database")
-        clash = tid.isin(originals["transaction_id"]).to_numpy() & ~t.bad
+        clash = arrow_isin(tid, originals["transaction_id"]) & ~t.bad
         ty._refuse(clash, lambda i: f"premium transaction id {tid.iat[i]} is already the original premium of a policy")
 
         # Positions: premiums [0, n_orig) are the policies' originals, the file's rows follow.
         pos_of: dict[str, int] = {}
-        orig_target = (pd.Index(originals["transaction_id"]).get_indexer(reverses) if n_orig
+        orig_target = (arrow_index_in(reverses, originals["transaction_id"]) if n_orig
                        else np.full(len(t), -1))
         policy_at = self._policy_pos(number)
         known = policy_at >= 0
