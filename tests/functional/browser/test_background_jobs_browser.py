@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def in_thread(settings):
+def in_thread(settings, eager_celery):  # noqa: F811 - no broker's worker even when CI sets one: the demo's thread
     settings.RUN_SEGMENTS_IN_THREAD = True
 
 

@@ -18,7 +18,8 @@ from reserving import services
 from tests.integration.exchange.bookfiles import FIXTURES, book_copy, cell_set
 from tests.integration.reserving.runbook import approved_run, eager_celery, make_book  # noqa: F401 - fixture
 
-pytestmark = pytest.mark.django_db
+# a job runs in the request unless held: eager even when CI sets a broker (the worker tests cover Celery)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
 
 @pytest.fixture(autouse=True)
@@ -106,7 +107,6 @@ def test_without_any_background_the_import_page_shows_the_report_in_the_answer(a
     assert "claim_transactions.csv: 13 rows" in response.content.decode()
 
 
-@pytest.mark.usefixtures("eager_celery")
 def test_a_report_export_is_prepared_in_the_background_and_downloaded_from_its_page(client, held,
                                                                                     django_capture_on_commit_callbacks):
     from core.roles import system_actor

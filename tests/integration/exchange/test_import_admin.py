@@ -10,8 +10,10 @@ from django.urls import reverse
 
 from policies.models import Policy
 from tests.integration.exchange.bookfiles import FIXTURES, book_copy, cell_set
+from tests.integration.reserving.runbook import eager_celery  # noqa: F401 - fixture
 
-pytestmark = pytest.mark.django_db
+# the import runs as a job; eager here even when CI sets a broker (the page answers with the report)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
 
 def _uploads(book):
