@@ -12,8 +12,9 @@ them in their own frozen value.
              ladder) on incurred, origins by cover (claims-made by report date), annual origins
              for a thin segment, the segment's IBNR floored at 0; expected-loss-ratio fallback
              below 8 origin quarters. Version 3: as 2 with the rule maturity-v2 (development
-             factors credibility-weighted toward their decay curve). Version 1: chain ladder on the
-             quarterly incurred triangle.
+             factors credibility-weighted toward their decay curve). Version 4: as 3 with the rule
+             maturity-v3 (Bornhuetter–Ferguson up to 95% maturity, then chain ladder). Version 1:
+             chain ladder on the quarterly incurred triangle.
     ru-51n   as ru, but ULAE = 3% of RBNS (reported with RBNS as РЗУ) and the short-history IBNR
              is 10% of the base premium of the last four quarters (the 1994 rule).
 
@@ -62,7 +63,7 @@ PARAMETER_SPEC: Mapping[str, tuple[type, tuple | None]] = MappingProxyType({
     "min_claims_per_origin_quarter": (int, None),
     "min_link_ratios": (int, None),
     "ibnr_floor": (str, ("segment", "none")),
-    "default_rule": (str, ("maturity-v1", "maturity-v2")),
+    "default_rule": (str, ("maturity-v1", "maturity-v2", "maturity-v3")),
     "case_adjustment": (str, ("auto", "none", "berquist_sherman")),
     "min_open_claims_for_adjustment": (int, None),
 })
@@ -118,6 +119,9 @@ _COMMON: dict[str, Any] = {
 # credibility-weighted toward the triangle's decay curve by their precision (decisions.md);
 # everything else as version 2.
 _COMMON_V3: dict[str, Any] = {**_COMMON, "default_rule": "maturity-v2"}
+# Version 4 (issue 12): the rule maturity-v3 — maturity-v2 with Bornhuetter–Ferguson up to 95%
+# maturity (no Benktander band); everything else as version 3.
+_COMMON_V4: dict[str, Any] = {**_COMMON, "default_rule": "maturity-v3"}
 
 
 def parameters_check(parameters: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -251,13 +255,15 @@ class Regime:
 
 
 def _versions(code: str, name: str, description: str, v1: dict, v2: dict, v2_name: str, v2_description: str,
-              v3: dict, v3_description: str):
+              v3: dict, v3_description: str, v4: dict, v4_description: str):
     return (Regime(code=code, version=1, effective_from=date(2000, 1, 1), name=name, description=description,
                    parameters=v1),
             Regime(code=code, version=2, effective_from=date(2000, 1, 1), name=v2_name, description=v2_description,
                    parameters=v2),
             Regime(code=code, version=3, effective_from=date(2000, 1, 1), name=v2_name, description=v3_description,
-                   parameters=v3))
+                   parameters=v3),
+            Regime(code=code, version=4, effective_from=date(2000, 1, 1), name=v2_name, description=v4_description,
+                   parameters=v4))
 
 
 _V2_IBNR = ("IBNR per origin by the default rule maturity-v1 (expected loss ratio below 20% maturity, "
@@ -268,6 +274,9 @@ _V2_IBNR = ("IBNR per origin by the default rule maturity-v1 (expected loss rati
             "age, segment IBNR floored at 0")
 _V3_IBNR = _V2_IBNR.replace("default rule maturity-v1 (", "default rule maturity-v2 (development factors weighted "
                             "toward their decay curve by their precision; ", 1)
+_V4_IBNR = _V3_IBNR.replace("default rule maturity-v2 (", "default rule maturity-v3 (", 1).replace(
+    "Bornhuetter–Ferguson below 80%, Benktander below 95%, then chain ladder",
+    "Bornhuetter–Ferguson below 95%, then chain ladder", 1)
 
 REGIME_VERSIONS: Mapping[str, tuple[Regime, ...]] = MappingProxyType({
     "ru": _versions(
@@ -282,7 +291,10 @@ REGIME_VERSIONS: Mapping[str, tuple[Regime, ...]] = MappingProxyType({
         + _V2_IBNR + "; expected-loss-ratio fallback below 8 origin quarters; ULAE by the EIOPA simplification.",
         dict(_COMMON_V3),
         "UPR pro rata on base premium (gross − commission), whole gross unearned before inception; RBNS; "
-        + _V3_IBNR + "; expected-loss-ratio fallback below 8 origin quarters; ULAE by the EIOPA simplification."),
+        + _V3_IBNR + "; expected-loss-ratio fallback below 8 origin quarters; ULAE by the EIOPA simplification.",
+        dict(_COMMON_V4),
+        "UPR pro rata on base premium (gross − commission), whole gross unearned before inception; RBNS; "
+        + _V4_IBNR + "; expected-loss-ratio fallback below 8 origin quarters; ULAE by the EIOPA simplification."),
     "ru-51n": _versions(
         "ru-51n",
         "Russian 51н: ULAE 3% of RBNS (reported with RBNS as РЗУ)",
@@ -295,6 +307,9 @@ REGIME_VERSIONS: Mapping[str, tuple[Regime, ...]] = MappingProxyType({
         "premium of the last four quarters.",
         {**_COMMON_V3, "fallback": "premium_share", "ulae_method": "share_of_rbns"},
         "As ru version 3 (" + _V3_IBNR + "), but ULAE = 3% of RBNS and the IBNR fallback is 10% of the base "
+        "premium of the last four quarters.",
+        {**_COMMON_V4, "fallback": "premium_share", "ulae_method": "share_of_rbns"},
+        "As ru version 4 (" + _V4_IBNR + "), but ULAE = 3% of RBNS and the IBNR fallback is 10% of the base "
         "premium of the last four quarters."),
 })
 

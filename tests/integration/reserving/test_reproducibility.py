@@ -95,7 +95,7 @@ def test_rerun_keeps_its_regime_version_while_a_new_run_takes_the_new_one(approv
     rerun.refresh_from_db()
     assert rerun.regime_version == run.regime_version and rerun.identical is True
     other = services.run_create(valuation_date=V, cut_off=run.cut_off, actor=actuary)
-    assert other.regime_version == 4   # after the three seeded versions
+    assert other.regime_version == 5   # after the four seeded versions
     with django_capture_on_commit_callbacks(execute=True):
         services.run_compute(run=other, actor=actuary)
     other.refresh_from_db()

@@ -287,9 +287,9 @@ def test_unknown_regime_parameter_is_refused(people):
                                        actor=people["actuary"])
     reg = services.regime_version_create(code="ru", effective_from=date(2025, 1, 1), parameters={"tail": 1.05},
                                          actor=people["actuary"])
-    assert reg.version == 4   # after the three seeded versions
-    assert services.regime_effective(code="ru", valuation_date=date(2025, 3, 31)).version == 4
-    assert services.regime_effective(code="ru", valuation_date=V).version == 3
+    assert reg.version == 5   # after the four seeded versions
+    assert services.regime_effective(code="ru", valuation_date=date(2025, 3, 31)).version == 5
+    assert services.regime_effective(code="ru", valuation_date=V).version == 4
 
 
 

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 PAID = [[100, 150, 165], [110, 165], [120]]
 INCURRED = [[150, 165, 165], [160, 176], [180]]
 PREMIUM = {2021: 200, 2022: 220, 2023: 240}
-BENK_2023 = 180 + (180 + 192 / 11) / 11  # see test_default_rule.py
+BF_2023 = 180 + 192 / 11  # maturity 90.9% → BF under maturity-v3; see test_default_rule.py
 
 
 def write_triangle(path: Path, rows, origins, ages) -> Path:
@@ -41,13 +41,13 @@ def test_default_with_incurred_keeps_the_json_shape_and_adds_the_method(files):
     data = run("--triangle", str(paid), "--incurred", str(incurred), "--premium", str(premium),
                "--method", "default", "--apriori", "0.8")
     assert data["method"] == "default" and data["tail"] == 1.0
-    assert [row["method"] for row in data["origins"]] == ["incurred_cl", "incurred_cl", "benktander_incurred"]
-    assert [row["ultimate"] for row in data["origins"]] == pytest.approx([165.0, 176.0, BENK_2023])
+    assert [row["method"] for row in data["origins"]] == ["incurred_cl", "incurred_cl", "bf_incurred"]
+    assert [row["ultimate"] for row in data["origins"]] == pytest.approx([165.0, 176.0, BF_2023])
     assert {"origin", "latest", "cdf", "ultimate", "ibnr", "mack_se", "method"} <= set(data["origins"][0])
     assert [row["latest"] for row in data["origins"]] == [165.0, 165.0, 120.0]  # paid to date
-    assert data["total"]["ultimate"] == pytest.approx(341 + BENK_2023)
-    assert data["total"]["ibnr"] == pytest.approx(341 + BENK_2023 - 450)  # ultimate − paid to date
-    assert data["total"]["ibnr_incurred"] == pytest.approx(BENK_2023 - 180)
+    assert data["total"]["ultimate"] == pytest.approx(341 + BF_2023)
+    assert data["total"]["ibnr"] == pytest.approx(341 + BF_2023 - 450)  # ultimate − paid to date
+    assert data["total"]["ibnr_incurred"] == pytest.approx(BF_2023 - 180)
     assert data["apriori_source"] == "given"
 
 
@@ -90,7 +90,7 @@ def test_the_default_table_shows_the_method(files):
     out = StringIO()
     call_command("ibnr", "--triangle", str(paid), "--incurred", str(incurred), "--premium", str(premium),
                  "--method", "default", stdout=out)
-    assert "benktander_incurred" in out.getvalue() and "a-priori: derived" in out.getvalue()
+    assert "bf_incurred" in out.getvalue() and "a-priori: derived" in out.getvalue()
 
 
 @pytest.mark.parametrize("args,message", [

@@ -19,7 +19,8 @@ import pytest
 
 from reserving.engine import (Benktander, BornhuetterFerguson, CapeCod, ChainLadder, ExpectedLossRatio,
                               ParameterError, TailConstant, Triangle)
-from reserving.engine.default import (DEFAULT_RULE, METHODS, DefaultRule, OriginProjection, capecod_ratio,
+from reserving.engine.default import (DEFAULT_RULE, MATURITY_V2, METHODS, DefaultRule, OriginProjection,
+                                      capecod_ratio,
                                       project_origins)
 
 NAN = np.nan
@@ -64,16 +65,24 @@ def test_every_method_side_by_side_by_hand(paid, incurred):
 def test_the_default_rule_selects_by_maturity_and_ibnr_is_against_incurred(paid, incurred):
     result = project_origins(paid=paid, incurred=incurred, exposure=PREMIUM, apriori=0.8)
     t = result.table
-    # maturity 1, 1 → chain ladder (≥ 95%); 1/1.1 = 90.9% → Benktander (80%–95%)
-    assert t["method"].tolist() == ["incurred_cl", "incurred_cl", "benktander_incurred"]
+    # maturity-v3: maturity 1, 1 → chain ladder (≥ 95%); 1/1.1 = 90.9% → BF (20%–95%)
+    assert result.provenance["rule"]["name"] == "maturity-v3"
+    assert t["method"].tolist() == ["incurred_cl", "incurred_cl", "bf_incurred"]
     assert t["selected_by"].tolist() == ["rule"] * 3
-    benk = 180 + (180 + 192 / 11) / 11
-    assert t["ultimate"].tolist() == pytest.approx([165.0, 176.0, benk])
-    assert t["ibnr"].tolist() == pytest.approx([0.0, 0.0, benk - 180])
-    assert t["unpaid"].tolist() == pytest.approx([0.0, 11.0, benk - 120])
+    bf = 180 + 192 / 11
+    assert t["ultimate"].tolist() == pytest.approx([165.0, 176.0, bf])
+    assert t["ibnr"].tolist() == pytest.approx([0.0, 0.0, bf - 180])
+    assert t["unpaid"].tolist() == pytest.approx([0.0, 11.0, bf - 120])
     assert t["flags"].tolist() == [[], [], []]
-    assert result.total["ultimate"] == pytest.approx(341 + benk)
-    assert result.total["unpaid"] == pytest.approx(341 + benk - 450)  # paid 165 + 165 + 120
+    assert result.total["ultimate"] == pytest.approx(341 + bf)
+    assert result.total["unpaid"] == pytest.approx(341 + bf - 450)  # paid 165 + 165 + 120
+
+
+def test_maturity_v2_keeps_benktander_between_80_and_95_percent(paid, incurred):
+    # regime version 3's runs were made with it: 1/1.1 = 90.9% → Benktander
+    t = project_origins(paid=paid, incurred=incurred, exposure=PREMIUM, apriori=0.8, rule=MATURITY_V2).table
+    assert t["method"].tolist() == ["incurred_cl", "incurred_cl", "benktander_incurred"]
+    assert t.at[2023, "ultimate"] == pytest.approx(180 + (180 + 192 / 11) / 11)
 
 
 def test_without_incurred_the_rule_runs_on_paid_and_ibnr_is_against_paid(paid):
@@ -81,9 +90,9 @@ def test_without_incurred_the_rule_runs_on_paid_and_ibnr_is_against_paid(paid):
     t = result.table
     assert result.provenance["basis"] == "paid"
     assert "incurred" not in t and "ult_incurred_cl" not in t
-    # paid maturity 1, 1/1.1, 1/1.65 = 60.6% → CL, Benktander, BF
-    assert t["method"].tolist() == ["paid_cl", "benktander_paid", "bf_paid"]
-    assert t.at[2022, "ultimate"] == pytest.approx(165 + (165 + 16) / 11)   # BF 2022 = 165 + 16
+    # paid maturity 1, 1/1.1 = 90.9%, 1/1.65 = 60.6% → CL, BF, BF
+    assert t["method"].tolist() == ["paid_cl", "bf_paid", "bf_paid"]
+    assert t.at[2022, "ultimate"] == pytest.approx(165 + 16)   # BF 2022 = 165 + (1/11)·0.8·220
     assert t.at[2023, "ultimate"] == pytest.approx(120 + 0.65 / 1.65 * 192)
     assert (t["ibnr"] == t["unpaid"]).all()
     assert set(result.provenance["unavailable"]) == {m for m in METHODS if "incurred" in m}

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from reserving.engine import ParameterError
-from reserving.engine.default import DEFAULT_RULE, MATURITY_V1, MATURITY_V2, RULES, project_origins
+from reserving.engine.default import DEFAULT_RULE, MATURITY_V1, MATURITY_V2, MATURITY_V3, RULES, project_origins
 from reserving.engine.development import Development
 from reserving.engine.triangle import Triangle
 
@@ -80,7 +80,7 @@ def test_maturity_v2_projects_on_the_weighted_factors_and_v1_on_the_plain_ones()
     assert own.provenance["ldf"]["paid"]["36"] == pytest.approx(875 / 750)
     # 2022 (at 36) develops by 1.108706 · (265/262.5) · (266/265) instead of 1.1666… · …
     assert v2.table.at[2022, "ult_paid_cl"] == pytest.approx(250 * 1.108706 * 266 / 262.5, rel=1e-6)
-    assert DEFAULT_RULE is MATURITY_V2 and set(RULES) == {"maturity-v1", "maturity-v2"}
+    assert DEFAULT_RULE is MATURITY_V3 and set(RULES) == {"maturity-v1", "maturity-v2", "maturity-v3"}
     assert "decay curve" in MATURITY_V2.describe()["text"] and "decay curve" not in MATURITY_V1.describe()["text"]
 
 

@@ -96,18 +96,20 @@ def test_the_seed_migrations_take_every_default_from_the_engine():
 
     from reserving.regime_seeding import regime_specs
 
-    v1, v2, v3 = regime_specs(1), regime_specs(2), regime_specs(3)  # what migrations 0002, 0006, 0010 seed
-    assert set(v1) == set(v2) == set(v3) == set(REGIMES)
+    # what migrations 0002, 0006, 0010, 0012 seed
+    v1, v2, v3, v4 = regime_specs(1), regime_specs(2), regime_specs(3), regime_specs(4)
+    assert set(v1) == set(v2) == set(v3) == set(v4) == set(REGIMES)
     for code in REGIMES:
         assert v1[code]["parameters"] == dict(REGIME_VERSIONS[code][0].parameters), code  # same keys, same values
         assert v2[code]["parameters"] == dict(REGIME_VERSIONS[code][1].parameters), code
-        assert v3[code]["parameters"] == dict(REGIMES[code].parameters), code
-        assert REGIMES[code].version == 3 and REGIMES[code]["ibnr_method"] == "default"
-        # version 2 keeps the rule its runs were made with; version 3 differs from it in the rule only
-        assert REGIME_VERSIONS[code][1]["default_rule"] == "maturity-v1"
-        assert REGIMES[code]["default_rule"] == "maturity-v2"
-        assert {k: v for k, v in REGIMES[code].parameters.items() if k != "default_rule"} == {
-            k: v for k, v in REGIME_VERSIONS[code][1].parameters.items() if k != "default_rule"}
+        assert v3[code]["parameters"] == dict(REGIME_VERSIONS[code][2].parameters), code
+        assert v4[code]["parameters"] == dict(REGIMES[code].parameters), code
+        assert REGIMES[code].version == 4 and REGIMES[code]["ibnr_method"] == "default"
+        # each version keeps the rule its runs were made with; versions 3 and 4 differ from 2 in the rule only
+        assert [v["default_rule"] for v in REGIME_VERSIONS[code][1:]] == ["maturity-v1", "maturity-v2", "maturity-v3"]
+        for later in REGIME_VERSIONS[code][2:]:
+            assert {k: v for k, v in later.parameters.items() if k != "default_rule"} == {
+                k: v for k, v in REGIME_VERSIONS[code][1].parameters.items() if k != "default_rule"}
 
 
 def test_a_version_stored_without_the_new_keys_keeps_its_quarterly_method():
