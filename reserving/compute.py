@@ -31,13 +31,15 @@ DEFAULT_PARAMETERS: dict = dict(E.regime_defaults("ru").parameters)
 
 
 def engine_version() -> str:
-    """A digest of the engine's source and of this glue and the SQL selectors: a changed formula
-    anywhere on the way from the ledger to a result changes the version."""
+    """A digest of the engine's source and of this glue, the SQL selectors and the SQL pieces they
+    share (reserving/sql.py), and the cession rules: a changed formula anywhere on the way from
+    the ledger to a result changes the version."""
     root = Path(E.__file__).resolve().parent
     h = hashlib.sha256()
     from reinsurance import rules as reinsurance_rules
 
     for path in [*sorted(root.glob("*.py")), Path(__file__).resolve(), Path(selectors.__file__).resolve(),
+                 Path(selectors.__file__).resolve().with_name("sql.py"),
                  Path(cessions.__file__).resolve(), Path(reinsurance_rules.__file__).resolve()]:
         h.update(path.name.encode())
         h.update(path.read_bytes())

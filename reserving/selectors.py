@@ -203,29 +203,20 @@ def _upr_sql(scope: Scope, base: str, pre_inception_gross: bool) -> tuple[str, l
         upr, cap = pro_rata, tbase
     # The per-policy clamp can only act on a policy with a row other than a plain original of
     # non-negative base (each such row's UPR lies in [0, its base], so their sum lies in [0, the
-    # policy's base]): only those few policies (`cx`) are summed per policy and clamped, all
-    # others straight into their segment — a per-policy GROUP BY over the whole book cost more
-    # than the sums.
+    # policy's base]): in one pass over the premium rows, those few policies (`cx`) are summed
+    # per policy and clamped, all others straight into their segment's sum (pid NULL) — a
+    # per-policy GROUP BY over the whole book cost more than the sums, and a second pass over
+    # the ledger for the plain policies (a UNION) more than the hash probe into `cx`.
     cx_sql, cx_params = _complex_policies_sql(scope, d)
-    cx = f"cx AS ({cx_sql})"
-    per_policy = (
-        f"SELECT w.segment AS segment, w.currency AS currency, w.policy_id,"
-        f" SUM({upr}) AS upr, SUM({cap}) AS cap, SUM({tbase}) AS booked"
-        " FROM cx JOIN w ON w.policy_id = cx.policy_id GROUP BY w.segment, w.currency, w.policy_id"
-    )
     zero_cap = d.greatest("cap", "0")
-    clamped = f"CASE WHEN upr < 0 THEN 0 WHEN upr > {zero_cap} THEN {zero_cap} ELSE upr END"
-    # the other policies have originals only: their window part is the row itself (no pc)
-    pt, pt_params = _premium_scope_sql(scope, d)
-    plain = (
-        f"SELECT w.segment AS segment, w.currency AS currency, SUM({upr}) AS upr, SUM({tbase}) AS booked"
-        f" FROM (SELECT pt.*, pt.gross_premium AS wg, pt.commission AS wc FROM ({pt}) pt) w"
-        " WHERE NOT EXISTS (SELECT 1 FROM cx WHERE cx.policy_id = w.policy_id) GROUP BY w.segment, w.currency"
-    )
-    sql = (f"WITH {ctes}, {cx} SELECT segment, currency, SUM(upr), SUM(booked) FROM ("
-           f"SELECT segment, currency, SUM({clamped}) AS upr, SUM(booked) AS booked FROM ({per_policy}) p"
-           f" GROUP BY segment, currency UNION ALL {plain}) u GROUP BY segment, currency")
-    return sql, [*params, *cx_params, *pt_params]
+    clamped = f"CASE WHEN pid IS NULL THEN upr WHEN upr < 0 THEN 0 WHEN upr > {zero_cap} THEN {zero_cap} ELSE upr END"
+    pid = "CASE WHEN cx.policy_id IS NULL THEN NULL ELSE w.policy_id END"
+    sql = (f"WITH {ctes}, cx AS ({cx_sql}) SELECT segment, currency, SUM({clamped}), SUM(booked) FROM ("
+           f"SELECT w.segment AS segment, w.currency AS currency, {pid} AS pid,"
+           f" SUM({upr}) AS upr, SUM({cap}) AS cap, SUM({tbase}) AS booked"
+           f" FROM w LEFT JOIN cx ON cx.policy_id = w.policy_id GROUP BY w.segment, w.currency, {pid}) p"
+           " GROUP BY segment, currency")
+    return sql, [*params, *cx_params]
 
 
 def upr_by_segment(*, scope: Scope, premium_base: str = "net", pre_inception_gross: bool = True
@@ -249,51 +240,157 @@ def _complex_policies_sql(scope: Scope, d: Dialect) -> tuple[str, list]:
 def earned_premium_by_quarter(*, scope: Scope, first: Quarter, premium_base: str = "net",
                               with_gross: bool = False) -> pd.DataFrame:
     """Earned premium per segment × currency × calendar quarter from `first` to V's quarter:
-    E(end) − E(start − 1), E(D) = base booked by D − UPR at D without the RU rule. One read of
-    the premium rows in scope (with their policies as at T), then the engine's reference rule at
-    every quarter end in one vectorised pass (engine.upr.earned_by_period) — not a UPR query per
-    quarter end (issue 15 §2). `with_gross` adds `earned_gross` (the loss ratios' premium) from
-    the same read: the run stores it for the dashboards (issue 15 §5)."""
+    E(end) − E(start − 1), E(D) = base booked by D − UPR at D without the RU rule (engine/upr.py's
+    `earned_by_period`, to the cent). Not a UPR query per quarter end (issue 15 §2), but one
+    read of the premium rows split in two:
+
+    * the policies no clamp can touch (only plain originals of non-negative base, most of the
+      book): a row's E(D) is base·(days of its window run by D)/n once booked, so one GROUP BY
+      sums them per quarter of booking × quarter of window start × quarter of window end
+      (`_plain_earning_sql`) and the quarters are evaluated from those few thousand sums;
+    * the others (`cx`, cancellations, endorsements, reversals, negative bases): their rows go
+      through the engine's reference, whose per-policy clamp and pro-rata returns they need.
+
+    `with_gross` adds `earned_gross` (the loss ratios' premium) from the same read: the run
+    stores it for the dashboards (issue 15 §5)."""
     last = Quarter.of(scope.valuation_date)
     quarters, q = [], first
     while q <= last:
         quarters.append(q)
         q = q + 1
     columns = ["segment", "currency", "quarter", "earned"] + (["earned_gross"] if with_gross else [])
-    empty = pd.DataFrame(columns=columns)
     if not quarters:
-        return empty
-    rows = premium_rows(scope=scope)
-    if rows.empty:
-        return empty
+        return pd.DataFrame(columns=columns)
+    bases = [premium_base] + (["gross"] if with_gross and premium_base != "gross" else [])
+    plain = _plain_earned(scope, [first - 1, *quarters], bases)
+    rows = _premium_rows(scope, complex_only=True)
     dates = [quarters[0].start - timedelta(days=1)] + [q.end for q in quarters]
-    out = earned_by_period(rows, dates, ["segment", "currency"], base=premium_base)
-    if with_gross:
-        out["earned_gross"] = (out["earned"] if premium_base == "gross"
-                               else earned_by_period(rows, dates, ["segment", "currency"], base="gross")["earned"])
     label = {q.end: q.label for q in quarters}
-    out["quarter"] = out["period"].map(label)
-    return out[columns].sort_values(
-        ["segment", "currency", "quarter"]).reset_index(drop=True)
+    parts = [plain]
+    if not rows.empty:
+        # one integer key for the engine's grouping: it factorises tuples of its `by` columns,
+        # which cost more than the rest of its pass on two string columns
+        rows["key"] = rows.groupby(["segment", "currency"], sort=False).ngroup()
+        keys = rows.drop_duplicates("key").set_index("key")[["segment", "currency"]]
+        cx = None
+        for b in bases:
+            e = earned_by_period(rows, dates, ["key"], base=b)
+            e = e.join(keys, on="key")
+            e["quarter"] = e["period"].map(label)
+            e = e.rename(columns={"earned": b})[["segment", "currency", "quarter", b]]
+            cx = e if cx is None else cx.merge(e, on=["segment", "currency", "quarter"], how="outer")
+        parts.append(cx)
+    both = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else None
+    if both is None:
+        return pd.DataFrame(columns=columns)
+    out = both.groupby(["segment", "currency", "quarter"], as_index=False, sort=True)[bases].sum()
+    out["earned"] = out[premium_base]
+    if with_gross:
+        out["earned_gross"] = out["gross"]
+    return out[columns].sort_values(["segment", "currency", "quarter"]).reset_index(drop=True)
+
+
+def _plain_earning_sql(scope: Scope, d: Dialect, bases: list[str]) -> tuple[str, list]:
+    """Per segment × currency × quarter index of booking (a), of the window's start (s) and of
+    its end (e): over the premium rows of the policies outside `cx`, per base B = Σ base,
+    W = Σ base/n and WQ = Σ base/n·(days of quarter s before the window starts), n the window's
+    days. A window of no days earns all at booking (s = e = 0), as the SQL UPR counts it."""
+    pt, params = _premium_scope_sql(scope, d)
+    cx_sql, cx_params = _complex_policies_sql(scope, d)
+    n = f"({d.days('pt.expiry_date', 'pt.effective_date')} + 1)"
+    off = d.days_into_quarter("pt.effective_date")
+    a = d.quarter_index("pt.accounting_date")
+    s = f"CASE WHEN {n} <= 0 THEN 0 ELSE {d.quarter_index('pt.effective_date')} END"
+    e = f"CASE WHEN {n} <= 0 THEN 0 ELSE {d.quarter_index('pt.expiry_date')} END"
+    sums = []
+    for b in bases:
+        amount = d.real("pt.gross_premium") if b == "gross" else d.real("pt.gross_premium - pt.commission")
+        per_day = f"CASE WHEN {n} <= 0 THEN 0 ELSE {amount} / {n} END"
+        sums += [f"SUM({amount})", f"SUM({per_day})", f"SUM({per_day} * {off})"]
+    sql = (f"WITH cx AS ({cx_sql}) SELECT pt.segment, pt.currency, {a}, {s}, {e}, {', '.join(sums)}"
+           f" FROM ({pt}) pt WHERE NOT EXISTS (SELECT 1 FROM cx WHERE cx.policy_id = pt.policy_id)"
+           f" GROUP BY pt.segment, pt.currency, {a}, {s}, {e}")
+    return sql, [*cx_params, *params]
+
+
+def _quarter_of_index(i: int) -> Quarter:
+    return Quarter(i // 4, i % 4 + 1)
+
+
+def _plain_earned(scope: Scope, quarters: list[Quarter], bases: list[str]) -> pd.DataFrame:
+    """Earned premium of the plain policies per segment × currency × quarter (quarters[1:];
+    quarters[0] is the one before the first): E(D) at each quarter end D from the bucket sums —
+    0 before booking or before the window starts, B once the window has ended, else
+    W·(days from the start of quarter s to D) − WQ — and earned = E(end) − E(previous end)."""
+    d = Dialect()
+    sql, params = _plain_earning_sql(scope, d, bases)
+    rows = fetch(sql, params)
+    cols = [f"{x}_{b}" for b in bases for x in ("B", "W", "WQ")]
+    if not rows:
+        return pd.DataFrame(columns=["segment", "currency", "quarter", *bases])
+    df = pd.DataFrame(rows, columns=["segment", "currency", "a", "s", "e", *cols])
+    a, s, e = (df[c].to_numpy(dtype="int64") for c in ("a", "s", "e"))
+    s_start = {i: _quarter_of_index(i).start.toordinal() for i in np.unique(s) if i > 0}
+    start_ord = np.array([s_start.get(i, 0) for i in s], dtype="int64")
+    codes = df.groupby(["segment", "currency"], sort=False).ngroup().to_numpy()
+    uniques = list(df.drop_duplicates(["segment", "currency"])[["segment", "currency"]].itertuples(index=False))
+    frames = []
+    for b in bases:
+        B, W, WQ = (df[f"{x}_{b}"].to_numpy(dtype="float64") for x in ("B", "W", "WQ"))
+        previous = None
+        for q in quarters:
+            qi = q.year * 4 + q.q - 1
+            days = q.end.toordinal() - start_ord + 1
+            e_to = np.where(qi >= a, np.where(qi >= e, B, np.where(qi >= s, W * days - WQ, 0.0)), 0.0)
+            sums = np.bincount(codes, weights=e_to, minlength=len(uniques))
+            if previous is not None:
+                part = pd.DataFrame(list(uniques), columns=["segment", "currency"])
+                part["quarter"], part["base"], part["value"] = q.label, b, sums - previous
+                frames.append(part)
+            previous = sums
+    long = pd.concat(frames, ignore_index=True)
+    wide = long.pivot_table(index=["segment", "currency", "quarter"], columns="base", values="value",
+                            aggfunc="sum").reset_index()
+    wide.columns.name = None
+    return wide[["segment", "currency", "quarter", *bases]]
 
 
 def premium_rows(*, scope: Scope) -> pd.DataFrame:
     """The premium ledger rows in scope in engine/upr.py's column contract (for the parity test
     and the month methods, which the SQL does not implement)."""
+    return _premium_rows(scope, complex_only=False)
+
+
+def _premium_rows(scope: Scope, complex_only: bool) -> pd.DataFrame:
+    """premium_rows, of every policy or only of those a clamp or pro-rata return may concern
+    (`_complex_policies_sql`: all of their rows, so that the engine sees each policy whole)."""
     d = Dialect()
     pt, params = _premium_scope_sql(scope, d)
-    sql = (f"SELECT pt.id, pt.segment, pt.currency, pt.policy_id, pt.inception_date, pt.expiry_date, pt.kind,"
-           " pt.accounting_date, pt.effective_date, pt.gross_premium, pt.commission, pt.reverses_id"
-           f" FROM ({pt}) pt ORDER BY pt.id")
-    cols = ["transaction_id", "segment", "currency", "policy_id", "inception_date", "expiry_date", "kind",
-            "accounting_date", "effective_date", "gross_premium", "commission", "reverses"]
-    df = pd.DataFrame(fetch(sql, params), columns=cols)
-    for c in ("inception_date", "expiry_date", "accounting_date", "effective_date"):
-        df[c] = pd.to_datetime(df[c])
+    with_cx, where, cx_params = "", "", []
+    if complex_only:
+        cx_sql, cx_params = _complex_policies_sql(scope, d)
+        with_cx = f"WITH cx AS ({cx_sql}) "
+        where = " WHERE EXISTS (SELECT 1 FROM cx WHERE cx.policy_id = pt.policy_id)"
+    # dates as days since 1970 and amounts as floats, converted by the database: building a
+    # date and a Decimal object per value and converting them here cost more than the query
+    epoch = d.date_literal(date(1970, 1, 1))
+    days = ", ".join(f"{d.days(f'pt.{c}', epoch)}" for c in _PREMIUM_DATES)
+    amounts = ", ".join(f"CAST(pt.{c} AS {'DOUBLE PRECISION' if d.pg else 'REAL'})" for c in ("gross_premium", "commission"))
+    sql = (f"{with_cx}SELECT pt.id, pt.segment, pt.currency, pt.policy_id, pt.kind, pt.reverses_id, {days}, {amounts}"
+           f" FROM ({pt}) pt{where} ORDER BY pt.id")
+    cols = ["transaction_id", "segment", "currency", "policy_id", "kind", "reverses", *_PREMIUM_DATES,
+            "gross_premium", "commission"]
+    df = pd.DataFrame(fetch(sql, [*cx_params, *params]), columns=cols)
+    for c in _PREMIUM_DATES:
+        df[c] = df[c].to_numpy(dtype="int64").astype("datetime64[D]").astype("datetime64[s]")
     for c in ("gross_premium", "commission"):
-        df[c] = df[c].astype(float) if len(df) else df[c].astype("float64")
+        df[c] = df[c].astype("float64")
     df["reverses"] = df["reverses"].astype("Int64")
-    return df
+    return df[["transaction_id", "segment", "currency", "policy_id", "inception_date", "expiry_date", "kind",
+               "accounting_date", "effective_date", "gross_premium", "commission", "reverses"]]
+
+
+_PREMIUM_DATES = ("inception_date", "expiry_date", "accounting_date", "effective_date")
 
 
 def written_base_premium(*, scope: Scope, since: date, premium_base: str = "net") -> dict[tuple[str, str], Decimal]:

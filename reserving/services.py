@@ -305,8 +305,11 @@ def run_compute(*, run: ReserveRun, actor) -> ReserveRun:
     run = ReserveRun.objects.get(pk=run.pk)
     _require_status(run, (S.DRAFT, S.COMPUTED, S.FAILED, S.REJECTED), "compute")
     params = run_parameters(run)
-    inputs = compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off, params=params)
-    stored = run_checks(run=run, actor=actor, inputs=inputs)
+    # the as-at master data built once for the inputs and the data checks: their own
+    # as_of_views find these tables open and reuse them (issue 15 §1)
+    with selectors.as_of_views(selectors.Scope(valuation_date=run.valuation_date, cut_off=run.cut_off)):
+        inputs = compute.collect_inputs(valuation_date=run.valuation_date, cut_off=run.cut_off, params=params)
+        stored = run_checks(run=run, actor=actor, inputs=inputs)
     errors = [c for c in stored if c.severity == RunDataCheck.Severity.ERROR]
     if errors:
         raise DomainError("data checks found errors: " + "; ".join(c.message for c in errors), field="data_checks",
