@@ -54,7 +54,9 @@ GRAINS = ("OQDQ", "OYDQ", "OYDY")
 # `ibnr_triangle`; any per-origin method of `default.METHODS` may be named too
 SEGMENT_METHODS = ("default", "chainladder", "bf", "benktander", "capecod", "elr")
 SELECTION_FIELDS = ("method", "overrides", "ldfs", "tail", "apriori", "pattern_from", "grain", "case_adjustment",
-                    "severity_trend", "note")
+                    "severity_trend", "ultimates", "note")
+# the method name of an origin whose ultimate the actuary typed
+TYPED = "typed"
 CASE_ADJUSTMENTS = ("auto", "none", "berquist_sherman")
 # A standard error beyond this (a DecimalField(18, 2) holds < 1e16) is an extrapolation blow-up.
 MACK_SE_LIMIT = 1e15
@@ -73,7 +75,9 @@ class Selection:
     pattern_from: "pooled" or "segment|CUR": the pattern of another triangle (the caller
         builds it and passes `borrowed`).
     grain: one of GRAINS. case_adjustment: "none" or "berquist_sherman" (else the regime's rule);
-    severity_trend: the Berquist–Sherman trend per origin period (else fitted). note: why."""
+    severity_trend: the Berquist–Sherman trend per origin period (else fitted).
+    ultimates: {origin: amount ≥ 0} typed by the actuary; the origin's ultimate is that amount
+        (method "typed"), whatever the projection says. note: why."""
 
     method: str | None = None
     overrides: Mapping = field(default_factory=dict)
@@ -84,6 +88,7 @@ class Selection:
     grain: str | None = None
     case_adjustment: str | None = None
     severity_trend: float | None = None
+    ultimates: Mapping = field(default_factory=dict)
     note: str = ""
 
     @classmethod
@@ -139,7 +144,20 @@ class Selection:
                                  f"{shown(adjustment)}", field="case_adjustment")
         trend = _number(raw.get("severity_trend"), "severity_trend", low=-1.0, inclusive=False,
                         what="the severity trend must be above −1 (−100%)")
-        return cls(method=method, overrides=dict(overrides), ldfs=ldfs, tail=tail, apriori=apriori,
+        typed = raw.get("ultimates") or {}
+        if not isinstance(typed, Mapping):
+            raise ParameterError("ultimates must map an origin to an amount", field="ultimates")
+        ultimates = {}
+        for origin, amount in typed.items():
+            try:
+                value = float(amount)
+            except (TypeError, ValueError):
+                value = float("nan")
+            if isinstance(amount, bool) or not np.isfinite(value) or value < 0:
+                raise ParameterError(f"typed ultimate for origin {origin}: must be a number ≥ 0, got "
+                                     f"{shown(amount)}", field="ultimates")
+            ultimates[str(origin)] = value
+        return cls(method=method, overrides=dict(overrides), ultimates=ultimates, ldfs=ldfs, tail=tail, apriori=apriori,
                    pattern_from=source, grain=None if grain is None else str(grain).upper(),
                    case_adjustment=adjustment, severity_trend=trend, note=str(raw.get("note") or ""))
 
@@ -151,7 +169,8 @@ class Selection:
         out = {"method": self.method, "overrides": dict(self.overrides) or None, "ldfs": (
             {str(k): v for k, v in self.ldfs.items()} if self.ldfs else None), "tail": self.tail,
             "apriori": self.apriori, "pattern_from": self.pattern_from, "grain": self.grain,
-            "case_adjustment": self.case_adjustment, "severity_trend": self.severity_trend, "note": self.note or None}
+            "case_adjustment": self.case_adjustment, "severity_trend": self.severity_trend,
+            "ultimates": dict(self.ultimates) or None, "note": self.note or None}
         return {k: v for k, v in out.items() if v is not None}
 
 
@@ -213,7 +232,7 @@ def segment_reserve(*, paid: Triangle, incurred: Triangle, reported: Triangle | 
         notes.append(grain_note)
     n_quarters = paid.shape[0]
     short = (n_quarters < regime["min_origin_quarters"] and not sel.chooses_pattern
-             and sel.method in (None, "default") and not sel.overrides)
+             and sel.method in (None, "default") and not sel.overrides and not sel.ultimates)
     if short:
         return _fallback(paid=paid, incurred=incurred, earned=earned, regime=regime, sel=sel, grain=grain,
                          notes=notes, recent_premium=recent_premium, valuation_quarter=valuation_quarter,
@@ -244,7 +263,7 @@ def segment_reserve(*, paid: Triangle, incurred: Triangle, reported: Triangle | 
               overrides=overrides, development=developments)
     apriori, sources = _apriori(sel, kept_apriori, p, kw)
     projection = project_origins(apriori=apriori, **kw)
-    table = projection.table
+    table = _typed(projection.table, sel.ultimates)
     out = pd.DataFrame(index=table.index)
     out["paid"] = table["paid"]
     out["incurred"] = table["incurred"]
@@ -285,6 +304,7 @@ def segment_reserve(*, paid: Triangle, incurred: Triangle, reported: Triangle | 
         "method": method, "rule": projection.provenance["rule"],
         "methods_by_origin": {origin_key(o): m for o, m in zip(out.index, out["method"])},
         "overrides": projection.provenance["overrides"],
+        "typed_ultimates": dict(sel.ultimates),
         "pattern": pattern_how, "ldf": projection.provenance["ldf"], "tail": float(tail),
         "apriori": projection.provenance["apriori"],
         "apriori_source": {origin_key(o): s for o, s in zip(out.index, out["apriori_source"])},
@@ -438,6 +458,31 @@ def _apriori(sel: Selection, kept: Mapping | None, tri: Triangle, kw: dict):
             values.append(float(derived.at[o, "apriori"]))
             sources[k] = "derived: Cape Cod (no a-priori kept for the year)"
     return np.array(values), sources
+
+
+def _typed(table: pd.DataFrame, ultimates: Mapping) -> pd.DataFrame:
+    """The projection with the actuary's typed ultimates in place of the projected ones: IBNR
+    = typed − incurred, method "typed", the negative-IBNR flag by the new IBNR."""
+    if not ultimates:
+        return table
+    keys = {origin_key(o): o for o in table.index}
+    unknown = sorted(set(ultimates) - set(keys))
+    if unknown:
+        raise ParameterError(f"typed ultimate for origin(s) not in the triangle: {', '.join(unknown)}; "
+                             f"origins: {', '.join(keys)}", field="ultimates")
+    table = table.copy()
+    table["flags"] = [list(f) for f in table["flags"]]
+    for key, amount in ultimates.items():
+        o = keys[key]
+        table.at[o, "ultimate"] = amount
+        table.at[o, "ibnr"] = amount - float(table.at[o, "incurred"])
+        table.at[o, "method"] = TYPED
+        table.at[o, "selected_by"] = "actuary"
+        flags = [f for f in table.at[o, "flags"] if f != "negative_ibnr"]
+        if table.at[o, "ibnr"] < 0:
+            flags.append("negative_ibnr")
+        table.at[o, "flags"] = flags
+    return table
 
 
 def _mack(table: pd.DataFrame, tri: Triangle, development, tail: float, basis: str):
