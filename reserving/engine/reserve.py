@@ -471,17 +471,17 @@ def _typed(table: pd.DataFrame, ultimates: Mapping) -> pd.DataFrame:
         raise ParameterError(f"typed ultimate for origin(s) not in the triangle: {', '.join(unknown)}; "
                              f"origins: {', '.join(keys)}", field="ultimates")
     table = table.copy()
-    table["flags"] = [list(f) for f in table["flags"]]
     for key, amount in ultimates.items():
         o = keys[key]
         table.at[o, "ultimate"] = amount
         table.at[o, "ibnr"] = amount - float(table.at[o, "incurred"])
         table.at[o, "method"] = TYPED
         table.at[o, "selected_by"] = "actuary"
-        flags = [f for f in table.at[o, "flags"] if f != "negative_ibnr"]
-        if table.at[o, "ibnr"] < 0:
-            flags.append("negative_ibnr")
-        table.at[o, "flags"] = flags
+    typed = set(ultimates)
+    table["flags"] = [
+        [f for f in flags if f != "negative_ibnr"] + (["negative_ibnr"] if ibnr < 0 else [])
+        if origin_key(o) in typed else flags
+        for o, flags, ibnr in zip(table.index, table["flags"], table["ibnr"])]
     return table
 
 
