@@ -9,26 +9,16 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from django.urls import reverse
-from django.contrib.auth.models import Group, User
 
 from reporting import selectors
 from reporting.exports.f0420155 import thousands, write_0420155
 from reporting.services import capital_entry_save
-from reserving import services
 from tests.integration.reinsurance.cededbook import V, make_ceded_book
-from tests.integration.reserving.runbook import approved_run
+from tests.integration.reserving.runbook import approved_run, people  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def people():
-    services.ensure_roles()
-    actuary = User.objects.create_user("actuary-k", is_staff=True)
-    actuary.groups.add(Group.objects.get(name="actuary"))
-    approver = User.objects.create_user("approver-k", is_staff=True, is_superuser=True)
-    approver.groups.add(Group.objects.get(name="approver"))
-    return {"actuary": actuary, "approver": approver}
 
 
 def test_the_margin_uses_the_books_k_not_the_entrys(people, django_capture_on_commit_callbacks):

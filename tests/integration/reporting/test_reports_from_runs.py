@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -19,20 +18,12 @@ from reporting.exports.f0420155 import thousands
 from reporting.services import FORMATS, report_export
 from reserving import services
 from core.roles import system_actor
-from tests.integration.reserving.runbook import approved_run, eager_celery, make_book  # noqa: F401 - fixture
+from tests.integration.reserving.runbook import approved_run, eager_celery, make_book, people  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 V = date(2024, 12, 31)
 
 
-@pytest.fixture
-def people():
-    services.ensure_roles()
-    actuary = User.objects.create_user("actuary-r", is_staff=True)
-    actuary.groups.add(Group.objects.get(name="actuary"))
-    approver = User.objects.create_user("approver-r", is_staff=True, is_superuser=True)
-    approver.groups.add(Group.objects.get(name="approver"))
-    return {"actuary": actuary, "approver": approver}
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,21 +13,13 @@ from claims.models import Claim
 from claims.services import claim_payment_post, claim_reserve_change
 from reporting.rollforward import actual_vs_expected, claims_behind, prior_selection, roll_forward
 from reserving import services
-from tests.integration.reserving.runbook import approved_run
+from tests.integration.reserving.runbook import approved_run, people  # noqa: F401 - fixture
 from tests.integration.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
 from core.roles import system_actor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
 
-@pytest.fixture
-def people():
-    services.ensure_roles()
-    actuary = User.objects.create_user("actuary-rf", is_staff=True)
-    actuary.groups.add(Group.objects.get(name="actuary"))
-    approver = User.objects.create_user("approver-rf", is_staff=True, is_superuser=True)
-    approver.groups.add(Group.objects.get(name="approver"))
-    return {"actuary": actuary, "approver": approver}
 
 
 def _lines(lines):

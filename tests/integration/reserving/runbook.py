@@ -177,3 +177,16 @@ def actuary():
     client.user.user_permissions.add(*Permission.objects.filter(content_type__app_label="reserving"))
     client.force_login(client.user)
     return client
+
+
+@pytest.fixture
+def people():
+    """A staff actuary and a superuser approver with their roles: the pair `approved_run` needs."""
+    from django.contrib.auth.models import Group, User
+
+    services.ensure_roles()
+    actuary = User.objects.create_user("actuary-p", is_staff=True)
+    actuary.groups.add(Group.objects.get(name="actuary"))
+    approver = User.objects.create_user("approver-p", is_staff=True, is_superuser=True)
+    approver.groups.add(Group.objects.get(name="approver"))
+    return {"actuary": actuary, "approver": approver}
