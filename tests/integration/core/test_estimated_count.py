@@ -30,8 +30,14 @@ def test_a_table_under_the_threshold_is_counted(three_policies, monkeypatch):
     assert paginator.EstimatedCountPaginator(Policy.objects.order_by("pk"), 50).count == 3
 
 
-def test_sqlite_has_no_estimate_and_the_list_page_counts(three_policies, admin_client):
-    assert paginator.table_estimate("default", "policies_policy") is None
+def test_a_small_table_is_counted_on_the_list_page(three_policies, admin_client):
+    from django.db import connection
+
+    estimate = paginator.table_estimate("default", "policies_policy")
+    if connection.vendor == "sqlite":
+        assert estimate is None  # SQLite keeps no row estimate
+    else:  # PostgreSQL's estimate of a 3-row table (whatever ANALYZE saw last) is far below the threshold
+        assert estimate is None or estimate < paginator.ESTIMATE_ABOVE
     response = admin_client.get("/admin/policies/policy/")
     assert response.context["cl"].result_count == 3
     assert response.context["cl"].full_result_count is None  # no second COUNT of the whole table

@@ -14,9 +14,9 @@ from reporting import selectors
 from reporting.exports.f0420155 import thousands, write_0420155
 from reporting.services import capital_entry_save
 from tests.integration.reinsurance.cededbook import V, make_ceded_book
-from tests.integration.reserving.runbook import approved_run, people  # noqa: F401 - fixture
+from tests.integration.reserving.runbook import approved_run, eager_celery, people  # noqa: F401 - fixture
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
 
 
