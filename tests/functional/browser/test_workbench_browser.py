@@ -187,7 +187,7 @@ def test_the_actuary_selects_with_the_preview_following_and_the_approver_signs_o
     # compute and submit from the run page, as the actuary
     browser.find_element(By.XPATH, "//form[contains(@action, '/do/compute/')]//input[@type='submit']").click()
     _wait(browser, lambda d: d.find_element(By.ID, "run-status").get_attribute("data-status") == "computed",
-          "the run computed")
+          "the run computed", seconds=90)  # the compute runs in the request: slow on a loaded CI machine
     acknowledge = "//form[contains(@action, '/acknowledge/')]//input[@type='submit']"
     while buttons := browser.find_elements(By.XPATH, acknowledge):  # warnings of the new computation, if any
         buttons[0].click()  # each click reloads the page, so the other buttons go stale: find them again
