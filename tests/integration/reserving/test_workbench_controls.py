@@ -5,34 +5,22 @@ own simulated draws; the closed parts of the page (diagnostic triangles, stored 
 fetched when opened."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
-from reserving import services, workbench
+from reserving import workbench
 from reserving.admin import _exhibit_triangle, _triangle_of
 from tests.factories import user_with_roles
-from tests.integration.reserving.runbook import actuary, eager_celery, make_book  # noqa: F401 - fixtures
-from tests.integration.reserving.test_workbench_page import Page
+from tests.integration.reserving.runbook import actuary, eager_celery  # noqa: F401 - fixtures
+from tests.integration.reserving.test_workbench_page import Page, run  # noqa: F401 - the computed small run
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_celery")]
 SEGMENT, CURRENCY = "clinic_claims_made", "RUB"
 KEY = f"{SEGMENT}|{CURRENCY}"
-
-
-@pytest.fixture
-def run(actuary):
-    """A computed run of a small book (annual origins 2021–2024, OYDY)."""
-    make_book(seed=71, policies=80, recorded_at=timezone.now() - timedelta(days=1))
-    run = services.run_create(valuation_date=date(2024, 12, 31), actor=actuary.user)
-    services.run_compute(run=run, actor=actuary.user)
-    run.refresh_from_db()
-    assert run.status == "computed"
-    return run
 
 
 def _url(run, name="admin:reserving_run_segment", *extra):
