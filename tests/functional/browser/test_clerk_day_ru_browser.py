@@ -37,9 +37,12 @@ def body_text(driver) -> str:
 
 
 def wait_text(driver, text: str, timeout: float = 20) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, timeout).until(lambda d: text in body_text(d))
+    # the body read while the next page replaces it goes stale: read it again
+    WebDriverWait(driver, timeout, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: text in body_text(d))
 
 
 def test_the_clerk_works_a_claim_in_russian(browser, live_server):  # noqa: F811
