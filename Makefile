@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 # because the worker tests share one broker.
 test: install lint-imports messages
 	bash scripts/ensure_chromium.sh
+	bash scripts/ensure_hosts_tools.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Unit and integration tests on SQLite: no services, no browser, nothing marked slow, a quarter of
