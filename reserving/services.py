@@ -375,6 +375,12 @@ def run_segment_compute(*, run_id: int, segment: str, currency: str) -> str:
         return f"skipped: run {run_id} is {run.status}"
     params = run_parameters(run)
     try:
+        # workers on several hosts must run the code the run began with: one on older or newer
+        # code would store results the run's version does not describe
+        here = compute.engine_version()
+        if run.engine_version and run.engine_version != here:
+            raise DomainError(f"this worker runs engine version {here[:12]}, the run was begun on "
+                              f"{run.engine_version[:12]}: deploy the same code on every worker and retry")
         selection = run.selections.get(_key(segment, currency), {})
         inputs, stored = _segment_inputs(run, segment, currency, selection, params)
         if inputs is None:
