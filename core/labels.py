@@ -69,6 +69,7 @@ METHODS = {
     "mack": _("Mack chain ladder"),
     "bootstrap": _("bootstrap ODP"),
     "statutory": _("statutory fallback"),
+    "typed": _("typed by the actuary"),  # an origin whose ultimate the actuary typed (engine.reserve.TYPED)
 }
 
 GRAINS = {

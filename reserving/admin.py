@@ -4,6 +4,8 @@ with a live preview, and regimes as versioned parameter sets. Every action calls
 reserving.services; refusals are shown as messages in the services' own words."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from django.contrib import admin, messages
@@ -32,7 +34,8 @@ from reserving.engine.default import METHODS as DEFAULT_METHODS
 from reserving.engine.development import link_ratio_averages
 from reserving.engine.errors import EngineError
 from reserving.engine.triangle import origin_key
-from reserving.forms import LDF_PREFIX, OVERRIDE_PREFIX, RegimeVersionForm, RejectForm, RunCreateForm, SelectionForm
+from reserving.forms import (LDF_PREFIX, OVERRIDE_PREFIX, ULTIMATE_PREFIX, RegimeVersionForm, RejectForm,
+                             RunCreateForm, SelectionForm)
 from reserving.models import AprioriLossRatio, Regime, ReserveRun, RunDataCheck
 
 
@@ -217,7 +220,7 @@ class ReserveRunAdmin(admin.ModelAdmin):
         built = _exhibit_triangle(result)
         data, exclusions = (workbench.apply_exclusions(request.POST, _triangle_of(built)) if request.method == "POST"
                             else (None, workbench.NO_EXCLUSIONS))
-        form = SelectionForm(data, initial={k: v for k, v in current.items() if k not in ("overrides", "ldfs")})
+        form = SelectionForm(data, initial={k: v for k, v in current.items() if k not in ("overrides", "ldfs", "ultimates")})
         run_ldf = (result.factors or {}).get("ldf") if result is not None else None
         tail = None
         if request.method == "POST":
@@ -242,9 +245,11 @@ class ReserveRunAdmin(admin.ModelAdmin):
         if form.is_bound:
             picked_overrides, posted = form.posted_controls()
             picked_ldfs = {age: values[-1] for age, values in posted.items() if values}
+            typed = form.posted_ultimates()
         else:
             picked_overrides = dict(current.get("overrides") or {})
             picked_ldfs = {str(age): repr(float(f)) for age, f in (current.get("ldfs") or {}).items()}
+            typed = {str(o): _amount_input(v) for o, v in (current.get("ultimates") or {}).items()}
         tri = (result.triangles if result else {}) or {}
         if tail is None:  # the page as saved: the curve the note names, fitted to the run's factors
             note = str(current.get("note") or "")
@@ -264,7 +269,8 @@ class ReserveRunAdmin(admin.ModelAdmin):
             "result": result, "segment": segment, "currency": currency, "form": form, "opts": self.model._meta,
             "amounts": _segment_amounts(result, currency),
             "summary": _ultimates_summary(result, currency, picked_overrides,
-                                          errors=form.errors.get("overrides", []) if form.is_bound else []),
+                                          errors=form.errors.get("overrides", []) if form.is_bound else [],
+                                          typed=typed, typed_errors=_ultimate_errors(form) if form.is_bound else {}),
             "exhibit": exhibit,
             "bootstrap": _bootstrap_rows(result.bootstrap if result else None, currency),
             "provenance": _provenance_items(result.provenance if result else None, currency),
@@ -347,7 +353,7 @@ class ReserveRunAdmin(admin.ModelAdmin):
         data, exclusions = request.POST, workbench.NO_EXCLUSIONS
         if request.POST.getlist(workbench.EXCLUDE):
             data, exclusions = workbench.apply_exclusions(request.POST, _triangle_of(_exhibit_triangle(result)))
-        form = SelectionForm(data)
+        form = SelectionForm(data, note_required=False)  # nothing is saved: the note is asked for on saving
         valid = form.is_valid()
         tail = workbench.apply_tail_pick(request.POST, _triangle_of(_exhibit_triangle(result)),
                                          (result.factors or {}).get("ldf") if result is not None else None,
@@ -358,12 +364,15 @@ class ReserveRunAdmin(admin.ModelAdmin):
                 errors["ldfs"] = list(errors.get("ldfs", [])) + exclusions.problems
             if tail.problem:
                 errors["tail"] = list(errors.get("tail", [])) + [tail.problem]
-            return JsonResponse({"errors": errors, "age_errors": form.age_errors()}, status=400)
+            return JsonResponse({"errors": errors, "age_errors": form.age_errors(),
+                                 "ultimate_errors": _ultimate_errors(form)}, status=400)
         try:
             preview = services.run_selection_preview(run=run, segment=segment, currency=currency,
                                                      selection=workbench.with_tail_pick(form.selection(), tail))
         except DomainError as exc:
-            return JsonResponse({"errors": exc.field_errors}, status=400)
+            return JsonResponse({"errors": exc.field_errors,
+                                 "ultimate_errors": _engine_ultimate_errors([exc.message]) if exc.field == "ultimates"
+                                 else {}}, status=400)
         return JsonResponse({**preview, **_preview_beside(preview, result, currency),
                              "averages": _averages_json(exclusions.averages), "excluded": exclusions.shown,
                              "exclusion_note": exclusions.note, "tail_pick": tail.pick, "tail_note": tail.note,
@@ -613,10 +622,13 @@ def _segment_amounts(result, currency: str) -> list[tuple[str, str]]:
         (_("premium deficiency"), "premium_deficiency"), (_("earned premium"), "earned_premium"))]
 
 
-def _ultimates_summary(result, currency: str, picked: dict[str, str], errors=()) -> dict | None:
+def _ultimates_summary(result, currency: str, picked: dict[str, str], errors=(), typed=None,
+                       typed_errors=None) -> dict | None:
     """Per origin: reported, maturity, a-priori, the ultimate by every method the engine ran (in
     `default.METHODS` order), the selected one (its method's cell marked) and the IBNR, with the
-    override select's choices; and a total row."""
+    override select's choices and the number input of an ultimate the actuary types (`typed`:
+    {origin: text}, `typed_errors`: {origin: [message]}); and a total row."""
+    typed, typed_errors = typed or {}, typed_errors or {}
     origins = list(result.origins.all()) if result is not None else []
     if not origins:
         return None
@@ -641,6 +653,8 @@ def _ultimates_summary(result, currency: str, picked: dict[str, str], errors=())
             "negative": o.ibnr < 0, "flags": [FLAG_LABELS.get(f, f) for f in (o.flags or [])],
             "select_name": f"{OVERRIDE_PREFIX}{o.origin}", "choices": choices, "picked": pick,
             "errors": [str(e) for e in errors if f"origin {o.origin}" in str(e)],
+            "typed_name": f"{ULTIMATE_PREFIX}{o.origin}", "typed": typed.get(o.origin, ""),
+            "typed_errors": typed_errors.get(o.origin, []),
         })
         for key, value in (("paid", o.paid), ("case", o.case), ("incurred", incurred), ("ultimate", o.ultimate),
                            ("ibnr", o.ibnr)):
@@ -649,6 +663,38 @@ def _ultimates_summary(result, currency: str, picked: dict[str, str], errors=())
             totals[m] += to_decimal(ultimates.get(m, "0"))
     total = {k: _money(v, currency) for k, v in totals.items()}
     return {"methods": methods, "rows": rows, "total": total, "total_cells": [total[m] for m in methods]}
+
+
+def _amount_input(value) -> str:
+    """A saved typed ultimate as a number input's value: 150000.0 → "150000", 1234.5 → "1234.5"."""
+    amount = float(value)
+    return str(int(amount)) if amount.is_integer() and abs(amount) < 1e15 else repr(amount)
+
+
+# the engine's words for a typed ultimate it refuses (reserving/engine/reserve.py: Selection.parse, _typed)
+_TYPED_ONE = re.compile(r"typed ultimate for origin (\S+?):")
+_TYPED_UNKNOWN = re.compile(r"typed ultimate for origin\(s\) not in the triangle: ([^;]+);")
+
+
+def _engine_ultimate_errors(messages) -> dict[str, list[str]]:
+    """{origin: [message]} of the engine's refusals of typed ultimates, by the origin each names."""
+    out: dict[str, list[str]] = {}
+    for message in map(str, messages):
+        one, unknown = _TYPED_ONE.search(message), _TYPED_UNKNOWN.search(message)
+        origins = [one.group(1)] if one else [o.strip() for o in unknown.group(1).split(",")] if unknown else []
+        for origin in origins:
+            out.setdefault(origin, []).append(message)
+    return out
+
+
+def _ultimate_errors(form: SelectionForm) -> dict[str, list[str]]:
+    """The typed ultimates' problems by origin: the form's own (a bad amount) and the service's
+    (an origin the triangle lacks), each once."""
+    out = {o: list(ms) for o, ms in form.ultimate_errors.items()}
+    own = {m for ms in out.values() for m in ms}
+    for origin, ms in _engine_ultimate_errors(m for m in form.errors.get("ultimates", []) if m not in own).items():
+        out.setdefault(origin, []).extend(ms)
+    return out
 
 
 def _basis_triangle(result):
@@ -927,6 +973,7 @@ def _provenance_items(blob, currency: str) -> list[tuple[str, list[str]]]:
     add(_("rule"), rule.get("name") if isinstance(rule, dict) else rule, isinstance(rule, dict) and rule.get("text"))
     overrides = blob.get("overrides") or {}
     add(_("overrides"), *[f"{o}: {method_name(m)}" for o, m in overrides.items()])
+    add(_("typed ultimates"), *[f"{o}: {_money(v, currency)}" for o, v in (blob.get("typed_ultimates") or {}).items()])
     add(_("pattern"), blob.get("pattern"))
     add(_("tail"), blob.get("tail") is not None and f"{float(blob['tail']):.4f}")
     add(_("floor"), blob.get("floor") and _("%(floor)s; IBNR before the floor %(ibnr)s") % {

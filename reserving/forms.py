@@ -27,20 +27,26 @@ class RejectForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=_("Reason"))
 
 
-OVERRIDE_PREFIX, LDF_PREFIX = "override_", "ldf_"
+OVERRIDE_PREFIX, LDF_PREFIX, ULTIMATE_PREFIX = "override_", "ldf_", "ultimate_"
 AGE_IN_MESSAGE = re.compile(r"\bat age '?(\d+)'?")  # "LDF at age 12 …", as _factor, the engine and the exclusions say
 
 
 class SelectionForm(forms.Form):
     """A segment's selection. `overrides` and `ldfs` are built from the workbench's controls:
     a method select per origin (`override_<origin>`, blank = the rule) and per age the average
-    picked (a radio) or a factor typed (a number input), both named `ldf_<age>`; a posted JSON
-    `overrides` / `ldfs` text (the form before the workbench) is still read, the controls win."""
+    picked (a radio) or a factor typed (a number input), both named `ldf_<age>`; `ultimates`
+    from a number input per origin (`ultimate_<origin>`, blank = not typed); a posted JSON
+    `overrides` / `ldfs` / `ultimates` text (the form before the workbench) is still read, the
+    controls win.
+
+    A typed ultimate sets the projection aside, so saving one needs a note saying why (issue 13
+    §2 "each change with a note"); the preview (`note_required=False`) computes it without one."""
 
     method = forms.ChoiceField(choices=[("", _("(regime default)"))] + [(m, METHOD_NAMES.get(m, m)) for m in SEGMENT_METHODS], required=False, label=_("Method"))
     grain = forms.ChoiceField(choices=[("", _("(regime default)"))] + [(g, format_lazy("{} — {}", g, GRAIN_NAMES[g]) if g in GRAIN_NAMES else g) for g in GRAINS], required=False,
                               help_text=_("origin and development period: OQDQ quarters, OYDQ years × quarters, OYDY years"), label=_("Grain"))
     overrides = forms.CharField(required=False, widget=forms.HiddenInput)
+    ultimates = forms.CharField(required=False, widget=forms.HiddenInput)
     ldfs = forms.CharField(required=False, widget=forms.HiddenInput)
     tail = forms.FloatField(required=False, min_value=1.0, label=_("Tail"))
     apriori = forms.FloatField(required=False, min_value=0.0, help_text=_("a-priori loss ratio, 0.75 = 75% (above 0)"), label=_("Apriori"))
@@ -50,6 +56,12 @@ class SelectionForm(forms.Form):
     severity_trend = forms.FloatField(required=False, help_text=_("Berquist–Sherman severity trend per origin period "
                                                                 "(0.2 = +20%; blank: fitted)"), label=_("Severity trend"))
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Note"))
+
+    def __init__(self, *args, note_required: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.note_required = note_required
+        # the problems of the typed ultimates by origin, for the summary to show each on its row
+        self.ultimate_errors: dict[str, list[str]] = {}
 
     def _json_object(self, name: str, shape: str) -> dict:
         raw = self.cleaned_data.get(name) or ""
@@ -68,6 +80,19 @@ class SelectionForm(forms.Form):
 
     def clean_overrides(self):
         return self._json_object("overrides", "{origin: method}")
+
+    def clean_ultimates(self):
+        return self._json_object("ultimates", "{origin: amount}")
+
+    def posted_ultimates(self) -> dict[str, str]:
+        """The typed ultimates as posted: {origin: text}, the blank inputs left out."""
+        out: dict[str, str] = {}
+        for key in self.data:
+            if key.startswith(ULTIMATE_PREFIX):
+                value = str(self.data.get(key) or "").strip()
+                if value:
+                    out[key[len(ULTIMATE_PREFIX):]] = value
+        return out
 
     def posted_controls(self) -> tuple[dict[str, str], dict[str, list[str]]]:
         """The workbench's controls as posted: ({origin: method}, {age: [non-blank values]})."""
@@ -98,6 +123,20 @@ class SelectionForm(forms.Form):
                 self.add_error("ldfs", problem)
             if not problems:
                 data["ldfs"] = ldfs
+        if "ultimates" in data:
+            typed = dict(data["ultimates"])
+            for origin, text in self.posted_ultimates().items():
+                amount, problem = _typed_ultimate(origin, text)
+                if problem:
+                    self.ultimate_errors.setdefault(origin, []).append(problem)
+                    self.add_error("ultimates", problem)
+                else:
+                    typed[origin] = amount
+            if not self.ultimate_errors:
+                data["ultimates"] = typed
+                if typed and self.note_required and not str(data.get("note") or "").strip():
+                    self.add_error("note", _("a typed ultimate (origin %(origins)s) needs a note: say why the "
+                                             "projection is set aside") % {"origins": ", ".join(sorted(typed))})
         return data
 
     def age_errors(self) -> dict[str, list[str]]:
@@ -135,6 +174,19 @@ def _factor(age: str, values: list[str], problems: list[str]) -> float | None:
         problems.append(f"LDF at age {age}: pick an average or type a factor, not both")
         return None
     return factors.pop() if factors else None
+
+
+def _typed_ultimate(origin: str, text: str) -> tuple[float | None, str]:
+    """The ultimate typed for an origin, or the problem with it (naming the origin)."""
+    try:
+        amount = float(text)
+    except ValueError:
+        return None, _("typed ultimate for origin %(origin)s: %(value)s is not a number") % {
+            "origin": origin, "value": repr(text)}
+    if not math.isfinite(amount) or amount < 0:
+        return None, _("typed ultimate for origin %(origin)s must be an amount of 0 or more, got %(value)s") % {
+            "origin": origin, "value": text}
+    return amount, ""
 
 
 class RegimeVersionForm(forms.Form):

@@ -26,6 +26,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from core.labels import method_name
 from core.money import MINOR_UNITS, money_round
 from core.xlsx import workbook_bytes, workbook_new
 from reserving import review as review_module
@@ -92,6 +93,30 @@ def _change_rows(rows, currency: str) -> SafeString:
          _value_text(current, kind, currency)) for label, prior, current, kind, changed in rows))
 
 
+def method_text(method, typed, currency: str) -> str:
+    """An origin's method by its human name; a typed ultimate with its amount ("typed by the
+    actuary: 150,000.00"); "—" where the run has no such origin."""
+    if not method:
+        return "—"
+    name = str(method_name(method))
+    return f"{name}: {money_text(typed, currency)}" if typed is not None else name
+
+
+def typed_ultimates_text(typed: dict, note: str, currency: str) -> str:
+    """The ultimates the actuary typed, with the selection's note: "2024: 150,000.00 (note: …)"."""
+    if not typed:
+        return ""
+    amounts = "; ".join(f"{o}: {money_text(v, currency)}" for o, v in sorted(typed.items()))
+    return _("{amounts} (note: {note})").format(amounts=amounts, note=note or "—")
+
+
+def _typed_html(seg: review_module.SegmentReview) -> SafeString | str:
+    if not seg.typed_ultimates:
+        return ""
+    return format_html('<p class="rv-typed">{}: {}</p>', _("typed ultimates"), typed_ultimates_text(
+        seg.typed_ultimates, seg.note.current if seg.note else "", seg.currency))
+
+
 def _amounts_html(seg: review_module.SegmentReview) -> SafeString:
     c = seg.currency
     body = format_html_join("", '<tr><th>{}</th><td class="num">{}</td><td class="num">{}</td>'
@@ -111,8 +136,8 @@ def segment_review_html(seg: review_module.SegmentReview) -> SafeString:
     if not seg.has_prior:
         note = (format_html('<p class="rv-note">{}: {}</p>', _("note"), seg.note.current)
                 if seg.note and seg.note.current else "")
-        return format_html('<div class="rv-segment">{}<p class="rv-none">{}</p>{}{}</div>', title, seg.message,
-                           note, _amounts_html(seg))
+        return format_html('<div class="rv-segment">{}<p class="rv-none">{}</p>{}{}{}</div>', title, seg.message,
+                           note, _typed_html(seg), _amounts_html(seg))
     prior = seg.prior_run
     head = format_html('<p class="rv-prior">{} <a href="{}">{}</a> ({} {}, {} {})</p>', _("Against"),
                        reverse("admin:reserving_reserverun_change", args=[prior.pk]),
@@ -139,9 +164,13 @@ def segment_review_html(seg: review_module.SegmentReview) -> SafeString:
                           _("prior factor"), _("current factor"), factor_rows or format_html(
                               '<tr><td colspan="4">{}</td></tr>', _("no development factors")))
     c = seg.currency
-    origin_rows = format_html_join("", '<tr class="{}"><th>{}</th><td>{}</td><td>{}</td><td class="num">{}</td>'
-                                       '<td class="num">{}</td><td class="num">{}</td><td class="num">{}</td></tr>', (
-        ("rv-changed" if o.changed else "rv-same", o.origin, o.method.prior or "—", o.method.current or "—",
+    # the method by its human name, its code in the cell's title (as the workbench shows it)
+    origin_rows = format_html_join("", '<tr class="{}"><th>{}</th><td title="{}">{}</td><td title="{}">{}</td>'
+                                       '<td class="num">{}</td><td class="num">{}</td><td class="num">{}</td>'
+                                       '<td class="num">{}</td></tr>', (
+        ("rv-changed" if o.changed else "rv-same", o.origin, o.method.prior or "",
+         method_text(o.method.prior, o.typed.prior, c), o.method.current or "",
+         method_text(o.method.current, o.typed.current, c),
          percent_text(o.apriori.prior), percent_text(o.apriori.current), money_text(o.ibnr.prior, c),
          money_text(o.ibnr.current, c)) for o in seg.origins))
     origins = format_html(
@@ -154,8 +183,8 @@ def segment_review_html(seg: review_module.SegmentReview) -> SafeString:
     summary = format_html('<p class="rv-summary">{}</p>', _(
         "{factors} factor(s), {origins} origin method(s) or a-priori changed").format(
         factors=len(seg.changed_factors), origins=len(seg.changed_origins)))
-    return format_html('<div class="rv-segment">{}{}{}{}{}<div class="rv-tables">{}{}</div>{}{}</div>', title, head,
-                       warnings, summary, _amounts_html(seg), settings, factors, origins, notes)
+    return format_html('<div class="rv-segment">{}{}{}{}{}<div class="rv-tables">{}{}</div>{}{}{}</div>', title, head,
+                       warnings, summary, _amounts_html(seg), settings, factors, origins, notes, _typed_html(seg))
 
 
 def review_html(reviews: list[review_module.SegmentReview]) -> SafeString:
@@ -279,10 +308,14 @@ def _triangle_blocks(run: ReserveRun, result: RunSegmentResult) -> tuple[list[di
     return blocks, messages
 
 
-def _selection_items(selection: dict) -> list[tuple[str, str]]:
+def _selection_items(selection: dict, currency: str) -> list[tuple[str, str]]:
     out = []
     for key, value in (selection or {}).items():
         if key in ("note", "notes") or value in (None, "", {}, []):
+            continue
+        if key == "ultimates" and isinstance(value, dict):  # the amounts typed, with the note that says why
+            out.append((_("typed ultimates"), typed_ultimates_text(
+                {str(o): v for o, v in value.items()}, str(selection.get("note") or ""), currency)))
             continue
         if isinstance(value, dict):
             value = ", ".join(f"{k}: {v}" for k, v in value.items())
@@ -330,6 +363,7 @@ def segment_report(*, run: ReserveRun, result: RunSegmentResult, events, seg_rev
     origins = list(result.origins.all())
     methods = [m for m in DEFAULT_METHODS if any(m in (o.ultimates or {}) for o in origins)]
     overrides = selection.get("overrides") or {}
+    typed = {str(o) for o in (selection.get("ultimates") or {})}
     sources = provenance.get("apriori_source") or {}
     origin_rows, methods_rows = [], []
     totals = {"paid": 0, "case": 0, "incurred": 0, "ultimate": 0, "ibnr": 0}
@@ -346,7 +380,8 @@ def segment_report(*, run: ReserveRun, result: RunSegmentResult, events, seg_rev
             totals[key] += value
         source = sources.get(o.origin) if isinstance(sources, dict) else sources
         methods_rows.append({"origin": o.origin, "method": o.method,
-                             "by": _("override") if o.origin in overrides else (
+                             "by": _("typed by the actuary") if o.origin in typed else
+                                   _("override") if o.origin in overrides else (
                                  _("segment method") if (selection.get("method") or "default") != "default"
                                  else _("rule")),
                              "apriori": o.apriori, "apriori_source": source or ""})
@@ -365,7 +400,7 @@ def segment_report(*, run: ReserveRun, result: RunSegmentResult, events, seg_rev
         triangles=triangles,
         link_ratios={"ages": link_ages, "rows": link_rows} if link_ages else None,
         factors=factor_rows, tail=factors.get("tail"), methods=methods, origins=origin_rows, totals=totals,
-        selection=_selection_items(selection), note=str(selection.get("note") or ""),
+        selection=_selection_items(selection, c), note=str(selection.get("note") or ""),
         engine_notes=[str(n) for n in (result.selections or {}).get("notes") or []],
         selection_history=history, methods_by_origin=methods_rows,
         mack_total=_rounded(factors.get("total_mack_se"), c),
@@ -557,11 +592,12 @@ def report_xlsx(*, run: ReserveRun, report: dict | None = None) -> bytes:
             for f in rv.factors:
                 r = put(ws, r, [int(f.key), f.prior, f.current, _("yes") if f.changed else ""], factor_cols=(2, 3))
             r = put(ws, r, [_("origin"), _("prior method"), _("current method"), _("prior a-priori"),
-                            _("current a-priori"), _("prior IBNR"), _("current IBNR")], font=bold)
+                            _("current a-priori"), _("prior IBNR"), _("current IBNR"), _("prior typed ultimate"),
+                            _("current typed ultimate")], font=bold)
             for o in rv.origins:
                 r = put(ws, r, [o.origin, o.method.prior, o.method.current, o.apriori.prior, o.apriori.current,
-                                o.ibnr.prior, o.ibnr.current], currency=seg.currency, money_cols=(6, 7),
-                        percent_cols=(4, 5))
+                                o.ibnr.prior, o.ibnr.current, o.typed.prior, o.typed.current], currency=seg.currency,
+                        money_cols=(6, 7, 8, 9), percent_cols=(4, 5))
         r += 1
 
     ws, r = sheets["Sign-off"], 1

@@ -1,7 +1,8 @@
 """What changed against the prior approved run (issue 13 §5): for each segment × currency of a
 run, the prior approved run of the same regime, and beside it the development factors per age,
 the method and a-priori loss ratio per origin, the tail, the actuary's notes, and the effect on
-the reserve (RBNS, IBNR and their total: prior, current, difference and %). Reads only, from
+the reserve (RBNS, IBNR and their total: prior, current, difference and %); an ultimate the actuary
+typed for an origin shows as the method "typed" with its amount, beside the note. Reads only, from
 what the runs stored (RunSegmentResult, RunOriginResult, ReserveRun.selections); nothing is
 recomputed. The approver reads it before signing off; the run's reserving report files it.
 
@@ -44,6 +45,9 @@ class FactorChange(Change):
     chosen: bool = False
 
 
+NOT_TYPED = Change("typed", None, None)
+
+
 @dataclass(frozen=True)
 class OriginChange:
     origin: str
@@ -51,10 +55,11 @@ class OriginChange:
     apriori: Change
     ultimate: Change
     ibnr: Change
+    typed: Change = NOT_TYPED   # the ultimate the actuary typed (the selection's `ultimates`), None if none
 
     @property
     def changed(self) -> bool:
-        return self.method.changed or self.apriori.changed
+        return self.method.changed or self.apriori.changed or self.typed.changed
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,7 @@ class SegmentReview:
     pattern_from: Change | None = None
     origins: list[OriginChange] = field(default_factory=list)
     note: Change | None = None              # the actuary's note on the selection
+    typed_ultimates: dict[str, float] = field(default_factory=dict)  # {origin: amount} typed in the selection
     amounts: list[AmountChange] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -164,6 +170,11 @@ def _selection(run: ReserveRun, result: RunSegmentResult | None) -> dict:
     return dict(saved or {})
 
 
+def _typed(selection: dict) -> dict[str, float]:
+    """The ultimates the actuary typed in a selection, {origin: amount}."""
+    return {str(o): float(v) for o, v in (selection.get("ultimates") or {}).items()}
+
+
 def _origins_methods(result: RunSegmentResult | None) -> dict[str, object]:
     return {} if result is None else {o.origin: o for o in result.origins.all()}
 
@@ -183,6 +194,7 @@ def _compare(prior_run: ReserveRun, prior: RunSegmentResult, run: ReserveRun, cu
     factors = [FactorChange(str(age), f_then.get(age), f_now.get(age), chosen=age in chosen)
                for age in sorted(set(f_now) | set(f_then))]
     o_now, o_then = _origins_methods(current), _origins_methods(prior)
+    typed_now, typed_then = _typed(sel_now), _typed(sel_then)
     origins = []
     for origin in sorted(set(o_now) | set(o_then)):
         a, b = o_then.get(origin), o_now.get(origin)
@@ -191,7 +203,8 @@ def _compare(prior_run: ReserveRun, prior: RunSegmentResult, run: ReserveRun, cu
             method=Change("method", a.method if a else None, b.method if b else None),
             apriori=Change("apriori", _float(a.apriori) if a else None, _float(b.apriori) if b else None),
             ultimate=Change("ultimate", a.ultimate if a else None, b.ultimate if b else None),
-            ibnr=Change("ibnr", a.ibnr if a else None, b.ibnr if b else None)))
+            ibnr=Change("ibnr", a.ibnr if a else None, b.ibnr if b else None),
+            typed=Change("typed", typed_then.get(origin), typed_now.get(origin))))
     warnings = []
     if grain_now != grain_then:
         warnings.append(_("the grain changed (%(prior)s → %(current)s): the factors are not comparable age by "
@@ -209,7 +222,7 @@ def _compare(prior_run: ReserveRun, prior: RunSegmentResult, run: ReserveRun, cu
         apriori=Change("apriori", _float(sel_then.get("apriori")), _float(sel_now.get("apriori"))),
         pattern_from=Change("pattern_from", sel_then.get("pattern_from"), sel_now.get("pattern_from")),
         origins=origins, note=Change("note", sel_then.get("note") or "", sel_now.get("note") or ""),
-        amounts=amounts, warnings=warnings)
+        typed_ultimates=typed_now, amounts=amounts, warnings=warnings)
 
 
 def segment_review(*, run: ReserveRun, result: RunSegmentResult,
@@ -224,6 +237,7 @@ def segment_review(*, run: ReserveRun, result: RunSegmentResult,
                                  "regime": run.regime_code, "segment": result.segment, "currency": result.currency,
                                  "date": run.valuation_date.isoformat()},
                              note=Change("note", "", _selection(run, result).get("note") or ""),
+                             typed_ultimates=_typed(_selection(run, result)),
                              amounts=[AmountChange(name, None, value) for name, value in (
                                  ("RBNS", result.rbns), ("IBNR", result.ibnr), ("total", result.rbns + result.ibnr))])
     return _compare(prior.run, prior, run, result)

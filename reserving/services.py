@@ -540,6 +540,10 @@ def run_selection_set(*, run: ReserveRun, segment: str, currency: str, selection
     run = _locked(run)
     _require_status(run, (S.DRAFT, S.COMPUTED, S.FAILED, S.REJECTED), "change selections of")
     selection = {k: v for k, v in _check_selection(dict(selection)).items() if v not in (None, "", {})}
+    if selection.get("ultimates") and not str(selection.get("note") or "").strip():
+        # a typed ultimate sets the projection aside: the approver must read why (D-60)
+        raise DomainError(f"a typed ultimate (origin {', '.join(sorted(map(str, selection['ultimates'])))}) needs a "
+                          f"note: say why the projection is set aside", field="note")
     if any(k != "note" for k in selection):
         # what can only be judged on the segment's data (an LDF at an age its grain has no, a
         # method without premium, an override for an origin it lacks) is refused before saving

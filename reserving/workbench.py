@@ -17,6 +17,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.money import MINOR_UNITS, money_round
 from core.periods import Quarter
@@ -126,13 +128,21 @@ def _basis(t: SegmentTriangles) -> Triangle:
 
 # ------------------------------------------------------------------ diagnostics for the page
 SHIFT_TEXT = {
-    "case": ("case adequacy", "average case reserve per open claim", {"up": "case reserves look strengthened",
-                                                                        "down": "case reserves look weakened"}),
-    "closure": ("settlement speed", "closure rate", {"up": "claims are closing faster", "down": "claims are closing slower"}),
-    "paid_to_incurred": ("paid-to-incurred", "paid-to-incurred ratio",
-                         {"up": "more of incurred is paid: case reserves weaker or payments faster",
-                          "down": "less of incurred is paid: case reserves stronger or payments slower"}),
+    "case": (gettext_lazy("case adequacy"), gettext_lazy("average case reserve per open claim"),
+             {"up": gettext_lazy("case reserves look strengthened"), "down": gettext_lazy("case reserves look weakened")}),
+    "closure": (gettext_lazy("settlement speed"), gettext_lazy("closure rate"),
+                {"up": gettext_lazy("claims are closing faster"), "down": gettext_lazy("claims are closing slower")}),
+    "paid_to_incurred": (gettext_lazy("paid-to-incurred"), gettext_lazy("paid-to-incurred ratio"),
+                         {"up": gettext_lazy("more of incurred is paid: case reserves weaker or payments faster"),
+                          "down": gettext_lazy("less of incurred is paid: case reserves stronger or payments slower")}),
 }
+# the bootstrap's verdicts (engine D-31) as the page says them
+BOOTSTRAP_STATUS = {"not meaningful": gettext_lazy("not meaningful"), "failed": gettext_lazy("failed"),
+                    "": gettext_lazy("not stored")}
+
+
+def _status_text(status) -> str:
+    return str(BOOTSTRAP_STATUS.get(status or "", status))
 
 
 def _triangle_rows(frame: pd.DataFrame, lengths, shift: D.DiagonalShift | None, fmt) -> list:
@@ -168,10 +178,15 @@ def _shift_warning(key: str, shift: D.DiagonalShift) -> str | None:
     what, measure, meaning = SHIFT_TEXT[key]
     ages = [int(a) for a, r in shift.table.iterrows() if r["flagged"] and (r["deviation"] > 0) == (shift.direction == "up")]
     bound = f"{shift.threshold:.0%}" if shift.relative else f"{shift.threshold:.2f}"
-    side = "above" if shift.direction == "up" else "below"
-    return (f"{what}: the {measure} on the latest diagonal is {side} the trend of the earlier diagonals by more "
-            f"than {bound} at {len(ages)} of {shift.tested} ages tested (ages {', '.join(map(str, ages))}): "
-            f"{meaning[shift.direction]} — Berquist–Sherman territory")
+    words = {"what": what, "measure": measure, "bound": bound, "count": len(ages), "tested": shift.tested,
+             "ages": ", ".join(map(str, ages)), "meaning": meaning[shift.direction]}
+    if shift.direction == "up":
+        return _("%(what)s: the %(measure)s on the latest diagonal is above the trend of the earlier diagonals by more "
+                 "than %(bound)s at %(count)s of %(tested)s ages tested (ages %(ages)s): %(meaning)s — "
+                 "Berquist–Sherman territory") % words
+    return _("%(what)s: the %(measure)s on the latest diagonal is below the trend of the earlier diagonals by more "
+             "than %(bound)s at %(count)s of %(tested)s ages tested (ages %(ages)s): %(meaning)s — "
+             "Berquist–Sherman territory") % words
 
 
 def _measures(t: SegmentTriangles, currency: str) -> tuple[list, list]:
@@ -180,34 +195,37 @@ def _measures(t: SegmentTriangles, currency: str) -> tuple[list, list]:
     out, warnings = [], []
     p2i = D.paid_to_incurred(t.paid, t.incurred)
     shift = D.diagonal_shift(p2i, lengths, relative=False, threshold=D.PAID_TO_INCURRED_SHIFT)
-    out.append({"key": "paid_to_incurred", "title": "Paid-to-incurred ratio", "ages": [int(a) for a in t.paid.ages],
+    out.append({"key": "paid_to_incurred", "title": _("Paid-to-incurred ratio"), "ages": [int(a) for a in t.paid.ages],
                 "rows": _triangle_rows(p2i, lengths, shift, lambda v: _ratio(v, 2)),
                 "shift": _shift_rows(shift, lambda v: _ratio(v, 2), _points), "flagged": _flagged_ages(shift),
-                "rule": f"latest diagonal against the linear trend of the {D.SHIFT_WINDOW} diagonals before it "
-                        f"(at least {D.SHIFT_MIN_POINTS} cells), flagged beyond ±{D.PAID_TO_INCURRED_SHIFT:.2f}"})
+                "rule": _("latest diagonal against the linear trend of the %(window)s diagonals before it (at least "
+                          "%(points)s cells), flagged beyond ±%(bound)s") % {
+                    "window": D.SHIFT_WINDOW, "points": D.SHIFT_MIN_POINTS, "bound": f"{D.PAID_TO_INCURRED_SHIFT:.2f}"}})
     warnings.append(_shift_warning("paid_to_incurred", shift))
     if t.reported is not None and t.closed is not None:
         opened = D.open_counts(t.reported, t.closed)
         average = D.average_case_reserve(t.case, opened)
         shift = D.diagonal_shift(average, lengths, relative=True, threshold=D.CASE_ADEQUACY_SHIFT,
                                  usable=opened >= D.MIN_CLAIMS)
-        out.append({"key": "case", "title": f"Average case reserve per open claim ({currency})",
+        out.append({"key": "case", "title": _("Average case reserve per open claim (%(currency)s)") % {"currency": currency},
                     "ages": [int(a) for a in t.paid.ages],
                     "rows": _triangle_rows(average, lengths, shift, lambda v: _money(v, currency)),
                     "shift": _shift_rows(shift, lambda v: _money(v, currency), _signed_pct),
                     "flagged": _flagged_ages(shift),
-                    "rule": f"cells with at least {D.MIN_CLAIMS} open claims; flagged beyond "
-                            f"±{D.CASE_ADEQUACY_SHIFT:.0%} of the trend of the {D.SHIFT_WINDOW} diagonals before"})
+                    "rule": _("cells with at least %(claims)s open claims; flagged beyond ±%(bound)s of the trend of "
+                              "the %(window)s diagonals before") % {
+                        "claims": D.MIN_CLAIMS, "bound": f"{D.CASE_ADEQUACY_SHIFT:.0%}", "window": D.SHIFT_WINDOW}})
         warnings.append(_shift_warning("case", shift))
         rate = D.closure_rate(t.closed, t.reported)
         shift = D.diagonal_shift(rate, lengths, relative=False, threshold=D.SETTLEMENT_SPEED_SHIFT,
                                  usable=t.reported.values >= D.MIN_CLAIMS)
-        out.append({"key": "closure", "title": "Closure rate (closed ÷ reported claims)",
+        out.append({"key": "closure", "title": _("Closure rate (closed ÷ reported claims)"),
                     "ages": [int(a) for a in t.paid.ages],
                     "rows": _triangle_rows(rate, lengths, shift, _pct),
                     "shift": _shift_rows(shift, _pct, _points), "flagged": _flagged_ages(shift),
-                    "rule": f"cells with at least {D.MIN_CLAIMS} reported claims; flagged beyond "
-                            f"±{D.SETTLEMENT_SPEED_SHIFT:.2f} (closure-rate points) of the trend"})
+                    "rule": _("cells with at least %(claims)s reported claims; flagged beyond ±%(bound)s "
+                              "(closure-rate points) of the trend") % {
+                        "claims": D.MIN_CLAIMS, "bound": f"{D.SETTLEMENT_SPEED_SHIFT:.2f}"}})
         warnings.append(_shift_warning("closure", shift))
     return out, [w for w in warnings if w]
 
@@ -228,19 +246,23 @@ def _flags(t: SegmentTriangles | None, result: RunSegmentResult, origins, curren
     factors, provenance = result.factors or {}, result.provenance or {}
     ldf = {int(a): float(f) for a, f in (factors.get("ldf") or {}).items() if f is not None}
     for age, f in D.ldfs_below_one(ldf):
-        flags.append({"code": "ldf_below_one", "text": f"the selected LDF at age {age} is {f:.4f}, below 1: the "
-                                                       f"{factors.get('basis', 'incurred')} is projected to fall"})
+        flags.append({"code": "ldf_below_one", "text": _(
+            "the selected LDF at age %(age)s is %(factor)s, below 1: the %(basis)s is projected to fall") % {
+            "age": age, "factor": f"{f:.4f}", "basis": factors.get("basis", "incurred")}})
     for o in origins:
         if o.ibnr < 0:
-            flags.append({"code": "negative_ibnr", "text": f"origin {o.origin}: IBNR {_money(o.ibnr, currency)} "
-                                                           "(case reserves above the projected ultimate)"})
+            flags.append({"code": "negative_ibnr", "text": _(
+                "origin %(origin)s: IBNR %(ibnr)s (case reserves above the projected ultimate)") % {
+                "origin": o.origin, "ibnr": _money(o.ibnr, currency)}})
     if t is not None and ldf:
         thin = {int(a) for a in factors.get("thin_ages") or []}
         minimum = max(D.FEW_LINK_RATIOS, int(provenance.get("min_link_ratios") or 0))
         for age, n in D.few_ratio_ages(D.link_ratio_counts(_basis(t)), minimum):
-            flags.append({"code": "few_ratios", "text": f"age {age} rests on {n} link ratio{'s' if n != 1 else ''} "
-                                                        f"(fewer than {minimum})"
-                                                        + ("; the run set its factor to 1.0" if age in thin else "")})
+            words = {"age": age, "n": n, "minimum": minimum}
+            text = (_("age %(age)s rests on %(n)s link ratio (fewer than %(minimum)s)") if n == 1 else
+                    _("age %(age)s rests on %(n)s link ratios (fewer than %(minimum)s)")) % words
+            flags.append({"code": "few_ratios",
+                          "text": text + (_("; the run set its factor to 1.0") if age in thin else "")})
         try:
             restated = _restated(t, result)
             averages = link_ratio_averages(restated if restated is not None else _basis(t))
@@ -249,18 +271,23 @@ def _flags(t: SegmentTriangles | None, result: RunSegmentResult, origins, curren
         if averages is not None:
             far = D.far_from_averages(ldf, averages, skip=thin)
             for age, r in far.iterrows():
-                flags.append({"code": "far_from_averages",
-                              "text": f"age {age}: the selected LDF {r['selected']:.4f} is {r['distance']:.4f} from "
-                                      f"the nearest average ({r['nearest']} {r['nearest_value']:.4f}), beyond "
-                                      f"max({D.FAR_RELATIVE:.0%} of |average − 1|, {D.FAR_ABSOLUTE:g}) from "
-                                      f"every average" + (" of the restated triangle" if restated is not None else "")})
+                words = {"age": age, "selected": f"{r['selected']:.4f}", "distance": f"{r['distance']:.4f}",
+                         "nearest": r["nearest"], "value": f"{r['nearest_value']:.4f}",
+                         "relative": f"{D.FAR_RELATIVE:.0%}", "absolute": f"{D.FAR_ABSOLUTE:g}"}
+                text = (_("age %(age)s: the selected LDF %(selected)s is %(distance)s from the nearest average "
+                          "(%(nearest)s %(value)s), beyond max(%(relative)s of |average − 1|, %(absolute)s) from every "
+                          "average") if restated is None else
+                        _("age %(age)s: the selected LDF %(selected)s is %(distance)s from the nearest average "
+                          "(%(nearest)s %(value)s), beyond max(%(relative)s of |average − 1|, %(absolute)s) from every "
+                          "average of the restated triangle")) % words
+                flags.append({"code": "far_from_averages", "text": text})
     boot = result.bootstrap or {}
     status = boot.get("status")
     if status in ("not meaningful", "failed"):
         reasons = list(boot.get("reasons") or []) + ([boot["reason"]] if boot.get("reason") else [])
-        flags.append({"code": "bootstrap", "text": f"the bootstrap is {status}"
-                                                   + (f": {'; '.join(reasons)}" if reasons else "")
-                                                   + " — no percentile of the booked amount is read off it"})
+        flags.append({"code": "bootstrap", "text": _(
+            "the bootstrap is %(status)s%(reasons)s — no percentile of the booked amount is read off it") % {
+            "status": _status_text(status), "reasons": f": {'; '.join(reasons)}" if reasons else ""}})
     return flags
 
 
@@ -285,22 +312,25 @@ def emergence(*, run: ReserveRun, result: RunSegmentResult) -> dict:
     segment, currency = result.segment, result.currency
     prior = prior_run(run=run, segment=segment, currency=currency)
     if prior is None:
-        return {"message": f"No prior approved run of regime {run.regime_code} for {segment} {currency} before "
-                           f"{run.valuation_date}: no actual-vs-expected emergence."}
+        return {"message": _("No prior approved run of regime %(regime)s for %(segment)s %(currency)s before "
+                             "%(date)s: no actual-vs-expected emergence.") % {
+            "regime": run.regime_code, "segment": segment, "currency": currency, "date": run.valuation_date}}
     before = prior.segment_results.prefetch_related("origins").get(segment=segment, currency=currency)
     head = {"prior_run": prior.pk, "prior_valuation_date": prior.valuation_date.isoformat()}
     cdf = {int(a): float(c) for a, c in ((before.factors or {}).get("cdf") or {}).items()}
     if not cdf:
-        return {**head, "message": f"The prior run {prior.pk} ({prior.valuation_date}) reserved this segment without "
-                                   f"a development pattern ({before.ibnr_method}): no expected emergence."}
+        return {**head, "message": _("The prior run %(run)s (%(date)s) reserved this segment without a development "
+                                     "pattern (%(method)s): no expected emergence.") % {
+            "run": prior.pk, "date": prior.valuation_date, "method": before.ibnr_method}}
     grain = (before.provenance or {}).get("grain") or "OQDQ"
     basis = (before.factors or {}).get("basis") or "incurred"
     try:
         now = segment_triangles(run=run, result=result, grain=grain)
     except EngineError as exc:
-        return {**head, "message": f"The triangles cannot be cut at the prior run's grain {grain}: {exc.message}"}
+        return {**head, "message": _("The triangles cannot be cut at the prior run's grain %(grain)s: %(why)s") % {
+            "grain": grain, "why": exc.message}}
     if now is None:
-        return {**head, "message": "Nothing is reported in this run."}
+        return {**head, "message": _("Nothing is reported in this run.")}
     latest = (now.paid if basis == "paid" else now.incurred).latest_diagonal
     reported_now = {origin_key(o): float(v) for o, v in latest.items()}
     origins = list(before.origins.all())
@@ -334,11 +364,11 @@ def segment_diagnostics(*, run: ReserveRun, result: RunSegmentResult | None) -> 
     try:
         t = segment_triangles(run=run, result=result)
     except EngineError as exc:
-        t, notes = None, [f"the diagnostic triangles cannot be built: {exc.message}"]
+        t, notes = None, [_("the diagnostic triangles cannot be built: %(why)s") % {"why": exc.message}]
     measures, warnings = ([], []) if t is None else _measures(t, currency)
     if t is not None and (t.reported is None or t.closed is None):
-        notes.append("this run stored no closed-claim counts: no average case reserve per open claim and no "
-                     "closure rate")
+        notes.append(_("this run stored no closed-claim counts: no average case reserve per open claim and no "
+                       "closure rate"))
     ave = emergence(run=run, result=result)
     ave.pop("table", None)
     return {"grain": None if t is None else t.grain, "measures": measures, "warnings": warnings,
@@ -362,7 +392,7 @@ def development_chart(*, run: ReserveRun, result: RunSegmentResult) -> dict:
     """Development curves by origin: the basis triangle's cumulative values by age, one line an origin."""
     t = segment_triangles(run=run, result=result)
     if t is None:
-        return _empty("development", "nothing reported: no development to draw")
+        return _empty("development", _("nothing reported: no development to draw"))
     tri = _basis(t)
     data = []
     for i, origin in enumerate(tri.origins):
@@ -371,8 +401,9 @@ def development_chart(*, run: ReserveRun, result: RunSegmentResult) -> dict:
                      "x": [int(a) for a in tri.ages[:n]], "y": [_num(v) for v in tri.values[i, :n]],
                      "hovertemplate": "%{x} months: %{y:,.0f}<extra>" + origin_key(origin) + "</extra>"})
     return _figure("development", data, {
-        "title": {"text": f"Cumulative {t.basis} by origin, {result.segment} {result.currency} (grain {t.grain})"},
-        "xaxis": {"title": {"text": "development age (months)"}},
+        "title": {"text": _("Cumulative %(basis)s by origin, %(segment)s %(currency)s (grain %(grain)s)") % {
+            "basis": t.basis, "segment": result.segment, "currency": result.currency, "grain": t.grain}},
+        "xaxis": {"title": {"text": _("development age (months)")}},
         "yaxis": {"title": {"text": result.currency}, "tickformat": ",.0f"}})
 
 
@@ -382,29 +413,32 @@ def loss_ratio_chart(*, run: ReserveRun, result: RunSegmentResult) -> dict:
     origins = list(result.origins.all())
     earned_quarters = (result.triangles or {}).get("earned_premium") or {}
     if not origins:
-        return _empty("loss_ratios", "no origin results: nothing to draw")
+        return _empty("loss_ratios", _("no origin results: nothing to draw"))
     keys = [o.origin for o in origins]
     earned = earned_by_origin(earned_quarters, SimpleNamespace(origins=keys))  # it reads only the origins
     if not np.any(earned > 0):
-        return _empty("loss_ratios", "no earned premium stored for the segment: no loss ratios")
+        return _empty("loss_ratios", _("no earned premium stored for the segment: no loss ratios"))
 
     def ratio(value, e):
         return None if value is None or e <= 0 else round(float(value) / e, 6)
 
     methods = [m for m in DEFAULT_METHODS if any(m in (o.ultimates or {}) for o in origins)]
+    selected = _("selected")
     data = [{"type": "scatter", "mode": "lines+markers", "name": m, "x": keys,
              "y": [ratio((o.ultimates or {}).get(m), e) for o, e in zip(origins, earned)]} for m in methods]
-    data.append({"type": "scatter", "mode": "markers", "name": "selected", "x": keys,
+    data.append({"type": "scatter", "mode": "markers", "name": selected, "x": keys,
                  "y": [ratio(o.ultimate, e) for o, e in zip(origins, earned)],
-                 "text": [o.method for o in origins], "marker": {"size": 12, "symbol": "diamond", "color": "black"},
-                 "hovertemplate": "%{x}: %{y:.1%} (%{text})<extra>selected</extra>"})
+                 "text": [o.method for o in origins],
+                 "marker": {"size": 12, "symbol": "diamond", "color": "black"},
+                 "hovertemplate": "%{x}: %{y:.1%} (%{text})<extra>" + selected + "</extra>"})
     if any(o.apriori is not None for o in origins):
-        data.append({"type": "scatter", "mode": "lines", "name": "a-priori", "x": keys,
+        data.append({"type": "scatter", "mode": "lines", "name": _("a-priori"), "x": keys,
                      "y": [_num(o.apriori, 6) for o in origins], "line": {"dash": "dot", "color": "grey"}})
     return _figure("loss_ratios", data, {
-        "title": {"text": f"Ultimate loss ratio by origin and method, {result.segment} {result.currency}"},
-        "xaxis": {"title": {"text": "origin"}, "type": "category"},
-        "yaxis": {"title": {"text": "ultimate ÷ earned premium"}, "tickformat": ".0%"}})
+        "title": {"text": _("Ultimate loss ratio by origin and method, %(segment)s %(currency)s") % {
+            "segment": result.segment, "currency": result.currency}},
+        "xaxis": {"title": {"text": _("origin")}, "type": "category"},
+        "yaxis": {"title": {"text": _("ultimate ÷ earned premium")}, "tickformat": ".0%"}})
 
 
 def _stored_percentiles(blob: dict) -> dict[float, float]:
@@ -420,13 +454,13 @@ def bootstrap_draws(*, run: ReserveRun, result: RunSegmentResult) -> tuple[np.nd
     (None, why)."""
     blob = result.bootstrap or {}
     if blob.get("seed") is None or not blob.get("n_sims") or blob.get("mean") is None:
-        return None, "the run stored no simulated bootstrap"
+        return None, _("the run stored no simulated bootstrap")
     try:
         t = segment_triangles(run=run, result=result)
     except EngineError as exc:
-        return None, f"the paid triangle cannot be rebuilt: {exc.message}"
+        return None, _("the paid triangle cannot be rebuilt: %(why)s") % {"why": exc.message}
     if t is None:
-        return None, "nothing reported"
+        return None, _("nothing reported")
     from reserving.engine.bootstrap import BootstrapODP
 
     values = t.paid.values
@@ -445,9 +479,9 @@ def bootstrap_draws(*, run: ReserveRun, result: RunSegmentResult) -> tuple[np.nd
         same = (round(float(draws.mean()), 2) == round(float(blob["mean"]), 2)
                 and (blob.get("std") is None or abs(round(float(model.verdict_.std), 2) - float(blob["std"])) <= 0.01))
         if not same:
-            return None, "the stored inputs no longer give the run's simulations (mean or s.d. differ)"
+            return None, _("the stored inputs no longer give the run's simulations (mean or s.d. differ)")
         return draws, ""
-    return None, "the bootstrap cannot be simulated again on the stored triangle"
+    return None, _("the bootstrap cannot be simulated again on the stored triangle")
 
 
 HISTOGRAM_BINS = 40
@@ -468,8 +502,8 @@ def bootstrap_chart(*, run: ReserveRun, result: RunSegmentResult) -> dict:
     draws, why = bootstrap_draws(run=run, result=result) if status in ("ok", "not meaningful") else (None, "")
     if draws is None:
         if status != "ok":
-            return {**_empty("bootstrap", f"the bootstrap is {status or 'not stored'}"
-                                          + (f": {'; '.join(reasons)}" if reasons else "") + "; nothing to draw"),
+            return {**_empty("bootstrap", _("the bootstrap is %(status)s%(reasons)s; nothing to draw") % {
+                "status": _status_text(status), "reasons": f": {'; '.join(reasons)}" if reasons else ""}),
                     "meaningful": False, "from_draws": False}
         return {**_percentile_bars(blob, booked, result), "from_draws": False, "draws_note": why}
     meaningful = status == "ok"
@@ -478,47 +512,51 @@ def bootstrap_chart(*, run: ReserveRun, result: RunSegmentResult) -> dict:
         lo, hi = float(draws.min()) - 0.5, float(draws.max()) + 0.5
     edges = np.linspace(lo, hi, HISTOGRAM_BINS + 1)
     inside = (draws >= lo) & (draws <= hi)
-    counts, _ = np.histogram(draws[inside], bins=edges)
+    counts, _edges = np.histogram(draws[inside], bins=edges)
     below, above = int((draws < lo).sum()), int((draws > hi).sum())
     n = int(draws.size)
     where = float((draws <= booked).mean() * 100) if meaningful else None
-    label = f"booked RBNS + IBNR {booked:,.0f}" + (f" ≈ p{where:.0f}" if where is not None else "")
+    label = _("booked RBNS + IBNR %(amount)s") % {"amount": f"{booked:,.0f}"} + (
+        f" ≈ p{where:.0f}" if where is not None else "")
     top = int(counts.max()) if counts.size else 1
+    reserve = _("reserve (%(currency)s)") % {"currency": result.currency}
     data = [
-        {"type": "bar", "name": f"simulations per bar ({n:,} draws)",
+        {"type": "bar", "name": _("simulations per bar (%(n)s draws)") % {"n": f"{n:,}"},
          "x": [_num((a + b) / 2) for a, b in zip(edges[:-1], edges[1:])], "width": [_num(b - a) for a, b in
                                                                               zip(edges[:-1], edges[1:])],
          "y": [int(c) for c in counts],
          "customdata": [[_num(a), _num(b)] for a, b in zip(edges[:-1], edges[1:])],
-         "hovertemplate": "%{customdata[0]:,.0f} – %{customdata[1]:,.0f}: %{y} draws<extra></extra>",
+         "hovertemplate": "%{customdata[0]:,.0f} – %{customdata[1]:,.0f}: %{y} " + _("draws") + "<extra></extra>",
          "marker": {"color": "#79aec8" if meaningful else "#bbbbbb"}, "xaxis": "x", "yaxis": "y"},
         {"type": "scatter", "mode": "lines", "name": label, "x": [_num(booked), _num(booked)], "y": [0, top],
          "line": {"color": "crimson", "dash": "dash"}, "xaxis": "x", "yaxis": "y", "legendgroup": "booked"},
     ]
-    layout = {"xaxis": {"title": {"text": f"reserve ({result.currency})"}, "tickformat": ",.0f"},
-              "yaxis": {"title": {"text": "simulations"}}}
-    title = f"Bootstrap ODP paid reserve, {result.segment} {result.currency}: {n:,} simulations"
+    layout = {"xaxis": {"title": {"text": reserve}, "tickformat": ",.0f"},
+              "yaxis": {"title": {"text": _("simulations")}}}
+    title = _("Bootstrap ODP paid reserve, %(segment)s %(currency)s: %(n)s simulations") % {
+        "segment": result.segment, "currency": result.currency, "n": f"{n:,}"}
     if meaningful:
         qs = np.linspace(0, 100, 101)
         data += [
-            {"type": "scatter", "mode": "lines", "name": "quantile curve (of the draws)",
+            {"type": "scatter", "mode": "lines", "name": _("quantile curve (of the draws)"),
              "x": [_num(v) for v in np.percentile(draws, qs)], "y": [float(q) for q in qs],
              "xaxis": "x2", "yaxis": "y2"},
             {"type": "scatter", "mode": "lines", "name": label, "x": [_num(booked), _num(booked)], "y": [0, 100],
              "line": {"color": "crimson", "dash": "dash"}, "xaxis": "x2", "yaxis": "y2", "legendgroup": "booked",
              "showlegend": False}]
         layout.update({"height": 640, "grid": {"rows": 2, "columns": 1, "pattern": "independent", "ygap": 0.25},
-                       "xaxis2": {"title": {"text": f"reserve ({result.currency})"}, "tickformat": ",.0f"},
-                       "yaxis2": {"title": {"text": "percentile"}, "range": [0, 100]}})
+                       "xaxis2": {"title": {"text": reserve}, "tickformat": ",.0f"},
+                       "yaxis2": {"title": {"text": _("percentile")}, "range": [0, 100]}})
     else:
-        title += " — not meaningful"
+        title += " — " + _("not meaningful")
     outside = []
     if below:
-        outside.append(f"{below:,} draws below {lo:,.0f}")
+        outside.append(_("%(n)s draws below %(bound)s") % {"n": f"{below:,}", "bound": f"{lo:,.0f}"})
     if above:
-        outside.append(f"{above:,} above {hi:,.0f}")
-    message = ("" if meaningful else f"not meaningful, no percentile is read off it: {'; '.join(reasons)}") + (
-        ("; " if not meaningful and outside else "") + ("outside the bars: " + ", ".join(outside) if outside else ""))
+        outside.append(_("%(n)s above %(bound)s") % {"n": f"{above:,}", "bound": f"{hi:,.0f}"})
+    message = ("" if meaningful else _("not meaningful, no percentile is read off it: %(reasons)s") % {
+        "reasons": "; ".join(reasons)}) + (("; " if not meaningful and outside else "") + (
+            _("outside the bars: %(draws)s") % {"draws": ", ".join(outside)} if outside else ""))
     return {**_figure("bootstrap", data, {"title": {"text": title}, **layout}), "note": message,
             "meaningful": meaningful, "from_draws": True, "n_draws": n, "counts": [int(c) for c in counts],
             "edges": [_num(e) for e in edges], "outside": {"below": below, "above": above},
@@ -532,20 +570,23 @@ def _percentile_bars(blob: dict, booked: float, result: RunSegmentResult) -> dic
     try:
         bars = D.histogram_from_percentiles(pct)
     except EngineError as exc:
-        return {**_empty("bootstrap", f"the stored percentiles cannot be drawn: {exc.message}"), "meaningful": False}
+        return {**_empty("bootstrap", _("the stored percentiles cannot be drawn: %(why)s") % {"why": exc.message}),
+                "meaningful": False}
     where = D.percentile_of(pct, booked)
     top = float(bars["density"].max()) if len(bars) else 0.0
     ps = sorted(pct)
-    label = f"booked RBNS + IBNR {booked:,.0f}" + (f" ≈ p{where:.0f}" if where is not None else " (outside the stored percentiles)")
+    label = _("booked RBNS + IBNR %(amount)s") % {"amount": f"{booked:,.0f}"} + (
+        f" ≈ p{where:.0f}" if where is not None else " " + _("(outside the stored percentiles)"))
+    reserve = _("reserve (%(currency)s)") % {"currency": result.currency}
     data = [
-        {"type": "bar", "name": "bootstrap density (between stored percentiles)",
+        {"type": "bar", "name": _("bootstrap density (between stored percentiles)"),
          "x": [_num((lo + hi) / 2) for lo, hi in zip(bars["lower"], bars["upper"])],
          "width": [_num(hi - lo) for lo, hi in zip(bars["lower"], bars["upper"])],
          "y": [_num(d, 12) for d in bars["density"]],
          "customdata": [[_num(lo), _num(hi), _num(m * 100, 2)] for lo, hi, m in zip(bars["lower"], bars["upper"], bars["mass"])],
          "hovertemplate": "%{customdata[0]:,.0f} – %{customdata[1]:,.0f}: %{customdata[2]}%<extra></extra>",
          "xaxis": "x", "yaxis": "y"},
-        {"type": "scatter", "mode": "lines+markers", "name": "quantile curve", "x": [_num(pct[p]) for p in ps],
+        {"type": "scatter", "mode": "lines+markers", "name": _("quantile curve"), "x": [_num(pct[p]) for p in ps],
          "y": ps, "xaxis": "x2", "yaxis": "y2"},
         {"type": "scatter", "mode": "lines", "name": label, "x": [_num(booked), _num(booked)], "y": [0, _num(top, 12)],
          "line": {"color": "crimson", "dash": "dash"}, "xaxis": "x", "yaxis": "y", "legendgroup": "booked"},
@@ -554,13 +595,14 @@ def _percentile_bars(blob: dict, booked: float, result: RunSegmentResult) -> dic
          "showlegend": False},
     ]
     return {**_figure("bootstrap", data, {
-        "title": {"text": f"Bootstrap ODP paid reserve, {result.segment} {result.currency} "
-                          f"({int(blob.get('n_sims', 0)):,} simulations; from the stored percentiles)"},
+        "title": {"text": _("Bootstrap ODP paid reserve, %(segment)s %(currency)s (%(n)s simulations; from the "
+                            "stored percentiles)") % {"segment": result.segment, "currency": result.currency,
+                                                      "n": f"{int(blob.get('n_sims', 0)):,}"}},
         "height": 640, "grid": {"rows": 2, "columns": 1, "pattern": "independent", "ygap": 0.25},
-        "xaxis": {"title": {"text": f"reserve ({result.currency})"}, "tickformat": ",.0f"},
-        "yaxis": {"title": {"text": "density"}, "showticklabels": False},
-        "xaxis2": {"title": {"text": f"reserve ({result.currency})"}, "tickformat": ",.0f"},
-        "yaxis2": {"title": {"text": "percentile"}, "range": [0, 100]}}),
+        "xaxis": {"title": {"text": reserve}, "tickformat": ",.0f"},
+        "yaxis": {"title": {"text": _("density")}, "showticklabels": False},
+        "xaxis2": {"title": {"text": reserve}, "tickformat": ",.0f"},
+        "yaxis2": {"title": {"text": _("percentile")}, "range": [0, 100]}}),
         "meaningful": True, "booked": _num(booked), "booked_percentile": _num(where, 1)}
 
 
@@ -569,14 +611,16 @@ def emergence_chart(*, run: ReserveRun, result: RunSegmentResult) -> dict:
     ave = emergence(run=run, result=result)
     table = ave.get("table")
     if table is None or table.empty:
-        return _empty("emergence", ave.get("message") or "no origin to compare")
+        return _empty("emergence", ave.get("message") or _("no origin to compare"))
     keys = [str(o) for o in table.index]
-    data = [{"type": "bar", "name": "expected emergence", "x": keys, "y": [_num(v) for v in table["expected"]]},
-            {"type": "bar", "name": "actual emergence", "x": keys, "y": [_num(v) for v in table["actual"]]}]
+    data = [{"type": "bar", "name": _("expected emergence"), "x": keys, "y": [_num(v) for v in table["expected"]]},
+            {"type": "bar", "name": _("actual emergence"), "x": keys, "y": [_num(v) for v in table["actual"]]}]
     return _figure("emergence", data, {
-        "title": {"text": f"Actual vs expected {ave['basis']} emergence since run {ave['prior_run']} "
-                          f"({ave['prior_valuation_date']}), {result.segment} {result.currency}"},
-        "barmode": "group", "xaxis": {"title": {"text": "origin"}, "type": "category"},
+        "title": {"text": _("Actual vs expected %(basis)s emergence since run %(run)s (%(date)s), %(segment)s "
+                            "%(currency)s") % {"basis": ave["basis"], "run": ave["prior_run"],
+                                               "date": ave["prior_valuation_date"], "segment": result.segment,
+                                               "currency": result.currency}},
+        "barmode": "group", "xaxis": {"title": {"text": _("origin")}, "type": "category"},
         "yaxis": {"title": {"text": result.currency}, "tickformat": ",.0f"}})
 
 

@@ -1,6 +1,7 @@
 """Headless Chromium through the reserving workbench (issue 13 §7), one journey on a small book:
 the actuary opens a run's segment page, picks an average for one age (a click), excludes one
-link ratio (a click on its cell), picks the tail as an inverse-power fit, changes one origin's method, sees the preview follow beside
+link ratio (a click on its cell), picks the tail as an inverse-power fit, changes one origin's method, types
+another origin's ultimate, sees the preview follow beside
 the current figures with the difference, and saves with a note; the run is computed and
 submitted; the approver sees the changes against the prior approved run, approves, opens the
 run's reserving report and downloads its XLSX. On the way: the bootstrap histogram is drawn and
@@ -9,6 +10,7 @@ Screenshots land in test-output/screenshots/ (workbench-*.png)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -164,6 +166,17 @@ def test_the_actuary_selects_with_the_preview_following_and_the_approver_signs_o
     assert "2024" in [r.get_attribute("data-origin") for r in changed]
     screenshot(browser, "workbench-2-preview")
 
+    # 3b. type 2023's ultimate: the preview shows it as typed by the actuary (IBNR = typed − incurred)
+    typed = browser.find_element(By.NAME, "ultimate_2023")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", typed)
+    typed.send_keys("500000")
+    incurred_2023 = now["2023"].paid + now["2023"].case
+    _wait(browser, lambda d: (d.find_element(By.ID, "preview-box").get_attribute("data-state") == "ok"
+                              and _preview_rows(d).get("2023", [""] * 7)[1:4:2] == ["typed by the actuary",
+                                                                                  "500,000.00"]),
+          "the preview after typing 2023's ultimate")
+    assert _preview_rows(browser)["2023"][6] == f"{Decimal('500000') - incurred_2023:,.2f}"
+
     # 4. save with a note
     picked_12, shown_24 = float(pick.get_attribute("value")), float(radio.get_attribute("value"))
     note = browser.find_element(By.NAME, "note")
@@ -176,7 +189,7 @@ def test_the_actuary_selects_with_the_preview_following_and_the_approver_signs_o
     assert "selection saved" in messages.lower(), messages
     run.refresh_from_db()
     saved = run.selections[KEY]
-    assert saved["overrides"] == {"2024": other}
+    assert saved["overrides"] == {"2024": other} and saved["ultimates"] == {"2023": 500000.0}
     assert saved["note"].startswith(f"{NOTE} (link ratios excluded: 2021 at 24 months) (tail: inverse-power fit to "
                                     f"the selected factors, {fitted} (R² "), saved["note"]
     assert f"{saved['tail']:.4f}" == fitted
@@ -201,7 +214,7 @@ def test_the_actuary_selects_with_the_preview_following_and_the_approver_signs_o
     admin_login(browser, live_server.url, "wb-approver-b", "pw-for-tests")
     browser.get(f"{live_server.url}/admin/reserving/reserverun/{run.pk}/change/")
     review = browser.find_element(By.ID, "run-review").text
-    assert f"{prior.pk}" in review and NOTE in review
+    assert f"{prior.pk}" in review and NOTE in review and "typed by the actuary: 500,000.00" in review
     assert browser.find_elements(By.CSS_SELECTOR, "#run-review .rv-changed")  # changed items highlighted
     screenshot(browser, "workbench-3-review")
     browser.find_element(By.XPATH, "//form[contains(@action, '/do/approve/')]//input[@type='submit']").click()
@@ -214,7 +227,7 @@ def test_the_actuary_selects_with_the_preview_following_and_the_approver_signs_o
     # 6. the run's reserving report: the page, and its XLSX downloads (fetched in the approver's session)
     browser.get(f"{live_server.url}/admin/reserving/reserverun/{run.pk}/report/")
     report = browser.find_element(By.ID, "reserving-report").text
-    assert NOTE in report and "wb-approver-b" in report
+    assert NOTE in report and "wb-approver-b" in report and "2023: 500,000.00" in report
     link = browser.find_element(By.XPATH, "//a[contains(@href, '/report/xlsx/')]").get_attribute("href")
     got = browser.execute_async_script(
         "const done = arguments[arguments.length - 1];"

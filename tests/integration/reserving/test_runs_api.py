@@ -68,3 +68,20 @@ def test_bad_input_is_a_400_with_a_field_map(clients):
 
 def test_the_api_needs_authentication():
     assert APIClient().get("/api/v1/reserve-runs/").status_code in (401, 403)
+
+
+def test_a_typed_ultimate_without_a_note_is_refused_through_the_api_too(clients):
+    actuary, _approver = clients
+    make_book(seed=62, policies=60, recorded_at=timezone.now() - timedelta(days=1))
+    run = actuary.post("/api/v1/reserve-runs/", {"valuation_date": "2024-12-31", "regime": "ru"}, format="json").json()
+    seg = next(s for s in run["segments"] if s["segment"] == "individual_occurrence" and s["currency"] == "RUB")
+    origin = seg["origins"][0]["origin"] if seg.get("origins") else "2024"
+    url = f"/api/v1/reserve-runs/{run['id']}/selections/"
+    body = {"segment": seg["segment"], "currency": seg["currency"], "selection": {"ultimates": {origin: 1000.0}}}
+    refused = actuary.post(url, body, format="json")
+    assert refused.status_code == 400 and "needs a note" in " ".join(refused.json()["note"])
+    assert services.ReserveRun.objects.get(pk=run["id"]).selections == {}
+    body["selection"]["note"] = "a large claim reported after the cut-off"
+    saved = actuary.post(url, body, format="json")
+    assert saved.status_code == 200, saved.json()
+    assert services.ReserveRun.objects.get(pk=run["id"]).selections[f"{seg['segment']}|RUB"]["ultimates"] == {origin: 1000.0}

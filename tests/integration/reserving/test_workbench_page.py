@@ -106,8 +106,9 @@ def test_the_page_shows_the_summary_the_averages_and_the_bootstrap_as_tables(act
     labels = {(r[0]["text"], r[1]["text"]) for r in averages if len(r) > 2 and r[0]["tag"] == "th"}
     assert {("simple", "all"), ("volume", "latest 3"), ("medial", "latest 5"), ("geometric", "latest 8")} <= labels
     assert any(r[0]["text"] == "selected in this run" for r in averages)
-    ages = {c["name"] for c in page.controls if c.get("type") == "number"}
-    assert ages == {f"ldf_{a}" for a in result.factors["ldf"]}
+    numbers = {c["name"] for c in page.controls if c.get("type") == "number"}
+    assert {n for n in numbers if n.startswith("ldf_")} == {f"ldf_{a}" for a in result.factors["ldf"]}
+    assert numbers - {f"ldf_{a}" for a in result.factors["ldf"]} == {f"ultimate_{o.origin}" for o in origins}
     boot = {r[0]["text"]: r[1]["text"] for r in page.tables["wb-bootstrap"]}
     assert boot["status"] == result.bootstrap["status"]
     if result.bootstrap["status"] == "ok":
