@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "core"
-    verbose_name = "Core: audit trail and reporting periods"
+    verbose_name = _("Core: audit trail and reporting periods")
 
     def ready(self):
         # connects the signals that drop the cached closed periods when a period changes

@@ -71,3 +71,8 @@ def jalali_fiscal_quarters(year: int) -> list[JalaliPeriod]:
 def jalali_fiscal_quarter_of(day: date) -> JalaliPeriod:
     jday = jdatetime.date.fromgregorian(date=day)
     return jalali_fiscal_quarters(jday.year)[(jday.month - 1) // 3]
+
+
+def jalali_fiscal_year_of(day: date) -> JalaliPeriod:
+    """The Jalali fiscal year `day` falls in (1 Farvardin to the end of Esfand)."""
+    return jalali_fiscal_year(jalali_year_of(day))

@@ -1,4 +1,6 @@
-"""Calendar quarters: labels like 2024Q3, their start and end dates, and month arithmetic."""
+"""Calendar quarters: labels like 2024Q3, their start and end dates, and month arithmetic; and
+the reporting periods a report groups dates by: calendar quarters or years, or the Jalali fiscal
+year (from 1 Farvardin) and its quarters, in which Iranian business is reported."""
 from __future__ import annotations
 
 import re
@@ -67,4 +69,44 @@ def quarter_ends(first: date, last: date) -> list[date]:
     while q <= stop:
         out.append(q.end)
         q = q + 1
+    return out
+
+
+# How a report groups dates: the calendar's quarters and years, or Iran's fiscal ones (core.jalali).
+PERIOD_KINDS = ("quarter", "year", "jalali_quarter", "jalali_year")
+
+
+@dataclass(frozen=True)
+class ReportingPeriod:
+    kind: str
+    label: str  # 2024Q3, 2024, 1403Q2, 1403
+    start: date
+    end: date
+
+    def __contains__(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+def period_of(day: date, kind: str) -> ReportingPeriod:
+    """The period of `kind` (PERIOD_KINDS) that `day` falls in."""
+    from core.jalali import jalali_fiscal_quarter_of, jalali_fiscal_year_of
+
+    if kind == "quarter":
+        q = Quarter.of(day)
+        return ReportingPeriod(kind, q.label, q.start, q.end)
+    if kind == "year":
+        return ReportingPeriod(kind, str(day.year), date(day.year, 1, 1), date(day.year, 12, 31))
+    if kind in ("jalali_quarter", "jalali_year"):
+        j = jalali_fiscal_quarter_of(day) if kind == "jalali_quarter" else jalali_fiscal_year_of(day)
+        return ReportingPeriod(kind, j.label, j.start, j.end)
+    raise ValueError(f"unknown period kind {kind!r}; one of {', '.join(PERIOD_KINDS)}")
+
+
+def periods_between(first: date, last: date, kind: str) -> list[ReportingPeriod]:
+    """The periods of `kind` from the one holding `first` to the one holding `last`, without gaps."""
+    out: list[ReportingPeriod] = []
+    period = period_of(first, kind)
+    while period.start <= last:
+        out.append(period)
+        period = period_of(period.end + timedelta(days=1), kind)
     return out

@@ -3,11 +3,8 @@ endorse / cancel / reverse operations. Every write goes through policies.service
 rows are never edited here, and a service's refusal re-displays the form with the input kept."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib import admin
-from django.db.models import DecimalField, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Sum
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -188,13 +185,8 @@ class PolicyAdmin(FastListMixin, ServiceActionAdminMixin, NoRevertHistoryMixin, 
     def segment_shown(self, policy):
         return code_shown(policy.segment, segment_name)
     def get_queryset(self, request):
-        # The written premium as a correlated subquery, not selectors.policy_with_premium's join and
-        # GROUP BY: the list filters' DISTINCT queries and the date hierarchy run on this queryset,
-        # and with the join each of them grouped the whole premium ledger (issue 16 §3).
-        written = (PremiumTransaction.objects.filter(policy_id=OuterRef("pk")).order_by()
-                   .values("policy_id").annotate(s=Sum("gross_premium")).values("s"))
-        rows = super().get_queryset(request).annotate(
-            written_gross=Coalesce(Subquery(written, output_field=DecimalField(max_digits=18, decimal_places=2)), Decimal("0")))
+        # a subquery, not a join: the filters and the date hierarchy run on this queryset too
+        rows = selectors.policy_with_written_premium(super().get_queryset(request))
         return selectors.policy_with_display_status(rows)
 
     @admin.display(description=_("status"), ordering="display_status")

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Case, CharField, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, CharField, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -76,6 +76,18 @@ def policy_with_premium(queryset: QuerySet | None = None) -> QuerySet:
         written_gross=Coalesce(Sum("premium_transactions__gross_premium"), ZERO),
         written_commission=Coalesce(Sum("premium_transactions__commission"), ZERO),
     )
+
+
+def policy_with_written_premium(queryset: QuerySet | None = None) -> QuerySet:
+    """Policies annotated with written_gross (0 without premium rows) as a correlated subquery,
+    not policy_with_premium's join and GROUP BY: the admin list's filter DISTINCT queries and
+    date hierarchy run on this queryset, and with the join each of them grouped the whole
+    premium ledger (issue 16 §3)."""
+    queryset = queryset if queryset is not None else Policy.objects.all()
+    written = (PremiumTransaction.objects.filter(policy_id=OuterRef("pk")).order_by()
+               .values("policy_id").annotate(s=Sum("gross_premium")).values("s"))
+    return queryset.annotate(written_gross=Coalesce(
+        Subquery(written, output_field=DecimalField(max_digits=18, decimal_places=2)), ZERO))
 
 
 def _display_status_q(display_status: str, today: date) -> Q:

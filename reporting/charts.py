@@ -148,3 +148,14 @@ def actual_vs_expected(origins: list[str], expected: list[float], actual: list[f
     fig.update_layout(barmode="group", **{**layout(), **_titled(title)})
     fig.update_yaxes(tickformat=",.0f")
     return fig
+
+
+def premium_and_paid(periods: list[str], written: list[float], paid: list[float], currency: str, title: str) -> go.Figure:
+    """Written premium and claims paid side by side per period (calendar or Jalali)."""
+    fig = go.Figure()
+    fig.add_bar(x=periods, y=written, name=_("written premium"))
+    fig.add_bar(x=periods, y=paid, name=_("claims paid"))
+    fig.update_layout(barmode="group", **{**layout(), **_titled(title)})
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(title=currency, tickformat=",.0f")
+    return fig

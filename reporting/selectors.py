@@ -1,6 +1,7 @@
 """Reads for reports and dashboards: approved runs only, as plain values."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -10,8 +11,8 @@ import pandas as pd
 from django.conf import settings
 from django.db.models import QuerySet
 
-from core.periods import Quarter
-from dataclasses import replace
+from core.periods import Quarter, ReportingPeriod, periods_between
+from dataclasses import dataclass, replace
 
 from fx import selectors as fx_selectors
 from segments import selectors as segment_selectors
@@ -200,6 +201,55 @@ def reserves_over_quarters(*, currency: str, regime_code: str | None = None, bas
                     amount -= getattr(res, f"ceded_{reserve_type}")
                 series[reserve_type][res.segment][i] = float(amount)
     return quarters, {k: dict(v) for k, v in series.items()}
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    """One reporting period's written premium (gross, by accounting date) and claims paid
+    (payments less recoveries); `partial` when the period runs past the as-at date."""
+
+    period: ReportingPeriod
+    written: Decimal
+    paid: Decimal
+    partial: bool
+
+    @property
+    def paid_to_written(self) -> float | None:
+        return float(self.paid / self.written) if self.written > 0 else None
+
+
+def premium_and_paid_by_period(*, currency: str, kind: str, until: date, cut_off) -> list[PeriodFigures]:
+    """Written premium and claims paid of one currency's book per period of `kind`
+    (core.periods.PERIOD_KINDS: calendar or Jalali fiscal quarters and years), for accounting
+    dates up to `until` and rows recorded by `cut_off` (an approved run's view of the book), from
+    the first period with a row to the one holding `until`, empty periods included. The database
+    sums per accounting date; the dates are bucketed here (a Jalali period is no SQL function)."""
+    from django.db.models import Sum
+
+    from claims.models import ClaimTransaction
+    from policies.models import PremiumTransaction
+
+    written = dict(PremiumTransaction.objects.filter(
+        policy__currency=currency, accounting_date__lte=until, recorded_at__lte=cut_off,
+    ).order_by().values("accounting_date").annotate(s=Sum("gross_premium")).values_list("accounting_date", "s"))
+    paid: dict[date, Decimal] = defaultdict(Decimal)
+    kinds = {ClaimTransaction.EffectKind.PAYMENT: 1, ClaimTransaction.EffectKind.RECOVERY: -1}
+    for day, effect, amount in (ClaimTransaction.objects.filter(
+            claim__policy__currency=currency, effect_kind__in=list(kinds), accounting_date__lte=until,
+            recorded_at__lte=cut_off).order_by().values("accounting_date", "effect_kind")
+            .annotate(s=Sum("amount")).values_list("accounting_date", "effect_kind", "s")):
+        paid[day] += kinds[effect] * (amount or Decimal("0"))
+    days = set(written) | set(paid)
+    if not days:
+        return []
+    periods = periods_between(min(days), until, kind)
+    starts = [p.start for p in periods]
+    written_in, paid_in = [Decimal("0")] * len(periods), [Decimal("0")] * len(periods)
+    for day in days:
+        i = bisect_right(starts, day) - 1
+        written_in[i] += written.get(day, Decimal("0"))
+        paid_in[i] += paid.get(day, Decimal("0"))
+    return [PeriodFigures(p, w, c, p.end > until) for p, w, c in zip(periods, written_in, paid_in)]
 
 
 def currencies_in_runs() -> list[str]:

@@ -45,7 +45,10 @@ def gl_chart(accounting_regime: str = "ru-pre2025") -> dict[str, Accounts]:
     }
 
 
-def report_render(*, run: ReserveRun, fmt: str) -> Export:
+def report_render(*, run: ReserveRun, fmt: str, language: str = "en") -> Export:
+    """The export's bytes. `language` is the reader's for the reserve summary (its headers and
+    names, reporting.exports.summary); 0420155 is Russian and S.19.01 and the GL journal carry
+    their codes in every language."""
     if fmt not in FORMATS:
         raise DomainError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}", field="format")
     if run.status != ReserveRun.Status.APPROVED:
@@ -59,7 +62,7 @@ def report_render(*, run: ReserveRun, fmt: str) -> Export:
     elif fmt == "s1901-xlsx":
         content = write_s1901_xlsx(data)
     elif fmt == "summary-csv":
-        content = write_summary_csv(data)
+        content = write_summary_csv(data, language=language)
     else:
         chart = gl_chart()
         content = write_gl_csv(data, chart or None)
@@ -68,11 +71,13 @@ def report_render(*, run: ReserveRun, fmt: str) -> Export:
 
 
 @transaction.atomic(durable=True)
-def report_export(*, run: ReserveRun, fmt: str, actor) -> Export:
-    """Render an export of an approved run and record who took it."""
+def report_export(*, run: ReserveRun, fmt: str, actor, language: str = "en") -> Export:
+    """Render an export of an approved run (in `language` where the format has words to
+    translate) and record who took it."""
     authorize(actor, Operation.REPORT_EXPORT)
-    export = report_render(run=run, fmt=fmt)
-    audit_record(actor=actor, verb=AuditVerb.REPORT_EXPORT, target=run, new={"format": fmt, "filename": export.filename, "bytes": len(export.content)})
+    export = report_render(run=run, fmt=fmt, language=language)
+    audit_record(actor=actor, verb=AuditVerb.REPORT_EXPORT, target=run,
+                 new={"format": fmt, "filename": export.filename, "bytes": len(export.content), "language": language})
     return export
 
 

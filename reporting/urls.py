@@ -28,6 +28,7 @@ urlpatterns = [
     path("", dashboard(views.index), name="index"),
     path("reserves/", dashboard(views.reserves), name="reserves"),
     path("loss-ratios/", dashboard(views.loss_ratios), name="loss-ratios"),
+    path("premium/", dashboard(views.premium), name="premium"),
     path("triangle/", dashboard(views.triangle), name="triangle"),
     path("bootstrap/", dashboard(views.bootstrap), name="bootstrap"),
     path("solvency/", dashboard(views.solvency), name="solvency"),

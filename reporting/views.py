@@ -25,6 +25,7 @@ from reserving.models import ReserveRun
 NAV = [
     ("reporting:reserves", _("Reserves")),
     ("reporting:loss-ratios", _("Loss ratios")),
+    ("reporting:premium", _("Premium and claims paid")),
     ("reporting:triangle", _("Triangle")),
     ("reporting:bootstrap", _("Bootstrap IBNR")),
     ("reporting:solvency", _("Solvency")),
@@ -137,6 +138,77 @@ def loss_ratios(request):
         tables.append({"title": _("Ultimate / earned premium, %(currency)s") % {"currency": currency}, "headers": [_("accident year"), *sorted(ratios)], "rows": rows})
     return _page(request, _("Loss ratios by accident year"), charts_html=figs, tables=tables,
                  note=_("Ultimate (paid + case + IBNR) of the latest approved run over gross earned premium of the accident year."))
+
+
+PERIOD_CHOICES = [
+    ("quarter", _("calendar quarters")),
+    ("year", _("calendar years")),
+    ("jalali_quarter", _("Jalali fiscal quarters (from 1 Farvardin)")),
+    ("jalali_year", _("Jalali fiscal years (from 1 Farvardin)")),
+]
+# the months of each Jalali fiscal quarter, beside its label (1403Q1 is Farvardin–Khordad)
+JALALI_QUARTER_MONTHS = {1: _("Farvardin–Khordad"), 2: _("Tir–Shahrivar"), 3: _("Mehr–Azar"), 4: _("Dey–Esfand")}
+
+
+class PeriodPick(forms.Form):
+    currency = forms.ChoiceField(choices=(), required=False, label=_("Currency"))
+    period = forms.ChoiceField(choices=PERIOD_CHOICES, required=False, label=_("Period"))
+
+    def __init__(self, *args, currencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].choices = [(c, c) for c in currencies]
+
+
+def _period_label(period) -> str:
+    if period.kind == "jalali_quarter":
+        return f"{period.label} {JALALI_QUARTER_MONTHS[int(period.label[-1])]}"
+    return period.label
+
+
+def _period_day(day, kind: str) -> str:
+    from core.jalali import jalali_text
+    from core.money_format import date_text
+
+    return f"{jalali_text(day)} ({date_text(day)})" if kind.startswith("jalali") else date_text(day)
+
+
+def premium(request):
+    """Written premium and claims paid per calendar or Jalali fiscal period, of the book as the
+    latest official run saw it (its valuation date and cut-off): Iranian (rial) business is
+    reported on the Jalali fiscal year, from 1 Farvardin, and is shown so unless asked otherwise."""
+    from core.money_format import JALALI_CURRENCIES, amount_text
+
+    title = _("Premium and claims paid by period")
+    runs = selectors.latest_approved_by_quarter()
+    currencies = selectors.currencies_in_runs()
+    asked = PeriodPick(request.GET or None, currencies=currencies)
+    data = asked.cleaned_data if asked.is_valid() else {}
+    currency = data.get("currency") or (currencies or [""])[0]
+    kind = data.get("period") or ("jalali_quarter" if currency in JALALI_CURRENCIES else "quarter")
+    # the picker shows what the page shows, the defaults included (an unknown choice falls back to them)
+    form = PeriodPick(initial={"currency": currency, "period": kind}, currencies=currencies)
+    if not runs or not currencies:
+        return _page(request, title, filters=form)
+    run = runs[-1]
+    rows = selectors.premium_and_paid_by_period(currency=currency, kind=kind, until=run.valuation_date, cut_off=run.cut_off)
+    kind_name = dict(PERIOD_CHOICES)[kind]
+    note = _("Gross written premium by accounting date and claims paid less recoveries, %(currency)s, of the book as "
+             "run %(run)s saw it (accounting dates to %(valuation_date)s). The Jalali fiscal year starts on 1 Farvardin "
+             "(20 or 21 March); its quarters are Farvardin–Khordad, Tir–Shahrivar, Mehr–Azar and Dey–Esfand.") % {
+        "currency": currency, "run": run.pk, "valuation_date": _period_day(run.valuation_date, kind)}
+    if not rows:
+        return _page(request, title, filters=form, note=note)
+    labels = [_period_label(r.period) for r in rows]
+    fig = charts.premium_and_paid(labels, [float(r.written) for r in rows], [float(r.paid) for r in rows], currency,
+                                  _("Written premium and claims paid, %(currency)s, by %(periods)s") % {"currency": currency, "periods": kind_name})
+    table_rows = [[label + (" *" if r.partial else ""), _period_day(r.period.start, kind), _period_day(r.period.end, kind),
+                   amount_text(r.written, currency), amount_text(r.paid, currency),
+                   "—" if r.paid_to_written is None else f"{r.paid_to_written:.1%}"] for label, r in zip(labels, rows)]
+    table = {"title": _("Premium and claims paid by %(periods)s, %(currency)s") % {"periods": kind_name, "currency": currency},
+             "note": _("* the period runs past the run's valuation date: its figures are to that date.") if rows[-1].partial else "",
+             "headers": [_("period"), _("first day"), _("last day"), _("written premium"), _("claims paid"), _("paid / written")],
+             "rows": table_rows}
+    return _page(request, title, charts_html=[charts.to_html(fig, f"premium-{currency}")], tables=[table], filters=form, note=note)
 
 
 class SegmentPick(forms.Form):
@@ -291,8 +363,11 @@ def report_export_job(*, job, job_id: str, actor, run_id: int, fmt: str) -> dict
     from core.jobs import job_dir
     from reporting.services import report_export
 
+    from django.utils.translation import get_language
+
     job.tick(str(_("gathering the run's figures and writing %(format)s") % {"format": fmt}), 0, 2)
-    export = report_export(run=ReserveRun.objects.get(pk=run_id), fmt=fmt, actor=actor)
+    # core.jobs runs the job in the language of the user who started it
+    export = report_export(run=ReserveRun.objects.get(pk=run_id), fmt=fmt, actor=actor, language=get_language() or "en")
     folder = job_dir(job_id)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / export.filename).write_bytes(export.content)
@@ -312,7 +387,7 @@ def download(request, run_id: int, fmt: str):
     if run is None:
         raise Http404(_("no such run"))
     try:
-        export = report_export(run=run, fmt=fmt, actor=request.user)
+        export = report_export(run=run, fmt=fmt, actor=request.user, language=request.LANGUAGE_CODE)
     except PermissionDenied as exc:
         raise DjangoPermissionDenied(exc.message) from exc
     except DomainError as exc:

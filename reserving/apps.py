@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ReservingConfig(AppConfig):
     name = "reserving"
-    verbose_name = "Reserving"
+    verbose_name = _("Reserving")

@@ -44,3 +44,12 @@ def test_jalali_input(text, day):
 def test_jalali_input_that_does_not_exist():
     with pytest.raises(ValueError):
         jalali_parse("1404/12/30")  # 1404 is not a leap year
+
+
+def test_the_fiscal_year_of_a_day_turns_on_nowruz():
+    from core.jalali import jalali_fiscal_year_of
+
+    assert jalali_fiscal_year_of(date(2025, 3, 20)).label == "1403"  # 30 Esfand 1403 (leap year)
+    assert (jalali_fiscal_year_of(date(2025, 3, 21)).label, jalali_fiscal_year_of(date(2025, 3, 21)).start) == ("1404", date(2025, 3, 21))
+    assert jalali_fiscal_year_of(date(2024, 3, 19)).label == "1402"
+    assert jalali_fiscal_year_of(date(2024, 3, 20)).start == date(2024, 3, 20)  # 1 Farvardin 1403
