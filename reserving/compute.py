@@ -119,24 +119,48 @@ def collect_inputs(*, valuation_date: date, cut_off: datetime, params: dict, seg
         return _collect(viewed, valuation_date, cut_off, params)
 
 
+def _claim_aggregates(ledger: cessions.ClaimLedger) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The gross cells, counts and RBNS from the cessions' claim read, in the selectors' shapes
+    (claim_ledger_cells, claim_count_cells, rbns_by_segment): the same ledger rows summed, in
+    integer cents, so to the cent what those three reads of the ledger return."""
+    claims, rows = ledger.claims, ledger.ledger
+    on = claims.set_index("claim")[["segment", "currency", "oq"]]
+    rows = rows.join(on, on="claim")
+    cells = (rows.groupby(["segment", "currency", "oq", "aq"], sort=True)[["paid", "case"]].sum().reset_index()
+             .rename(columns={"case": "case_change"}))
+    counts = claims.groupby(["segment", "currency", "oq", "rq"], sort=True).size().rename("count").reset_index()
+    # the outstanding never below zero per claim and cost type, as rbns_by_segment
+    outstanding = rows.groupby(["segment", "currency", "claim", "cost"], sort=True)["case"].sum().clip(lower=0)
+    rbns = {(seg, cur): money_round(Decimal(int(v)) / 100, cur)
+            for (seg, cur), v in outstanding.groupby(level=["segment", "currency"], sort=True).sum().items()}
+    return (cells.astype({c: "int64" for c in ("oq", "aq", "paid", "case_change")}),
+            counts.astype({c: "int64" for c in ("oq", "rq", "count")}), rbns)
+
+
 def _collect(scope, valuation_date: date, cut_off: datetime, params: dict) -> dict[tuple[str, str], SegmentInputs]:
     basis = params["origin_basis"]
-    cells = selectors.claim_ledger_cells(scope=scope, origin_basis=basis)
-    counts = selectors.claim_count_cells(scope=scope, origin_basis=basis)
+    # a book with treaties reads every claim's ledger for the cessions: the gross cells, counts
+    # and RBNS are its sums (three passes over the ledger fewer); without, the selectors' sums
+    ledger = cessions.claim_ledger(scope=scope, origin_basis=basis) if cessions.has_treaties() else None
+    if ledger is not None:
+        cells, counts, rbns = _claim_aggregates(ledger)
+    else:
+        cells = selectors.claim_ledger_cells(scope=scope, origin_basis=basis)
+        counts = selectors.claim_count_cells(scope=scope, origin_basis=basis)
+        rbns = selectors.rbns_by_segment(scope=scope)
     closures = selectors.claim_closure_cells(scope=scope, origin_basis=basis)
     base = params["premium_base"]
     if params["upr_method"] == "pro_rata":
         upr = selectors.upr_by_segment(scope=scope, premium_base=base, pre_inception_gross=params["pre_inception_gross"])
     else:
         upr = _upr_by_engine(scope, params)
-    rbns = selectors.rbns_by_segment(scope=scope)
     earned = selectors.earned_premium_by_quarter(scope=scope, first=_first_quarter(valuation_date, params), premium_base=base,
                                                  with_gross=True)
     since = (Quarter.of(valuation_date) - int(params["fallback_quarters"])).end
     recent = selectors.written_base_premium(scope=scope, since=since, premium_base=base)
     keys = set(upr) | set(rbns) | set(map(tuple, cells[["segment", "currency"]].drop_duplicates().to_numpy()))
     keys |= set(map(tuple, counts[["segment", "currency"]].drop_duplicates().to_numpy()))
-    ceded = cessions.collect_cessions(scope=scope, params=params, keys=keys)
+    ceded = cessions.collect_cessions(scope=scope, params=params, keys=keys, ledger=ledger)
     out = {}
     for seg, cur in sorted(keys):
         c = cells[(cells.segment == seg) & (cells.currency == cur)][["oq", "aq", "paid", "case_change"]].reset_index(drop=True)

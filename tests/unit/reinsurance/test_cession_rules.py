@@ -106,3 +106,26 @@ def test_a_segment_without_treaty_cedes_nothing():
                         valuation_year=2025, outcome=_outcome(upr=D(1), ibnr=D(1), premium_deficiency=D(1), origins=[]))
     assert [out[k] for k in ("upr", "rbns", "ibnr", "ulae", "premium_deficiency")] == [D("0.00")] * 5
     assert out["detail"] == {"incurred_12m": "10.00", "ceded_incurred_12m": "0.00"}
+
+
+def test_ceded_ibnr_stays_between_nothing_and_the_gross():
+    """QS 50% on 2025 only: origin 2024Q4 (no treaty) IBNR +4 000, origin 2025Q1 (ceded 50%)
+    IBNR −6 000; the segment's floor holds the gross at 0 (2 000 added beyond the origins, at the
+    segment's 50 000 / 150 000 = 0.333333). Unbounded: 0 × 4 000 + 0.5 × (−6 000) + 0.333333 ×
+    2 000 = −3 000 + 666.67 = −2 333.33, net 2 333.33 above a gross of 0; bounded to 0 (D-62)."""
+    cession = {"treaties": ["QS"], "quota_shares": {"2025": "0.5"}, "excess_of_loss_years": [], "years": {},
+               "origins": {"2024Q4": ["50000.00", "0.00", "0.00", "0.00"],
+                           "2025Q1": ["100000.00", "50000.00", "0.00", "50000.00"]},
+               "paid": "0.00", "case": "50000.00", "incurred_12m": "150000.00", "ceded_incurred_12m": "50000.00"}
+    out = ceded_outcome(cession=cession, valuation_year=2025, outcome=_outcome(
+        upr=D("0.00"), ibnr=D("0.00"), premium_deficiency=D("0.00"),
+        origins=[("2024Q4", "4000.00"), ("2025Q1", "-6000.00")]))
+    assert out["ibnr"] == D("0.00") and out["detail"]["ibnr_unbounded"] == "-2333.33"
+    assert out["detail"]["origins"]["2025Q1"]["ibnr"] == "-3000.00"
+    # QS 100% on 2025: origin 2024Q4 (no treaty) −2 000, 2025Q1 +3 000, gross 1 000; unbounded the
+    # reinsurer would take 3 000 of a gross 1 000 (net −2 000): it takes the whole 1 000
+    out = ceded_outcome(cession={**cession, "quota_shares": {"2025": "1"},
+                                 "origins": {"2025Q1": ["100000.00", "100000.00", "0.00", "100000.00"]}},
+                        valuation_year=2025, outcome=_outcome(upr=D("0.00"), ibnr=D("1000.00"), premium_deficiency=D("0.00"),
+                                                              origins=[("2024Q4", "-2000.00"), ("2025Q1", "3000.00")]))
+    assert out["ibnr"] == D("1000.00") and out["detail"]["ibnr_unbounded"] == "3000.00"
