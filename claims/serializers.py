@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from claims import privacy
 from claims.models import Claim, ClaimTransaction, HandlerAuthority, PendingClaimChange
-from core.serializers import LedgerRowSerializer, money_field
+from core.serializers import FieldsBuiltOnce, LedgerRowSerializer, money_field
 
 _MASKED_HELP = (f"patients' data: shown as {privacy.MASK!r} unless you may see it (clerk); an auditor asks "
                 "for one claim with POST …/reveal/")
@@ -159,7 +159,7 @@ class ClaimMasterSerializer(serializers.Serializer):
     awarded_diyeh_share = serializers.DecimalField(max_digits=7, decimal_places=4, required=False, allow_null=True)
 
 
-class PendingClaimChangeSerializer(serializers.ModelSerializer):
+class PendingClaimChangeSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """A reserve change or payment above its requester's authority: waiting, approved (with the
     ledger row it posted) or rejected."""
 

@@ -7,14 +7,15 @@ max_connections. With several workers the cache must be shared (CACHE_URL or a R
 config/settings/base.py) so a period closed in one worker is refused in all.
 
 Measured on 2 cores shared with PostgreSQL and the load generator (README, performance): 2
-workers × 4 threads.
+workers × 4 threads. GUNICORN_WORKER_CLASS=sync was measured too and is slower: without
+keep-alive every posting opens a connection (10 ms of server CPU a posting against 6-7).
 """
 import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count())))
-worker_class = "gthread"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 preload_app = True
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))

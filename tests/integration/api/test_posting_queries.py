@@ -117,3 +117,28 @@ def test_a_premium_posting_takes_at_most_8_queries(token_client, book):
     assert response.status_code == 201, response.json()
     assert len(queries) <= MAX_QUERIES, "\n".join(queries)
     assert PremiumTransaction.objects.filter(transaction_id=response.json()["transaction_id"]).exists()
+
+
+def test_a_posting_looks_its_claim_up_without_the_totals_and_still_answers_the_row(token_client, book):
+    # the totals (five SUM subqueries) cost most of a posting's CPU when the lookup computed them
+    response, queries = post_counted(token_client, "/api/v1/claims/C-Q1/transactions/", {
+        "kind": "payment", "cost_type": "indemnity", "amount": "10.00", "accounting_date": "2024-05-02"})
+    assert response.status_code == 201, response.json()
+    assert not [q for q in queries if "SUM(" in q.upper()], "\n".join(queries)
+    assert len(queries) == 7, "\n".join(queries)  # token, roles, claim, lock + authority, ledger, row, audit
+    assert response.json()["amount"] == "10.00" and response.json()["claim_number"] == "C-Q1"
+    claim = token_client.get("/api/v1/claims/C-Q1/").json()  # a read still shows them
+    assert claim["paid"] == "10.00" and claim["outstanding_indemnity"] == "299990.00"
+
+
+def test_ledger_row_serializers_build_their_fields_once_per_class():
+    from claims.serializers import ClaimLedgerRowSerializer, ClaimTransactionSerializer
+
+    first, second = ClaimTransactionSerializer(), ClaimTransactionSerializer()
+    assert list(first.fields) == list(second.fields)
+    assert first.fields["amount"] is not second.fields["amount"]  # each instance binds its own copy
+    assert first.fields["amount"].parent is first
+    running = set(ClaimLedgerRowSerializer().fields) - set(first.fields)
+    assert running == {"running_outstanding_indemnity", "running_outstanding_expense", "running_outstanding",
+                       "running_paid", "running_incurred"}
+    assert "running_paid" not in ClaimTransactionSerializer().fields
