@@ -138,7 +138,7 @@ class _BookTarget:
 def _history(columns: dict, ids, dates, actor_id) -> dict:
     n = len(ids)
     return {"id": ids, **columns, "history_date": dates, "history_change_reason": pa.nulls(n, pa.string()),
-            "history_type": pa.array(np.full(n, "+", dtype=object), pa.string()),
+            "history_type": pa.array(np.full(n, "+"), pa.string()),
             "history_user_id": pa.array(np.full(n, actor_id if actor_id is not None else 0, dtype=np.int64),
                                         mask=np.full(n, actor_id is None))}
 

@@ -61,6 +61,14 @@ def cents(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.where(missing, 0, out[codes]), ~missing & ok[codes]
 
 
+def _code(values: pd.Series, names: tuple[str, ...]) -> np.ndarray:
+    """Position of each value in `names`, -1 for any other: by the distinct values, without a
+    Python string per row."""
+    codes, uniques = pd.factorize(values)
+    lookup = np.array([names.index(v) if v in names else -1 for v in uniques.tolist()] + [-1], dtype=np.int64)
+    return lookup[codes]  # a missing value's code -1 takes the trailing -1
+
+
 def _group_cumsum(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Inclusive running sum of `values` within each group, rows taken in their given order."""
     if not len(values):
@@ -93,10 +101,8 @@ def ledger_screen(*, order: np.ndarray, bad: np.ndarray, claim: np.ndarray, kind
     n_claims = len(report)
     if n == 0 or n_claims == 0 or allow_topup:  # top-ups interleave reserve rows: the replay posts them
         return empty
-    kind_a = kind.to_numpy(dtype=object)
-    kcode = np.select([kind_a == k for k in SCREENED_KINDS], range(len(SCREENED_KINDS)), -1)
-    ct_a = cost_type.to_numpy(dtype=object)
-    ctcode = np.select([ct_a == c for c in fmt.COST_TYPES], range(len(fmt.COST_TYPES)), -1)
+    kcode = _code(kind, SCREENED_KINDS)
+    ctcode = _code(cost_type, fmt.COST_TYPES)
     amt, amt_ok = cents(amount)
     row_policy = np.where(claim >= 0, claim_policy[np.maximum(claim, 0)] if n_claims else -1, -1)
 

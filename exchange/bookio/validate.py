@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from claims import rules as claim_rules
+from claims.models import Claim, ClaimTransaction
 from core.errors import DomainError, PeriodClosed
 from core.money import MINOR_UNITS, to_decimal
 from core.periods import Quarter
@@ -26,10 +28,12 @@ from core.services import closed_period_labels
 from exchange import selectors
 from exchange.bookio import format as fmt
 from exchange.bookio import ledger
-from exchange.bookio.parse import ErrorLog, Table, Typer, arrow_index_in, arrow_isin, fraction_digits, table_read
+from exchange.bookio.parse import (ErrorLog, Table, Typer, _str_series, arrow_index_in, arrow_isin,
+                                   fraction_digits, memory_release, table_read)
 from exchange.bookio.write import Progress
 from fx import selectors as fx_selectors
 from policies import rules as policy_rules
+from policies.models import Policy, PremiumTransaction
 from reinsurance import rules as treaty_rules
 from reinsurance import selectors as treaty_selectors
 from segments import selectors as segment_selectors
@@ -108,6 +112,14 @@ def _timestamps(arr: np.ndarray, default: datetime) -> list:
     return [default if v is pd.NaT or v is None or (isinstance(v, float)) else v.to_pydatetime() for v in out]
 
 
+def _constant(n: int, value) -> np.ndarray:
+    """An object column holding one shared value: np.full makes a string object per row
+    (55 MB a million rows, three such columns in a book's plan)."""
+    out = np.empty(n, dtype=object)
+    out.fill(value)
+    return out
+
+
 def _rule_per_combination(ty: Typer, columns: list[str], converters: list, rule) -> None:
     """Apply `rule(*values)` once per distinct combination of the columns' raw strings among
     rows not yet refused; refuse every row of a combination the rule refuses."""
@@ -151,6 +163,16 @@ def _places_check(ty: Typer, columns: list[str], currency: pd.Series) -> None:
                    f"({MINOR_UNITS.get(currency.iat[i], 2)})")
 
 
+def _existing(model, field: str, values: pd.Series, ok: np.ndarray) -> np.ndarray:
+    """Rows among `ok` whose value model.field already holds: one set-based query per file
+    (exchange.selectors.existing_mask), the rows already refused left out of it."""
+    rows = np.flatnonzero(ok)
+    mask = np.zeros(len(values), dtype=bool)
+    if len(rows):
+        mask[rows] = selectors.existing_mask(model, field, values if len(rows) == len(values) else values.iloc[rows])
+    return mask
+
+
 def _closed_period_check(ty: Typer, days: np.ndarray, closed: set[str], message=None) -> None:
     """Refuse every row accounted in a closed period (the import's form of
     core.services.period_ensure_open, with the closed labels read once and each distinct date
@@ -180,7 +202,7 @@ class BookValidator:
         self.plan = BookPlan()
         # policy_index: the book's accepted policy numbers (position = row of plan.policies);
         # refused ones are remembered so that rows referring to them are not refused twice.
-        self.policy_index = pd.Index([], dtype="str")
+        self.policy_index = pd.Series([], dtype="str")
         self.policy_refused: set[str] = set()
         self.db_policies: dict[str, dict] = {}
         self.claim_refused: set[str] = set()
@@ -204,6 +226,7 @@ class BookValidator:
             src = self.sources.get(spec.name)
             if src is None:
                 return None
+            memory_release()
             table = table_read(src, spec, self.errors)
             if table is not None:
                 self.plan.rows_read[spec.name] = len(table)
@@ -228,6 +251,7 @@ class BookValidator:
         if claim_rows is not None:
             self._claim_transactions(claim_rows, claim_pos)
         del claim_rows
+        memory_release()
         return None if self.errors else self.plan
 
     # --- policies.csv ----------------------------------------------------------------------
@@ -268,8 +292,9 @@ class BookValidator:
 
         _rule_per_combination(ty, ["currency"], [str], currency_rule)
         currency_codes, currency_values = pd.factorize(ty.raw("currency"))
-        currency = pd.Series(np.array([codes.get(v, v) for v in currency_values.tolist()] or [""], dtype=object)[
-            np.maximum(currency_codes, 0)], dtype="str")
+        # Taken from the distinct codes in pyarrow: a column of a million Python strings was 57 MB.
+        currency = _str_series(pa.array([codes.get(v, v) for v in currency_values.tolist()] or [""], pa.large_string())
+                               .take(pa.array(np.maximum(currency_codes, 0))))
         _rule_per_combination(ty, ["inception_date", "expiry_date"], [_date, _date], policy_rules.cover_window_check)
         _rule_per_combination(ty, ["basis", "retro_date", "inception_date"], [str, _date, _date],
                               policy_rules.basis_check)
@@ -286,18 +311,17 @@ class BookValidator:
 
         self._segment_check(ty, segment)
 
-        ok0 = ~t.bad
-        existing = selectors.policy_numbers_existing(iter(number[ok0]))
-        if existing:
-            ty._refuse(number.isin(existing).to_numpy() & ok0,
-                       lambda i: f"policy {number.iat[i]} already exists in the database")
+        ty._refuse(_existing(Policy, "policy_number", number, ~t.bad),
+                   lambda i: f"policy {number.iat[i]} already exists in the database")
         # fmt.original_premium_id, a column at a time
-        orig_ids = original_id.where(original_id != "", number + fmt.original_premium_id(""))
+        text = lambda v: pa.scalar(v, pa.large_string())  # noqa: E731
+        orig_ids = _str_series(pc.if_else(
+            pc.equal(_arrow(original_id), text("")),
+            pc.binary_join_element_wise(_arrow(number), text(fmt.original_premium_id("")), text("")),
+            _arrow(original_id)))
         self.original_ids = orig_ids
-        taken = selectors.premium_ids_existing(iter(orig_ids[~t.bad]))
-        if taken:
-            ty._refuse(orig_ids.isin(taken).to_numpy() & ~t.bad,
-                       lambda i: f"premium transaction id {orig_ids.iat[i]} already exists in the database")
+        ty._refuse(_existing(PremiumTransaction, "transaction_id", orig_ids, ~t.bad),
+                   lambda i: f"premium transaction id {orig_ids.iat[i]} already exists in the database")
         dup_orig = orig_ids.duplicated(keep="first").to_numpy() & ~t.bad
         ty._refuse(dup_orig, lambda i: f"duplicate original premium transaction id {orig_ids.iat[i]}")
         self.progress.tick("validated policies", len(t), len(t))
@@ -312,7 +336,7 @@ class BookValidator:
         sel = lambda s: s if every else s.iloc[idx].reset_index(drop=True)  # noqa: E731
         none_if_empty = lambda s: s.where(s != "", None)  # noqa: E731
         numbers = sel(number)
-        self.policy_index = pd.Index(numbers)
+        self.policy_index = numbers
 
         # Insureds are named, not numbered: one per distinct name, reusing the database's.
         names = sel(insured)
@@ -352,7 +376,7 @@ class BookValidator:
             "deductible_amount": none_if_empty(sel(ty.raw("deductible_amount"))),
             "deductible_percent": none_if_empty(sel(ty.raw("deductible_percent"))),
             "expenses_within_limits": within[idx],
-            "status": np.full(n, "in_force", dtype=object),
+            "status": _constant(n, "in_force"),
             "cancelled_on": np.full(n, np.datetime64("NaT"), dtype="datetime64[D]"),
             "tariff_version": sel(tariff_version),
             "rating_steps": json_empty,
@@ -365,15 +389,15 @@ class BookValidator:
         # date; kept apart from the file's premium rows (plan.premiums), which come after it.
         self.plan.original_premiums = {
             "transaction_id": sel(orig_ids),
-            "kind": np.full(n, "original", dtype=object),
-            "effect_kind": np.full(n, "original", dtype=object),
+            "kind": _constant(n, "original"),
+            "effect_kind": _constant(n, "original"),
             "accounting_date": issue[idx],
             "effective_date": inception[idx],
             "gross_premium": sel(gross),
             "commission": sel(commission),
             "recorded_at": recorded_at,
             "recorded_by_id": np.full(n, np.nan),
-            "note": pa.array(np.full(n, "", dtype=object), pa.string()),
+            "note": pa.array(_constant(n, ""), pa.string()),
         }
 
     # --- segments.csv (optional) ---------------------------------------------------------------
@@ -494,7 +518,9 @@ class BookValidator:
         index = self.policy_index
         if not len(index):
             return np.full(len(numbers), -1, dtype=np.int64)
-        return index.get_indexer(numbers)
+        # pyarrow's hash kernel: a pandas Index of a million strings keeps a Python object per
+        # value (and their hash table) for as long as it lives.
+        return arrow_index_in(numbers, index)
 
     def _policy_values(self, positions: np.ndarray) -> dict[str, list]:
         """Python values of the rule-relevant fields of the book's policies at `positions`."""
@@ -536,10 +562,8 @@ class BookValidator:
         reverses = ty.text("reverses")
         note = ty.text("note", max_length=500)
         _closed_period_check(ty, accounting, self.closed_periods)
-        taken = selectors.premium_ids_existing(tid[~t.bad].tolist())
-        if taken:
-            ty._refuse(tid.isin(taken).to_numpy() & ~t.bad,
-                       lambda i: f"premium transaction id {tid.iat[i]} already exists in the database")
+        ty._refuse(_existing(PremiumTransaction, "transaction_id", tid, ~t.bad),
+                   lambda i: f"premium transaction id {tid.iat[i]} already exists in the database")
         clash = arrow_isin(tid, originals["transaction_id"]) & ~t.bad
         ty._refuse(clash, lambda i: f"premium transaction id {tid.iat[i]} is already the original premium of a policy")
 
@@ -671,10 +695,8 @@ class BookValidator:
         claimant = ty.text("claimant", max_length=200)
         ty.decimal("awarded_diyeh_share", required=False, int_digits=3, places=4)
         share = ty.raw("awarded_diyeh_share")
-        existing = selectors.claim_numbers_existing(number[~t.bad].tolist())
-        if existing:
-            ty._refuse(number.isin(existing).to_numpy() & ~t.bad,
-                       lambda i: f"claim {number.iat[i]} already exists in the database")
+        ty._refuse(_existing(Claim, "claim_number", number, ~t.bad),
+                   lambda i: f"claim {number.iat[i]} already exists in the database")
         policy_at = self._policy_pos(policy_number)
         outside = set(policy_number[~t.bad & (policy_at < 0)].tolist()) - self.policy_refused
         self.db_policies = selectors.policies_by_number(outside) if outside else {}
@@ -767,13 +789,17 @@ class BookValidator:
                    lambda i: f"only a reserve row can be a top-up, not {kind.iat[i]}")
         # Also covers what the import derives from a row (close releases, top-ups): same date.
         _closed_period_check(ty, accounting, self.closed_periods)
-        file_ids = set(tid.tolist())
-        taken = selectors.claim_transaction_ids_existing(tid[~t.bad].tolist())
-        if taken:
-            ty._refuse(tid.isin(taken).to_numpy() & ~t.bad,
-                       lambda i: f"claim transaction id {tid.iat[i]} already exists in the database")
+        # Only the file's ids a generated id could equal (a close's releases, a top-up): a set of
+        # every id of the file was 80 MB of Python strings at a million rows.
+        suffixes = tuple(dict.fromkeys([fmt.topup_id("")] + [fmt.derived_id("", c) for c in fmt.COST_TYPES]))
+        generated_like = np.zeros(len(t), dtype=bool)
+        for suffix in suffixes:
+            generated_like |= tid.str.endswith(suffix).fillna(False).to_numpy(dtype=bool)
+        file_ids = set(tid[generated_like].tolist())
+        ty._refuse(_existing(ClaimTransaction, "transaction_id", tid, ~t.bad),
+                   lambda i: f"claim transaction id {tid.iat[i]} already exists in the database")
         order = np.lexsort((t.line, accounting.astype("int64")))
-        claim_at = (pd.Index(list(claim_pos)).get_indexer(number) if claim_pos
+        claim_at = (arrow_index_in(number, pa.array(list(claim_pos), pa.string())) if claim_pos
                     else np.full(len(t), -1, dtype=np.int64))
         screened = self._ledger_screen(t, claim_at, order, tid, kind, cost_type, amount, reverses, accounting,
                                        file_ids)
@@ -1017,8 +1043,11 @@ class BookValidator:
         where[perm] = np.arange(len(perm))
         nf = len(fast_key)
         indices = pa.array(perm)
-        plan.claim_transactions = {
-            name: pa.concat_arrays([fast[name], slow[name]]).take(indices) for name in fast}
+        # A column at a time, each source column let go once taken: the whole file's columns
+        # three times over (rows, joined, ordered) was the import's peak at a million policies.
+        plan.claim_transactions = {}
+        for name in list(fast):
+            plan.claim_transactions[name] = pa.concat_arrays([fast.pop(name), slow.pop(name)]).take(indices)
         plan.claim_transaction_claim = np.r_[fast_claim, np.asarray(out_claim, dtype=np.int64)][perm]
         reverses = np.full(nf + ns, -1, dtype=np.int64)
         slow_rev = np.array([-1 if r is None else r for r in out_reverses], dtype=np.int64)
@@ -1043,13 +1072,15 @@ def _derived_ids(tid: pd.Series, screened: ledger.Screened) -> list[str]:
     return [fmt.derived_id(v, ct) for v, ct in zip(source, screened.derived_cost_type.tolist())]
 
 
-def _sparse(values: list, rows: np.ndarray, n: int) -> list:
-    """A list of length n holding `values` at `rows` and None elsewhere: the replay reads
-    Python values of its own rows only."""
-    out = [None] * n
-    for i, v in zip(rows.tolist(), values):
-        out[i] = v
-    return out
+def _sparse(values: list, rows: np.ndarray, n: int) -> dict:
+    """`values` by row position, for the rows at `rows` only: the replay reads Python values of
+    its own rows only (a list as long as the file cost 5 MB a column per million rows)."""
+    return dict(zip(rows.tolist(), values))
+
+
+def _arrow(s: pd.Series) -> pa.ChunkedArray | pa.Array:
+    """The pyarrow data behind a pyarrow-backed string column (no copy), as large_string."""
+    return pc.cast(pa.array(s.array, from_pandas=True), pa.large_string())
 
 
 class _Silent(Exception):
