@@ -158,7 +158,7 @@ def start(*, count: int, database_url: str, broker_url: str, log_dir: Path, work
                                  "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
                                  "-n", host.node],
                 cwd=ROOT, env=worker_env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
-        control = Celery(broker=broker_url)
+        control = Celery(broker=broker_url, set_as_current=False)  # not the tasks' app: eager tests follow
         deadline, waiting = time.time() + 90, {h.node for h in made.hosts}
         while waiting and time.time() < deadline:
             for h in made.hosts:
@@ -182,7 +182,7 @@ def tasks_done(broker_url: str, nodes: list[str]) -> dict[str, dict[str, int]]:
     """node → {task name: tasks it has finished since it started}, from the workers' own stats."""
     from celery import Celery
 
-    stats = Celery(broker=broker_url).control.inspect(destination=nodes, timeout=3.0).stats() or {}
+    stats = Celery(broker=broker_url, set_as_current=False).control.inspect(destination=nodes, timeout=3.0).stats() or {}
     return {node: dict((stats.get(node) or {}).get("total") or {}) for node in nodes}
 
 
