@@ -154,3 +154,70 @@ def code_shown(code: str, name_of) -> str:
 def choices(table: dict) -> list[tuple[str, str]]:
     """(code, name) pairs for a form's select, in the table's order."""
     return [(code, name) for code, name in table.items()]
+
+
+# The measure a segment is developed on (the exhibit's basis) and the triangles beside it.
+BASES = {
+    "paid": _("paid"),
+    "incurred": _("incurred"),
+    "count": _("reported claim counts"),
+}
+
+# The averages of link ratios (reserving.engine.development.link_ratio_averages rows).
+AVERAGES = {
+    "simple": pgettext_lazy("link-ratio average", "simple"),
+    "volume": pgettext_lazy("link-ratio average", "volume"),  # volume-weighted
+    "medial": pgettext_lazy("link-ratio average", "medial"),
+    "geometric": pgettext_lazy("link-ratio average", "geometric"),
+}
+
+# The bootstrap's verdicts (engine D-31).
+BOOTSTRAP_STATUSES = {
+    "ok": pgettext_lazy("bootstrap status", "meaningful"),
+    "not meaningful": _("not meaningful"),
+    "failed": pgettext_lazy("bootstrap status", "failed"),
+}
+
+# The fields of an actuary's selection (reserving.forms.SelectionForm.selection), as the run
+# page and the workbench list them.
+SELECTION_FIELDS = {
+    "method": _("method"),
+    "grain": _("grain"),
+    "basis": _("basis"),
+    "ldfs": _("development factors by age"),
+    "tail": _("tail"),
+    "apriori": _("a-priori loss ratio"),
+    "pattern_from": _("pattern from"),
+    "case_adjustment": _("case adjustment"),
+    "severity_trend": _("severity trend"),
+    "overrides": _("methods by origin"),
+    "ultimates": _("typed ultimates"),
+    "note": _("note"),
+}
+
+
+def basis_name(code: str) -> str:
+    return _name(BASES, code)
+
+
+def average_name(code: str) -> str:
+    return _name(AVERAGES, code)
+
+
+def periods_name(periods: str) -> str:
+    """A link-ratio average's window: "all" or "latest 3" (the engine's labels)."""
+    if periods == "all":
+        return str(pgettext_lazy("link-ratio periods", "all"))
+    if isinstance(periods, str) and periods.startswith("latest "):
+        n = periods[len("latest "):]
+        if n.isdigit():
+            return str(pgettext_lazy("link-ratio periods", "latest %(n)s") % {"n": n})
+    return _name({}, periods)
+
+
+def bootstrap_status_name(code: str) -> str:
+    return _name(BOOTSTRAP_STATUSES, code)
+
+
+def selection_field_name(code: str) -> str:
+    return _name(SELECTION_FIELDS, code)

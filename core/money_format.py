@@ -43,6 +43,12 @@ def amount_text(value, currency: str) -> str:
     return f"{rounded:,.{MINOR_UNITS[code]}f}".translate(_number_table(get_language()))
 
 
+def number_text(value, digits: int = 0) -> str:
+    """A number that is not an amount of one currency (a triangle cell, a claim count) grouped
+    per the active locale as amount_text groups amounts: number_text(1234.5, 1) == "1,234.5" (en)."""
+    return f"{float(value):,.{digits}f}".translate(_number_table(get_language()))
+
+
 @lru_cache(maxsize=16)
 def _number_table(language: str | None) -> dict[int, str]:
     if _persian(language):

@@ -21,9 +21,11 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
 from core.forms import form_add_domain_error
-from core.money import MINOR_UNITS, ZERO, money_round, to_decimal
+from core.money import ZERO, to_decimal
+from core.money_format import amount_text, number_text
 from core.periods import Quarter
-from core.labels import code_shown, method_name, segment_name
+from core.labels import (average_name, basis_name, bootstrap_status_name, code_shown, grain_name, method_name,
+                         periods_name, segment_name, selection_field_name)
 from core.roles import Operation, can
 from reserving import selectors, services, workbench
 from reserving import report as run_report
@@ -201,6 +203,7 @@ class ReserveRunAdmin(admin.ModelAdmin):
             "results": results, "checks": _checks_shown(run), "events": run.events.select_related("actor"),
             "opts": self.model._meta, "reject_form": RejectForm(), "period_label": Quarter.of(run.valuation_date).label,
             "totals_by_currency": _totals(results), "can": _abilities(request.user, run),
+            "selections_shown": _selections_shown(run.selections),
             **self._review_context(run),
         }
         return TemplateResponse(request, "admin/reserving/run_detail.html", context)
@@ -265,7 +268,8 @@ class ReserveRunAdmin(admin.ModelAdmin):
                  "url": reverse("admin:reserving_run_part", args=[run.pk, segment, currency, f"exhibit_{m}"])}
                 for m in exhibit["references"]]
         context = {
-            **self.admin_site.each_context(request), "title": _("Run %(pk)s: %(segment)s %(currency)s") % {"pk": run.pk, "segment": segment, "currency": currency}, "run": run,
+            **self.admin_site.each_context(request), "title": _("Run %(pk)s: %(segment)s %(currency)s") % {
+                "pk": run.pk, "segment": segment_name(segment), "currency": currency}, "run": run,
             "result": result, "segment": segment, "currency": currency, "form": form, "opts": self.model._meta,
             "amounts": _segment_amounts(result, currency),
             "summary": _ultimates_summary(result, currency, picked_overrides,
@@ -274,8 +278,8 @@ class ReserveRunAdmin(admin.ModelAdmin):
             "exhibit": exhibit,
             "bootstrap": _bootstrap_rows(result.bootstrap if result else None, currency),
             "provenance": _provenance_items(result.provenance if result else None, currency),
-            "used_selection": _selection_items(result.selections if result else None),
-            "saved_selection": _selection_items(current),
+            "used_selection": _selection_items(result.selections if result else None, currency),
+            "saved_selection": _selection_items(current, currency),
             "has_stored": bool(tri.get("incurred") or tri.get("paid")),
             "stored_html": _stored_inline(tri),
             "apriori_url": reverse("admin:reserving_apriorilossratio_changelist") + "?"
@@ -392,7 +396,8 @@ class ReserveRunAdmin(admin.ModelAdmin):
             by_cut = results.to_dict("records")
         except DomainError as exc:
             error = exc.message
-        context = {**self.admin_site.each_context(request), "title": _("Run %(pk)s: %(segment)s %(currency)s back-test") % {"pk": run.pk, "segment": segment, "currency": currency},
+        context = {**self.admin_site.each_context(request), "title": _("Run %(pk)s: %(segment)s %(currency)s back-test") % {
+                       "pk": run.pk, "segment": segment_name(segment), "currency": currency},
                    "run": run, "segment": segment, "currency": currency, "cuts": cuts, "error": error,
                    "summary": summary, "by_cut": by_cut, "opts": self.model._meta}
         return TemplateResponse(request, "admin/reserving/run_backtest.html", context)
@@ -511,8 +516,8 @@ def _totals(results) -> dict:
 def _table(blob, digits: int = 2) -> dict | None:
     if not blob or not blob.get("values"):
         return None
-    fmt = f"{{:,.{digits}f}}"
-    rows = [(o, ["" if v is None else fmt.format(v) for v in vals]) for o, vals in zip(blob["origins"], blob["values"])]
+    rows = [(o, ["" if v is None else number_text(v, digits) for v in vals])
+            for o, vals in zip(blob["origins"], blob["values"])]
     return {"ages": blob["ages"], "rows": rows}
 
 
@@ -604,10 +609,11 @@ FLAG_LABELS = {"negative_ibnr": _("negative IBNR"), "override": _("override"), "
 
 
 def _money(value, currency: str) -> str:
-    """An amount with thousands separators to the currency's minor unit (IRR 0, RUB 2); "—" for none."""
+    """An amount to read, grouped per the active locale to the currency's minor unit (IRR 0, RUB
+    2; core.money_format); "—" for none. Never an input's value: those stay plain (_amount_input)."""
     if value is None or value == "":
         return "—"
-    return f"{money_round(value, currency):,.{MINOR_UNITS.get(currency, 2)}f}"
+    return amount_text(value, currency)
 
 
 def _percent(value, digits: int = 0) -> str:
@@ -760,7 +766,8 @@ def _development_exhibit(run, result, built, picked: dict[str, str], exclusions,
             if checked:
                 matched.add(age)
             cells.append({"name": f"{LDF_PREFIX}{age}", "value": factor, "shown": f"{value:.4f}", "checked": checked})
-        rows.append({"average": average, "periods": periods, "key": f"{average}|{periods}", "cells": cells})
+        rows.append({"average": average, "periods": periods, "key": f"{average}|{periods}", "cells": cells,
+                     "average_shown": average_name(average), "periods_shown": periods_name(periods)})
     factors = result.factors or {}
     selected = factors.get("ldf", {})
     prior = workbench.prior_factors(run=run, result=result)
@@ -778,7 +785,7 @@ def _development_exhibit(run, result, built, picked: dict[str, str], exclusions,
     errors = errors or {}
     return {
         "basis": basis, "grain": grain, "ages": ages, "triangle_ages": [int(a) for a in triangle.ages],
-        "triangle": [(origin_key(o), ["" if not np.isfinite(v) else f"{v:,.0f}" for v in row])
+        "triangle": [(origin_key(o), ["" if not np.isfinite(v) else number_text(v) for v in row])
                      for o, row in zip(triangle.origins, triangle.values)],
         "link_ratios": link_rows, "excluded": exclusions.shown,
         "averages": rows,
@@ -808,7 +815,7 @@ def _reference_exhibit(run, result, measure: str) -> SafeString:
     if triangle is None:
         return format_html("<p>{}</p>", _("no such triangle stored for this run"))
     origin = _("origin")
-    rows = [(origin_key(o), [_td("" if not np.isfinite(v) else f"{v:,.0f}") for v in row])
+    rows = [(origin_key(o), [_td("" if not np.isfinite(v) else number_text(v)) for v in row])
             for o, row in zip(triangle.origins, triangle.values)]
     ages = [int(a) for a in triangle.ages]
     link = triangle.link_ratios()
@@ -818,7 +825,8 @@ def _reference_exhibit(run, result, measure: str) -> SafeString:
         averages = link_ratio_averages(triangle)
     except EngineError as exc:
         return format_html('<p class="errornote">{}</p>', exc.message)
-    average_rows = [{"average": a, "periods": p, "key": f"{a}|{p}",
+    average_rows = [{"average": a, "periods": p, "key": f"{a}|{p}", "average_shown": average_name(a),
+                     "periods_shown": periods_name(p),
                      "cells": [None if not np.isfinite(v) else {"shown": f"{v:.4f}"} for v in values]}
                     for (a, p), values in averages.iterrows()]
     head = format_html_join("", "<th>{}</th>", ((int(a),) for a in averages.columns))
@@ -848,14 +856,14 @@ def _averages_html(rows) -> SafeString:
         return format_html(radio, c["name"], c["value"], " checked" if c["checked"] else "", c["shown"])
 
     return format_html_join("", "{}", ((format_html(
-        _AVERAGE_ROW, row["average"], row["periods"], row["key"], row["average"], row["periods"],
+        _AVERAGE_ROW, row["average"], row["periods"], row["key"], row["average_shown"], row["periods_shown"],
         format_html_join("", "{}", ((cell(c),) for c in row["cells"]))),) for row in rows))
 
 
 def _averages_text_html(rows) -> SafeString:
     """The averages' rows as text, for a user who may not select."""
     return format_html_join("", "{}", ((format_html(
-        _AVERAGE_ROW, r["average"], r["periods"], r["key"], r["average"], r["periods"],
+        _AVERAGE_ROW, r["average"], r["periods"], r["key"], r["average_shown"], r["periods_shown"],
         format_html_join("", '<td class="num">{}</td>', ((c["shown"] if c else "—",) for c in r["cells"]))),)
         for r in rows))
 
@@ -903,6 +911,7 @@ def _preview_beside(preview: dict, result, currency: str) -> dict:
     total["ultimate_change"] = _signed_money(totals["ultimate"] - totals["now_ultimate"], currency)
     total["ibnr_change"] = _signed_money(totals["ibnr"] - totals["now_ibnr"], currency)
     return {"beside": {"rows": rows, "total": total, "has_current": bool(now)},
+            "ibnr_method_name": method_name(preview.get("ibnr_method")),
             "ibnr_text": _money(to_decimal(preview["ibnr"]), currency),
             "current_ibnr_text": None if preview.get("current_ibnr") is None else _money(to_decimal(preview["current_ibnr"]), currency),
             "change_text": None if preview.get("change") is None else _signed_money(to_decimal(preview["change"]), currency)}
@@ -938,9 +947,9 @@ def _bootstrap_rows(blob, currency: str) -> dict | None:
     if not blob:
         return None
     status = blob.get("status", "")
-    rows = [(_("status"), status)]
+    rows = [(_("status"), bootstrap_status_name(status) or "—")]
     if "n_sims" in blob:
-        rows.append((_("simulations"), f"{int(blob['n_sims']):,}"))
+        rows.append((_("simulations"), number_text(int(blob["n_sims"]))))
     if "seed" in blob:
         rows.append((_("seed"), str(blob["seed"])))
     for key, label in BOOTSTRAP_STATISTICS:
@@ -965,9 +974,9 @@ def _provenance_items(blob, currency: str) -> list[tuple[str, list[str]]]:
         if lines:
             items.append((term, lines))
 
-    add(_("grain"), blob.get("grain"), blob.get("grain_note"))
-    add(_("basis"), blob.get("basis"))
-    add(_("method"), blob.get("method"),
+    add(_("grain"), blob.get("grain") and _grain_text(blob["grain"]), blob.get("grain_note"))
+    add(_("basis"), basis_name(blob.get("basis")))
+    add(_("method"), method_name(blob.get("method")),
         blob.get("fallback") and _("fallback: %(fallback)s") % {"fallback": blob["fallback"]})
     rule = blob.get("rule") or {}
     add(_("rule"), rule.get("name") if isinstance(rule, dict) else rule, isinstance(rule, dict) and rule.get("text"))
@@ -994,13 +1003,69 @@ def _provenance_items(blob, currency: str) -> list[tuple[str, list[str]]]:
     return items
 
 
-def _selection_items(selection) -> list[tuple[str, str]]:
-    """A selection (as saved, or as a result used it) as (field, text) lines, without its notes."""
+def _grain_text(code) -> str:
+    """A grain by its name with its code, which the engine's notes and the exhibit use: "accident
+    years × development years (OYDY)"; an unknown code as it is."""
+    name = grain_name(code)
+    return name if name == str(code) else f"{name} ({code})"
+
+
+def _factor_text(value) -> str:
+    try:
+        return f"{float(value):.4f}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _selection_value(key: str, value, currency: str) -> str:
+    if key == "method":
+        return method_name(value)
+    if key == "grain":
+        return _grain_text(value)
+    if key == "basis":
+        return basis_name(value)
+    if key == "ldfs" and isinstance(value, dict):  # factors by age, in age order
+        return ", ".join(f"{a}: {_factor_text(f)}" for a, f in sorted(value.items(), key=lambda x: int(str(x[0]))
+                                                                       if str(x[0]).isdigit() else 0))
+    if key == "tail":
+        return _factor_text(value)
+    if key == "apriori":
+        try:
+            return _percent(float(value), 1)
+        except (TypeError, ValueError):
+            return str(value)
+    if key == "overrides" and isinstance(value, dict):
+        return ", ".join(f"{o}: {method_name(m)}" for o, m in sorted(value.items()))
+    if key == "ultimates" and isinstance(value, dict):
+        return ", ".join(f"{o}: {_money(v, currency)}" for o, v in sorted(value.items()))
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)
+
+
+def _selection_items(selection, currency: str) -> list[tuple[str, str]]:
+    """A selection (as saved, or as a result used it) as (field, text) lines to read, without the
+    engine's notes: fields and methods by their names, factors by age, typed ultimates as
+    amounts of the segment's currency; the actuary's note last."""
     out = []
-    for key, value in (selection or {}).items():
+    items = sorted((selection or {}).items(), key=lambda kv: kv[0] == "note")
+    for key, value in items:
         if key == "notes" or value in (None, "", {}, []):
             continue
-        if isinstance(value, dict):
-            value = ", ".join(f"{k}: {v}" for k, v in value.items())
-        out.append((key, str(value)))
+        out.append((selection_field_name(key), _selection_value(key, value, currency)))
+    return out
+
+
+def _selections_shown(selections) -> list[dict]:
+    """The run's saved selections ("segment|CUR" → selection) for its page: per segment and
+    currency, the segment's name and the selection's lines."""
+    out = []
+    for key, selection in sorted((selections or {}).items()):
+        segment, _sep, currency = str(key).partition("|")
+        try:
+            items = _selection_items(selection, currency)
+        except (ValueError, ArithmeticError):  # an unknown currency in an old key: the lines as stored
+            items = [(selection_field_name(k), str(v)) for k, v in (selection or {}).items() if k != "notes"]
+        out.append({"key": key, "segment": segment, "segment_name": segment_name(segment), "currency": currency,
+                    "items": items})
     return out

@@ -26,8 +26,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from core.labels import method_name
+from core.labels import basis_name, grain_name, method_name, segment_name
 from core.money import MINOR_UNITS, money_round
+from core.money_format import amount_text
 from core.xlsx import workbook_bytes, workbook_new
 from reserving import review as review_module
 from reserving.engine import EngineError
@@ -43,7 +44,8 @@ BOOTSTRAP_KEYS = (("mean", gettext_noop("mean")), ("std", gettext_noop("s.d.")),
 
 # ------------------------------------------------------------------ formatting
 def money_text(value, currency: str) -> str:
-    """An amount with thousands separators to the currency's minor unit (IRR 0, RUB 2); "—" for none."""
+    """An amount to read, grouped per the active locale to the currency's minor unit (IRR 0, RUB
+    2; core.money_format: Persian digits on Persian pages); "—" for none."""
     if value is None or value == "":
         return "—"
     try:
@@ -51,7 +53,7 @@ def money_text(value, currency: str) -> str:
             return "—"
     except (TypeError, ValueError):
         return str(value)
-    return f"{money_round(value, currency):,.{MINOR_UNITS.get(currency, 2)}f}"
+    return amount_text(value, currency)
 
 
 def signed_money_text(value, currency: str) -> str:
@@ -121,7 +123,7 @@ def _amounts_html(seg: review_module.SegmentReview) -> SafeString:
     c = seg.currency
     body = format_html_join("", '<tr><th>{}</th><td class="num">{}</td><td class="num">{}</td>'
                                 '<td class="num">{}</td><td class="num">{}</td></tr>', (
-        (a.name, money_text(a.prior, c), money_text(a.current, c), signed_money_text(a.difference, c),
+        (a.label, money_text(a.prior, c), money_text(a.current, c), signed_money_text(a.difference, c),
          percent_text(a.percent, 1, signed=True)) for a in seg.amounts))
     return format_html('<table class="rv-amounts"><thead><tr><th>{}</th><th class="num">{}</th><th class="num">{}</th>'
                        '<th class="num">{}</th><th class="num">%</th></tr></thead><tbody>{}</tbody></table>',
@@ -132,7 +134,8 @@ def _amounts_html(seg: review_module.SegmentReview) -> SafeString:
 def segment_review_html(seg: review_module.SegmentReview) -> SafeString:
     """One segment's changes against its prior approved run: the settings, the factors per
     age, the method and a-priori per origin, the notes and the effect on the reserve."""
-    title = format_html('<h4 class="rv-title">{} {}</h4>', seg.segment, seg.currency)
+    title = format_html('<h4 class="rv-title"><span title="{}">{}</span> {}</h4>', seg.segment,
+                        segment_name(seg.segment), seg.currency)
     if not seg.has_prior:
         note = (format_html('<p class="rv-note">{}: {}</p>', _("note"), seg.note.current)
                 if seg.note and seg.note.current else "")
@@ -144,9 +147,13 @@ def segment_review_html(seg: review_module.SegmentReview) -> SafeString:
                        _("run {pk}").format(pk=prior.pk), _("as at"), prior.valuation_date.isoformat(),
                        _("approved"), when_text(prior.decided_at))
     warnings = format_html_join("", '<p class="rv-warning">{}</p>', ((w,) for w in seg.warnings))
-    settings_rows = [(_("method"), seg.method.prior, seg.method.current, "text", seg.method.changed),
-                     (_("basis"), seg.basis.prior, seg.basis.current, "text", seg.basis.changed),
-                     (_("grain"), seg.grain.prior, seg.grain.current, "text", seg.grain.changed),
+    # the codes by their names (the approver reads words; the codes are the workbench's titles)
+    settings_rows = [(_("method"), method_name(seg.method.prior), method_name(seg.method.current), "text",
+                      seg.method.changed),
+                     (_("basis"), basis_name(seg.basis.prior), basis_name(seg.basis.current), "text",
+                      seg.basis.changed),
+                     (_("grain"), grain_name(seg.grain.prior), grain_name(seg.grain.current), "text",
+                      seg.grain.changed),
                      (_("tail"), seg.tail.prior, seg.tail.current, "factor", seg.tail.changed),
                      (_("a-priori loss ratio (selected)"), seg.apriori.prior, seg.apriori.current, "percent",
                       seg.apriori.changed),
@@ -155,14 +162,7 @@ def segment_review_html(seg: review_module.SegmentReview) -> SafeString:
     settings = format_html('<table class="rv-settings"><thead><tr><th></th><th class="num">{}</th><th class="num">{}'
                            '</th></tr></thead><tbody>{}</tbody></table>', _("prior"), _("current"),
                            _change_rows(settings_rows, seg.currency))
-    factor_rows = format_html_join("", '<tr class="{}"><th>{}</th><td class="num">{}</td><td class="num">{}</td>'
-                                       '<td>{}</td></tr>', (
-        ("rv-changed" if f.changed else "rv-same", f.key, factor_text(f.prior), factor_text(f.current),
-         _("selected") if f.chosen else "") for f in seg.factors))
-    factors = format_html('<table class="rv-factors"><thead><tr><th>{}</th><th class="num">{}</th><th class="num">{}'
-                          '</th><th></th></tr></thead><tbody>{}</tbody></table>', _("age (months)"),
-                          _("prior factor"), _("current factor"), factor_rows or format_html(
-                              '<tr><td colspan="4">{}</td></tr>', _("no development factors")))
+    factors = _factors_html(seg)
     c = seg.currency
     # the method by its human name, its code in the cell's title (as the workbench shows it)
     origin_rows = format_html_join("", '<tr class="{}"><th>{}</th><td title="{}">{}</td><td title="{}">{}</td>'
@@ -185,6 +185,34 @@ def segment_review_html(seg: review_module.SegmentReview) -> SafeString:
         factors=len(seg.changed_factors), origins=len(seg.changed_origins)))
     return format_html('<div class="rv-segment">{}{}{}{}{}<div class="rv-tables">{}{}</div>{}{}{}</div>', title, head,
                        warnings, summary, _amounts_html(seg), settings, factors, origins, notes, _typed_html(seg))
+
+
+def _factors_html(seg: review_module.SegmentReview) -> SafeString:
+    """The factors per age, prior beside current; when the grain changed, the two runs' factors
+    as two lists side by side (their ages are other ages: nothing is compared)."""
+    if not seg.factors_comparable:
+        prior = [(int(f.key), f.prior) for f in seg.factors if f.prior is not None]
+        current = [(int(f.key), f.current) for f in seg.factors if f.current is not None]
+        blank = ("", "")
+        pairs = [(prior[i] if i < len(prior) else blank, current[i] if i < len(current) else blank)
+                 for i in range(max(len(prior), len(current)))]
+        rows = format_html_join("", '<tr class="rv-incomparable"><th>{}</th><td class="num">{}</td><th>{}</th>'
+                                    '<td class="num">{}</td></tr>', (
+            (p[0], factor_text(p[1]) if p[1] != "" else "", c[0], factor_text(c[1]) if c[1] != "" else "")
+            for p, c in pairs))
+        return format_html('<table class="rv-factors rv-factors-apart"><caption>{}</caption><thead><tr><th>{}</th>'
+                           '<th class="num">{}</th><th>{}</th><th class="num">{}</th></tr></thead><tbody>{}</tbody>'
+                           '</table>', _("not comparable: reserved at different grains"), _("prior age (months)"),
+                           _("prior factor"), _("current age (months)"), _("current factor"), rows or format_html(
+                               '<tr><td colspan="4">{}</td></tr>', _("no development factors")))
+    factor_rows = format_html_join("", '<tr class="{}"><th>{}</th><td class="num">{}</td><td class="num">{}</td>'
+                                       '<td>{}</td></tr>', (
+        ("rv-changed" if f.changed else "rv-same", f.key, factor_text(f.prior), factor_text(f.current),
+         _("selected") if f.chosen else "") for f in seg.factors))
+    return format_html('<table class="rv-factors"><thead><tr><th>{}</th><th class="num">{}</th><th class="num">{}'
+                       '</th><th></th></tr></thead><tbody>{}</tbody></table>', _("age (months)"),
+                       _("prior factor"), _("current factor"), factor_rows or format_html(
+                           '<tr><td colspan="4">{}</td></tr>', _("no development factors")))
 
 
 def review_html(reviews: list[review_module.SegmentReview]) -> SafeString:
@@ -580,7 +608,7 @@ def report_xlsx(*, run: ReserveRun, report: dict | None = None) -> bytes:
                 r = put(ws, r, [_("warning"), w])
         r = put(ws, r, [_("amount"), _("prior"), _("current"), _("difference"), "%"], font=bold)
         for a in rv.amounts if rv else []:
-            r = put(ws, r, [a.name, a.prior, a.current, a.difference, a.percent], currency=seg.currency,
+            r = put(ws, r, [a.label, a.prior, a.current, a.difference, a.percent], currency=seg.currency,
                     money_cols=(2, 3, 4), percent_cols=(5,))
         if rv is not None and rv.has_prior:
             r = put(ws, r, [_("item"), _("prior"), _("current"), _("changed")], font=bold)

@@ -18,7 +18,9 @@ from decimal import Decimal
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from core.labels import basis_name, grain_name, segment_name
 from reserving.models import ReserveRun, RunSegmentResult
 
 
@@ -40,9 +42,16 @@ class Change:
 
 @dataclass(frozen=True)
 class FactorChange(Change):
-    """A development factor at an age; `chosen`: the actuary's selection names this age."""
+    """A development factor at an age; `chosen`: the actuary's selection names this age.
+    `comparable` is False when the two runs were reserved at different grains: their ages are
+    other ages (9/21/33 against 12/24/36 months), so a factor is never "changed" across them."""
 
     chosen: bool = False
+    comparable: bool = True
+
+    @property
+    def changed(self) -> bool:
+        return self.comparable and super().changed
 
 
 NOT_TYPED = Change("typed", None, None)
@@ -62,6 +71,11 @@ class OriginChange:
         return self.method.changed or self.apriori.changed or self.typed.changed
 
 
+# the amounts' row labels in the user's language (`name` stays the key tests and callers use)
+AMOUNT_LABELS = {"RBNS": gettext_lazy("RBNS"), "IBNR": gettext_lazy("IBNR"),
+                 "total": gettext_lazy("total")}
+
+
 @dataclass(frozen=True)
 class AmountChange:
     """An amount of the segment: prior, current, their difference and the difference as a
@@ -70,6 +84,10 @@ class AmountChange:
     name: str
     prior: Decimal | None
     current: Decimal
+
+    @property
+    def label(self) -> str:
+        return str(AMOUNT_LABELS.get(self.name, self.name))
 
     @property
     def difference(self) -> Decimal | None:
@@ -106,6 +124,11 @@ class SegmentReview:
     @property
     def changed_factors(self) -> list[FactorChange]:
         return [f for f in self.factors if f.changed]
+
+    @property
+    def factors_comparable(self) -> bool:
+        """False when the grain changed: the factors are two lists at different ages."""
+        return all(f.comparable for f in self.factors)
 
     @property
     def changed_origins(self) -> list[OriginChange]:
@@ -191,7 +214,8 @@ def _compare(prior_run: ReserveRun, prior: RunSegmentResult, run: ReserveRun, cu
     grain_now, grain_then = (current.provenance or {}).get("grain"), (prior.provenance or {}).get("grain")
     f_now, f_then = _factors(current), _factors(prior)
     chosen = {int(a) for a in (sel_now.get("ldfs") or {})}
-    factors = [FactorChange(str(age), f_then.get(age), f_now.get(age), chosen=age in chosen)
+    comparable = grain_now == grain_then
+    factors = [FactorChange(str(age), f_then.get(age), f_now.get(age), chosen=age in chosen, comparable=comparable)
                for age in sorted(set(f_now) | set(f_then))]
     o_now, o_then = _origins_methods(current), _origins_methods(prior)
     typed_now, typed_then = _typed(sel_now), _typed(sel_then)
@@ -208,10 +232,10 @@ def _compare(prior_run: ReserveRun, prior: RunSegmentResult, run: ReserveRun, cu
     warnings = []
     if grain_now != grain_then:
         warnings.append(_("the grain changed (%(prior)s → %(current)s): the factors are not comparable age by "
-                          "age") % {"prior": grain_then or "—", "current": grain_now or "—"})
+                          "age") % {"prior": grain_name(grain_then) or "—", "current": grain_name(grain_now) or "—"})
     if basis_now != basis_then:
-        warnings.append(_("the basis changed (%(prior)s → %(current)s)") % {"prior": basis_then or "—",
-                                                                          "current": basis_now or "—"})
+        warnings.append(_("the basis changed (%(prior)s → %(current)s)") % {"prior": basis_name(basis_then) or "—",
+                                                                          "current": basis_name(basis_now) or "—"})
     amounts = [AmountChange("RBNS", prior.rbns, current.rbns), AmountChange("IBNR", prior.ibnr, current.ibnr),
                AmountChange("total", prior.rbns + prior.ibnr, current.rbns + current.ibnr)]
     return SegmentReview(
@@ -234,7 +258,8 @@ def segment_review(*, run: ReserveRun, result: RunSegmentResult,
         return SegmentReview(segment=result.segment, currency=result.currency, prior_run=None,
                              message=_("no prior approved run of regime %(regime)s for %(segment)s %(currency)s "
                                        "at or before %(date)s") % {
-                                 "regime": run.regime_code, "segment": result.segment, "currency": result.currency,
+                                 "regime": run.regime_code, "segment": segment_name(result.segment),
+                                 "currency": result.currency,
                                  "date": run.valuation_date.isoformat()},
                              note=Change("note", "", _selection(run, result).get("note") or ""),
                              typed_ultimates=_typed(_selection(run, result)),

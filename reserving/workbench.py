@@ -17,10 +17,12 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.money import MINOR_UNITS, money_round
+from core.labels import basis_name, method_name, segment_name
+from core.money_format import amount_text, number_text
 from core.periods import Quarter
 from reserving import selectors
 from reserving.compute import _to_triangle, inputs_from_canonical
@@ -39,9 +41,11 @@ CHARTS = ("development", "loss_ratios", "bootstrap", "emergence")
 
 # ------------------------------------------------------------------ formatting for reading
 def _money(value, currency: str) -> str:
+    """An amount to read, in the active locale (core.money_format: IRR whole rials, RUB kopecks;
+    Persian digits on Persian pages); "—" for none or NaN."""
     if value is None or not np.isfinite(float(value)):
         return "—"
-    return f"{money_round(float(value), currency):,.{MINOR_UNITS.get(currency, 2)}f}"
+    return amount_text(float(value), currency)
 
 
 def _ratio(value, digits: int = 2) -> str:
@@ -248,7 +252,7 @@ def _flags(t: SegmentTriangles | None, result: RunSegmentResult, origins, curren
     for age, f in D.ldfs_below_one(ldf):
         flags.append({"code": "ldf_below_one", "text": _(
             "the selected LDF at age %(age)s is %(factor)s, below 1: the %(basis)s is projected to fall") % {
-            "age": age, "factor": f"{f:.4f}", "basis": factors.get("basis", "incurred")}})
+            "age": age, "factor": f"{f:.4f}", "basis": basis_name(factors.get("basis", "incurred"))}})
     for o in origins:
         if o.ibnr < 0:
             flags.append({"code": "negative_ibnr", "text": _(
@@ -314,14 +318,15 @@ def emergence(*, run: ReserveRun, result: RunSegmentResult) -> dict:
     if prior is None:
         return {"message": _("No prior approved run of regime %(regime)s for %(segment)s %(currency)s before "
                              "%(date)s: no actual-vs-expected emergence.") % {
-            "regime": run.regime_code, "segment": segment, "currency": currency, "date": run.valuation_date}}
+            "regime": run.regime_code, "segment": segment_name(segment), "currency": currency,
+            "date": run.valuation_date}}
     before = prior.segment_results.prefetch_related("origins").get(segment=segment, currency=currency)
     head = {"prior_run": prior.pk, "prior_valuation_date": prior.valuation_date.isoformat()}
     cdf = {int(a): float(c) for a, c in ((before.factors or {}).get("cdf") or {}).items()}
     if not cdf:
         return {**head, "message": _("The prior run %(run)s (%(date)s) reserved this segment without a development "
                                      "pattern (%(method)s): no expected emergence.") % {
-            "run": prior.pk, "date": prior.valuation_date, "method": before.ibnr_method}}
+            "run": prior.pk, "date": prior.valuation_date, "method": method_name(before.ibnr_method)}}
     grain = (before.provenance or {}).get("grain") or "OQDQ"
     basis = (before.factors or {}).get("basis") or "incurred"
     try:
@@ -380,8 +385,19 @@ LAYOUT = {"template": "plotly_white", "height": 420, "margin": {"l": 70, "r": 20
           "legend": {"orientation": "h", "y": -0.2}}
 
 
+# plotly's `separators`: the decimal mark, then the thousands separator, of the active language (the
+# tick labels of the axes and the hover texts). Plotly draws Latin digits whatever the separators:
+# a Persian page's ticks read "1٬234٫5", its tables Persian digits.
+SEPARATORS = {"en": ".,", "ru": ",\u00a0", "fa": "\u066b\u066c"}
+
+
+def separators() -> str:
+    return SEPARATORS.get((get_language() or "en").split("-")[0], SEPARATORS["en"])
+
+
 def _figure(chart: str, data: list, layout: dict, message: str = "") -> dict:
-    return {"chart": chart, "data": data, "layout": {**LAYOUT, **layout}, "message": message}
+    return {"chart": chart, "data": data, "layout": {**LAYOUT, "separators": separators(), **layout},
+            "message": message}
 
 
 def _empty(chart: str, message: str) -> dict:
@@ -402,7 +418,8 @@ def development_chart(*, run: ReserveRun, result: RunSegmentResult) -> dict:
                      "hovertemplate": "%{x} months: %{y:,.0f}<extra>" + origin_key(origin) + "</extra>"})
     return _figure("development", data, {
         "title": {"text": _("Cumulative %(basis)s by origin, %(segment)s %(currency)s (grain %(grain)s)") % {
-            "basis": t.basis, "segment": result.segment, "currency": result.currency, "grain": t.grain}},
+            "basis": basis_name(t.basis), "segment": segment_name(result.segment), "currency": result.currency,
+            "grain": t.grain}},
         "xaxis": {"title": {"text": _("development age (months)")}},
         "yaxis": {"title": {"text": result.currency}, "tickformat": ",.0f"}})
 
@@ -424,11 +441,13 @@ def loss_ratio_chart(*, run: ReserveRun, result: RunSegmentResult) -> dict:
 
     methods = [m for m in DEFAULT_METHODS if any(m in (o.ultimates or {}) for o in origins)]
     selected = _("selected")
-    data = [{"type": "scatter", "mode": "lines+markers", "name": m, "x": keys,
+    # the legend names the methods; the code stays in the trace's `meta` (and the selected
+    # marker's `customdata`) for whatever reads the figure
+    data = [{"type": "scatter", "mode": "lines+markers", "name": method_name(m), "meta": m, "x": keys,
              "y": [ratio((o.ultimates or {}).get(m), e) for o, e in zip(origins, earned)]} for m in methods]
     data.append({"type": "scatter", "mode": "markers", "name": selected, "x": keys,
                  "y": [ratio(o.ultimate, e) for o, e in zip(origins, earned)],
-                 "text": [o.method for o in origins],
+                 "text": [method_name(o.method) for o in origins], "customdata": [o.method for o in origins],
                  "marker": {"size": 12, "symbol": "diamond", "color": "black"},
                  "hovertemplate": "%{x}: %{y:.1%} (%{text})<extra>" + selected + "</extra>"})
     if any(o.apriori is not None for o in origins):
@@ -436,7 +455,7 @@ def loss_ratio_chart(*, run: ReserveRun, result: RunSegmentResult) -> dict:
                      "y": [_num(o.apriori, 6) for o in origins], "line": {"dash": "dot", "color": "grey"}})
     return _figure("loss_ratios", data, {
         "title": {"text": _("Ultimate loss ratio by origin and method, %(segment)s %(currency)s") % {
-            "segment": result.segment, "currency": result.currency}},
+            "segment": segment_name(result.segment), "currency": result.currency}},
         "xaxis": {"title": {"text": _("origin")}, "type": "category"},
         "yaxis": {"title": {"text": _("ultimate ÷ earned premium")}, "tickformat": ".0%"}})
 
@@ -516,12 +535,12 @@ def bootstrap_chart(*, run: ReserveRun, result: RunSegmentResult) -> dict:
     below, above = int((draws < lo).sum()), int((draws > hi).sum())
     n = int(draws.size)
     where = float((draws <= booked).mean() * 100) if meaningful else None
-    label = _("booked RBNS + IBNR %(amount)s") % {"amount": f"{booked:,.0f}"} + (
+    label = _("booked RBNS + IBNR %(amount)s") % {"amount": number_text(booked)} + (
         f" ≈ p{where:.0f}" if where is not None else "")
     top = int(counts.max()) if counts.size else 1
     reserve = _("reserve (%(currency)s)") % {"currency": result.currency}
     data = [
-        {"type": "bar", "name": _("simulations per bar (%(n)s draws)") % {"n": f"{n:,}"},
+        {"type": "bar", "name": _("simulations per bar (%(n)s draws)") % {"n": number_text(n)},
          "x": [_num((a + b) / 2) for a, b in zip(edges[:-1], edges[1:])], "width": [_num(b - a) for a, b in
                                                                               zip(edges[:-1], edges[1:])],
          "y": [int(c) for c in counts],
@@ -534,7 +553,7 @@ def bootstrap_chart(*, run: ReserveRun, result: RunSegmentResult) -> dict:
     layout = {"xaxis": {"title": {"text": reserve}, "tickformat": ",.0f"},
               "yaxis": {"title": {"text": _("simulations")}}}
     title = _("Bootstrap ODP paid reserve, %(segment)s %(currency)s: %(n)s simulations") % {
-        "segment": result.segment, "currency": result.currency, "n": f"{n:,}"}
+        "segment": segment_name(result.segment), "currency": result.currency, "n": number_text(n)}
     if meaningful:
         qs = np.linspace(0, 100, 101)
         data += [
@@ -551,9 +570,9 @@ def bootstrap_chart(*, run: ReserveRun, result: RunSegmentResult) -> dict:
         title += " — " + _("not meaningful")
     outside = []
     if below:
-        outside.append(_("%(n)s draws below %(bound)s") % {"n": f"{below:,}", "bound": f"{lo:,.0f}"})
+        outside.append(_("%(n)s draws below %(bound)s") % {"n": number_text(below), "bound": number_text(lo)})
     if above:
-        outside.append(_("%(n)s above %(bound)s") % {"n": f"{above:,}", "bound": f"{hi:,.0f}"})
+        outside.append(_("%(n)s above %(bound)s") % {"n": number_text(above), "bound": number_text(hi)})
     message = ("" if meaningful else _("not meaningful, no percentile is read off it: %(reasons)s") % {
         "reasons": "; ".join(reasons)}) + (("; " if not meaningful and outside else "") + (
             _("outside the bars: %(draws)s") % {"draws": ", ".join(outside)} if outside else ""))
@@ -575,7 +594,7 @@ def _percentile_bars(blob: dict, booked: float, result: RunSegmentResult) -> dic
     where = D.percentile_of(pct, booked)
     top = float(bars["density"].max()) if len(bars) else 0.0
     ps = sorted(pct)
-    label = _("booked RBNS + IBNR %(amount)s") % {"amount": f"{booked:,.0f}"} + (
+    label = _("booked RBNS + IBNR %(amount)s") % {"amount": number_text(booked)} + (
         f" ≈ p{where:.0f}" if where is not None else " " + _("(outside the stored percentiles)"))
     reserve = _("reserve (%(currency)s)") % {"currency": result.currency}
     data = [
@@ -596,8 +615,9 @@ def _percentile_bars(blob: dict, booked: float, result: RunSegmentResult) -> dic
     ]
     return {**_figure("bootstrap", data, {
         "title": {"text": _("Bootstrap ODP paid reserve, %(segment)s %(currency)s (%(n)s simulations; from the "
-                            "stored percentiles)") % {"segment": result.segment, "currency": result.currency,
-                                                      "n": f"{int(blob.get('n_sims', 0)):,}"}},
+                            "stored percentiles)") % {"segment": segment_name(result.segment),
+                                                      "currency": result.currency,
+                                                      "n": number_text(int(blob.get('n_sims', 0)))}},
         "height": 640, "grid": {"rows": 2, "columns": 1, "pattern": "independent", "ygap": 0.25},
         "xaxis": {"title": {"text": reserve}, "tickformat": ",.0f"},
         "yaxis": {"title": {"text": _("density")}, "showticklabels": False},
@@ -617,8 +637,9 @@ def emergence_chart(*, run: ReserveRun, result: RunSegmentResult) -> dict:
             {"type": "bar", "name": _("actual emergence"), "x": keys, "y": [_num(v) for v in table["actual"]]}]
     return _figure("emergence", data, {
         "title": {"text": _("Actual vs expected %(basis)s emergence since run %(run)s (%(date)s), %(segment)s "
-                            "%(currency)s") % {"basis": ave["basis"], "run": ave["prior_run"],
-                                               "date": ave["prior_valuation_date"], "segment": result.segment,
+                            "%(currency)s") % {"basis": basis_name(ave["basis"]), "run": ave["prior_run"],
+                                               "date": ave["prior_valuation_date"],
+                                               "segment": segment_name(result.segment),
                                                "currency": result.currency}},
         "barmode": "group", "xaxis": {"title": {"text": _("origin")}, "type": "category"},
         "yaxis": {"title": {"text": result.currency}, "tickformat": ",.0f"}})

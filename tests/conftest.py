@@ -67,6 +67,17 @@ def services_or_skip() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _language_not_left_behind():
+    """A request with a language cookie leaves that language active in the thread (Django's
+    LocaleMiddleware activates it and nothing deactivates it): every test starts in English."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _closed_periods_not_cached():
     """The closed periods are cached (core.period_cache) and a test's database is rolled back under
     the cache: every test starts and ends with nothing cached."""

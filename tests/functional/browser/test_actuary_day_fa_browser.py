@@ -16,7 +16,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from core.labels import method_name
+from core.labels import basis_name, method_name, segment_name
 from core.money_format import amount_text
 from core.roles import role_permissions
 from reserving import services
@@ -31,10 +31,10 @@ PRIOR, VALUATION = date(2024, 9, 30), date(2024, 12, 31)
 SEGMENT, CURRENCY = "clinic_claims_made", "RUB"
 KEY = f"{SEGMENT}|{CURRENCY}"
 NOTE = "۲۰۲۴ با بورن\u200cهوتر–فرگوسن: دوره جوان"  # "2024 on Bornhuetter–Ferguson: a young origin"
-# the workbench's amounts: thousands grouped by commas, two decimals for RUB ("1,234,567.89")
-GROUPED = re.compile(r"^-?\d{1,3}(,\d{3})+\.\d{2}$")
-# the run page's amounts (core.money_format): Persian digits, "٬" groups thousands, "٫" the decimals
+# the amounts of the run page and of the workbench (core.money_format): Persian digits, "٬" groups
+# thousands, "٫" the decimals (two for RUB)
 PERSIAN_GROUPED = re.compile(r"^[۰-۹]{1,3}(٬[۰-۹]{3})*٫[۰-۹]{2}$")
+GROUPED = re.compile(r"^-?[۰-۹]{1,3}(٬[۰-۹]{3})+٫[۰-۹]{2}$")
 FA = {  # msgid → msgstr in locale/fa/LC_MESSAGES/django.po
     "Results per segment and currency": "نتایج به تفکیک بخش و ارز",
     "Data checks": "کنترل\u200cهای داده",
@@ -162,10 +162,13 @@ def test_the_actuary_changes_a_selection_in_persian(live_server, browser, eager_
     # 3. the charts drawn, their axis titles and legends in Persian where the catalogue has them
     for chart in ("chart-development", "chart-loss-ratios", "chart-bootstrap", "chart-emergence"):
         _wait(browser, _chart_drawn(chart), f"the chart #{chart} drawn")
-    words = {"segment": SEGMENT, "currency": CURRENCY}
+    with translation.override("fa"):  # the segment and the basis by their Persian names
+        words = {"segment": segment_name(SEGMENT), "currency": CURRENCY}
+        incurred = basis_name("incurred")
+    assert SEGMENT not in words["segment"] and incurred != "incurred"
     assert _texts(browser, "#chart-development text.gtitle") == [
         FA["Cumulative %(basis)s by origin, %(segment)s %(currency)s (grain %(grain)s)"] % {
-            **words, "basis": "incurred", "grain": "OYDY"}]
+            **words, "basis": incurred, "grain": "OYDY"}]
     assert _texts(browser, "#chart-development g.g-xtitle text") == [FA["development age (months)"]]
     assert _texts(browser, "#chart-loss-ratios text.gtitle") == [
         FA["Ultimate loss ratio by origin and method, %(segment)s %(currency)s"] % words]
@@ -173,6 +176,11 @@ def test_the_actuary_changes_a_selection_in_persian(live_server, browser, eager_
     assert _texts(browser, "#chart-loss-ratios g.g-xtitle text") == [FA["origin"]]
     legend = _texts(browser, "#chart-loss-ratios text.legendtext")
     assert FA["selected"] in legend and FA["a-priori"] in legend, legend
+    with translation.override("fa"):  # the methods by their names, not their codes
+        assert method_name("incurred_cl") in legend and "incurred_cl" not in legend, legend
+    # the tick labels group thousands with the Persian separator (plotly keeps its Latin digits)
+    ticks = _texts(browser, "#chart-development g.ytick text")
+    assert any("٬" in t for t in ticks) and not any("," in t for t in ticks), ticks
     assert _texts(browser, "#chart-bootstrap g.g-ytitle text") == [FA["simulations"]]
     assert _texts(browser, "#chart-bootstrap g.g-xtitle text") == [FA["reserve (%(currency)s)"] % words]
     legend = _texts(browser, "#chart-emergence text.legendtext")
@@ -199,11 +207,17 @@ def test_the_actuary_changes_a_selection_in_persian(live_server, browser, eager_
     assert set(rows) == set(now)
     method_now, method, ultimate_now, ultimate, difference = rows["2024"][:5]
     assert (method_now, method) == (labels["incurred_cl"], labels["bf_incurred"])
-    assert ultimate_now == f"{now['2024'].ultimate:,.2f}" and GROUPED.match(ultimate_now), ultimate_now
+    with translation.override("fa"):
+        assert ultimate_now == amount_text(now["2024"].ultimate, CURRENCY), ultimate_now
+    assert GROUPED.match(ultimate_now), ultimate_now
     assert GROUPED.match(ultimate) and ultimate != ultimate_now, ultimate
     assert difference.startswith(("+", "-")) and GROUPED.match(difference.lstrip("+")), difference
     changed = [r.get_attribute("data-origin") for r in box.find_elements(By.CSS_SELECTOR, "tr.wb-preview-changed")]
     assert changed == ["2024"]
+    head = box.find_element(By.CSS_SELECTOR, "p.wb-preview-head").text
+    with translation.override("fa"):  # "… IBNR ۱۲٬۳۴۵٫۶۷ (نردبان زنجیره‌ای)": the method by its name
+        assert f"({method_name('chainladder')})" in head and "chainladder" not in head, head
+    assert not re.search(r"[0-9]", head), head  # no Latin digit in the amounts
     assert rows["2023"][0] == rows["2023"][1] == labels["incurred_cl"]  # the others as they were
     screenshot(browser, "actuary-fa-4-preview")
 

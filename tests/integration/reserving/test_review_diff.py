@@ -61,7 +61,9 @@ def test_the_approver_sees_the_diff_above_the_approve_button_and_approving_freez
     assert page.status_code == 200
     html = page.content.decode()
     section = html[html.index('id="run-review"'):html.index('value="Approve"')]
-    assert f"{SEGMENT} {CURRENCY}" in section and f"run {prior.pk}" in section
+    # the segment by its name, its code the heading's title
+    assert f'<span title="{SEGMENT}">clinics, claims-made basis</span> {CURRENCY}' in section
+    assert f"run {prior.pk}" in section
     for text in ("1.2000", "1.2500", "27,024.34", "33,780.42", "+6,756.08", "+25.0%", PRIOR_NOTE, CURRENT_NOTE):
         assert text in section, text
     irr = current.segment_results.get(segment="individual_occurrence", currency="IRR")

@@ -57,8 +57,8 @@ def test_the_report_lists_the_typed_ultimates_in_its_selections(prior, typed_run
     segment = html[html.index(f'id="rp-{SEGMENT}-{CURRENCY}"'):]
     selections = segment[segment.index("rp-section rp-selections"):segment.index("rp-section rp-uncertainty")]
     assert f"<dt>typed ultimates</dt><dd>{LINE}</dd>" in selections
-    assert "<tr><th>2024</th><td>typed</td><td>typed by the actuary</td>" in selections
-    assert "<tr><th>2023</th><td>incurred_cl</td><td>segment method</td>" in selections
+    assert '<tr><th>2024</th><td title="typed">typed by the actuary</td><td>typed by the actuary</td>' in selections
+    assert '<tr><th>2023</th><td title="incurred_cl">chain ladder on incurred</td><td>segment method</td>' in selections
     wb = openpyxl.load_workbook(io.BytesIO(auditor.get(
         reverse("admin:reserving_run_report_xlsx", args=[typed_run.pk])).content))
     rows = [list(r) for r in wb["Selections"].iter_rows(values_only=True)]

@@ -208,7 +208,8 @@ def test_without_a_prior_approved_run_the_page_says_so(actuary, run, regime):
     RunSegmentResult.objects.create(run=later, segment=SEGMENT, currency=CURRENCY, upr=0, rbns=0, ibnr=0, ulae=0,
                                     premium_deficiency=0, ibnr_method="default")
     html = _page(actuary, run)
-    assert ("No prior approved run of regime wbtest for individual_occurrence RUB before 2024-12-31: "
+    assert ("No prior approved run of regime wbtest for individual professionals, occurrence basis RUB before "
+            "2024-12-31: "
             "no actual-vs-expected emergence.") in html
     assert _chart(actuary, run, "emergence")["data"] == []
 
@@ -220,11 +221,15 @@ def test_the_chart_endpoints_answer_plotly_json_and_the_page_embeds_none_of_it(a
     assert development["data"][3]["y"] == [100.0]
 
     ratios = _chart(actuary, run, "loss_ratios")
-    names = [t["name"] for t in ratios["data"]]
-    assert names == ["incurred_cl", "elr", "selected", "a-priori"]
+    names = [t["name"] for t in ratios["data"]]   # the methods by their names, their codes in `meta`
+    assert names == ["chain ladder on incurred", "expected loss ratio", "selected", "a-priori"]
+    assert [t.get("meta") for t in ratios["data"]] == ["incurred_cl", "elr", None, None]
     selected = ratios["data"][2]
     assert selected["y"] == [190 / 400, 270 / 400, 420 / 500, 240 / 250]     # ultimate ÷ earned premium
-    assert selected["text"] == ["incurred_cl", "incurred_cl", "bf_incurred", "elr"]
+    assert selected["text"] == ["chain ladder on incurred", "chain ladder on incurred", "Bornhuetter–Ferguson on incurred",
+                                "expected loss ratio"]
+    assert selected["customdata"] == ["incurred_cl", "incurred_cl", "bf_incurred", "elr"]
+    assert ratios["layout"]["separators"] == ".,"                             # English tick labels: 1,234.5
 
     boot = _chart(actuary, run, "bootstrap")
     assert boot["meaningful"] is True and boot["booked"] == 630.0            # RBNS 260 + IBNR 370

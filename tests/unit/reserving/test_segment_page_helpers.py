@@ -41,9 +41,30 @@ def test_provenance_is_terms_and_lines():
         "pattern": "volume-weighted", "tail": 1.0, "floor": "segment", "ibnr_before_floor": 283304.0004,
         "case_adjustment": {"method": "berquist_sherman", "trend": 0.2}, "case_adjustment_note": "restated",
         "apriori_source": {"2023": "kept", "2024": "kept"}, "engine": "engine-1", "regime": "ru"}, "RUB"))
-    assert items["grain"] == ["OYDY", "thin"] and items["rule"] == ["maturity-v1", "the rule"]
+    assert items["grain"] == ["accident years × development years (OYDY)", "thin"] and items["rule"] == ["maturity-v1", "the rule"]
     assert items["floor"] == ["segment; IBNR before the floor 283,304.00"]
     assert items["case adjustment"] == ["method: berquist_sherman, trend: 0.2", "restated"]
     assert items["a-priori source"] == ["kept"] and items["engine"] == ["engine-1", "regime ru"]
     differing = dict(_provenance_items({"apriori_source": {"2023": "kept", "2024": "derived"}}, "RUB"))
     assert differing["a-priori source"] == ["2023: kept", "2024: derived"]
+
+
+def test_money_and_numbers_follow_the_active_language():
+    from django.utils import translation
+
+    from core.money_format import number_text
+    from reserving import workbench
+
+    nbsp = "\N{NO-BREAK SPACE}"
+    with translation.override("fa"):
+        assert _money(Decimal("1234567.5"), "IRR") == "۱٬۲۳۴٬۵۶۸"                  # whole rials
+        assert _money("1234567.505", "RUB") == workbench._money(1234567.505, "RUB") == "۱٬۲۳۴٬۵۶۷٫۵۱"
+        assert number_text(31415.9) == "۳۱٬۴۱۶" and workbench.separators() == "٫٬"
+        values = [v for _label, v in _bootstrap_rows({"status": "ok", "n_sims": 1000, "mean": 15913.89}, "RUB")["rows"]]
+        assert values[1:] == ["۱٬۰۰۰", "۱۵٬۹۱۳٫۸۹"]  # simulations, mean
+    with translation.override("ru"):
+        assert _money("1234567.505", "RUB") == f"1{nbsp}234{nbsp}567,51"
+        assert workbench._money(float("nan"), "RUB") == "—" and workbench.separators() == f",{nbsp}"
+    with translation.override("en"):
+        assert number_text(31415.9) == "31,416" and workbench.separators() == ".,"
+        assert dict(_bootstrap_rows({"status": "not meaningful"}, "RUB")["rows"])["status"] == "not meaningful"
