@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from benchmarks.procs import stop_group
+
 ROOT = Path(__file__).resolve().parent.parent
 # A private /16 no one routes here; host i links 10.231.i.1 (machine) <-> 10.231.i.2 (host).
 SUBNET = "10.231"
@@ -85,13 +87,7 @@ class Hosts:
     def stop(self) -> None:
         for h in self.hosts:
             for proc in ([h.worker] if h.worker else []) + h.forwarders:
-                if proc.poll() is None:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                    try:
-                        proc.wait(timeout=20)
-                    except subprocess.TimeoutExpired:
-                        os.killpg(proc.pid, signal.SIGKILL)
-                        proc.wait(timeout=5)
+                stop_group(proc, grace=20)
             if h.namespace:
                 subprocess.run(["ip", "link", "del", f"mvr{h.index}{self.tag}"], capture_output=True)
                 subprocess.run(["ip", "netns", "del", h.namespace], capture_output=True)

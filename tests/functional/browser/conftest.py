@@ -75,3 +75,38 @@ def wait_for(driver, text: str, timeout: float = 20) -> None:
         WebDriverWait(driver, timeout).until(lambda d: text in d.page_source)
     except TimeoutException:
         pytest.fail(f"{text!r} never appeared on {driver.current_url}: {driver.page_source[-1500:]}")
+
+
+def wait_until(driver, condition, what: str, seconds: float = 20, shot: str = "timeout"):
+    """Wait until `condition(driver)` holds; an element read while the next page replaces the old
+    one goes stale and is read again. On timeout: a screenshot `<shot>` and what did not happen."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        return WebDriverWait(driver, seconds, ignored_exceptions=[StaleElementReferenceException]).until(condition)
+    except Exception:  # noqa: BLE001 - say what did not happen, with the page
+        screenshot(driver, shot)
+        raise AssertionError(f"timed out waiting for {what} on {driver.current_url}") from None
+
+
+def staff_person(username: str, role: str):
+    """A staff user with the role's groups and admin permissions."""
+    from core.roles import role_permissions
+    from tests.factories import user_with_roles
+
+    user = user_with_roles(username, role, is_staff=True)
+    user.user_permissions.add(*role_permissions()[role])
+    return user
+
+
+def computed_run(actuary, valuation_date, **kw):
+    """A run created and computed by `actuary`, its warnings acknowledged (ready to submit)."""
+    from reserving import services
+
+    run = services.run_create(valuation_date=valuation_date, actor=actuary, **kw)
+    services.run_compute(run=run, actor=actuary)
+    run.refresh_from_db()
+    for check in run.data_checks.filter(severity="warning"):
+        services.run_check_acknowledge(check=check, actor=actuary)
+    return run

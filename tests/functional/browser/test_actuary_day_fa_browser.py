@@ -12,17 +12,14 @@ from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone, translation
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from core.labels import basis_name, method_name, segment_name
 from core.money_format import amount_text
-from core.roles import role_permissions
 from reserving import services
-from reserving.models import ReserveRun
-from tests.factories import user_with_roles
-from tests.functional.browser.conftest import admin_login, browser, screenshot  # noqa: F401 - fixture
+from tests.functional.browser.conftest import (admin_login, browser, computed_run, screenshot,  # noqa: F401 - fixture
+                                              staff_person, wait_until)
 from tests.integration.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -63,29 +60,9 @@ FA = {  # msgid → msgstr in locale/fa/LC_MESSAGES/django.po
 }
 
 
-def _person(username: str, role: str):
-    user = user_with_roles(username, role, is_staff=True)
-    user.user_permissions.add(*role_permissions()[role])
-    return user
-
-
-def _computed(actuary, valuation_date: date, **kw) -> ReserveRun:
-    run = services.run_create(valuation_date=valuation_date, actor=actuary, **kw)
-    services.run_compute(run=run, actor=actuary)
-    run.refresh_from_db()
-    for check in run.data_checks.filter(severity="warning"):
-        services.run_check_acknowledge(check=check, actor=actuary)
-    return run
-
-
 def _wait(driver, condition, what: str, seconds: float = 90):
-    """Wait up to 90 s (a loaded machine computes slowly); an element read while the next page
-    replaces the old one goes stale: read it again."""
-    try:
-        return WebDriverWait(driver, seconds, ignored_exceptions=[StaleElementReferenceException]).until(condition)
-    except Exception:  # noqa: BLE001 - say what did not happen, with the page
-        screenshot(driver, "actuary-fa-timeout")
-        raise AssertionError(f"timed out waiting for {what} on {driver.current_url}") from None
+    """Up to 90 s: a loaded machine computes slowly."""
+    return wait_until(driver, condition, what, seconds, shot="actuary-fa-timeout")
 
 
 def _texts(driver, css: str) -> list[str]:
@@ -111,12 +88,12 @@ def _chart_drawn(box_id: str):
 
 def test_the_actuary_changes_a_selection_in_persian(live_server, browser, eager_celery):  # noqa: F811
     services.ensure_roles()
-    actuary, approver = _person("fa-actuary", "actuary"), _person("fa-approver", "approver")
+    actuary, approver = staff_person("fa-actuary", "actuary"), staff_person("fa-approver", "approver")
     make_book(seed=71, policies=80, recorded_at=timezone.now() - timedelta(days=1))
-    prior = _computed(actuary, PRIOR, selections={KEY: {"method": "chainladder", "note": "Q3"}})
+    prior = computed_run(actuary, PRIOR, selections={KEY: {"method": "chainladder", "note": "Q3"}})
     services.run_submit(run=prior, actor=actuary)
     services.run_approve(run=prior, actor=approver)  # the emergence chart compares with it
-    run = _computed(actuary, VALUATION, selections={KEY: {"method": "chainladder", "note": "as the quarter before"}})
+    run = computed_run(actuary, VALUATION, selections={KEY: {"method": "chainladder", "note": "as the quarter before"}})
     result = run.segment_results.get(segment=SEGMENT, currency=CURRENCY)
     now = {o.origin: o for o in result.origins.all()}
     assert sorted(now) == ["2021", "2022", "2023", "2024"]  # annual origins (OYDY) on this book

@@ -14,16 +14,13 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
-from core.roles import role_permissions
 from reserving import services
 from reserving.models import ReserveRun
-from tests.factories import user_with_roles
-from tests.functional.browser.conftest import admin_login, screenshot
+from tests.functional.browser.conftest import admin_login, computed_run, screenshot, staff_person, wait_until
 from tests.integration.reserving.runbook import eager_celery, make_book  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,27 +31,8 @@ KEY = f"{SEGMENT}|{CURRENCY}"
 NOTE = "age 24 without 2021's jump; 2024 on a method of its own"
 
 
-def _person(username: str, role: str):
-    user = user_with_roles(username, role, is_staff=True)
-    user.user_permissions.add(*role_permissions()[role])
-    return user
-
-
-def _computed(actuary, **kw) -> ReserveRun:
-    run = services.run_create(valuation_date=VALUATION, actor=actuary, **kw)
-    services.run_compute(run=run, actor=actuary)
-    run.refresh_from_db()
-    for check in run.data_checks.filter(severity="warning"):
-        services.run_check_acknowledge(check=check, actor=actuary)
-    return run
-
-
 def _wait(driver, condition, what: str, seconds: float = 20):
-    try:
-        return WebDriverWait(driver, seconds, ignored_exceptions=[StaleElementReferenceException]).until(condition)
-    except Exception:  # noqa: BLE001 - say what did not happen, with the page
-        screenshot(driver, "workbench-timeout")
-        raise AssertionError(f"timed out waiting for {what}") from None
+    return wait_until(driver, condition, what, seconds, shot="workbench-timeout")
 
 
 def _click(driver, element) -> None:
@@ -82,14 +60,14 @@ def _preview_after(driver, before: str, what: str) -> dict[str, list[str]]:
 def test_the_actuary_selects_with_the_preview_following_and_the_approver_signs_off(live_server, browser,
                                                                                  eager_celery):
     services.ensure_roles()
-    actuary, approver = _person("wb-actuary-b", "actuary"), _person("wb-approver-b", "approver")
+    actuary, approver = staff_person("wb-actuary-b", "actuary"), staff_person("wb-approver-b", "approver")
     make_book(seed=71, policies=80, recorded_at=timezone.now() - timedelta(days=1))
     # the prior approved run: chain ladder with the factor at age 12 selected at 1.2
-    prior = _computed(actuary, selections={KEY: {"method": "chainladder", "ldfs": {"12": 1.2},
+    prior = computed_run(actuary, VALUATION, selections={KEY: {"method": "chainladder", "ldfs": {"12": 1.2},
                                                  "note": "age 12: volume average of the last 3 years"}})
     services.run_submit(run=prior, actor=actuary)
     services.run_approve(run=prior, actor=approver)
-    run = _computed(actuary, selections={KEY: {"method": "chainladder", "note": "as the quarter before"}})
+    run = computed_run(actuary, VALUATION, selections={KEY: {"method": "chainladder", "note": "as the quarter before"}})
     result = run.segment_results.get(segment=SEGMENT, currency=CURRENCY)
     now = {o.origin: o for o in result.origins.all()}
     ages = sorted(int(a) for a in result.factors["ldf"])

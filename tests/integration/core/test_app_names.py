@@ -4,18 +4,17 @@ index and in the sidebar (issue 16 §2).
 Needs the compiled catalogues (`make messages`, a prerequisite of `make test`)."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.test import Client
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.html import escape
 from django.utils.translation import override
+
+from tests.integration.core.test_language import _compiled_catalogues, staff_client  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -31,20 +30,6 @@ NAMES = {
            "reporting": "گزارشگری، توانگری مالی و داشبوردها", "reserving": "ذخیره‌گیری",
            "segments": "بخش‌ها", "tariff": "تعرفه و دیه"},
 }
-
-
-@pytest.fixture(autouse=True)
-def _compiled_catalogues():
-    for language in ("ru", "fa"):
-        if not (Path(settings.BASE_DIR) / "locale" / language / "LC_MESSAGES" / "django.mo").exists():
-            pytest.fail(f"locale/{language}/LC_MESSAGES/django.mo missing: run `make messages`")
-
-
-@pytest.fixture
-def staff_client():
-    client = Client()
-    client.force_login(get_user_model().objects.create_superuser("app-names", password="pw-app-names-1"))
-    return client
 
 
 def test_every_app_of_ours_names_itself_through_the_catalogue():
