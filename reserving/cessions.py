@@ -5,7 +5,8 @@ Reading (here, where the layers allow reserving to read claims and policies): pe
 policy's underwriting year (the year of inception, as at T) and origin quarter, and its ledger
 per cost type and quarter (`claim_ledger`, two reads on the run's as-at views, whose sums are
 also the run's gross cells, counts and RBNS); per underwriting year the premium written and the
-UPR of the quota-share segments — one premium read per quota-share segment. The treaty terms
+UPR of the quota-share segments — from the run's one premium read, shared with the earned
+premium (reserving.selectors.premium_rows_shared), or one read per quota-share segment. The treaty terms
 (reinsurance.rules) are applied to every claim at once in integer cents (numpy), to the cent
 what the rules' Decimal functions give a claim one by one (issue 15: the per-claim loop was
 5.5 s of a 14 s quarter end at 100,000 policies). What this
@@ -64,7 +65,7 @@ def claim_ledger(*, scope: Scope, origin_basis: str) -> ClaimLedger:
     """Two reads: the claims' attributes once each, not on every ledger row of a GROUP BY (a third
     of its time at 100,000 policies), and the ledger summed per claim × cost type × quarter."""
     d = Dialect()
-    hp_sql, hp_params = policy_as_of(scope, ["segment", "currency", "basis", "inception_date"])
+    hp_sql, hp_params = policy_as_of(scope, ["segment", "currency", "basis", "inception_date"], claimed=True)
     hc_sql, hc_params = claim_as_of(scope, ["policy_id", "occurrence_date", "report_date", "status"])
     seg_sql, seg_params = scope.segment_filter()
     v = scope.valuation_date.isoformat()
@@ -210,13 +211,25 @@ def _ceded_triangles(increments: pd.DataFrame, v_idx: int) -> dict:
     return out
 
 
-def _premium_by_year(scope: Scope, params: dict, segment: str) -> dict[str, dict[int, tuple[float, float]]]:
+def quota_share_segments() -> list[str]:
+    """The segments under a quota share (of any year or currency): those whose premium rows the
+    cessions read (`premium`, reserving.selectors.premium_rows_shared)."""
+    return sorted({t["segment"] for t in treaties_as_rows() if t["kind"] == "quota_share"})
+
+
+def _premium_by_year(scope: Scope, params: dict, segment: str,
+                     premium: pd.DataFrame | None = None) -> dict[str, dict[int, tuple[float, float]]]:
     """Per currency, underwriting year → (gross premium accounted by V, UPR at V by the run's
     method and base) of the scope's `segment`: one read of its premium rows for all currencies
-    (each policy's UPR is its own rows', so a currency's sums are those of a read of it alone)."""
+    (each policy's UPR is its own rows', so a currency's sums are those of a read of it alone),
+    or its rows of the run's shared premium read `premium` (which holds each of its policies
+    whole, in the same order: the same rows, so the same figures)."""
     from reserving.selectors import premium_rows  # the premium rows in the engine's column contract
 
-    rows = premium_rows(scope=replace(scope, segment=segment, currency=None))
+    if premium is None:
+        rows = premium_rows(scope=replace(scope, segment=segment, currency=None))
+    else:
+        rows = premium[(premium["segment"] == segment).to_numpy()].reset_index(drop=True)
     if rows.empty:
         return {}
     rows["uw_year"] = rows["inception_date"].dt.year
@@ -234,14 +247,16 @@ def _cents(x, currency: str) -> str:
 
 
 def collect_cessions(*, scope: Scope, params: dict, keys: set[tuple[str, str]],
-                     ledger: ClaimLedger | None = None) -> dict[tuple[str, str], dict]:
+                     ledger: ClaimLedger | None = None, premium: pd.DataFrame | None = None
+                     ) -> dict[tuple[str, str], dict]:
     """The cession inputs of each segment × currency of `keys`: its treaties, per underwriting
     year and origin quarter the gross and ceded figures at V, the triangles of the ceded paid
     and case, and the incurred of the last 12 months (V's quarter end and the three before it)
     gross and ceded, for k. A segment without a treaty gets its 12-month
     incurred only (k's denominator is the whole book's); a book without treaties gets nothing
     (its inputs and fingerprints stay as before, and k is 1). `ledger`: the run's claim_ledger,
-    when it has read it already."""
+    when it has read it already; `premium`, the run's shared premium read (premium_rows_shared)
+    of at least the quota-share segments of `keys`, when it has read it."""
     treaties = treaties_as_rows()
     if not treaties:
         return {}
@@ -272,8 +287,8 @@ def collect_cessions(*, scope: Scope, params: dict, keys: set[tuple[str, str]],
                            cc=covered["cc"] - np.where(first, 0, covered["cc"].shift(fill_value=0)))
     steps = steps.join(claims.set_index("claim")[["segment", "currency", "oq"]], on="claim")
     increments = steps.groupby(["segment", "currency", "oq", "step"], sort=True)[["cp", "cc"]].sum().reset_index()
-    # one premium read per quota-share segment, for all its currencies
-    by_year = {seg: _premium_by_year(scope, params, seg) for seg in sorted({s for s, _ in keys})
+    # one premium read per quota-share segment, for all its currencies (none given the run's)
+    by_year = {seg: _premium_by_year(scope, params, seg, premium) for seg in sorted({s for s, _ in keys})
                if any(t["segment"] == seg and t["kind"] == "quota_share" for t in treaties)}
     out: dict[tuple[str, str], dict] = {}
     for seg, cur in sorted(keys):

@@ -58,43 +58,54 @@ def check_outstanding_below_zero(scope: Scope) -> CheckResult | None:
 
 def check_open_claims_without_case_reserve(scope: Scope) -> CheckResult | None:
     """Claims reported by V, open at V (no close, or reopened after the last close), with no
-    outstanding case estimate."""
+    outstanding case estimate. Each claim's outstanding, last close and last reopen come from
+    one GROUP BY of the ledger in scope (not two subqueries per claim: half the check's time)."""
     d = Dialect()
     hc_sql, hc_params = claim_as_of(scope, ["policy_id", "occurrence_date", "report_date", "status"])
-    hp_sql, hp_params = policy_as_of(scope, ["segment", "currency"])
+    hp_sql, hp_params = policy_as_of(scope, ["segment", "currency"], claimed=True)
     seg_sql, seg_params = scope.segment_filter()
     ct = ClaimTransaction._meta.db_table
     v = scope.valuation_date.isoformat()
     dp = d.date_param()
+    per_claim = (
+        f"SELECT t.claim_id, SUM(CASE WHEN t.amount IS NOT NULL THEN {d.cents(CASE_EFFECT)} END) AS o,"
+        " MAX(CASE WHEN t.effect_kind = 'reopen' AND t.kind = 'reopen' THEN t.id END) AS reopened,"
+        " MAX(CASE WHEN t.kind = 'close' THEN t.id END) AS closed"
+        f" FROM {ct} t WHERE t.accounting_date <= {dp} AND t.recorded_at <= %s GROUP BY t.claim_id"
+    )
     sql = (
-        f"SELECT c.claim_number, hc.report_date, COALESCE(SUM({d.cents(CASE_EFFECT.replace('t.', 'o.'))}), 0) / 100.0 AS outstanding"
+        f"SELECT c.claim_number, hc.report_date, COALESCE(o.o, 0) / 100.0 AS outstanding"
         f" FROM ({hc_sql}) hc JOIN ({hp_sql}) hp ON hp.id = hc.policy_id JOIN {Claim._meta.db_table} c ON c.id = hc.id"
-        f" LEFT JOIN {ct} o ON o.claim_id = hc.id AND o.accounting_date <= {dp} AND o.recorded_at <= %s AND o.amount IS NOT NULL"
+        f" LEFT JOIN ({per_claim}) o ON o.claim_id = hc.id"
         f" WHERE hc.report_date <= {dp}{seg_sql}"
-        f" AND COALESCE((SELECT MAX(r.id) FROM {ct} r WHERE r.claim_id = hc.id AND r.effect_kind = 'reopen' AND r.kind = 'reopen'"
-        f"   AND r.accounting_date <= {dp} AND r.recorded_at <= %s), 0)"
-        f" >= COALESCE((SELECT MAX(k.id) FROM {ct} k WHERE k.claim_id = hc.id AND k.kind = 'close'"
-        f"   AND k.accounting_date <= {dp} AND k.recorded_at <= %s), 0)"
-        " GROUP BY c.claim_number, hc.report_date"
-        f" HAVING COALESCE(SUM({d.cents(CASE_EFFECT.replace('t.', 'o.'))}), 0) <= 0 ORDER BY c.claim_number"
+        " AND COALESCE(o.reopened, 0) >= COALESCE(o.closed, 0) AND COALESCE(o.o, 0) <= 0 ORDER BY c.claim_number"
     )
     ts = timestamp_param(scope.cut_off)
-    params = [*hc_params, *hp_params, v, ts, v, *seg_params, v, ts, v, ts]
+    params = [*hc_params, *hp_params, v, ts, v, *seg_params]
     rows = fetch(sql, params)
     return _result(WARNING, "open_claim_without_case_reserve", "{n} open claims have no case reserve at the valuation date",
                    ["claim_number", "report_date", "outstanding"], rows)
 
 
 def check_payments_on_closed_claims(scope: Scope) -> CheckResult | None:
-    """Payments recorded after a close with no reopen in between (ledger order)."""
+    """Payments recorded after a close with no reopen in between (ledger order): a payment whose
+    claim's last close before it (by id, any row of the claim's ledger) is later than its last
+    reopen before it. One window over the payments in scope and the claims' closes and reopens,
+    not a probe per payment and close (the reopen probe's id range cost most of the check)."""
     d = Dialect()
     frm, params = claim_ledger_from(scope, d)
     ct = ClaimTransaction._meta.db_table
     sql = (
-        f"SELECT t.transaction_id, t.accounting_date, t.amount{frm} AND t.kind = 'payment'"
-        f" AND EXISTS (SELECT 1 FROM {ct} k WHERE k.claim_id = t.claim_id AND k.kind = 'close' AND k.id < t.id"
-        f"  AND NOT EXISTS (SELECT 1 FROM {ct} r WHERE r.claim_id = t.claim_id AND r.kind = 'reopen' AND r.id > k.id AND r.id < t.id))"
-        " ORDER BY t.transaction_id"
+        "SELECT x.transaction_id, x.accounting_date, x.amount FROM ("
+        " SELECT p.transaction_id, p.accounting_date, p.amount, p.mine,"
+        "  MAX(CASE WHEN p.kind = 'close' THEN p.id END) OVER w AS closed,"
+        "  MAX(CASE WHEN p.kind = 'reopen' THEN p.id END) OVER w AS reopened"
+        f" FROM (SELECT t.id, t.claim_id, t.kind, t.transaction_id, t.accounting_date, t.amount, 1 AS mine{frm}"
+        "  AND t.kind = 'payment'"
+        f"  UNION ALL SELECT e.id, e.claim_id, e.kind, NULL, NULL, NULL, 0 FROM {ct} e WHERE e.kind IN ('close', 'reopen')) p"
+        " WINDOW w AS (PARTITION BY p.claim_id ORDER BY p.id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+        ") x WHERE x.mine = 1 AND x.closed IS NOT NULL AND x.closed > COALESCE(x.reopened, 0)"
+        " ORDER BY x.transaction_id"
     )
     return _result(WARNING, "payment_on_closed_claim", "{n} payments were posted on closed claims",
                    ["transaction_id", "accounting_date", "amount"], fetch(sql, params))

@@ -150,17 +150,23 @@ def _collect(scope, valuation_date: date, cut_off: datetime, params: dict) -> di
         rbns = selectors.rbns_by_segment(scope=scope)
     closures = selectors.claim_closure_cells(scope=scope, origin_basis=basis)
     base = params["premium_base"]
+    # one premium read for the earned premium's complex policies and the quota-share segments'
+    # ceded UPR (and a month method's UPR: every row), when there are any (each read its own
+    # before: issue 15)
+    shared = cessions.quota_share_segments() if ledger is not None else []
     if params["upr_method"] == "pro_rata":
         upr = selectors.upr_by_segment(scope=scope, premium_base=base, pre_inception_gross=params["pre_inception_gross"])
+        premium = selectors.premium_rows_shared(scope=scope, segments=shared) if shared else None
     else:
-        upr = _upr_by_engine(scope, params)
+        premium = selectors.premium_rows(scope=scope)
+        upr = _upr_by_engine(scope, params, premium)
     earned = selectors.earned_premium_by_quarter(scope=scope, first=_first_quarter(valuation_date, params), premium_base=base,
-                                                 with_gross=True)
+                                                 with_gross=True, rows=premium)
     since = (Quarter.of(valuation_date) - int(params["fallback_quarters"])).end
     recent = selectors.written_base_premium(scope=scope, since=since, premium_base=base)
     keys = set(upr) | set(rbns) | set(map(tuple, cells[["segment", "currency"]].drop_duplicates().to_numpy()))
     keys |= set(map(tuple, counts[["segment", "currency"]].drop_duplicates().to_numpy()))
-    ceded = cessions.collect_cessions(scope=scope, params=params, keys=keys, ledger=ledger)
+    ceded = cessions.collect_cessions(scope=scope, params=params, keys=keys, ledger=ledger, premium=premium)
     out = {}
     for seg, cur in sorted(keys):
         c = cells[(cells.segment == seg) & (cells.currency == cur)][["oq", "aq", "paid", "case_change"]].reset_index(drop=True)
@@ -179,9 +185,10 @@ def _collect(scope, valuation_date: date, cut_off: datetime, params: dict) -> di
     return out
 
 
-def _upr_by_engine(scope, params) -> dict:
-    """The month methods (1/24, 1/8) through the engine's reference implementation."""
-    rows = selectors.premium_rows(scope=scope)
+def _upr_by_engine(scope, params, rows: pd.DataFrame | None = None) -> dict:
+    """The month methods (1/24, 1/8) through the engine's reference implementation, over the
+    scope's premium rows (`rows`, when the run has read them)."""
+    rows = selectors.premium_rows(scope=scope) if rows is None else rows
     if rows.empty:
         return {}
     by = E.upr_by(rows, scope.valuation_date, ["segment", "currency"], method=params["upr_method"],

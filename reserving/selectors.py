@@ -71,7 +71,7 @@ def claim_ledger_cells(*, scope: Scope, origin_basis: str = "accident") -> pd.Da
 def claim_count_cells(*, scope: Scope, origin_basis: str = "accident") -> pd.DataFrame:
     """Reported claims per segment × currency × origin quarter × report quarter (claims as at T)."""
     d = Dialect()
-    hp_sql, hp_params = policy_as_of(scope, ["segment", "currency", "basis"])
+    hp_sql, hp_params = policy_as_of(scope, ["segment", "currency", "basis"], claimed=True)
     hc_sql, hc_params = claim_as_of(scope, ["policy_id", "occurrence_date", "report_date", "status"])
     seg_sql, seg_params = scope.segment_filter()
     oq = d.quarter_index(_origin_column(origin_basis))
@@ -238,7 +238,7 @@ def _complex_policies_sql(scope: Scope, d: Dialect) -> tuple[str, list]:
 
 
 def earned_premium_by_quarter(*, scope: Scope, first: Quarter, premium_base: str = "net",
-                              with_gross: bool = False) -> pd.DataFrame:
+                              with_gross: bool = False, rows: pd.DataFrame | None = None) -> pd.DataFrame:
     """Earned premium per segment × currency × calendar quarter from `first` to V's quarter:
     E(end) − E(start − 1), E(D) = base booked by D − UPR at D without the RU rule (engine/upr.py's
     `earned_by_period`, to the cent). Not a UPR query per quarter end (issue 15 §2), but one
@@ -263,7 +263,8 @@ def earned_premium_by_quarter(*, scope: Scope, first: Quarter, premium_base: str
         return pd.DataFrame(columns=columns)
     bases = [premium_base] + (["gross"] if with_gross and premium_base != "gross" else [])
     plain = _plain_earned(scope, [first - 1, *quarters], bases)
-    rows = _premium_rows(scope, complex_only=True)
+    # the complex policies' rows, of the run's shared premium read when given (premium_rows_shared)
+    rows = _premium_rows(scope, complex_only=True) if rows is None else complex_premium_rows(rows)
     dates = [quarters[0].start - timedelta(days=1)] + [q.end for q in quarters]
     label = {q.end: q.label for q in quarters}
     parts = [plain]
@@ -361,9 +362,27 @@ def premium_rows(*, scope: Scope) -> pd.DataFrame:
     return _premium_rows(scope, complex_only=False)
 
 
-def _premium_rows(scope: Scope, complex_only: bool) -> pd.DataFrame:
+def premium_rows_shared(*, scope: Scope, segments: list[str]) -> pd.DataFrame:
+    """In one read, the premium rows (premium_rows' contract) of every policy of `segments` and of
+    every policy a clamp or pro-rata return may concern: what the earned premium reads of its
+    complex policies (`complex_premium_rows`) and the cessions of their quota-share segments
+    (each policy whole in both), instead of a read for each (issue 15)."""
+    return _premium_rows(scope, complex_only=True, segments=segments)
+
+
+def complex_premium_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows, of `rows` (each policy whole), of the policies `_complex_policies_sql` selects: a
+    row other than a plain original of non-negative base. The same policies: that query filters
+    the ledger as the premium scope does, on the policy id alone."""
+    odd = (rows["kind"] != "original") | (rows["gross_premium"] < 0) | (rows["gross_premium"] < rows["commission"])
+    mine = rows["policy_id"].isin(rows.loc[odd.to_numpy(), "policy_id"].unique()).to_numpy()
+    return rows[mine].reset_index(drop=True)
+
+
+def _premium_rows(scope: Scope, complex_only: bool, segments: list[str] | None = None) -> pd.DataFrame:
     """premium_rows, of every policy or only of those a clamp or pro-rata return may concern
-    (`_complex_policies_sql`: all of their rows, so that the engine sees each policy whole)."""
+    (`_complex_policies_sql`: all of their rows, so that the engine sees each policy whole), and
+    with `segments` also of every policy of those segments."""
     d = Dialect()
     pt, params = _premium_scope_sql(scope, d)
     with_cx, where, cx_params = "", "", []
@@ -371,6 +390,12 @@ def _premium_rows(scope: Scope, complex_only: bool) -> pd.DataFrame:
         cx_sql, cx_params = _complex_policies_sql(scope, d)
         with_cx = f"WITH cx AS ({cx_sql}) "
         where = " WHERE EXISTS (SELECT 1 FROM cx WHERE cx.policy_id = pt.policy_id)"
+        if segments:
+            # IN, not EXISTS, beside the OR: an uncorrelated subquery is hashed once, where the
+            # correlated one was probed per premium row (a nested loop, twice the read's time)
+            where = (f" WHERE pt.segment IN ({', '.join(['%s'] * len(segments))})"
+                     " OR pt.policy_id IN (SELECT cx.policy_id FROM cx)")
+            params = [*params, *segments]
     # dates as days since 1970 and amounts as floats, converted by the database: building a
     # date and a Decimal object per value and converting them here cost more than the query
     epoch = d.date_literal(date(1970, 1, 1))

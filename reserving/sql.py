@@ -118,6 +118,9 @@ class AsOfViews:
 
     policy: str
     claim: str
+    # the policies of `policy` with a claim in `claim`: what a claim read joins its claims to (a
+    # few thousand rows, not the whole book hashed again by every claim read: issue 15)
+    claimed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,13 +145,15 @@ class Scope:
         return sql, params
 
 
-def policy_as_of(scope: Scope, columns: list[str]) -> tuple[str, list]:
+def policy_as_of(scope: Scope, columns: list[str], claimed: bool = False) -> tuple[str, list]:
     """SELECT id, `columns` of the policies in scope as at T: from the run's materialised view
     when it has one, else built here; the segment filter is applied inside, so a one-segment
-    read joins only its own policies."""
+    read joins only its own policies. `claimed`: the caller joins them to the claims as at T
+    only (inner, on the claim's policy), so the view's policies with a claim do as well."""
     if scope.views is not None:
         cols = ", ".join(["id", *columns])
-        return f"SELECT {cols} FROM {scope.views.policy}", []
+        table = scope.views.claimed if claimed and scope.views.claimed else scope.views.policy
+        return f"SELECT {cols} FROM {table}", []
     extra = [c for c in ("segment", "currency") if c not in columns]
     sql, params = as_of_cte(Policy, [*columns, *extra], scope.cut_off)
     seg_sql, seg_params = scope.segment_filter("x0")
@@ -202,7 +207,7 @@ def as_of_views(scope: Scope):
         yield replace(scope, views=open_[key])
         return
     tag = uuid.uuid4().hex[:12]
-    views = AsOfViews(policy=f"asof_policy_{tag}", claim=f"asof_claim_{tag}")
+    views = AsOfViews(policy=f"asof_policy_{tag}", claim=f"asof_claim_{tag}", claimed=f"asof_claimed_{tag}")
     pg = connection.vendor == "postgresql"
     hp_sql, hp_params = policy_as_of(replace(scope, views=None), POLICY_AS_OF)
     hc_sql, hc_params = as_of_cte(Claim, CLAIM_AS_OF, scope.cut_off)
@@ -238,6 +243,11 @@ def as_of_views(scope: Scope):
             slice_sql = (f" WHERE hc.policy_id IN (SELECT id FROM {views.policy})"
                          if scope.segment is not None or scope.currency is not None else "")
             cur.execute(f"INSERT INTO {views.claim} SELECT {claim_cols} FROM ({hc_sql}) hc{slice_sql}", hc_params)
+            cur.execute(_create_sql(views.claimed, Policy, POLICY_AS_OF))
+            created.append(views.claimed)
+            policy_cols = ", ".join(["id", *POLICY_AS_OF])
+            cur.execute(f"INSERT INTO {views.claimed} SELECT {policy_cols} FROM {views.policy}"
+                        f" WHERE id IN (SELECT policy_id FROM {views.claim})")
             if pg:
                 cur.execute("RESET max_parallel_workers_per_gather")
                 cur.execute(f"SET work_mem = {dict(SESSION_SETTINGS)['work_mem']}")
@@ -248,6 +258,7 @@ def as_of_views(scope: Scope):
                 cur.execute("SET default_statistics_target = 10")
                 cur.execute(f"ANALYZE {views.policy}")
                 cur.execute(f"ANALYZE {views.claim}")
+                cur.execute(f"ANALYZE {views.claimed}")
                 cur.execute("RESET default_statistics_target")
         open_[key] = views
         yield replace(scope, views=views)
@@ -301,7 +312,7 @@ def _drop(tables: list[str]) -> None:
 
 def claim_ledger_from(scope: Scope, d: Dialect, origin_basis: str = "accident") -> tuple[str, list]:
     """FROM … WHERE for claim ledger rows in scope, joined to policy and claim as at T."""
-    hp_sql, hp_params = policy_as_of(scope, ["segment", "currency", "basis"])
+    hp_sql, hp_params = policy_as_of(scope, ["segment", "currency", "basis"], claimed=True)
     hc_sql, hc_params = claim_as_of(scope, ["policy_id", "occurrence_date", "report_date", "status"])
     seg_sql, seg_params = scope.segment_filter()
     sql = (

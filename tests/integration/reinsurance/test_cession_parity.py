@@ -352,3 +352,39 @@ def test_the_runs_gross_claim_sums_from_the_cession_read_equal_the_selectors(bas
     assert rbns == want_rbns
     # by hand, the treaty book's only claims there: U24-1 180 000.75 − 120 000.60; K25-1 2.5bn − 0.6bn
     assert rbns[(CLN, "USD")] == D("60000.15") and rbns[(CLN, "IRR")] == D("1900000000")
+
+
+@pytest.mark.parametrize("method", ["pro_rata", "1/24"])
+def test_the_runs_shared_premium_read_gives_each_reads_own_figures(method):
+    """The run reads the premium rows of the quota-share segments and of the complex policies
+    once (selectors.premium_rows_shared; every row under a month method): the ceded years, the
+    gross UPR and the earned premium are those of the reads each made on its own."""
+    from tests.integration.reserving.runbook import make_book
+
+    make_treaty_book()
+    make_book(seed=11, policies=120, first=date(2022, 1, 1), last=date(2025, 12, 31))
+    params = {**compute.DEFAULT_PARAMETERS, "upr_method": method}
+    cut_off = timezone.now()
+    inputs = compute.collect_inputs(valuation_date=V, cut_off=cut_off, params=params)
+    with selectors.as_of_views(selectors.Scope(valuation_date=V, cut_off=cut_off)) as scope:
+        shared = selectors.premium_rows_shared(scope=scope, segments=cessions.quota_share_segments())
+        assert cessions.quota_share_segments() == [IND] and set(shared["segment"]) >= {IND}
+        years = {k: reference_years(scope, params, *k) for k in inputs if k[0] == IND}
+        if method == "pro_rata":
+            upr = selectors.upr_by_segment(scope=scope, premium_base=params["premium_base"],
+                                           pre_inception_gross=params["pre_inception_gross"])
+        else:
+            upr = compute._upr_by_engine(scope, params)
+        # the earned premium from its own read of the complex policies
+        earned = selectors.earned_premium_by_quarter(scope=scope, first=compute._first_quarter(V, params),
+                                                     premium_base=params["premium_base"], with_gross=True)
+    assert len(years) >= 2 and all(years.values()) and len(upr) >= 5
+    # the complex policies of the segment without a quota share are read too (the earned premium's)
+    assert (selectors.complex_premium_rows(shared)["segment"] == CLN).any()
+    for key, y in years.items():
+        assert inputs[key].cession["years"] == y, key
+    assert {k: i.upr for k, i in inputs.items() if i.upr} == {k: v for k, v in upr.items() if v}
+    for (seg, cur), inp in inputs.items():
+        e = earned[(earned.segment == seg) & (earned.currency == cur)]
+        assert inp.earned == {q: float(v) for q, v in zip(e.quarter, e.earned) if round(float(v), 2) != 0}
+        assert inp.earned_gross == {q: float(v) for q, v in zip(e.quarter, e.earned_gross) if round(float(v), 2) != 0}

@@ -126,3 +126,24 @@ def test_rows_recorded_after_the_cut_off_do_not_raise_findings(policy):
                                     recorded_at=cut + timedelta(seconds=5))
     assert checks.check_outstanding_below_zero(Scope(valuation_date=V, cut_off=cut)) is None
     assert checks.check_outstanding_below_zero(Scope(valuation_date=V, cut_off=cut + timedelta(seconds=10))) is not None
+
+
+def test_payment_on_closed_claim_follows_the_last_close_and_reopen_before_it(policy):
+    # closed, reopened, closed again: a payment after the second close is flagged; a payment
+    # between the reopen and the second close is not; nor one on a claim never closed
+    c = claim(policy, "C-1")
+    row(c, 1, "reserve", "1000")
+    row(c, 2, "close", when=date(2024, 6, 2))
+    row(c, 3, "reopen", when=date(2024, 6, 3))
+    row(c, 4, "payment", "10", when=date(2024, 6, 4))
+    row(c, 5, "close", when=date(2024, 6, 5))
+    row(c, 6, "payment", "20", when=date(2024, 6, 6))
+    row(c, 7, "payment", "30", when=date(2024, 6, 7))
+    open_ = claim(policy, "C-2")
+    row(open_, 1, "reserve", "1000")
+    row(open_, 2, "payment", "40")
+    found = checks.check_payments_on_closed_claims(scope())
+    assert found.severity == "warning" and found.row_count == 2
+    assert [(r["transaction_id"], r["accounting_date"]) for r in found.rows] == [
+        ("C-1-6", "2024-06-06"), ("C-1-7", "2024-06-07")]
+    assert found.message == "2 payments were posted on closed claims"

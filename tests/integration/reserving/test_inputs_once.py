@@ -41,8 +41,8 @@ def test_segment_tasks_compute_from_the_stored_slice_without_reading_the_ledgers
 
 
 def test_run_compute_builds_the_as_at_views_once_for_the_inputs_and_the_data_checks(django_capture_on_commit_callbacks):
-    """The input collection and the data checks read the same two as-at tables: one build (a
-    policy and a claim table) per run, not one each."""
+    """The input collection and the data checks read the same as-at tables: one build (a policy,
+    a claim and a claimed-policy table) per run, not one each."""
     make_book(seed=22, policies=60, recorded_at=timezone.now() - timedelta(days=30))
     actor = system_actor()
     run = services.run_create(valuation_date=date(2024, 12, 31), actor=actor)
@@ -51,7 +51,8 @@ def test_run_compute_builds_the_as_at_views_once_for_the_inputs_and_the_data_che
             services.run_compute(run=run, actor=actor)
     created = [q["sql"].split("(")[0].split()[-1] for q in queries.captured_queries
                if q["sql"].startswith("CREATE TEMPORARY TABLE")]
-    assert len(created) == 2 and created[0].startswith("asof_policy_") and created[1].startswith("asof_claim_")
+    assert len(created) == 3 and created[0].startswith("asof_policy_") and created[1].startswith("asof_claim_")
+    assert created[2].startswith("asof_claimed_")
     # the data checks ran (stored on the run) and both tables were dropped after
     assert run.data_checks.filter(code="origin_grain").count() == 1
     dropped = [q["sql"].split()[-1] for q in queries.captured_queries if q["sql"].startswith("DROP TABLE")]
