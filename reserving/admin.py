@@ -19,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import DomainError
+from core.errors import DomainError, PermissionDenied
 from core.forms import form_add_domain_error
 from core.money import ZERO, to_decimal
 from core.money_format import amount_text, number_text
@@ -36,8 +36,8 @@ from reserving.engine.default import METHODS as DEFAULT_METHODS
 from reserving.engine.development import link_ratio_averages
 from reserving.engine.errors import EngineError
 from reserving.engine.triangle import origin_key
-from reserving.forms import (LDF_PREFIX, OVERRIDE_PREFIX, ULTIMATE_PREFIX, RegimeVersionForm, RejectForm,
-                             RunCreateForm, SelectionForm)
+from reserving.forms import (LDF_PREFIX, OVERRIDE_PREFIX, ULTIMATE_PREFIX, AprioriYearsForm, RegimeVersionForm,
+                             RejectForm, RunCreateForm, SelectionForm)
 from reserving.models import AprioriLossRatio, Regime, ReserveRun, RunDataCheck
 
 
@@ -159,6 +159,8 @@ class ReserveRunAdmin(admin.ModelAdmin):
                  name="reserving_run_acknowledge"),
             path("<int:run_id>/segment/<str:segment>/<str:currency>/", self.admin_site.admin_view(self.segment_view),
                  name="reserving_run_segment"),
+            path("<int:run_id>/segment/<str:segment>/<str:currency>/apriori/",
+                 self.admin_site.admin_view(self.apriori_view), name="reserving_run_apriori"),
             path("<int:run_id>/segment/<str:segment>/<str:currency>/preview/",
                  self.admin_site.admin_view(self.preview_view), name="reserving_run_preview"),
             path("<int:run_id>/progress/", self.admin_site.admin_view(self.progress_view), name="reserving_run_progress"),
@@ -215,18 +217,21 @@ class ReserveRunAdmin(admin.ModelAdmin):
                 "review_style": run_report.REVIEW_STYLE,
                 "report_url": reverse("admin:reserving_run_report", args=[run.pk])}
 
-    def segment_view(self, request, run_id, segment, currency):
+    def segment_view(self, request, run_id, segment, currency, apriori_form=None):
+        """The segment's workbench; a POST saves the selection. `apriori_form`: the a-priori
+        form posted to apriori_view and refused, shown again (the selection then as saved)."""
         self._require_view(request)
         run = get_object_or_404(selectors.runs_list(), pk=run_id)
         result = run.segment_results.filter(segment=segment, currency=currency).prefetch_related("origins").first()
         current = run.selections.get(f"{segment}|{currency}", {})
         built = _exhibit_triangle(result)
-        data, exclusions = (workbench.apply_exclusions(request.POST, _triangle_of(built)) if request.method == "POST"
+        posted = request.method == "POST" and apriori_form is None  # a selection posted here
+        data, exclusions = (workbench.apply_exclusions(request.POST, _triangle_of(built)) if posted
                             else (None, workbench.NO_EXCLUSIONS))
         form = SelectionForm(data, initial={k: v for k, v in current.items() if k not in ("overrides", "ldfs", "ultimates")})
         run_ldf = (result.factors or {}).get("ldf") if result is not None else None
         tail = None
-        if request.method == "POST":
+        if posted:
             valid = form.is_valid()
             for problem in exclusions.problems:
                 form.add_error("ldfs", problem)
@@ -267,6 +272,9 @@ class ReserveRunAdmin(admin.ModelAdmin):
                 {"measure": m, "title": REFERENCE_TITLES[m],
                  "url": reverse("admin:reserving_run_part", args=[run.pk, segment, currency, f"exhibit_{m}"])}
                 for m in exhibit["references"]]
+        can_do = _abilities(request.user, run)
+        if apriori_form is None and can_do["select"] and can(request.user, Operation.APRIORI_SAVE):
+            apriori_form = self._apriori_form(None, result, segment, currency)
         context = {
             **self.admin_site.each_context(request), "title": _("Run %(pk)s: %(segment)s %(currency)s") % {
                 "pk": run.pk, "segment": segment_name(segment), "currency": currency}, "run": run,
@@ -284,16 +292,58 @@ class ReserveRunAdmin(admin.ModelAdmin):
             "stored_html": _stored_inline(tri),
             "apriori_url": reverse("admin:reserving_apriorilossratio_changelist") + "?"
                            + urlencode({"segment": segment, "currency": currency}),
+            "apriori_form": apriori_form,
+            "apriori_save_url": reverse("admin:reserving_run_apriori", args=[run.pk, segment, currency]),
             "part_urls": {name: reverse("admin:reserving_run_part", args=[run.pk, segment, currency, name])
                           for name in PARTS},
             "preview_url": reverse("admin:reserving_run_preview", args=[run.pk, segment, currency]),
             "backtest_url": reverse("admin:reserving_run_backtest", args=[run.pk, segment, currency]),
-            "can": _abilities(request.user, run), "preview_text": _preview_text(),
+            "can": can_do, "preview_text": _preview_text(),
             "diagnostics": diagnostics,
             "chart_urls": {name: reverse("admin:reserving_run_chart", args=[run.pk, segment, currency, name])
                            for name in workbench.CHARTS},
         }
         return TemplateResponse(request, "admin/reserving/run_segment.html", context)
+
+    @staticmethod
+    def _apriori_form(data, result, segment: str, currency: str) -> AprioriYearsForm:
+        """The a-priori form of the underwriting years the segment's origins cover ("2024",
+        "2024Q3" → 2024), with what is kept for them."""
+        origins = result.origins.all() if result is not None else []
+        years = sorted({int(o.origin[:4]) for o in origins if o.origin[:4].isdigit()})
+        kept = selectors.apriori_loss_ratios_kept(segment=segment, currency=currency, years=years)
+        return AprioriYearsForm(data, years=years, kept=kept)
+
+    def apriori_view(self, request, run_id, segment, currency):
+        """Save the a-priori loss ratios typed by underwriting year under the summary of
+        ultimates, all in one transaction (reserving.services.apriori_loss_ratios_save); a
+        refused row is marked on the segment page shown again, nothing saved."""
+        self._require_view(request)
+        segment_url = reverse("admin:reserving_run_segment", args=[run_id, segment, currency])
+        if request.method != "POST":
+            return HttpResponseRedirect(segment_url)
+        run = get_object_or_404(ReserveRun, pk=run_id)
+        result = run.segment_results.filter(segment=segment, currency=currency).prefetch_related("origins").first()
+        form = self._apriori_form(request.POST, result, segment, currency)
+        valid = form.is_valid()
+        try:  # the service is asked even for a form that did not validate: its refusal comes first
+            saved = services.apriori_loss_ratios_save(segment=segment, currency=currency,
+                                                      rows=form.changed_rows() if valid else [], actor=request.user)
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(exc.message) from exc
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+        else:
+            if valid:
+                if saved:
+                    messages.success(request, _("a-priori loss ratios saved for %(years)s; runs cut off from now on "
+                                                "read them (this run keeps those of its cut-off)") % {
+                        "years": ", ".join(str(r.underwriting_year) for r in saved)})
+                else:
+                    messages.info(request, _("no a-priori loss ratio changed"))
+                return HttpResponseRedirect(segment_url + "#apriori")
+        messages.error(request, _("the a-priori loss ratios were not saved: correct what is marked"))
+        return self.segment_view(request, run_id, segment, currency, apriori_form=form)
 
     # ---------------------------------------------------------------- actions
     def _call(self, request, fn, success: str) -> bool:

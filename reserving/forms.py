@@ -195,3 +195,68 @@ class RegimeVersionForm(forms.Form):
     name = forms.CharField(required=False, label=_("Name"))
     parameters = forms.JSONField(label=_("Parameters"))
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), label=_("Description"))
+
+
+APRIORI_RATIO_PREFIX, APRIORI_SOURCE_PREFIX, APRIORI_NOTE_PREFIX = "loss_ratio_", "source_", "note_"
+
+
+class AprioriYearsForm(forms.Form):
+    """The a-priori loss ratios of a segment by underwriting year, as the workbench shows them
+    under the summary of ultimates: per year a ratio (a fraction, 0.75 = 75%, as the
+    AprioriLossRatio admin takes it), its source (required with a ratio) and a note, named
+    `loss_ratio_<year>`, `source_<year>`, `note_<year>`. A blank ratio leaves the year as kept
+    (kept ratios are never deleted). `kept`: {year: AprioriLossRatio}."""
+
+    def __init__(self, data=None, *, years, kept, **kwargs):
+        from reserving.models import AprioriLossRatio
+
+        super().__init__(data, **kwargs)
+        self.years, self.kept = list(years), kept
+        sources = [("", "---------")] + list(AprioriLossRatio.Source.choices)
+        for year in self.years:
+            row = kept.get(year)
+            self.fields[f"{APRIORI_RATIO_PREFIX}{year}"] = forms.DecimalField(
+                required=False, max_digits=6, decimal_places=4, label=_("loss ratio"),
+                initial=row.loss_ratio if row else None,
+                widget=forms.NumberInput(attrs={"step": "0.0001", "min": "0.0001", "max": "5",
+                                                "aria-label": _("loss ratio for %(year)s") % {"year": year}}))
+            self.fields[f"{APRIORI_SOURCE_PREFIX}{year}"] = forms.ChoiceField(
+                required=False, choices=sources, label=_("source"), initial=row.source if row else "",
+                widget=forms.Select(attrs={"aria-label": _("source for %(year)s") % {"year": year}}))
+            self.fields[f"{APRIORI_NOTE_PREFIX}{year}"] = forms.CharField(
+                required=False, max_length=300, label=_("note"), initial=row.note if row else "",
+                widget=forms.TextInput(attrs={"aria-label": _("note for %(year)s") % {"year": year}}))
+
+    def clean(self):
+        cleaned = super().clean()
+        for year in self.years:
+            ratio_name, source_name = f"{APRIORI_RATIO_PREFIX}{year}", f"{APRIORI_SOURCE_PREFIX}{year}"
+            ratio = cleaned.get(ratio_name)
+            if ratio is None:
+                continue
+            if ratio <= 0:
+                self.add_error(ratio_name, _("an a-priori loss ratio must be above 0 (a fraction: 0.75 = 75%)"))
+            if not cleaned.get(source_name):
+                self.add_error(source_name, _("say where the ratio comes from"))
+        return cleaned
+
+    def rows(self) -> list[dict]:
+        """Each row shown: its year, the bound fields and what is kept."""
+        return [{"year": year, "kept": self.kept.get(year),
+                 "ratio": self[f"{APRIORI_RATIO_PREFIX}{year}"], "source": self[f"{APRIORI_SOURCE_PREFIX}{year}"],
+                 "note": self[f"{APRIORI_NOTE_PREFIX}{year}"]} for year in self.years]
+
+    def changed_rows(self) -> list[dict]:
+        """The years typed that differ from what is kept (after is_valid), for the service."""
+        out = []
+        for year in self.years:
+            ratio = self.cleaned_data.get(f"{APRIORI_RATIO_PREFIX}{year}")
+            if ratio is None:
+                continue
+            source = self.cleaned_data.get(f"{APRIORI_SOURCE_PREFIX}{year}") or ""
+            note = (self.cleaned_data.get(f"{APRIORI_NOTE_PREFIX}{year}") or "").strip()
+            row = self.kept.get(year)
+            if row is not None and (row.loss_ratio, row.source, row.note) == (ratio, source, note):
+                continue
+            out.append({"underwriting_year": year, "loss_ratio": ratio, "source": source, "note": note})
+        return out

@@ -554,6 +554,15 @@ def run_amounts(*, run: ReserveRun) -> list:
     return [{k: v for k, v in s.items()} for s in run_as_dict(run=run)["segments"]]
 
 
+def apriori_loss_ratios_kept(*, segment: str, currency: str, years=None) -> dict[int, AprioriLossRatio]:
+    """The a-priori loss ratios kept now for one segment and currency (the workbench's form shows
+    and edits these), in one query: underwriting year → row; `years` limits the years read."""
+    rows = AprioriLossRatio.objects.filter(segment=segment, currency=currency)
+    if years is not None:
+        rows = rows.filter(underwriting_year__in=list(years))
+    return {int(r.underwriting_year): r for r in rows}
+
+
 def apriori_loss_ratios(*, segment: str, currency: str, cut_off) -> dict[int, tuple[float, str]]:
     """The actuary's a-priori loss ratios of one segment and currency as they were at the
     cut-off: underwriting year → (ratio, source)."""

@@ -168,6 +168,28 @@ def apriori_loss_ratio_save(*, segment: str, currency: str, underwriting_year: i
     return row
 
 
+@transaction.atomic
+def apriori_loss_ratios_save(*, segment: str, currency: str, rows, actor) -> list[AprioriLossRatio]:
+    """Record several underwriting years' a-priori loss ratios at once (the workbench's form): all
+    or none. `rows` holds dicts of underwriting_year, loss_ratio, source and note; each year is
+    saved (and audited) as `apriori_loss_ratio_save` does, one audit row per year. A refusal names
+    the year and the field as `<field>_<year>`, so the form marks that row."""
+    authorize(actor, Operation.APRIORI_SAVE)  # refused before anything, even with no row changed
+    saved = []
+    for row in rows:
+        year = row.get("underwriting_year")
+        try:
+            saved.append(apriori_loss_ratio_save(
+                segment=segment, currency=currency, underwriting_year=year, loss_ratio=row.get("loss_ratio"),
+                source=row.get("source"), note=row.get("note") or "", actor=actor))
+        except PermissionDenied:
+            raise
+        except DomainError as exc:
+            raise DomainError(f"underwriting year {year}: {exc.message}", field=f"{exc.field}_{year}",
+                              code=exc.code) from exc
+    return saved
+
+
 # --------------------------------------------------------------------------- create
 def _check_selection(selection: dict) -> dict:
     """A selection as the engine reads it (engine.reserve.Selection.parse), with the runs'
