@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pyarrow as pa
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from claims.models import Claim, ClaimTransaction
@@ -26,7 +26,8 @@ from core.services import audit_record
 from exchange.bookio import format as fmt
 from exchange.bookio.parse import ErrorLog
 from exchange.bookio.validate import BookPlan, BookValidator, ImportOptions
-from exchange.bookio.write import Progress, bulk_load, ids_reserve, rows_write, tables_analyze
+from exchange.bookio.write import (Progress, bulk_load, history_insert_select, ids_reserve, rows_write,
+                                   tables_analyze)
 from fx.models import OfficialRate
 from policies.models import Insured, Policy, PremiumTransaction
 from reinsurance.models import Treaty
@@ -143,6 +144,19 @@ def _history(columns: dict, ids, dates, actor_id) -> dict:
                                         mask=np.full(n, actor_id is None))}
 
 
+def _policy_history_write(columns: dict, policy_ids, original_ids, plan: BookPlan, actor_id, progress) -> None:
+    """The policies' created history rows, dated when each policy was recorded (the book's
+    recorded_at, which its original premium carries too). PostgreSQL copies them from the rows
+    just written, in the database: a second COPY of a million policies' values from Python cost
+    as much as the first. Elsewhere they are written from the plan, with the same values."""
+    if connection.vendor == "postgresql" and len(original_ids) == len(policy_ids):
+        history_insert_select(Policy.history.model, policy_ids, list(columns), dated_by=PremiumTransaction,
+                              dated_ids=original_ids, dated_key="policy_id", dated_column="recorded_at",
+                              actor_id=actor_id, progress=progress)
+        return
+    rows_write(Policy.history.model, _history(columns, policy_ids, plan.policy_recorded_at, actor_id), progress)
+
+
 def _naive_utc(value: datetime) -> np.datetime64:
     return np.datetime64(value.astimezone(dt_timezone.utc).replace(tzinfo=None), "us")
 
@@ -186,9 +200,8 @@ def _plan_write(plan: BookPlan, *, actor, options: ImportOptions, progress: Prog
         if n_policies:
             insured_col = np.where(plan.insured_new >= 0, insured_ids[np.maximum(plan.insured_new, 0)]
                                    if n_insureds else 0, plan.insured_db)
-            columns = {**plan.policies, "insured_id": insured_col}
-            rows_write(Policy, {"id": policy_ids, **columns}, progress)
-            rows_write(Policy.history.model, _history(columns, policy_ids, plan.policy_recorded_at, actor_id), progress)
+            policy_columns = {**plan.policies, "insured_id": insured_col}
+            rows_write(Policy, {"id": policy_ids, **policy_columns}, progress)
         written["policies"] = n_policies
 
         # The originals (one per policy, in policy order) first, then the file's premium rows.
@@ -199,6 +212,8 @@ def _plan_write(plan: BookPlan, *, actor, options: ImportOptions, progress: Prog
         if n_orig:
             rows_write(PremiumTransaction, {"id": premium_ids[:n_orig], **originals,
                                             "policy_id": policy_ids, "reverses_id": np.full(n_orig, np.nan)}, progress)
+        if n_policies:
+            _policy_history_write(policy_columns, policy_ids, premium_ids[:n_orig], plan, actor_id, progress)
         if n_rows:
             rows_write(PremiumTransaction, {
                 "id": premium_ids[n_orig:].tolist(), **plan.premiums,
