@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _, gettext_lazy
 
 from claims.models import Claim, PendingClaimChange
 from core.errors import DomainError
@@ -93,14 +94,23 @@ def note_mentions(note: str, *, claimant: str, cause: str) -> str | None:
     return None
 
 
+# The words a note refusal names; translated when the refusal is raised (the request's language).
+_NOTE_WORDS = {"note": gettext_lazy("note"), "reason": gettext_lazy("reason"),
+               "claimant": gettext_lazy("claimant"), "cause": gettext_lazy("cause")}
+
+
 def note_check(claim: Claim, note: str, *, field: str = "note") -> None:
     """Refuse a ledger or pending-change note (or a reveal's reason) that names the claim's
     claimant or its cause: the ledger is append-only, so a name in it could never be erased.
     The refusal does not repeat the note."""
     found = note_mentions(note, claimant=claim.claimant, cause=claim.cause)
     if found:
-        raise DomainError(f"the {field.replace('_', ' ')} names the claim's {found}; notes and audit rows never "
-                          f"carry patients' data: describe the row without it", field=field, code="patient_data")
+        raise DomainError(
+            _("the %(field)s names the claim's %(found)s; notes and audit rows never carry patients' data: "
+              "describe the row without it")
+            % {"field": str(_NOTE_WORDS.get(field, field.replace("_", " "))),
+               "found": str(_NOTE_WORDS.get(found, found))},
+            field=field, code="patient_data")
 
 
 # ------------------------------------------------------------------------------ the auditor's reveal
@@ -112,7 +122,7 @@ def claim_patient_data_reveal(*, claim: Claim, reason: str, actor) -> dict[str, 
     claim = Claim.objects.get(pk=claim.pk)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("say why you need the patients' data of this claim", field="reason")
+        raise DomainError(_("say why you need the patients' data of this claim"), field="reason")
     note_check(claim, reason, field="reason")
     audit_record(actor=actor, verb=AuditVerb.CLAIM_REVEAL, target=claim,
                  new={"fields": list(PATIENT_DATA_FIELDS), "reason": reason[:300]})
@@ -153,10 +163,12 @@ def claim_anonymise(*, claim: Claim, actor, reason: str = "") -> Claim:
     authorize(actor, Operation.CLAIM_ANONYMISE)
     claim = Claim.objects.select_for_update().get(pk=claim.pk)
     if claim.anonymised_at is not None:
-        raise DomainError(f"claim {claim.claim_number} was anonymised on {claim.anonymised_at:%Y-%m-%d}",
+        raise DomainError(_("claim %(number)s was anonymised on %(date)s")
+                          % {"number": claim.claim_number, "date": f"{claim.anonymised_at:%Y-%m-%d}"},
                           field="claim", code="anonymised")
     if claim.status != Claim.Status.CLOSED:
-        raise DomainError(f"claim {claim.claim_number} is open; only a closed claim is anonymised", field="claim")
+        raise DomainError(_("claim %(number)s is open; only a closed claim is anonymised")
+                          % {"number": claim.claim_number}, field="claim")
     reason = (reason or "").strip()
     note_check(claim, reason, field="reason")
     now = timezone.now()

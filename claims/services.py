@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.translation import gettext as _, gettext_lazy
 
 from claims import rules
 from claims.privacy import audit_redact, note_check
@@ -91,18 +92,33 @@ def _next_ids(claim: Claim, count: int) -> list[str]:
     return ids
 
 
+# The words for the money fields in refusals; the messages are translated when raised (gettext,
+# not lazy), so an admin or API request reads them in its language and commands in English.
+_FIELD_LABELS = {
+    "amount": gettext_lazy("amount"), "new_estimate": gettext_lazy("new estimate"),
+    "loss_amount": gettext_lazy("loss amount"), "expense_amount": gettext_lazy("expense amount"),
+    "reserve_limit": gettext_lazy("reserve limit"), "payment_limit": gettext_lazy("payment limit"),
+}
+
+
+def _field_label(field: str) -> str:
+    return str(_FIELD_LABELS.get(field, field.replace("_", " ")))
+
+
 def _money(value, claim: Claim, field: str = "amount") -> Decimal:
     if value is None or value == "":
-        raise DomainError(f"{field.replace('_', ' ')} is required", field=field)
+        raise DomainError(_("%(field)s is required") % {"field": _field_label(field)}, field=field)
     try:
         return money_round(value, claim.policy.currency)
     except ArithmeticError as exc:
-        raise DomainError(f"{field.replace('_', ' ')} {value!r} is not an amount", field=field) from exc
+        raise DomainError(_("%(field)s %(value)s is not an amount")
+                          % {"field": _field_label(field), "value": repr(value)}, field=field) from exc
 
 
 def _cost_type(value: str) -> str:
     if value not in COST_TYPES:
-        raise DomainError(f"unknown cost type {value!r}; known: {', '.join(COST_TYPES)}", field="cost_type")
+        raise DomainError(_("unknown cost type %(value)s; known: %(known)s")
+                          % {"value": repr(value), "known": ", ".join(COST_TYPES)}, field="cost_type")
     return value
 
 
@@ -158,9 +174,11 @@ def claim_report(
                             occurrence_date, report_date)
     claim_number = (claim_number or "").strip() or claim_number_next(policy)
     if Claim.objects.filter(claim_number=claim_number).exists():
-        raise DomainError(f"claim number {claim_number} is already taken", field="claim_number")
+        raise DomainError(_("claim number %(number)s is already taken") % {"number": claim_number},
+                          field="claim_number")
     if awarded_diyeh_share is not None and not ZERO <= to_decimal(awarded_diyeh_share) <= Decimal(1):
-        raise DomainError(f"awarded diyeh share {awarded_diyeh_share} is outside 0–1", field="awarded_diyeh_share")
+        raise DomainError(_("awarded diyeh share %(share)s is outside 0–1") % {"share": awarded_diyeh_share},
+                          field="awarded_diyeh_share")
     claim = Claim.objects.create(
         claim_number=claim_number, policy=policy, occurrence_date=occurrence_date, report_date=report_date,
         cause=cause or "", litigated=bool(litigated), claimant=claimant or "",
@@ -189,7 +207,8 @@ def claim_update_master(*, claim: Claim, actor, **changes) -> Claim:
     authorize(actor, Operation.CLAIM_UPDATE)
     unknown = sorted(set(changes) - set(CLAIM_MASTER_FIELDS))
     if unknown:
-        raise DomainError(f"these fields cannot be changed here: {', '.join(unknown)}", field=unknown[0])
+        raise DomainError(_("these fields cannot be changed here: %(fields)s") % {"fields": ", ".join(unknown)},
+                          field=unknown[0])
     claim = _locked(claim)
     changed = {k: v for k, v in changes.items() if getattr(claim, k) != v}
     if not changed:
@@ -200,11 +219,13 @@ def claim_update_master(*, claim: Claim, actor, **changes) -> Claim:
                             new["occurrence_date"], new["report_date"])
     first_row = claim.transactions.order_by("accounting_date").values_list("accounting_date", flat=True).first()
     if first_row is not None and new["report_date"] > first_row:
-        raise DomainError(f"report date {new['report_date']} would fall after the claim's first posting on "
-                          f"{first_row}; no claim row may be dated before the report date", field="report_date")
+        raise DomainError(_("report date %(report_date)s would fall after the claim's first posting on %(first)s; "
+                            "no claim row may be dated before the report date")
+                          % {"report_date": new["report_date"], "first": first_row}, field="report_date")
     share = new["awarded_diyeh_share"]
     if share is not None and not ZERO <= to_decimal(share) <= Decimal(1):
-        raise DomainError(f"awarded diyeh share {share} is outside 0–1", field="awarded_diyeh_share")
+        raise DomainError(_("awarded diyeh share %(share)s is outside 0–1") % {"share": share},
+                          field="awarded_diyeh_share")
     old = {k: str(getattr(claim, k)) for k in changed}
     for k, v in changed.items():
         setattr(claim, k, v if k not in ("cause", "claimant") else (v or ""))
@@ -218,18 +239,20 @@ def _reserve_change_of(claim: Claim, cost_type: str, amount, new_estimate, booke
                        ) -> tuple[Decimal, Decimal]:
     """(the estimate before, the signed change) of a reserve change given as `amount` or `new_estimate`."""
     if (amount is None) == (new_estimate is None):
-        raise DomainError("give either the change (amount) or the new estimate, not both", field="amount")
+        raise DomainError(_("give either the change (amount) or the new estimate, not both"), field="amount")
     state = booked.state(claim) if booked is not None else claim_ledger_state(claim)
     before = state.outstanding(cost_type)
     if new_estimate is not None:
         target = _money(new_estimate, claim, "new_estimate")
         if target < ZERO:
-            raise DomainError(f"new estimate {target:,.2f} is negative", field="new_estimate")
+            raise DomainError(_("new estimate %(amount)s is negative") % {"amount": f"{target:,.2f}"},
+                              field="new_estimate")
         change = target - before
     else:
         change = _money(amount, claim)
     if change == ZERO:
-        raise DomainError(f"the {cost_type} estimate of claim {claim.claim_number} already is {before:,.2f}",
+        raise DomainError(_("the %(cost_type)s estimate of claim %(number)s already is %(amount)s")
+                          % {"cost_type": cost_type, "number": claim.claim_number, "amount": f"{before:,.2f}"},
                           field="new_estimate" if new_estimate is not None else "amount")
     return before, change
 
@@ -377,7 +400,7 @@ def claim_close(*, claim: Claim, accounting_date: date, note: str = "", actor,
     claim = _locked(claim)
     state = claim_ledger_state(claim)
     if state.status == Claim.Status.CLOSED:
-        raise DomainError(f"claim {claim.claim_number} is already closed", field="status")
+        raise DomainError(_("claim %(number)s is already closed") % {"number": claim.claim_number}, field="status")
     released = {c: str(-v) for c, v in state.close_changes().items()}
     written = _post(claim, _close_rows(claim, state, accounting_date), actor=actor, note=note, recorded_at=recorded_at)
     audit_record(actor=actor, verb=AuditVerb.CLAIM_CLOSE, target=claim, old={"status": "open"},
@@ -408,7 +431,8 @@ def claim_transaction_reverse(*, transaction: ClaimTransaction, accounting_date:
     claim = _locked(original.claim)
     if accounting_date < original.accounting_date:
         raise rules.ReversalRefused(
-            f"reversal dated {accounting_date} is before the row it reverses ({original.accounting_date})",
+            _("reversal dated %(date)s is before the row it reverses (%(original)s)")
+            % {"date": accounting_date, "original": original.accounting_date},
             field="accounting_date",
         )
     amount = None if original.amount is None else -original.amount
@@ -449,7 +473,8 @@ def claim_settle(*, claim: Claim, loss_amount, accounting_date: date, expense_am
     loss = _money(loss_amount, claim, "loss_amount")
     state = claim_ledger_state(claim)
     if state.status == Claim.Status.CLOSED:
-        raise DomainError(f"claim {claim.claim_number} is closed; reopen it before settling", field="status")
+        raise DomainError(_("claim %(number)s is closed; reopen it before settling") % {"number": claim.claim_number},
+                          field="status")
     figures = settlement_share(claim, loss, state)
     payments = {CostType.INDEMNITY: figures.to_pay}
     if expense_amount not in (None, ""):
@@ -459,9 +484,11 @@ def claim_settle(*, claim: Claim, loss_amount, accounting_date: date, expense_am
     if over:
         cost_type, paid = over[0]
         raise PermissionDenied(
-            f"the settlement pays {paid:,.2f} of {cost_type}, above the payment authority of "
-            f"{actor.get_username()} ({authority.payment_limit:,.2f} {claim.policy.currency}); post the payment "
-            f"for approval or ask a handler whose authority covers it to settle")
+            _("the settlement pays %(amount)s of %(cost_type)s, above the payment authority of %(user)s "
+              "(%(limit)s %(currency)s); post the payment for approval or ask a handler whose authority "
+              "covers it to settle")
+            % {"amount": f"{paid:,.2f}", "cost_type": cost_type, "user": actor.get_username(),
+               "limit": f"{authority.payment_limit:,.2f}", "currency": claim.policy.currency})
     new_rows: list[LedgerRow] = []
     ids = iter(_next_ids(claim, 2 * len(payments) + 3))
     for cost_type, paid in payments.items():
@@ -497,10 +524,12 @@ def claim_change_decide(*, pending: PendingClaimChange, approve: bool, actor, no
     claim = _locked(PendingClaimChange.objects.select_related("claim").get(pk=pending.pk).claim)
     pending = PendingClaimChange.objects.select_for_update().get(pk=pending.pk)
     if pending.status != PendingClaimChange.Status.PENDING:
-        raise DomainError(f"change #{pending.pk} is already {pending.status}", field="status", code="decided")
+        raise DomainError(_("change #%(change)s is already %(status)s")
+                          % {"change": pending.pk, "status": pending.status}, field="status", code="decided")
     if getattr(actor, "pk", None) == pending.requested_by_id:
-        raise PermissionDenied(f"{actor.get_username()} requested change #{pending.pk} and may not decide it; "
-                               "another handler whose authority covers it must")
+        raise PermissionDenied(_("%(user)s requested change #%(change)s and may not decide it; "
+                                 "another handler whose authority covers it must")
+                               % {"user": actor.get_username(), "change": pending.pk})
     note_check(claim, note)
     before, change, needed = None, pending.amount, pending.authority_amount  # a rejection: as requested
     if approve and pending.kind == PendingClaimChange.Kind.RESERVE:  # an approval: as it would be posted now
@@ -514,8 +543,9 @@ def claim_change_decide(*, pending: PendingClaimChange, approve: bool, actor, no
         authority.reserve_limit if pending.kind == PendingClaimChange.Kind.RESERVE else authority.payment_limit)
     if limit is not None and needed > limit:
         raise PermissionDenied(
-            f"change #{pending.pk} needs a {pending.kind} authority of {needed:,.2f} {claim.policy.currency}; "
-            f"{actor.get_username()} has {limit:,.2f}")
+            _("change #%(change)s needs a %(kind)s authority of %(amount)s %(currency)s; %(user)s has %(limit)s")
+            % {"change": pending.pk, "kind": pending.kind, "amount": f"{needed:,.2f}",
+               "currency": claim.policy.currency, "user": actor.get_username(), "limit": f"{limit:,.2f}"})
     now = timezone.now()
     new = {"claim_number": claim.claim_number, "kind": pending.kind, "cost_type": pending.cost_type,
            "requested_by": pending.requested_by.get_username(), "note": note or ""}
@@ -544,22 +574,23 @@ def handler_authority_set(*, user, currency: str, reserve_limit, payment_limit, 
     Nobody sets their own."""
     authorize(actor, Operation.AUTHORITY_SET)
     if user is None or not getattr(user, "pk", None):
-        raise DomainError("choose the handler", field="user")
+        raise DomainError(_("choose the handler"), field="user")
     if not is_system(actor) and getattr(actor, "pk", None) == user.pk:
-        raise PermissionDenied(f"{actor.get_username()} may not set their own authority")
+        raise PermissionDenied(_("%(user)s may not set their own authority") % {"user": actor.get_username()})
     currency = (currency or "").strip().upper()
     limits = {}
     for name, value in (("reserve_limit", reserve_limit), ("payment_limit", payment_limit)):
         if value is None or value == "":
-            raise DomainError(f"{name.replace('_', ' ')} is required", field=name)
+            raise DomainError(_("%(field)s is required") % {"field": _field_label(name)}, field=name)
         try:
             limits[name] = money_round(value, currency)
         except CurrencyError as exc:
             raise DomainError(str(exc), field="currency") from exc
         except ArithmeticError as exc:
-            raise DomainError(f"{name.replace('_', ' ')} {value!r} is not an amount", field=name) from exc
+            raise DomainError(_("%(field)s %(value)s is not an amount")
+                              % {"field": _field_label(name), "value": repr(value)}, field=name) from exc
         if limits[name] < ZERO:
-            raise DomainError(f"{name.replace('_', ' ')} may not be negative", field=name)
+            raise DomainError(_("%(field)s may not be negative") % {"field": _field_label(name)}, field=name)
     row = HandlerAuthority.objects.select_for_update().filter(user=user, currency=currency).first()
     old = {} if row is None else {"reserve_limit": str(row.reserve_limit), "payment_limit": str(row.payment_limit)}
     if row is None:

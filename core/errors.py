@@ -2,6 +2,8 @@
 and the admin shows the same words; nothing is written when one is raised."""
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 
 class DomainError(Exception):
     """A business rule refused the operation."""
@@ -24,7 +26,9 @@ class PeriodClosed(DomainError):
 
     def __init__(self, day, period_label: str):
         super().__init__(
-            f"accounting date {day} falls in the closed period {period_label}; post the correction in an open period",
+            # translated when raised: the request's language in the admin and the API, English elsewhere
+            _("accounting date %(date)s falls in the closed period %(period)s; post the correction in an open period")
+            % {"date": day, "period": period_label},
             code="period_closed",
         )
 

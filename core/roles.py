@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import IntegrityError, models
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from core.errors import PermissionDenied
 from core.models import AuditVerb
@@ -119,9 +120,14 @@ def authorize(actor, operation: Operation) -> None:
     operation = Operation(operation)
     roles = sorted(ALLOWED[operation])
     if actor is None or not getattr(actor, "pk", None):
-        raise PermissionDenied(f"{operation.value} needs a signed-in user")
-    needs = f"the {' or '.join(roles)} role" if roles else "a superuser"
-    raise PermissionDenied(f"{operation.value} needs {needs}; {actor.get_username()} does not have it")
+        raise PermissionDenied(_("%(operation)s needs a signed-in user") % {"operation": operation.value})
+    # The operation and the role names stay codes (they are the group names the staff are given).
+    if roles:
+        message = _("%(operation)s needs the %(roles)s role; %(user)s does not have it")
+    else:
+        message = _("%(operation)s needs a superuser; %(user)s does not have it")
+    raise PermissionDenied(message % {"operation": operation.value, "roles": (" %s " % _("or")).join(roles),
+                                      "user": actor.get_username()})
 
 
 # Who sees claimants' names and the medical cause of claims without asking (issue 14 §4): the

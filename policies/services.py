@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _, gettext_lazy
 
 from core.ledger import insert_with_free_id
 from core.models import AuditVerb
@@ -51,9 +52,10 @@ def insured_create(*, name: str, kind: str = Insured.Kind.PERSON, national_id: s
     authorize(actor, Operation.INSURED_CREATE)
     name = (name or "").strip()
     if not name:
-        raise DomainError("the insured needs a name", field="name")
+        raise DomainError(_("the insured needs a name"), field="name")
     if kind not in Insured.Kind.values:
-        raise DomainError(f"unknown insured kind {kind!r}; known: {', '.join(Insured.Kind.values)}", field="kind")
+        raise DomainError(_("unknown insured kind %(kind)s; known: %(known)s")
+                          % {"kind": repr(kind), "known": ", ".join(Insured.Kind.values)}, field="kind")
     insured = Insured.objects.create(name=name, kind=kind, national_id=national_id)
     audit_record(actor=actor, verb=AuditVerb.INSURED_CREATE, target=insured, new={"name": name, "kind": kind})
     return insured
@@ -118,9 +120,10 @@ def policy_create(
     authorize(actor, Operation.POLICY_CREATE)
     policy_number = (policy_number or "").strip()
     if not policy_number:
-        raise DomainError("the policy needs a number", field="policy_number")
+        raise DomainError(_("the policy needs a number"), field="policy_number")
     if Policy.objects.filter(policy_number=policy_number).exists():
-        raise DomainError(f"policy number {policy_number} is already taken", field="policy_number")
+        raise DomainError(_("policy number %(number)s is already taken") % {"number": policy_number},
+                          field="policy_number")
     code = rules.policy_fields_check(
         basis=basis, retro_date=retro_date, currency=currency, inception_date=inception_date,
         expiry_date=expiry_date, limit_per_claim=limit_per_claim, aggregate_limit=aggregate_limit,
@@ -131,7 +134,7 @@ def policy_create(
     period_ensure_open(issue_date)
     if insured is None:
         if not (insured_name or "").strip():
-            raise DomainError("give the insured or the insured's name", field="insured_name")
+            raise DomainError(_("give the insured or the insured's name"), field="insured_name")
         insured = Insured.objects.filter(name=insured_name.strip()).order_by("id").first() or Insured.objects.create(
             name=insured_name.strip()
         )
@@ -187,7 +190,8 @@ def policy_update_master(*, policy: Policy, actor, **changes) -> Policy:
     authorize(actor, Operation.POLICY_UPDATE)
     unknown = sorted(set(changes) - set(MASTER_FIELDS))
     if unknown:
-        raise DomainError(f"these fields cannot be changed here: {', '.join(unknown)}", field=unknown[0])
+        raise DomainError(_("these fields cannot be changed here: %(fields)s") % {"fields": ", ".join(unknown)},
+                          field=unknown[0])
     policy = Policy.objects.select_for_update().get(pk=policy.pk)
     changed = {k: v for k, v in changes.items() if getattr(policy, k) != v}
     if not changed:
@@ -204,7 +208,8 @@ def policy_update_master(*, policy: Policy, actor, **changes) -> Policy:
     )
     if new["currency"] != policy.currency:
         raise DomainError(
-            f"currency cannot change from {policy.currency} once premium is booked; cancel and reissue",
+            _("currency cannot change from %(currency)s once premium is booked; cancel and reissue")
+            % {"currency": policy.currency},
             field="currency",
         )
     for f in _MONEY_FIELDS:
@@ -221,9 +226,14 @@ def policy_update_master(*, policy: Policy, actor, **changes) -> Policy:
     return policy
 
 
+_OPERATION_WORDS = {"endorsement": gettext_lazy("endorsement"), "cancellation": gettext_lazy("cancellation")}
+
+
 def _in_force_check(policy: Policy, what: str) -> None:
     if policy.status == Policy.Status.CANCELLED:
-        raise DomainError(f"policy {policy.policy_number} is cancelled; no {what} is possible", field="policy")
+        raise DomainError(_("policy %(number)s is cancelled; no %(operation)s is possible")
+                          % {"number": policy.policy_number, "operation": str(_OPERATION_WORDS.get(what, what))},
+                          field="policy")
 
 
 @transaction.atomic(durable=True)
@@ -264,14 +274,16 @@ def policy_cancel(
     rules.effective_date_check(effective_date, policy.inception_date, policy.expiry_date)
     # Cover ends the day before the cancellation takes effect; claims already booked must stay covered.
     if effective_date == policy.inception_date and policy.claims.exists():
-        raise DomainError(f"policy {policy.policy_number} has claims; it cannot be cancelled from inception",
+        raise DomainError(_("policy %(number)s has claims; it cannot be cancelled from inception")
+                          % {"number": policy.policy_number},
                           field="effective_date")
     shortened = {f: getattr(policy, f) for f in _COVER_FIELDS}
     shortened["expiry_date"] = max(effective_date - timedelta(days=1), policy.inception_date)
     try:
         _cover_still_fits(policy, shortened)
     except DomainError as exc:
-        raise DomainError(f"cannot cancel from {effective_date}: {exc.message}", field="effective_date") from exc
+        raise DomainError(_("cannot cancel from %(date)s: %(reason)s")
+                          % {"date": effective_date, "reason": exc.message}, field="effective_date") from exc
     back = rules.return_premium(
         rows=policy_premium_windows(policy), expiry_date=policy.expiry_date, effective_date=effective_date,
         currency=policy.currency, method=method, return_gross=return_gross,
@@ -303,13 +315,15 @@ def premium_transaction_reverse(
     authorize(actor, Operation.PREMIUM_REVERSE)
     original = PremiumTransaction.objects.select_for_update().select_related("policy").get(pk=transaction.pk)
     if original.kind == PremiumTransaction.Kind.REVERSAL:
-        raise DomainError(f"row {original.transaction_id} is itself a reversal; post the row again instead",
+        raise DomainError(_("row %(row)s is itself a reversal; post the row again instead")
+                          % {"row": original.transaction_id},
                           field="reverses")
     if PremiumTransaction.objects.filter(reverses=original).exists():
-        raise DomainError(f"row {original.transaction_id} is already reversed", field="reverses")
+        raise DomainError(_("row %(row)s is already reversed") % {"row": original.transaction_id}, field="reverses")
     if accounting_date < original.accounting_date:
         raise DomainError(
-            f"reversal dated {accounting_date} is before the row it reverses ({original.accounting_date})",
+            _("reversal dated %(date)s is before the row it reverses (%(original)s)")
+            % {"date": accounting_date, "original": original.accounting_date},
             field="accounting_date",
         )
     policy = Policy.objects.select_for_update().get(pk=original.policy_id)

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.models import AuditVerb
 from core.errors import DomainError
@@ -47,11 +48,11 @@ def policy_issue_from_quote(
     quote = selectors.quote_price(request=request, on=quote_date or inception_date, tariff_code=tariff_code)
     if cover_in_diyeh:
         if quote.currency != DIYEH_CURRENCY:
-            raise DomainError("cover in diyeh is for IRR policies", field="cover_in_diyeh")
+            raise DomainError(_("cover in diyeh is for IRR policies"), field="cover_in_diyeh")
         diyeh_year = diyeh_year or selectors.jalali_year_of(inception_date)
         selectors.diyeh_amount_of(diyeh_year)
     elif diyeh_increase_endorsement:
-        raise DomainError("the diyeh-increase endorsement needs cover in diyeh", field="diyeh_increase_endorsement")
+        raise DomainError(_("the diyeh-increase endorsement needs cover in diyeh"), field="diyeh_increase_endorsement")
     steps = quote.steps_json() + [{"name": "quoted on", "value": (quote_date or inception_date).isoformat()}]
     return policy_create(
         policy_number=policy_number, insured_name=insured_name, profession=request.profession,
@@ -87,12 +88,13 @@ def tariff_version_copy(*, source: TariffVersion, code: str, effective_from: dat
     authorize(actor, Operation.TARIFF_COPY)
     code = (code or "").strip()
     if not code:
-        raise DomainError("the new version needs a code", field="code")
+        raise DomainError(_("the new version needs a code"), field="code")
     if TariffVersion.objects.filter(code=code).exists():
-        raise DomainError(f"tariff version {code} already exists", field="code")
+        raise DomainError(_("tariff version %(code)s already exists") % {"code": code}, field="code")
     if effective_from <= source.effective_from:
         raise DomainError(
-            f"the new version must start after {source.code} starts ({source.effective_from.isoformat()})",
+            _("the new version must start after %(code)s starts (%(date)s)")
+            % {"code": source.code, "date": source.effective_from.isoformat()},
             field="effective_from",
         )
     old_end = source.effective_to
@@ -123,12 +125,12 @@ def diyeh_year_add(*, jalali_year: int, amount, actor, note: str = "") -> DiyehA
     separate step (diyeh_revalue_open_claims), run from the admin or the schedule."""
     authorize(actor, Operation.DIYEH_ADD)
     if not 1300 <= int(jalali_year) <= 1500:
-        raise DomainError(f"{jalali_year} is not a plausible Jalali year", field="jalali_year")
+        raise DomainError(_("%(year)s is not a plausible Jalali year") % {"year": jalali_year}, field="jalali_year")
     value = money_round(to_decimal(amount), DIYEH_CURRENCY)
     if value <= 0:
-        raise DomainError("the diyeh amount must be positive", field="amount")
+        raise DomainError(_("the diyeh amount must be positive"), field="amount")
     if DiyehAmount.objects.filter(jalali_year=jalali_year).exists():
-        raise DomainError(f"the diyeh of {jalali_year} is already recorded", field="jalali_year")
+        raise DomainError(_("the diyeh of %(year)s is already recorded") % {"year": jalali_year}, field="jalali_year")
     row = DiyehAmount.objects.create(jalali_year=jalali_year, amount=value, note=note)
     audit_record(actor=actor, verb=AuditVerb.DIYEH_ADD, target=row, new={"jalali_year": jalali_year, "amount": str(value)})
     return row
@@ -157,7 +159,8 @@ def diyeh_revalue_open_claims(*, jalali_year: int, accounting_date: date, actor)
 
     year_row = DiyehAmount.objects.filter(jalali_year=jalali_year).first()
     if year_row is None:
-        raise DomainError(f"no diyeh amount is recorded for the Jalali year {jalali_year}", field="jalali_year")
+        raise DomainError(_("no diyeh amount is recorded for the Jalali year %(year)s") % {"year": jalali_year},
+                          field="jalali_year")
     result = RevaluationResult(jalali_year=jalali_year, accounting_date=accounting_date)
     for line in selectors.diyeh_revaluation_plan(jalali_year=jalali_year, accounting_date=accounting_date):
         if line.skip_reason:
