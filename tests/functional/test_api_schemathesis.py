@@ -249,7 +249,11 @@ def _schemathesis_report(proc: subprocess.Popen, report: Path, role: str, deadli
         os.killpg(proc.pid, signal.SIGKILL)
         pytest.fail(f"schemathesis as {role} ran past the time budget; see test-output/schemathesis-{role}.txt")
     assert report.exists(), f"schemathesis wrote no report; see test-output/schemathesis-{role}.txt"
-    return json.loads(report.read_text())
+    data = json.loads(report.read_text())
+    if not data.get("operations"):  # it ran no operation (e.g. the schema did not load): say why
+        text = (OUT / f"schemathesis-{role}.txt").read_text(errors="replace")
+        pytest.fail(f"schemathesis as {role} tested no operation (exit {proc.returncode}):\n{text[-4000:]}")
+    return data
 
 
 _ACCESS = re.compile(r'"[A-Z]+ [^"]*" (\d{3}) ')
