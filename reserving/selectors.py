@@ -27,7 +27,7 @@ from reserving.models import AprioriLossRatio, ReserveRun, RunDataCheck, RunEven
 from reserving.engine.upr import earned_by_period
 # Scope, AsOfViews and as_of_views are part of this module's interface (compute and the bench use them)
 from reserving.sql import (CASE_EFFECT, PAID_EFFECT, AsOfViews, Dialect, Scope, as_of_views, claim_as_of,  # noqa: F401
-                           claim_ledger_from, fetch, policy_as_of, timestamp_param)
+                           claim_ledger_from, fetch, fetch_columns, policy_as_of, timestamp_param)
 
 HUNDRED = Decimal(100)
 
@@ -396,6 +396,10 @@ def _premium_rows(scope: Scope, complex_only: bool, segments: list[str] | None =
             where = (f" WHERE pt.segment IN ({', '.join(['%s'] * len(segments))})"
                      " OR pt.policy_id IN (SELECT cx.policy_id FROM cx)")
             params = [*params, *segments]
+    if d.pg:
+        df = _premium_columns(scope, d, pt, with_cx, where, cx_params, params)
+        if df is not None:
+            return df
     # dates as days since 1970 and amounts as floats, converted by the database: building a
     # date and a Decimal object per value and converting them here cost more than the query
     epoch = d.date_literal(date(1970, 1, 1))
@@ -416,6 +420,46 @@ def _premium_rows(scope: Scope, complex_only: bool, segments: list[str] | None =
 
 
 _PREMIUM_DATES = ("inception_date", "expiry_date", "accounting_date", "effective_date")
+_PREMIUM_COLUMNS = ["transaction_id", "segment", "currency", "policy_id", "inception_date", "expiry_date", "kind",
+                    "accounting_date", "effective_date", "gross_premium", "commission", "reverses"]
+
+
+def _premium_columns(scope: Scope, d: Dialect, pt: str, with_cx: str, where: str, cx_params: list,
+                     params: list) -> pd.DataFrame | None:
+    """_premium_rows' frame on PostgreSQL, read as numpy columns (sql.fetch_columns) instead of a
+    tuple per row: segment, currency and kind as their positions in lists of the values (the
+    scope's, the ledger's kinds), mapped back to the strings once per column; no reversed row as
+    −1; sorted by id here. None when a value is not in those lists: the caller's tuple read then."""
+    hp_sql, hp_params = policy_as_of(scope, ["segment", "currency"])
+    labels = fetch(f"SELECT DISTINCT segment, currency FROM ({hp_sql}) hp", hp_params)
+    segments, currencies = sorted({s for s, _ in labels}), sorted({c for _, c in labels})
+    kinds = list(PremiumTransaction.Kind.values)
+    if not segments:
+        return None
+    days = ", ".join(f"{d.days(f'pt.{c}', d.date_literal(date(1970, 1, 1)))}" for c in _PREMIUM_DATES)
+    code = "array_position(CAST(%s AS TEXT[]), CAST(pt.{} AS TEXT)) - 1"
+    sql = (f"{with_cx}SELECT CAST(pt.id AS BIGINT), {code.format('segment')}, {code.format('currency')},"
+           f" CAST(pt.policy_id AS BIGINT), {code.format('kind')}, CAST(COALESCE(pt.reverses_id, -1) AS BIGINT), {days},"
+           " CAST(pt.gross_premium AS DOUBLE PRECISION), CAST(pt.commission AS DOUBLE PRECISION)"
+           f" FROM ({pt}) pt{where}")
+    cols = fetch_columns(sql, [*cx_params, segments, currencies, kinds, *params],
+                         ["int8", "int4", "int4", "int8", "int4", "int8", *["int4"] * 4, "float8", "float8"])
+    if cols is None:
+        return None
+    # in id order as the tuple read's ORDER BY, sorted here: the database's sort of a whole
+    # book's rows spilled to disk (0.6 s of a 4 s read at 1M policies), numpy's takes 0.1 s
+    order = np.argsort(cols[0], kind="stable")
+    tid, seg, cur, pid, kind, rev, *dates, gross, comm = (c[order] for c in cols)
+    if len(tid) and (seg.min() < 0 or cur.min() < 0 or kind.min() < 0):
+        return None
+    frame = {"transaction_id": tid, "segment": np.array(segments, dtype=object)[seg],
+             "currency": np.array(currencies, dtype=object)[cur], "policy_id": pid,
+             "kind": np.array(kinds, dtype=object)[kind]}
+    for c, v in zip(_PREMIUM_DATES, dates):
+        frame[c] = v.astype("int64").astype("datetime64[D]").astype("datetime64[s]")
+    frame["gross_premium"], frame["commission"] = gross, comm
+    frame["reverses"] = pd.arrays.IntegerArray(np.where(rev < 0, 0, rev), rev < 0)
+    return pd.DataFrame(frame)[_PREMIUM_COLUMNS]
 
 
 def written_base_premium(*, scope: Scope, since: date, premium_base: str = "net") -> dict[tuple[str, str], Decimal]:

@@ -2,12 +2,14 @@
 what a run sees is bounded by the valuation date and the cut-off."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from claims.models import Claim, ClaimTransaction
@@ -185,3 +187,38 @@ def test_sql_rbns_equals_engine_reference_to_the_cent(seed):
         rows["amount"] = rows["amount"].map(lambda a: None if a is None else float(a))
         ref = engine_rbns.reported_not_settled(rows, v, by=["segment", "currency"])
         assert S.rbns_by_segment(scope=scope) == {k: money_round(float(x), k[1]) for k, x in ref.items()}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the column read is PostgreSQL's")
+@pytest.mark.parametrize("seed", [1, 7])
+def test_premium_rows_read_as_columns_equal_the_tuple_read(seed, monkeypatch):
+    """The PostgreSQL column read (sql.fetch_columns) gives premium_rows' frame exactly: values,
+    dtypes, row order (by id), reversals' NA — for the whole book, a slice and the shared read."""
+    make_book(seed=seed, policies=120)
+    assert PremiumTransaction.objects.filter(reverses__isnull=False).exists()
+    whole = S.Scope(valuation_date=date(2023, 12, 31), cut_off=timezone.now())
+    with S.as_of_views(whole) as scope:
+        segment = Policy.objects.order_by("segment").values_list("segment", flat=True).first()
+        reads = [lambda: S.premium_rows(scope=scope),
+                 lambda: S.premium_rows(scope=replace(scope, segment=segment)),
+                 lambda: S.premium_rows_shared(scope=scope, segments=[segment])]
+        columns, read = S._premium_columns, []
+        monkeypatch.setattr(S, "_premium_columns", lambda *a, **k: read.append(columns(*a, **k)) or read[-1])
+        fast = [r() for r in reads]
+        assert len(read) == 3 and all(f is not None for f in read)  # each read as columns
+        monkeypatch.setattr(S, "_premium_columns", lambda *a, **k: None)
+        slow = [r() for r in reads]
+    assert len(fast[0]) == PremiumTransaction.objects.filter(accounting_date__lte=whole.valuation_date).count()
+    for f, s in zip(fast, slow):
+        assert len(f) > 0
+        pd.testing.assert_frame_equal(f, s, check_exact=True)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the column read is PostgreSQL's")
+def test_fetch_columns_gives_none_on_a_null_and_the_values_otherwise():
+    from reserving.sql import fetch_columns
+    got = fetch_columns("SELECT x, CAST(x AS DOUBLE PRECISION) / 4 FROM generate_series(3, 1, -1) AS g(x)", [],
+                        ["int4", "float8"])
+    assert [c.tolist() for c in got] == [[3, 2, 1], [0.75, 0.5, 0.25]]
+    assert fetch_columns("SELECT CAST(NULL AS INTEGER) UNION ALL SELECT 5", [], ["int4"]) is None
+    assert [c.tolist() for c in fetch_columns("SELECT CAST(1 AS BIGINT) WHERE FALSE", [], ["int8"])] == [[]]
