@@ -4,9 +4,9 @@ from importlib.util import find_spec
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
-from core.api import api_not_found
+from core.api import SchemaView, api_not_found
 from core.views import home
 
 api_v1 = []
@@ -25,7 +25,7 @@ urlpatterns = [
     # set_language: the admin header's language switcher posts here (a cookie, no URL prefix).
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
 

@@ -8,6 +8,7 @@ the null, nested objects and decimal strings the schema describes) and documents
 published schema states every answer the API gives (issue 14 §5, schemathesis)."""
 from __future__ import annotations
 
+import threading
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
@@ -16,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import filters, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
@@ -168,3 +170,18 @@ def ledger_reverse(service, serializer_class):
         return Response(serializer_class(row).data, status=status.HTTP_201_CREATED)
 
     return reverse
+
+
+# drf-spectacular loads its extensions and resolves components on first use without a lock: two
+# threads of one gunicorn worker generating the schema at once answered a 500 (an extension's
+# target class read as None by one thread while the other replaced it) or gave an operation
+# another serializer's component. The schema is generated rarely: one at a time per process.
+_SCHEMA_LOCK = threading.Lock()
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema (/api/schema/), generated one request at a time per process."""
+
+    def get(self, request, *args, **kwargs):
+        with _SCHEMA_LOCK:
+            return super().get(request, *args, **kwargs)
