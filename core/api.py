@@ -109,11 +109,32 @@ class ApiSchema(AutoSchema):
         return schema
 
 
+class _FreshApiSchema:
+    """`view.schema`: a new ApiSchema at every access, as DRF's DefaultSchema gives. One instance
+    on the class would be shared by every API view, and drf-spectacular keeps the operation's
+    view, path, method and registry on it while generating: two threads generating at once
+    built an operation from the other thread's view (another serializer's component, a missing
+    400, or a 500)."""
+
+    def __get__(self, instance, owner):
+        if instance is not None and "_api_schema" in instance.__dict__:
+            return instance.__dict__["_api_schema"]
+        schema = ApiSchema()
+        schema.view = instance
+        return schema
+
+    def __set__(self, instance, schema):
+        # drf-spectacular sets an action's own (extend_schema) inspector on the view instance
+        instance.__dict__["_api_schema"] = schema
+        if schema is not None:
+            schema.view = instance
+
+
 class JsonApi:
     """The base of every API view (first among its bases): JSON bodies only, the schema above."""
 
     parser_classes = [JSONParser]
-    schema = ApiSchema()
+    schema = _FreshApiSchema()
 
 
 @csrf_exempt  # a POST to an unknown URL is a 404, not a CSRF page
