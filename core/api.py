@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
 from rest_framework import filters, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
@@ -203,6 +203,7 @@ _SCHEMA_LOCK = threading.Lock()
 class SchemaView(SpectacularAPIView):
     """The OpenAPI schema (/api/schema/), generated one request at a time per process."""
 
+    @extend_schema(**SCHEMA_KWARGS)  # documented (or not) as drf-spectacular does its own view
     def get(self, request, *args, **kwargs):
         with _SCHEMA_LOCK:
             return super().get(request, *args, **kwargs)
