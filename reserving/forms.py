@@ -86,27 +86,26 @@ class SelectionForm(forms.Form):
 
     def posted_ultimates(self) -> dict[str, str]:
         """The typed ultimates as posted: {origin: text}, the blank inputs left out."""
-        out: dict[str, str] = {}
-        for key in self.data:
-            if key.startswith(ULTIMATE_PREFIX):
-                value = str(self.data.get(key) or "").strip()
-                if value:
-                    out[key[len(ULTIMATE_PREFIX):]] = value
-        return out
+        return self._posted_by_origin(ULTIMATE_PREFIX)
 
     def posted_controls(self) -> tuple[dict[str, str], dict[str, list[str]]]:
         """The workbench's controls as posted: ({origin: method}, {age: [non-blank values]})."""
-        overrides: dict[str, str] = {}
         ldfs: dict[str, list[str]] = {}
         for key in self.data:
-            if key.startswith(OVERRIDE_PREFIX):
-                value = str(self.data.get(key) or "").strip()
-                if value:
-                    overrides[key[len(OVERRIDE_PREFIX):]] = value
-            elif key.startswith(LDF_PREFIX):
+            if key.startswith(LDF_PREFIX):
                 values = self.data.getlist(key) if hasattr(self.data, "getlist") else [self.data.get(key)]
                 ldfs[key[len(LDF_PREFIX):]] = [str(v).strip() for v in values if str(v or "").strip()]
-        return overrides, ldfs
+        return self._posted_by_origin(OVERRIDE_PREFIX), ldfs
+
+    def _posted_by_origin(self, prefix: str) -> dict[str, str]:
+        """{origin: text} of the inputs named `<prefix><origin>`, the blank ones left out."""
+        out: dict[str, str] = {}
+        for key in self.data:
+            if key.startswith(prefix):
+                value = str(self.data.get(key) or "").strip()
+                if value:
+                    out[key[len(prefix):]] = value
+        return out
 
     def clean(self):
         data = super().clean()
